@@ -1,0 +1,54 @@
+namespace ConvKit.Autograd;
+
+/// <summary>Reverse-mode differentiation: walk the graph in reverse topological order, accumulating gradients.</summary>
+static class Engine
+{
+    public static void Backward(Tensor root, Tensor gradient)
+    {
+        using var _ = GradMode.Disable();
+        var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        foreach (var tensor in ReverseTopologicalOrder(root))
+        {
+            if (!pending.Remove(tensor, out var grad)) continue;
+            if (tensor.GradFn is not { } node)
+            {
+                tensor.AccumulateGrad(grad);
+                continue;
+            }
+            var inputGrads = node.Backward(grad);
+            for (int i = 0; i < node.Inputs.Length; i++)
+            {
+                var input = node.Inputs[i];
+                if (!input.RequiresGrad || inputGrads[i] is not { } inputGrad) continue;
+                if (!inputGrad.HasShape(input.Dims))
+                    throw new InvalidOperationException(
+                        $"{node.Op} backward produced a gradient of shape {inputGrad.ShapeString} for an input of shape {input.ShapeString}.");
+                pending[input] = pending.TryGetValue(input, out var sum) ? sum + inputGrad : inputGrad;
+            }
+        }
+    }
+
+    /// <summary>Every tensor reachable from root that needs a gradient, each after all tensors that use it.</summary>
+    static List<Tensor> ReverseTopologicalOrder(Tensor root)
+    {
+        // Iterative depth-first search: a chain of many thousand ops must not overflow the stack.
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { root };
+        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (tensor, next) = stack.Pop();
+            var inputs = tensor.GradFn?.Inputs ?? [];
+            if (next < inputs.Length)
+            {
+                stack.Push((tensor, next + 1));
+                var input = inputs[next];
+                if (input.RequiresGrad && visited.Add(input)) stack.Push((input, 0));
+            }
+            else order.Add(tensor);
+        }
+        order.Reverse();
+        return order;
+    }
+}

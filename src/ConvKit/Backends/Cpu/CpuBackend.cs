@@ -1,0 +1,117 @@
+using System.Numerics.Tensors;
+
+namespace ConvKit.Backends.Cpu;
+
+/// <summary>The managed CPU backend: SIMD kernels over spans, multi-threaded GEMM.</summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static CpuBackend Instance { get; } = new();
+    CpuBackend() { }
+
+    public string Name => "cpu";
+
+    static float[] Data(Storage storage) => storage is CpuStorage cpu ? cpu.Data
+        : throw new ArgumentException($"the CPU backend cannot use storage from backend '{storage.Backend.Name}'");
+
+    public Storage Allocate(int length) => new CpuStorage(length == 0 ? [] : new float[length]);
+    public Storage FromArray(ReadOnlySpan<float> values) => new CpuStorage(values.ToArray());
+    public void CopyTo(Storage source, Span<float> destination) => Data(source).CopyTo(destination);
+    public float GetItem(Storage storage, int index) => Data(storage)[index];
+    public void SetItem(Storage storage, int index, float value) => Data(storage)[index] = value;
+    public void Fill(Storage storage, float value) => Array.Fill(Data(storage), value);
+    public void Copy(Storage source, Storage destination) => Data(source).AsSpan().CopyTo(Data(destination));
+
+    public void Unary(UnaryOp op, Storage x, Storage y)
+    {
+        ReadOnlySpan<float> input = Data(x);
+        Span<float> output = Data(y);
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(input, output); break;
+            case UnaryOp.Exp: TensorPrimitives.Exp(input, output); break;
+            case UnaryOp.Log: TensorPrimitives.Log(input, output); break;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(input, output); break;
+            case UnaryOp.Abs: TensorPrimitives.Abs(input, output); break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(input, input, output); break;
+            case UnaryOp.Sign:
+                for (int i = 0; i < input.Length; i++) output[i] = input[i] > 0 ? 1 : input[i] < 0 ? -1 : 0;
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    public void PowScalar(Storage x, float exponent, Storage y)
+    {
+        if (exponent == 2) Unary(UnaryOp.Square, x, y);
+        else TensorPrimitives.Pow(Data(x), exponent, Data(y));
+    }
+
+    public void Clamp(Storage x, float min, float max, Storage y)
+    {
+        TensorPrimitives.Max(Data(x), min, Data(y));
+        TensorPrimitives.Min(Data(y), max, Data(y));
+    }
+
+    public void Reduce(ReduceOp op, Storage x, int outer, int extent, int inner, Storage y)
+    {
+        float[] input = Data(x), output = Data(y);
+        for (int o = 0; o < outer; o++)
+        {
+            var source = input.AsSpan(o * extent * inner, extent * inner);
+            if (inner == 1)
+            {
+                output[o] = op switch
+                {
+                    ReduceOp.Sum => TensorPrimitives.Sum(source),
+                    ReduceOp.Max => TensorPrimitives.Max(source),
+                    _ => TensorPrimitives.Min(source),
+                };
+                continue;
+            }
+            // Accumulate whole rows so the inner axis stays contiguous and vectorised.
+            var accumulator = output.AsSpan(o * inner, inner);
+            source[..inner].CopyTo(accumulator);
+            for (int r = 1; r < extent; r++)
+            {
+                var row = source.Slice(r * inner, inner);
+                switch (op)
+                {
+                    case ReduceOp.Sum: TensorPrimitives.Add(accumulator, row, accumulator); break;
+                    case ReduceOp.Max: TensorPrimitives.Max(accumulator, row, accumulator); break;
+                    default: TensorPrimitives.Min(accumulator, row, accumulator); break;
+                }
+            }
+        }
+    }
+
+    public void ArgMax(Storage x, int outer, int extent, int inner, Storage y)
+    {
+        float[] input = Data(x), output = Data(y);
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                int baseIndex = o * extent * inner + i, best = 0;
+                float bestValue = input[baseIndex];
+                for (int r = 1; r < extent; r++)
+                {
+                    float value = input[baseIndex + r * inner];
+                    if (value > bestValue || (float.IsNaN(value) && !float.IsNaN(bestValue))) { bestValue = value; best = r; }
+                }
+                output[o * inner + i] = best;
+            }
+    }
+
+    public void CopyBlocks(Storage source, Storage destination, BlockCopy copy)
+    {
+        float[] src = Data(source), dst = Data(destination);
+        for (int o = 0; o < copy.Outer; o++)
+            for (int c = 0; c < copy.Count; c++)
+                Array.Copy(src, copy.SrcOffset + o * copy.SrcOuterStride + c * copy.SrcStride,
+                    dst, copy.DstOffset + o * copy.DstOuterStride + c * copy.DstStride, copy.BlockLength);
+    }
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb, float beta, Storage c, int cOffset, int ldc)
+        => Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Data(a).AsSpan(aOffset), lda, Data(b).AsSpan(bOffset), ldb,
+            beta, Data(c).AsSpan(cOffset), ldc);
+}

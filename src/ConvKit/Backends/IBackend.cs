@@ -1,0 +1,45 @@
+namespace ConvKit.Backends;
+
+/// <summary>
+/// The one seam between tensors and kernels. Ops call only these methods, so another backend
+/// (a GPU one, say) fits in without touching ops, layers or models. Shapes are row-major and dense.
+/// Output storages are allocated by the caller; kernels never allocate them.
+/// </summary>
+public interface IBackend
+{
+    string Name { get; }
+
+    /// <summary>A zero-filled buffer of <paramref name="length"/> values.</summary>
+    Storage Allocate(int length);
+    Storage FromArray(ReadOnlySpan<float> values);
+    void CopyTo(Storage source, Span<float> destination);
+    float GetItem(Storage storage, int index);
+    void SetItem(Storage storage, int index, float value);
+    void Fill(Storage storage, float value);
+    void Copy(Storage source, Storage destination);
+
+    /// <summary>y = op(x), element-wise; y may be x.</summary>
+    void Unary(UnaryOp op, Storage x, Storage y);
+    /// <summary>y = x^exponent, element-wise.</summary>
+    void PowScalar(Storage x, float exponent, Storage y);
+    /// <summary>y = min(max(x, min), max), element-wise.</summary>
+    void Clamp(Storage x, float min, float max, Storage y);
+
+    /// <summary>y = op(a, b) with NumPy broadcasting of <paramref name="aShape"/> and <paramref name="bShape"/> to <paramref name="yShape"/>.</summary>
+    void Binary(BinaryOp op, Storage a, int[] aShape, Storage b, int[] bShape, Storage y, int[] yShape);
+    /// <summary>y = x broadcast from <paramref name="xShape"/> to <paramref name="yShape"/>.</summary>
+    void Expand(Storage x, int[] xShape, Storage y, int[] yShape);
+
+    /// <summary>x viewed as (outer, extent, inner) reduced over the middle axis into y (outer, inner).</summary>
+    void Reduce(ReduceOp op, Storage x, int outer, int extent, int inner, Storage y);
+    /// <summary>Index of the first maximum along the middle axis of (outer, extent, inner), as a float.</summary>
+    void ArgMax(Storage x, int outer, int extent, int inner, Storage y);
+
+    /// <summary>y = x with its axes reordered: y's axis i is x's axis dims[i].</summary>
+    void Permute(Storage x, int[] xShape, int[] dims, Storage y);
+    void CopyBlocks(Storage source, Storage destination, BlockCopy copy);
+
+    /// <summary>C = alpha·op(A)·op(B) + beta·C on row-major matrices at the given offsets (see Gemm.Sgemm).</summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb, float beta, Storage c, int cOffset, int ldc);
+}

@@ -1,0 +1,84 @@
+
+namespace ConvKit;
+
+// Creation functions. Shapes are given as params arrays: Tensor.Zeros(2, 3).
+public sealed partial class Tensor
+{
+    static Tensor Allocate(int[] shape)
+    {
+        var dims = (int[])shape.Clone();
+        return new Tensor(Backends.Backend.Default.Allocate(Shapes.Numel(dims)), dims);
+    }
+
+    internal static Tensor Empty(int[] shape, Backends.IBackend backend) => new(backend.Allocate(Shapes.Numel(shape)), shape);
+
+    public static Tensor Zeros(params int[] shape) => Allocate(shape);
+
+    public static Tensor Ones(params int[] shape) => Full(shape, 1f);
+
+    public static Tensor Full(int[] shape, float value)
+    {
+        var tensor = Allocate(shape);
+        if (value != 0) tensor.Backend.Fill(tensor.Storage, value);
+        return tensor;
+    }
+
+    public static Tensor ZerosLike(Tensor like) => Empty(like.Dims, like.Backend);
+
+    public static Tensor OnesLike(Tensor like)
+    {
+        var tensor = Empty(like.Dims, like.Backend);
+        tensor.Backend.Fill(tensor.Storage, 1f);
+        return tensor;
+    }
+
+    /// <summary>A rank-0 tensor holding one value.</summary>
+    public static Tensor Scalar(float value) => new(Backends.Backend.Default.FromArray([value]), []);
+
+    /// <summary>A tensor holding <paramref name="values"/> (copied) in the given shape; a 1-D tensor when no shape is given.</summary>
+    public static Tensor FromArray(float[] values, params int[] shape)
+    {
+        int[] dims = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
+        if (Shapes.Numel(dims) != values.Length)
+            throw new ArgumentException($"FromArray: {values.Length} values cannot fill shape {Shapes.Format(dims)} ({Shapes.Numel(dims)} elements).");
+        return new Tensor(Backends.Backend.Default.FromArray(values), dims);
+    }
+
+    /// <summary>Values start, start+step, ... below end (1-D), like torch.arange.</summary>
+    public static Tensor Arange(float start, float end, float step = 1)
+    {
+        if (step == 0 || float.IsNaN(step)) throw new ArgumentException("Arange: step must be non-zero.");
+        int count = Math.Max(0, (int)Math.Ceiling((end - start) / (double)step));
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = start + i * step;
+        return FromArray(values, count);
+    }
+
+    public static Tensor Arange(int end) => Arange(0, end);
+
+    /// <summary>Uniform values in [0, 1) from <paramref name="random"/> (seed it for reproducible values).</summary>
+    public static Tensor Rand(int[] shape, Random random)
+    {
+        var values = new float[Shapes.Numel(shape)];
+        for (int i = 0; i < values.Length; i++) values[i] = random.NextSingle();
+        return FromArray(values, shape);
+    }
+
+    public static Tensor Rand(int[] shape, int seed) => Rand(shape, new Random(seed));
+
+    /// <summary>Standard normal values (Box–Muller) from <paramref name="random"/>.</summary>
+    public static Tensor Randn(int[] shape, Random random)
+    {
+        var values = new float[Shapes.Numel(shape)];
+        for (int i = 0; i < values.Length; i += 2)
+        {
+            double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
+            double radius = Math.Sqrt(-2.0 * Math.Log(u1)), angle = 2.0 * Math.PI * u2;
+            values[i] = (float)(radius * Math.Cos(angle));
+            if (i + 1 < values.Length) values[i + 1] = (float)(radius * Math.Sin(angle));
+        }
+        return FromArray(values, shape);
+    }
+
+    public static Tensor Randn(int[] shape, int seed) => Randn(shape, new Random(seed));
+}

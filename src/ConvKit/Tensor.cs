@@ -1,0 +1,160 @@
+using ConvKit.Autograd;
+using ConvKit.Backends;
+
+namespace ConvKit;
+
+/// <summary>
+/// A dense, row-major float32 tensor (NCHW by convention for images) with reverse-mode autograd.
+/// Tensors are always contiguous; <see cref="Reshape"/> shares storage, every other op makes new storage.
+/// </summary>
+public sealed partial class Tensor
+{
+    internal readonly Storage Storage;
+    internal readonly int[] Dims;
+    bool requiresGrad;
+
+    internal Tensor(Storage storage, int[] dims)
+    {
+        Storage = storage;
+        Dims = dims;
+        Numel = Shapes.Numel(dims);
+        if (storage.Length != Numel)
+            throw new ArgumentException($"Tensor: storage holds {storage.Length} values but shape {Shapes.Format(dims)} needs {Numel}.");
+    }
+
+    /// <summary>Sizes of the axes, outermost first.</summary>
+    public IReadOnlyList<int> Shape => Dims;
+    public int Rank => Dims.Length;
+    /// <summary>Number of elements.</summary>
+    public int Numel { get; }
+    public IBackend Backend => Storage.Backend;
+
+    /// <summary>Size of axis <paramref name="dim"/>; negative counts from the end.</summary>
+    public int Size(int dim) => Dims[Shapes.NormalizeDim(dim, Rank, "Size")];
+
+    internal string ShapeString => Shapes.Format(Dims);
+    internal bool HasShape(int[] dims) => Dims.AsSpan().SequenceEqual(dims);
+
+    // ----- autograd -------------------------------------------------------------------------------------
+
+    /// <summary>Whether gradients flow to this tensor. Settable on leaves (tensors not made by an op).</summary>
+    public bool RequiresGrad
+    {
+        get => requiresGrad;
+        set
+        {
+            if (GradFn != null && !value)
+                throw new InvalidOperationException($"RequiresGrad can only be cleared on a leaf tensor; this one was made by {GradFn.Op}. Use Detach().");
+            requiresGrad = value;
+        }
+    }
+
+    /// <summary>Accumulated gradient of the last <see cref="Backward"/> calls, for leaves that require it.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The op that made this tensor, or null for a leaf.</summary>
+    public Node? GradFn { get; private set; }
+    public bool IsLeaf => GradFn == null;
+
+    internal void AttachNode(Node node)
+    {
+        GradFn = node;
+        requiresGrad = true;
+    }
+
+    internal void AccumulateGrad(Tensor grad)
+    {
+        // A fresh copy on first use: the incoming gradient may share storage with other tensors.
+        Grad = Grad == null ? grad.Clone() : Grad + grad;
+    }
+
+    /// <summary>Sets this tensor's gradient back to none.</summary>
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>Requires gradients for this leaf (fluent form of <see cref="RequiresGrad"/>).</summary>
+    public Tensor RequireGrad(bool requires = true)
+    {
+        RequiresGrad = requires;
+        return this;
+    }
+
+    /// <summary>A tensor sharing this one's values but cut from the graph.</summary>
+    public Tensor Detach() => new(Storage, Dims);
+
+    /// <summary>
+    /// Back-propagates from this tensor. Without <paramref name="gradient"/> the tensor must hold one element
+    /// (a loss); otherwise <paramref name="gradient"/> is dLoss/dThis and must have this tensor's shape.
+    /// Gradients add up in the leaves' <see cref="Grad"/> across calls.
+    /// </summary>
+    public void Backward(Tensor? gradient = null)
+    {
+        if (!RequiresGrad)
+            throw new InvalidOperationException("Backward: this tensor does not require gradients (no input of the ops that made it had RequiresGrad set).");
+        if (gradient == null)
+        {
+            if (Numel != 1)
+                throw new InvalidOperationException(
+                    $"Backward: a gradient can be implied only for a scalar (one-element) output, but this tensor has shape {ShapeString}; pass Backward(gradient) with that shape.");
+            gradient = OnesLike(this);
+        }
+        else if (!gradient.HasShape(Dims))
+            throw new ArgumentException($"Backward: gradient shape {gradient.ShapeString} does not match tensor shape {ShapeString}.");
+        Engine.Backward(this, gradient);
+    }
+
+    /// <summary>A scope in which no op records the graph: <c>using (Tensor.NoGrad()) { ... }</c>.</summary>
+    public static GradMode.Scope NoGrad() => GradMode.Disable();
+
+    // ----- values ---------------------------------------------------------------------------------------
+
+    /// <summary>The values, row-major.</summary>
+    public float[] ToArray()
+    {
+        var values = new float[Numel];
+        Backend.CopyTo(Storage, values);
+        return values;
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public float Item() => Numel == 1 ? Backend.GetItem(Storage, 0)
+        : throw new InvalidOperationException($"Item: tensor of shape {ShapeString} has {Numel} elements, not one.");
+
+    /// <summary>The element at <paramref name="index"/> (one index per axis; negative counts from the end).</summary>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public float this[params int[] index]
+    {
+        get => Backend.GetItem(Storage, FlatIndex(index));
+        set
+        {
+            if (RequiresGrad && GradMode.IsEnabled)
+                throw new InvalidOperationException("Tensor indexer: cannot write into a tensor that requires gradients; use Tensor.NoGrad() or Detach().");
+            Backend.SetItem(Storage, FlatIndex(index), value);
+        }
+    }
+
+    int FlatIndex(int[] index)
+    {
+        if (index.Length != Rank)
+            throw new ArgumentException($"Tensor indexer: {index.Length} indices given for a tensor of shape {ShapeString}.");
+        int flat = 0;
+        for (int d = 0; d < Rank; d++)
+        {
+            int i = index[d] < 0 ? index[d] + Dims[d] : index[d];
+            if ((uint)i >= (uint)Dims[d])
+                throw new IndexOutOfRangeException($"Tensor indexer: index {index[d]} is out of range for axis {d} of shape {ShapeString}.");
+            flat = flat * Dims[d] + i;
+        }
+        return flat;
+    }
+
+    /// <summary>A new tensor with a copy of the values, in the graph (its gradient flows back to this one).</summary>
+    public Tensor Clone()
+    {
+        var copy = new Tensor(Backend.Allocate(Numel), Dims);
+        Backend.Copy(Storage, copy.Storage);
+        return Node.Record(copy, "Clone", this, g => g);
+    }
+
+    /// <summary>PyTorch-style text: <c>tensor([[1.0000, 2.0000], ...])</c>, abbreviated beyond 1000 elements.</summary>
+    public override string ToString() => TensorFormatter.Format(this);
+}
