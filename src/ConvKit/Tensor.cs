@@ -155,6 +155,22 @@ public sealed partial class Tensor
         return Node.Record(copy, "Clone", this, g => g);
     }
 
+    /// <summary>
+    /// this += alpha·other in place (other broadcasts to this shape); for optimiser steps and other
+    /// updates outside the graph, so it refuses a tensor that requires gradients while recording is on.
+    /// </summary>
+    public Tensor AddInPlace(Tensor other, float alpha = 1f)
+    {
+        if (RequiresGrad && GradMode.IsEnabled)
+            throw new InvalidOperationException("AddInPlace: a tensor that requires gradients can be updated in place only inside Tensor.NoGrad().");
+        if (!Shapes.BroadcastsTo(other.Dims, Dims))
+            throw new ArgumentException($"AddInPlace: shape {other.ShapeString} cannot be broadcast to {ShapeString}.");
+        using var _ = GradMode.Disable();
+        var addend = alpha == 1f ? other : other * alpha;
+        Backend.Binary(BinaryOp.Add, Storage, Dims, addend.Storage, addend.Dims, Storage, Dims);
+        return this;
+    }
+
     /// <summary>PyTorch-style text: <c>tensor([[1.0000, 2.0000], ...])</c>, abbreviated beyond 1000 elements.</summary>
     public override string ToString() => TensorFormatter.Format(this);
 }

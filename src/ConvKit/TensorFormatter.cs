@@ -14,7 +14,7 @@ static class TensorFormatter
         var text = new StringBuilder("tensor(");
         if (tensor.Rank == 0) text.Append(Number(values[0]));
         else AppendAxis(text, values, tensor.Dims, 0, 0, tensor.Numel > FullLimit, indent: 7);
-        if (tensor.Rank != 1 || tensor.Numel > FullLimit) text.Append(", shape=").Append(tensor.ShapeString);
+        if (tensor.Rank > 1 || tensor.Numel > FullLimit) text.Append(", shape=").Append(tensor.ShapeString);
         if (tensor.GradFn != null) text.Append(", grad_fn=").Append(tensor.GradFn.Op);
         else if (tensor.RequiresGrad) text.Append(", requires_grad=True");
         return text.Append(')').ToString();
