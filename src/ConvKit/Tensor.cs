@@ -171,6 +171,17 @@ public sealed partial class Tensor
         return this;
     }
 
+    /// <summary>Overwrites this tensor's values with <paramref name="source"/>'s (same shape), outside the graph.</summary>
+    public Tensor CopyFrom(Tensor source)
+    {
+        if (!source.HasShape(Dims))
+            throw new ArgumentException($"CopyFrom: source shape {source.ShapeString} does not match {ShapeString}.");
+        if (RequiresGrad && GradMode.IsEnabled)
+            throw new InvalidOperationException("CopyFrom: a tensor that requires gradients can be overwritten only inside Tensor.NoGrad().");
+        Backend.Copy(source.Storage, Storage);
+        return this;
+    }
+
     /// <summary>PyTorch-style text: <c>tensor([[1.0000, 2.0000], ...])</c>, abbreviated beyond 1000 elements.</summary>
     public override string ToString() => TensorFormatter.Format(this);
 }

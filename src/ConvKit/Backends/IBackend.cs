@@ -5,7 +5,7 @@ namespace ConvKit.Backends;
 /// (a GPU one, say) fits in without touching ops, layers or models. Shapes are row-major and dense.
 /// Output storages are allocated by the caller; kernels never allocate them.
 /// </summary>
-public interface IBackend
+public partial interface IBackend
 {
     string Name { get; }
 

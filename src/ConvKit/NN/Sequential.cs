@@ -1,0 +1,30 @@
+namespace ConvKit.NN;
+
+/// <summary>Runs its modules in order, each on the previous one's output; they are named "0", "1", ...</summary>
+public class Sequential : Module
+{
+    readonly List<Module> layers = [];
+
+    public Sequential(params Module[] modules)
+    {
+        foreach (var module in modules) Add(module);
+    }
+
+    /// <summary>Appends a module (named by its position).</summary>
+    public Sequential Add(Module module)
+    {
+        RegisterModule(layers.Count.ToString(), module);
+        layers.Add(module);
+        return this;
+    }
+
+    public int Count => layers.Count;
+    public Module this[int index] => layers[index];
+
+    public override Tensor Forward(Tensor input)
+    {
+        var x = input;
+        foreach (var layer in layers) x = layer.Forward(x);
+        return x;
+    }
+}
