@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ConvKit.Backends.Cpu;
 
@@ -28,38 +29,60 @@ public sealed partial class CpuBackend
 
     static void MaxPoolPlane(ReadOnlySpan<float> x, in Pool2dGeometry g, Span<float> y, Span<int> argmax)
     {
-        int width = g.InputWidth;
+        int width = g.InputWidth, outputWidth = g.OutputWidth;
+        int strideW = g.Stride.Width, paddingW = g.Padding.Width, kernelW = g.Kernel.Width, dilationH = g.Dilation.Height, dilationW = g.Dilation.Width;
         for (int oh = 0; oh < g.OutputHeight; oh++)
         {
-            var (h0, h1) = WindowSpan(oh, g.Stride.Height, g.Padding.Height, g.Kernel.Height, g.Dilation.Height, g.InputHeight);
-            for (int ow = 0; ow < g.OutputWidth; ow++)
+            var (h0, h1) = WindowSpan(oh, g.Stride.Height, g.Padding.Height, g.Kernel.Height, dilationH, g.InputHeight);
+            for (int ow = 0; ow < outputWidth; ow++)
             {
-                var (w0, w1) = WindowSpan(ow, g.Stride.Width, g.Padding.Width, g.Kernel.Width, g.Dilation.Width, width);
+                var (w0, w1) = WindowSpan(ow, strideW, paddingW, kernelW, dilationW, width);
                 // Like PyTorch: the first in-range position is the answer if nothing beats −∞
                 // (none for a window wholly in the padding, which gets no gradient).
                 float best = float.NegativeInfinity;
                 int bestIndex = h0 < h1 && w0 < w1 ? h0 * width + w0 : -1;
-                for (int h = h0; h < h1; h += g.Dilation.Height)
-                    for (int w = w0; w < w1; w += g.Dilation.Width)
+                for (int h = h0; h < h1; h += dilationH)
+                {
+                    var row = x.Slice(h * width, w1);
+                    for (int w = w0; w < row.Length; w += dilationW)
                     {
-                        float value = x[h * width + w];
+                        float value = row[w];
                         if (value > best || float.IsNaN(value)) { best = value; bestIndex = h * width + w; }
                     }
-                y[oh * g.OutputWidth + ow] = best;
-                argmax[oh * g.OutputWidth + ow] = bestIndex;
+                }
+                y[oh * outputWidth + ow] = best;
+                argmax[oh * outputWidth + ow] = bestIndex;
             }
         }
     }
 
     static void MaxPoolHalving(ReadOnlySpan<float> x, in Pool2dGeometry g, Span<float> y, Span<int> argmax)
     {
-        int width = g.InputWidth;
+        int width = g.InputWidth, outputWidth = g.OutputWidth;
+        var evenColumns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
         for (int oh = 0; oh < g.OutputHeight; oh++)
         {
             int top = 2 * oh * width, bottom = top + width;
-            var yRow = y.Slice(oh * g.OutputWidth, g.OutputWidth);
-            var indexRow = argmax.Slice(oh * g.OutputWidth, g.OutputWidth);
-            for (int ow = 0; ow < yRow.Length; ow++)
+            var yRow = y.Slice(oh * outputWidth, outputWidth);
+            var indexRow = argmax.Slice(oh * outputWidth, outputWidth);
+            int ow = 0;
+            // Eight outputs at a time from 16 columns of both rows (2·OW ≤ W keeps the loads inside the rows).
+            if (Vector256.IsHardwareAccelerated)
+                for (; ow + 8 <= outputWidth; ow += 8)
+                {
+                    var (topLeft, topRight) = Deinterleave(x.Slice(top + 2 * ow, 16));
+                    var (bottomLeft, bottomRight) = Deinterleave(x.Slice(bottom + 2 * ow, 16));
+                    var topIndex = Vector256.Create(top + 2 * ow) + evenColumns;
+                    var bottomIndex = Vector256.Create(bottom + 2 * ow) + evenColumns;
+                    var best = topLeft;
+                    var index = topIndex;
+                    Challenge(ref best, ref index, topRight, topIndex + Vector256<int>.One);
+                    Challenge(ref best, ref index, bottomLeft, bottomIndex);
+                    Challenge(ref best, ref index, bottomRight, bottomIndex + Vector256<int>.One);
+                    best.CopyTo(yRow[ow..]);
+                    index.CopyTo(indexRow[ow..]);
+                }
+            for (; ow < outputWidth; ow++)
             {
                 // Scan order (top-left, top-right, bottom-left, bottom-right) decides ties, as in the general loop.
                 int a = top + 2 * ow, best = a;
@@ -71,6 +94,23 @@ public sealed partial class CpuBackend
                 indexRow[ow] = best;
             }
         }
+    }
+
+    /// <summary>Splits 16 consecutive values into the 8 at even and the 8 at odd offsets.</summary>
+    static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(ReadOnlySpan<float> values)
+    {
+        var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var low = Vector256.Shuffle(Vector256.Create(values), order);
+        var high = Vector256.Shuffle(Vector256.Create(values[8..]), order);
+        return (Vector256.Create(low.GetLower(), high.GetLower()), Vector256.Create(low.GetUpper(), high.GetUpper()));
+    }
+
+    /// <summary>Lanes where the candidate is larger, or NaN, take the candidate and its index (PyTorch's rule).</summary>
+    static void Challenge(ref Vector256<float> best, ref Vector256<int> index, Vector256<float> candidate, Vector256<int> candidateIndex)
+    {
+        var wins = Vector256.GreaterThan(candidate, best) | ~Vector256.Equals(candidate, candidate);
+        best = Vector256.ConditionalSelect(wins, candidate, best);
+        index = Vector256.ConditionalSelect(wins.AsInt32(), candidateIndex, index);
     }
 
     public void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry g, Storage gradX)

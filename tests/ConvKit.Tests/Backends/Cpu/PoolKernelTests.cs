@@ -37,13 +37,14 @@ public class PoolKernelTests
 
     public static TheoryData<int, int, int, int, int, int, bool> MaxPoolConfigs() => new()
     {
-        // planes, height, width, kernel, stride, padding, ceil: the first four take the 2×2 stride-2 fast path.
-        { 3, 8, 10, 2, 2, 0, false },
-        { 3, 7, 9, 2, 2, 0, false },
-        { 2, 5, 5, 2, 2, 0, true },
-        { 64, 40, 40, 2, 2, 0, false },
+        // planes, height, width, kernel, stride, padding, ceil
+        { 3, 8, 10, 2, 2, 0, false },  // 2×2 stride-2 path, one output at a time (fewer than 8 per row)
+        { 3, 7, 9, 2, 2, 0, false },   // the same, odd sizes: the last row and column are not read
+        { 3, 6, 37, 2, 2, 0, false },  // 8 outputs at a time, then two one by one
+        { 64, 40, 40, 2, 2, 0, false }, // the same, multi-threaded
+        { 2, 5, 5, 2, 2, 0, true },    // ceil mode: edge windows stick out, general path
         { 2, 7, 9, 3, 2, 1, true },
-        { 64, 41, 39, 3, 2, 1, false },
+        { 64, 41, 39, 3, 2, 1, false }, // general path, multi-threaded
     };
 
     [Theory]
@@ -53,7 +54,8 @@ public class PoolKernelTests
         var x = Tensor.Randn([planes, height, width], seed: planes + height);
         var values = x.ToArray();
         values[5] = float.NaN; // NaN wins its window, as in PyTorch
-        values[^3] = values[^4]; // a tie goes to the first position
+        values[1] = values[0]; // a tie goes to the first position
+        values[^3] = values[^4];
         x = Tensor.FromArray(values, planes, height, width).RequireGrad();
 
         var y = F.MaxPool2d(x, kernel, stride, padding, ceilMode: ceil);
