@@ -41,8 +41,7 @@ public static partial class F
     public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2? padding = null,
         bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
     {
-        if (divisorOverride is <= 0)
-            throw new ArgumentOutOfRangeException(nameof(divisorOverride), $"AvgPool2d: divisorOverride must be positive, got {divisorOverride}.");
+        PoolShapes.ValidateDivisor("AvgPool2d", divisorOverride);
         var g = PoolShapes.Geometry("AvgPool2d", input.Dims, kernelSize, stride ?? kernelSize, padding ?? 0, 1, ceilMode);
         int divisor = divisorOverride ?? 0;
         var backend = input.Backend;
@@ -114,10 +113,21 @@ static class PoolShapes
         return new Pool2dGeometry(planes, height, width, outputHeight, outputWidth, kernelSize, stride, padding, dilation);
     }
 
-    public static Pool2dGeometry AdaptiveGeometry(string op, int[] inputShape, Size2 outputSize)
+    public static void ValidateDivisor(string op, int? divisorOverride)
+    {
+        if (divisorOverride is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(divisorOverride), $"{op}: divisorOverride must be positive, got {divisorOverride}.");
+    }
+
+    public static void ValidateOutputSize(string op, Size2 outputSize)
     {
         if (outputSize.Height < 1 || outputSize.Width < 1)
             throw new ArgumentOutOfRangeException(nameof(outputSize), $"{op}: outputSize must be positive, got {outputSize}.");
+    }
+
+    public static Pool2dGeometry AdaptiveGeometry(string op, int[] inputShape, Size2 outputSize)
+    {
+        ValidateOutputSize(op, outputSize);
         var (planes, height, width) = Planes(op, inputShape);
         return new Pool2dGeometry(planes, height, width, outputSize.Height, outputSize.Width, 1, 1, 0, 1);
     }

@@ -58,9 +58,9 @@ static class UpsampleShapes
             throw new ArgumentException($"{op}: alignCorners applies only to the Bilinear mode.", nameof(alignCorners));
     }
 
-    public static UpsampleGeometry Geometry(int[] inputShape, Size2? size, float? scaleFactor, UpsampleMode mode, bool alignCorners,
-        string op = "Upsample")
+    public static UpsampleGeometry Geometry(int[] inputShape, Size2? size, float? scaleFactor, UpsampleMode mode, bool alignCorners)
     {
+        const string op = "Upsample";
         ValidateConfiguration(op, size, scaleFactor, mode, alignCorners);
         if (inputShape.Length != 4 || inputShape[2] == 0 || inputShape[3] == 0)
             throw new ArgumentException($"{op}: expected an input of shape (N, C, H, W) with non-zero H and W, got {Shapes.Format(inputShape)}.");

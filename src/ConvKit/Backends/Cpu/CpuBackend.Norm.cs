@@ -6,11 +6,16 @@ namespace ConvKit.Backends.Cpu;
 
 // Batch and local response normalisation. Batch-norm kernels run a channel at a time (its N rows of L
 // values), so the second pass over a channel mostly hits cache; sums go to float64 across rows.
+// (N, C) inputs (spatial = 1) have rows of one value, too short for that: their kernels run down the batch
+// axis instead, a block of channels at a time as vectors (the *ByRows methods).
 public sealed partial class CpuBackend
 {
+    const int ChannelBlock = 256;
+
     public void BatchNormStatistics(Storage x, int batch, int channels, int spatial, Storage mean, Storage variance)
     {
         float[] input = Data(x), means = Data(mean), variances = Data(variance);
+        if (spatial == 1) { BatchNormStatisticsByRows(input, batch, channels, means, variances); return; }
         double count = (double)batch * spatial;
         PlaneLoop.For(channels, (long)batch * spatial, c =>
         {
@@ -59,6 +64,7 @@ public sealed partial class CpuBackend
     {
         float[] input = Data(x), output = Data(y), means = Data(mean), invStds = Data(invStd);
         float[]? weights = weight == null ? null : Data(weight), biases = bias == null ? null : Data(bias);
+        if (spatial == 1) { BatchNormNormalizeByRows(input, batch, channels, means, invStds, weights, biases, output); return; }
         PlaneLoop.For(batch * channels, spatial, row =>
         {
             int c = row % channels;
@@ -75,6 +81,11 @@ public sealed partial class CpuBackend
         float[] input = Data(x), outputGrad = Data(gradY), means = Data(mean), invStds = Data(invStd);
         float[] weightGrads = Data(gradWeight), biasGrads = Data(gradBias);
         float[]? weights = weight == null ? null : Data(weight), inputGrad = gradX == null ? null : Data(gradX);
+        if (spatial == 1)
+        {
+            BatchNormBackwardByRows(input, outputGrad, batch, channels, means, invStds, weights, batchStatistics, inputGrad, weightGrads, biasGrads);
+            return;
+        }
         double count = (double)batch * spatial;
         PlaneLoop.For(channels, 2L * batch * spatial, c =>
         {
@@ -127,6 +138,87 @@ public sealed partial class CpuBackend
             (av * new Vector<float>(g[i..]) + bv * (new Vector<float>(x[i..]) - centers) + shifts).CopyTo(dx[i..]);
         for (; i < x.Length; i++) dx[i] = a * g[i] + b * (x[i] - center) + shift;
     }
+
+    static void ForChannelBlocks(int batch, int channels, Action<int, int> block) =>
+        PlaneLoop.For((channels + ChannelBlock - 1) / ChannelBlock, (long)batch * ChannelBlock,
+            b => block(b * ChannelBlock, Math.Min(ChannelBlock, channels - b * ChannelBlock)));
+
+    static void BatchNormStatisticsByRows(float[] x, int batch, int channels, float[] means, float[] variances) =>
+        ForChannelBlocks(batch, channels, (first, width) =>
+        {
+            var mean = means.AsSpan(first, width);
+            var variance = variances.AsSpan(first, width);
+            Span<float> deviation = stackalloc float[width];
+            mean.Clear();
+            for (int n = 0; n < batch; n++) TensorPrimitives.Add(mean, x.AsSpan(n * channels + first, width), mean);
+            TensorPrimitives.Multiply(mean, 1f / batch, mean);
+            variance.Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                TensorPrimitives.Subtract(x.AsSpan(n * channels + first, width), mean, deviation);
+                TensorPrimitives.MultiplyAdd(deviation, deviation, variance, variance);
+            }
+            TensorPrimitives.Multiply(variance, 1f / batch, variance);
+        });
+
+    static void BatchNormNormalizeByRows(float[] x, int batch, int channels, float[] means, float[] invStds,
+        float[]? weights, float[]? biases, float[] y) =>
+        ForChannelBlocks(batch, channels, (first, width) =>
+        {
+            Span<float> scale = stackalloc float[width], shift = stackalloc float[width];
+            invStds.AsSpan(first, width).CopyTo(scale);
+            if (weights != null) TensorPrimitives.Multiply(scale, weights.AsSpan(first, width), scale);
+            TensorPrimitives.Multiply(means.AsSpan(first, width), scale, shift);
+            if (biases != null) TensorPrimitives.Subtract(biases.AsSpan(first, width), shift, shift);
+            else TensorPrimitives.Negate(shift, shift);
+            for (int n = 0; n < batch; n++)
+                TensorPrimitives.MultiplyAdd(x.AsSpan(n * channels + first, width), scale, shift, y.AsSpan(n * channels + first, width));
+        });
+
+    static void BatchNormBackwardByRows(float[] x, float[] gradY, int batch, int channels, float[] means, float[] invStds,
+        float[]? weights, bool batchStatistics, float[]? gradX, float[] weightGrads, float[] biasGrads) =>
+        ForChannelBlocks(batch, channels, (first, width) =>
+        {
+            var mean = means.AsSpan(first, width);
+            var invStd = invStds.AsSpan(first, width);
+            var sumGrad = biasGrads.AsSpan(first, width);
+            Span<float> sumGradCentered = stackalloc float[width], deviation = stackalloc float[width];
+            sumGrad.Clear();
+            sumGradCentered.Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                var g = gradY.AsSpan(n * channels + first, width);
+                TensorPrimitives.Add(sumGrad, g, sumGrad);
+                TensorPrimitives.Subtract(x.AsSpan(n * channels + first, width), mean, deviation);
+                TensorPrimitives.MultiplyAdd(g, deviation, sumGradCentered, sumGradCentered);
+            }
+            TensorPrimitives.Multiply(sumGradCentered, invStd, weightGrads.AsSpan(first, width));
+            if (gradX == null) return;
+
+            // gradX = a·gradY + b·(x − mean) + shift, per channel as in the per-channel kernel.
+            Span<float> a = stackalloc float[width], b = stackalloc float[width], shift = stackalloc float[width];
+            invStd.CopyTo(a);
+            if (weights != null) TensorPrimitives.Multiply(a, weights.AsSpan(first, width), a);
+            b.Clear();
+            shift.Clear();
+            if (batchStatistics)
+            {
+                // b = −a·invStd²·Σ g(x − mean)/count, shift = −a·Σ g/count
+                TensorPrimitives.Multiply(a, invStd, b);
+                TensorPrimitives.Multiply(b, invStd, b);
+                TensorPrimitives.Multiply(b, sumGradCentered, b);
+                TensorPrimitives.Multiply(b, -1f / batch, b);
+                TensorPrimitives.Multiply(a, sumGrad, shift);
+                TensorPrimitives.Multiply(shift, -1f / batch, shift);
+            }
+            for (int n = 0; n < batch; n++)
+            {
+                var dx = gradX.AsSpan(n * channels + first, width);
+                TensorPrimitives.Subtract(x.AsSpan(n * channels + first, width), mean, deviation);
+                TensorPrimitives.MultiplyAdd(deviation, b, shift, dx);
+                TensorPrimitives.MultiplyAdd(gradY.AsSpan(n * channels + first, width), a, dx, dx);
+            }
+        });
 
     public void LocalResponseNorm(Storage x, int batch, int channels, int spatial, int size, float alpha, float beta, float k,
         Storage y, Storage scale)

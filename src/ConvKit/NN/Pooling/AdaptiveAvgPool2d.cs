@@ -12,8 +12,7 @@ public sealed class AdaptiveAvgPool2d : Module
 
     public AdaptiveAvgPool2d(Size2 outputSize)
     {
-        if (outputSize.Height < 1 || outputSize.Width < 1)
-            throw new ArgumentOutOfRangeException(nameof(outputSize), $"AdaptiveAvgPool2d: outputSize must be positive, got {outputSize}.");
+        PoolShapes.ValidateOutputSize("AdaptiveAvgPool2d", outputSize);
         OutputSize = outputSize;
     }
 

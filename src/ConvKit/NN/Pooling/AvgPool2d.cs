@@ -22,8 +22,7 @@ public sealed class AvgPool2d : Module
         (KernelSize, Stride, Padding) = (kernelSize, stride ?? kernelSize, padding ?? 0);
         (CeilMode, CountIncludePad, DivisorOverride) = (ceilMode, countIncludePad, divisorOverride);
         PoolShapes.ValidateConfiguration("AvgPool2d", KernelSize, Stride, Padding, 1);
-        if (divisorOverride is <= 0)
-            throw new ArgumentOutOfRangeException(nameof(divisorOverride), $"AvgPool2d: divisorOverride must be positive, got {divisorOverride}.");
+        PoolShapes.ValidateDivisor("AvgPool2d", divisorOverride);
     }
 
     /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shapes, if the input cannot be pooled.</summary>

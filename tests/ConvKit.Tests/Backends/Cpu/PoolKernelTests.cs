@@ -113,7 +113,8 @@ public class PoolKernelTests
 
     [Theory]
     [InlineData(8, 16, 24, 24)] // channels in parallel
-    [InlineData(300, 7)]        // (N, C): one value per row
+    [InlineData(300, 7)]        // (N, C): down the batch axis, channels as vectors
+    [InlineData(64, 1100)]      // the same, channel blocks in parallel
     public void FusedBatchNormMatchesComposition(params int[] shape)
     {
         int channels = shape[1];
