@@ -12,16 +12,18 @@ public enum Reduction { None, Mean, Sum }
 public static partial class F
 {
     /// <summary>
-    /// Softmax cross-entropy of <paramref name="input"/> logits (N, C, d1, ...) — or (C) for one sample — against
-    /// class indices <paramref name="target"/> (N, d1, ...), as torch.nn.functional.cross_entropy. Class
-    /// <paramref name="weight"/> (C) scales each position's loss by its target class's weight, and the mean then
-    /// divides by the sum of those weights; positions whose target is <paramref name="ignoreIndex"/> add nothing
-    /// and are not counted. <paramref name="labelSmoothing"/> ε mixes the one-hot target with the uniform
-    /// distribution: loss = (1 − ε)·nll + (ε/C)·Σ_c w_c·(−log p_c).
+    /// Softmax cross-entropy of <paramref name="input"/> logits (N, C, d1, ...) — or (C) for one sample — as
+    /// torch.nn.functional.cross_entropy. The target holds either class indices (N, d1, ...) or class
+    /// probabilities of the input's shape. Class <paramref name="weight"/> (C) scales each class's term; with
+    /// class indices the mean then divides by the sum of the targets' weights, and positions whose target is
+    /// <paramref name="ignoreIndex"/> add nothing and are not counted. <paramref name="labelSmoothing"/> ε mixes
+    /// the target with the uniform distribution: loss = (1 − ε)·nll + (ε/C)·Σ_c w_c·(−log p_c).
     /// </summary>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, int ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, float labelSmoothing = 0) =>
-        ClassificationLoss("CrossEntropy", input, target, weight, ignoreIndex, reduction, labelSmoothing, fromLogits: true);
+        target.Rank > 0 && target.Rank == input.Rank
+            ? CrossEntropyWithProbabilities(input, target, weight, reduction, labelSmoothing)
+            : ClassificationLoss("CrossEntropy", input, target, weight, ignoreIndex, reduction, labelSmoothing, fromLogits: true);
 
     /// <summary>
     /// Negative log-likelihood of <paramref name="input"/> log-probabilities (N, C, d1, ...) or (C) at the class
@@ -49,12 +51,8 @@ public static partial class F
         int[] positions = [input.Dims[0], .. input.Dims[2..]];
         if (!target.HasShape(positions))
             throw new ArgumentException($"{name}: target shape {target.ShapeString} does not match input shape {input.ShapeString} (expected {Shapes.Format(positions)}).");
-        if (weight != null && !weight.HasShape([classes]))
-            throw new ArgumentException($"{name}: weight shape {weight.ShapeString} does not match the {classes} classes of input shape {input.ShapeString} (expected [{classes}]).");
-        if (!(smoothing >= 0 && smoothing <= 1))
-            throw new ArgumentOutOfRangeException(nameof(smoothing), $"{name}: label smoothing must lie in [0, 1], got {smoothing}.");
+        CheckClassOptions(name, input, classes, weight, smoothing);
         var backend = SameBackend(input, target, name);
-        if (weight != null) SameBackend(input, weight, name);
 
         var (outer, _, inner) = Split(input.Dims, 1, 2);
         var logProbs = input;
@@ -82,6 +80,20 @@ public static partial class F
             backend.NllLossBackward(logProbs.Storage, targets, grads.Storage, fromLogits, dx.Storage);
             return dx;
         });
+    }
+
+    // Soft targets: loss = −Σ_c w_c·q_c·log p_c with q = (1 − ε)·target + ε/C; the mean is over positions.
+    static Tensor CrossEntropyWithProbabilities(Tensor input, Tensor target, Tensor? weight, Reduction reduction, float smoothing)
+    {
+        const string name = "CrossEntropy";
+        int classAxis = input.Rank == 1 ? 0 : 1, classes = input.Dims[classAxis];
+        if (!target.HasShape(input.Dims))
+            throw new ArgumentException($"{name}: probability target shape {target.ShapeString} does not match input shape {input.ShapeString} " +
+                $"(class-index targets drop the class axis: {Shapes.Format([.. input.Dims[..classAxis], .. input.Dims[(classAxis + 1)..]])}).");
+        CheckClassOptions(name, input, classes, weight, smoothing);
+        var probabilities = smoothing == 0 ? target : target * (1 - smoothing) + smoothing / classes;
+        if (weight != null) probabilities = probabilities * weight.Reshape([classes, .. Enumerable.Repeat(1, input.Rank - classAxis - 1)]);
+        return ApplyReduction(-Sum(LogSoftmax(input, classAxis) * probabilities, [classAxis]), reduction);
     }
 
     /// <summary>
@@ -180,6 +192,15 @@ public static partial class F
         Reduction.Sum => Sum(loss),
         _ => throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "unknown reduction"),
     };
+
+    static void CheckClassOptions(string name, Tensor input, int classes, Tensor? weight, float smoothing)
+    {
+        if (weight != null && !weight.HasShape([classes]))
+            throw new ArgumentException($"{name}: weight shape {weight.ShapeString} does not match the {classes} classes of input shape {input.ShapeString} (expected [{classes}]).");
+        if (weight != null) SameBackend(input, weight, name);
+        if (!(smoothing >= 0 && smoothing <= 1))
+            throw new ArgumentOutOfRangeException(nameof(smoothing), $"{name}: label smoothing must lie in [0, 1], got {smoothing}.");
+    }
 
     static void CheckTargetShape(string name, Tensor input, Tensor target)
     {

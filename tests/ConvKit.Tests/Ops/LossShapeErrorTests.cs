@@ -51,6 +51,10 @@ public class LossShapeErrorTests
         AssertNames<ArgumentException>(() => F.CrossEntropy(Tensor.Zeros(2, 3, 4, 4), Tensor.Zeros(2, 4, 3)), "CrossEntropy", "[2, 4, 3]", "[2, 3, 4, 4]", "[2, 4, 4]");
 
     [Fact]
+    public void CrossEntropyProbabilityTargetShapeMismatch() =>
+        AssertNames<ArgumentException>(() => F.CrossEntropy(Logits, Tensor.Zeros(4, 1)), "CrossEntropy", "[4, 1]", "[4, 5]", "[4]");
+
+    [Fact]
     public void CrossEntropyWeightMismatch() =>
         AssertNames<ArgumentException>(() => F.CrossEntropy(Logits, Tensor.Zeros(4), Tensor.Ones(3)), "CrossEntropy", "[3]", "[4, 5]");
 

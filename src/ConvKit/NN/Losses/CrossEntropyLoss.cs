@@ -3,8 +3,9 @@ using ConvKit.Ops;
 namespace ConvKit.NN;
 
 /// <summary>
-/// Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against class indices (N) or (N, d1, ...); see
-/// <see cref="F.CrossEntropy"/> for class weights, the ignored index and label smoothing.
+/// Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against class indices (N) or (N, d1, ...), or against
+/// class probabilities of the logits' shape; see <see cref="F.CrossEntropy"/> for class weights, the ignored index
+/// and label smoothing.
 /// </summary>
 public class CrossEntropyLoss : Loss
 {
