@@ -10,7 +10,7 @@ public sealed partial class CpuBackend
     public void Activation(ActivationOp op, float parameter, Storage x, Storage y)
     {
         float[] input = Data(x), output = Data(y);
-        PlaneLoop.ForChunks(input.Length, (start, length) =>
+        AxisBlocks.Run(1, 1, input.Length, (_, start, length) =>
         {
             ReadOnlySpan<float> source = input.AsSpan(start, length);
             var destination = output.AsSpan(start, length);
@@ -44,7 +44,7 @@ public sealed partial class CpuBackend
     public void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX)
     {
         float[] input = Data(x), output = Data(y), outputGrad = Data(gradY), inputGrad = Data(gradX);
-        PlaneLoop.ForChunks(input.Length, (start, length) =>
+        AxisBlocks.Run(1, 1, input.Length, (_, start, length) =>
         {
             ReadOnlySpan<float> g = outputGrad.AsSpan(start, length);
             var dx = inputGrad.AsSpan(start, length);

@@ -10,14 +10,12 @@ namespace ConvKit.Backends.Cpu;
 // axis instead, a block of channels at a time as vectors (the *ByRows methods).
 public sealed partial class CpuBackend
 {
-    const int ChannelBlock = 256;
-
     public void BatchNormStatistics(Storage x, int batch, int channels, int spatial, Storage mean, Storage variance)
     {
         float[] input = Data(x), means = Data(mean), variances = Data(variance);
         if (spatial == 1) { BatchNormStatisticsByRows(input, batch, channels, means, variances); return; }
         double count = (double)batch * spatial;
-        PlaneLoop.For(channels, (long)batch * spatial, c =>
+        AxisBlocks.Run(channels, batch * spatial, 1, (c, _, _) =>
         {
             double sum = 0;
             for (int n = 0; n < batch; n++) sum += TensorPrimitives.Sum(input.AsSpan((n * channels + c) * spatial, spatial));
@@ -65,7 +63,7 @@ public sealed partial class CpuBackend
         float[] input = Data(x), output = Data(y), means = Data(mean), invStds = Data(invStd);
         float[]? weights = weight == null ? null : Data(weight), biases = bias == null ? null : Data(bias);
         if (spatial == 1) { BatchNormNormalizeByRows(input, batch, channels, means, invStds, weights, biases, output); return; }
-        PlaneLoop.For(batch * channels, spatial, row =>
+        AxisBlocks.Run(batch * channels, spatial, 1, (row, _, _) =>
         {
             int c = row % channels;
             // y = x·scale + shift with the affine map folded in.
@@ -87,7 +85,7 @@ public sealed partial class CpuBackend
             return;
         }
         double count = (double)batch * spatial;
-        PlaneLoop.For(channels, 2L * batch * spatial, c =>
+        AxisBlocks.Run(channels, 2 * batch * spatial, 1, (c, _, _) =>
         {
             float center = means[c], invStdC = invStds[c];
             double sumGrad = 0, sumGradCentered = 0;
@@ -139,12 +137,8 @@ public sealed partial class CpuBackend
         for (; i < x.Length; i++) dx[i] = a * g[i] + b * (x[i] - center) + shift;
     }
 
-    static void ForChannelBlocks(int batch, int channels, Action<int, int> block) =>
-        PlaneLoop.For((channels + ChannelBlock - 1) / ChannelBlock, (long)batch * ChannelBlock,
-            b => block(b * ChannelBlock, Math.Min(ChannelBlock, channels - b * ChannelBlock)));
-
     static void BatchNormStatisticsByRows(float[] x, int batch, int channels, float[] means, float[] variances) =>
-        ForChannelBlocks(batch, channels, (first, width) =>
+        AxisBlocks.Run(1, batch, channels, (_, first, width) =>
         {
             var mean = means.AsSpan(first, width);
             var variance = variances.AsSpan(first, width);
@@ -163,7 +157,7 @@ public sealed partial class CpuBackend
 
     static void BatchNormNormalizeByRows(float[] x, int batch, int channels, float[] means, float[] invStds,
         float[]? weights, float[]? biases, float[] y) =>
-        ForChannelBlocks(batch, channels, (first, width) =>
+        AxisBlocks.Run(1, batch, channels, (_, first, width) =>
         {
             Span<float> scale = stackalloc float[width], shift = stackalloc float[width];
             invStds.AsSpan(first, width).CopyTo(scale);
@@ -177,7 +171,7 @@ public sealed partial class CpuBackend
 
     static void BatchNormBackwardByRows(float[] x, float[] gradY, int batch, int channels, float[] means, float[] invStds,
         float[]? weights, bool batchStatistics, float[]? gradX, float[] weightGrads, float[] biasGrads) =>
-        ForChannelBlocks(batch, channels, (first, width) =>
+        AxisBlocks.Run(1, batch, channels, (_, first, width) =>
         {
             var mean = means.AsSpan(first, width);
             var invStd = invStds.AsSpan(first, width);
@@ -224,7 +218,7 @@ public sealed partial class CpuBackend
         Storage y, Storage scale)
     {
         float[] input = Data(x), output = Data(y), scales = Data(scale);
-        PlaneLoop.For(batch * channels, (long)size * spatial, row =>
+        AxisBlocks.Run(batch * channels, size * spatial, 1, (row, _, _) =>
         {
             int n = row / channels, c = row % channels;
             var sum = scales.AsSpan(row * spatial, spatial);
@@ -251,14 +245,14 @@ public sealed partial class CpuBackend
         float[] ratio = ArrayPool<float>.Shared.Rent(total);
         try
         {
-            PlaneLoop.For(batch * channels, spatial, row =>
+            AxisBlocks.Run(batch * channels, spatial, 1, (row, _, _) =>
             {
                 var r = ratio.AsSpan(row * spatial, spatial);
                 TensorPrimitives.Multiply(outputGrad.AsSpan(row * spatial, spatial), output.AsSpan(row * spatial, spatial), r);
                 TensorPrimitives.Divide(r, scales.AsSpan(row * spatial, spatial), r);
             });
             float coefficient = -2f * alpha * beta / size;
-            PlaneLoop.For(batch * channels, (long)size * spatial, row =>
+            AxisBlocks.Run(batch * channels, size * spatial, 1, (row, _, _) =>
             {
                 int n = row / channels, c = row % channels;
                 var dx = inputGrad.AsSpan(row * spatial, spatial);

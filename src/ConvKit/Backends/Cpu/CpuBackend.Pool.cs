@@ -12,7 +12,7 @@ public sealed partial class CpuBackend
     {
         float[] input = Data(x), output = Data(y);
         float[] indices = Data(argmax);
-        PlaneLoop.For(g.Planes, g.InputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var values = output.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -116,7 +116,7 @@ public sealed partial class CpuBackend
     public void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX), indices = Data(argmax);
-        PlaneLoop.For(g.Planes, g.InputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = inputGrad.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var grads = outputGrad.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -141,7 +141,7 @@ public sealed partial class CpuBackend
     public void AvgPool2d(Storage x, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage y)
     {
         float[] input = Data(x), output = Data(y);
-        PlaneLoop.For(g.Planes, g.InputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var values = output.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -161,7 +161,7 @@ public sealed partial class CpuBackend
     public void AvgPool2dBackward(Storage gradY, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
-        PlaneLoop.For(g.Planes, g.InputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = inputGrad.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var grads = outputGrad.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -197,7 +197,7 @@ public sealed partial class CpuBackend
     public void AdaptiveAvgPool2d(Storage x, Pool2dGeometry g, Storage y)
     {
         float[] input = Data(x), output = Data(y);
-        PlaneLoop.For(g.Planes, g.InputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var values = output.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -218,7 +218,7 @@ public sealed partial class CpuBackend
     public void AdaptiveAvgPool2dBackward(Storage gradY, Pool2dGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
-        PlaneLoop.For(g.Planes, g.InputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = inputGrad.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var grads = outputGrad.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);

@@ -9,7 +9,7 @@ public sealed partial class CpuBackend
         float[] input = Data(x), output = Data(y);
         var rows = NearestSources(g.InputHeight, g.OutputHeight, g.ScaleHeight);
         var columns = NearestSources(g.InputWidth, g.OutputWidth, g.ScaleWidth);
-        PlaneLoop.For(g.Planes, g.OutputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.OutputPlaneSize, 1, (p, _, _) =>
         {
             var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var result = output.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -27,7 +27,7 @@ public sealed partial class CpuBackend
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
         var rows = NearestSources(g.InputHeight, g.OutputHeight, g.ScaleHeight);
         var columns = NearestSources(g.InputWidth, g.OutputWidth, g.ScaleWidth);
-        PlaneLoop.For(g.Planes, g.OutputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, g.OutputPlaneSize, 1, (p, _, _) =>
         {
             var plane = inputGrad.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var grads = outputGrad.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -55,7 +55,7 @@ public sealed partial class CpuBackend
         float[] input = Data(x), output = Data(y);
         var rows = LinearSources(g.InputHeight, g.OutputHeight, g.ScaleHeight, g.AlignCorners);
         var columns = LinearSources(g.InputWidth, g.OutputWidth, g.ScaleWidth, g.AlignCorners);
-        PlaneLoop.For(g.Planes, 4L * g.OutputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, 4 * g.OutputPlaneSize, 1, (p, _, _) =>
         {
             var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var result = output.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
@@ -80,7 +80,7 @@ public sealed partial class CpuBackend
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
         var rows = LinearSources(g.InputHeight, g.OutputHeight, g.ScaleHeight, g.AlignCorners);
         var columns = LinearSources(g.InputWidth, g.OutputWidth, g.ScaleWidth, g.AlignCorners);
-        PlaneLoop.For(g.Planes, 4L * g.OutputPlaneSize, p =>
+        AxisBlocks.Run(g.Planes, 4 * g.OutputPlaneSize, 1, (p, _, _) =>
         {
             var plane = inputGrad.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var grads = outputGrad.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);

@@ -73,7 +73,7 @@ public class PoolKernelTests
 
     /// <summary>
     /// Runs <paramref name="op"/> on the whole input and on one slice of axis 0 at a time; both must agree, gradients
-    /// too. The shapes below put the whole input above the kernels' parallel threshold (2¹⁶ values of work) and
+    /// too. The shapes below put the whole input above the kernels' parallel threshold (2¹⁵ values of work, see AxisBlocks) and
     /// each slice below it.
     /// </summary>
     static void ParallelMatchesSlices(Func<Tensor, Tensor> op, params int[] shape)
@@ -96,9 +96,9 @@ public class PoolKernelTests
     [Fact] public void MaxPoolParallel() => ParallelMatchesSlices(x => F.MaxPool2d(x, 3, stride: 2, padding: 1), 4, 16, 40, 37);
     [Fact] public void AvgPoolParallel() => ParallelMatchesSlices(x => F.AvgPool2d(x, 3, stride: 2, padding: 1, countIncludePad: false), 4, 16, 40, 37);
     [Fact] public void AdaptiveAvgPoolParallel() => ParallelMatchesSlices(x => F.AdaptiveAvgPool2d(x, (5, 7)), 4, 16, 40, 37);
-    [Fact] public void LocalResponseNormParallel() => ParallelMatchesSlices(x => F.LocalResponseNorm(x, 5, 0.5f, 0.75f, 2f), 4, 16, 20, 21);
+    [Fact] public void LocalResponseNormParallel() => ParallelMatchesSlices(x => F.LocalResponseNorm(x, 5, 0.5f, 0.75f, 2f), 4, 16, 20, 19);
     [Fact] public void UpsampleNearestParallel() => ParallelMatchesSlices(x => F.Upsample(x, scaleFactor: 2f), 4, 16, 20, 21);
-    [Fact] public void UpsampleBilinearParallel() => ParallelMatchesSlices(x => F.Upsample(x, size: (25, 30), mode: UpsampleMode.Bilinear), 4, 16, 20, 21);
+    [Fact] public void UpsampleBilinearParallel() => ParallelMatchesSlices(x => F.Upsample(x, size: (15, 30), mode: UpsampleMode.Bilinear), 4, 16, 20, 21);
     [Fact] public void ActivationsParallel() => ParallelMatchesSlices(x => F.Sigmoid(F.LeakyRelu(x, 0.1f)) + F.Tanh(F.Relu6(x * 4f)), 4, 16, 40, 40);
 
     /// <summary>Batch norm composed from mean, variance and broadcasting arithmetic, with their own gradients.</summary>
