@@ -56,8 +56,10 @@ public static partial class F
         var y = Tensor.Empty(input.Dims, backend);
         backend.BatchNormNormalize(input.Storage, batch, channels, spatial, mean.Storage, invStd.Storage, weight?.Storage, bias?.Storage, y.Storage);
 
-        Tensor[] inputs = [input, .. weight == null ? Array.Empty<Tensor>() : [weight], .. bias == null ? Array.Empty<Tensor>() : [bias]];
-        return Node.Record(y, "BatchNorm", inputs, g =>
+        var inputs = new List<Tensor> { input };
+        if (weight != null) inputs.Add(weight);
+        if (bias != null) inputs.Add(bias);
+        return Node.Record(y, "BatchNorm", [.. inputs], g =>
         {
             var gradInput = input.RequiresGrad ? Tensor.Empty(input.Dims, backend) : null;
             var gradWeight = Tensor.Empty([channels], backend);

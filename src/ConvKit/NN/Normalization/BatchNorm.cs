@@ -70,5 +70,5 @@ public abstract class BatchNorm : Module
 
     protected override string Describe() =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{GetType().Name}({NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(CultureInfo.InvariantCulture) ?? "null")}, affine={Affine}, trackRunningStats={TrackRunningStats})");
+            $"{GetType().Name}({NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(CultureInfo.InvariantCulture) ?? "null")}, affine={(Affine ? "true" : "false")}, trackRunningStats={(TrackRunningStats ? "true" : "false")})");
 }

@@ -33,6 +33,6 @@ public sealed class AvgPool2d : Module
         F.AvgPool2d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad, DivisorOverride);
 
     protected override string Describe() =>
-        $"AvgPool2d(kernelSize={KernelSize}, stride={Stride}, padding={Padding}, ceilMode={CeilMode}, countIncludePad={CountIncludePad}"
+        $"AvgPool2d(kernelSize={KernelSize}, stride={Stride}, padding={Padding}, ceilMode={(CeilMode ? "true" : "false")}, countIncludePad={(CountIncludePad ? "true" : "false")}"
         + (DivisorOverride is { } d ? $", divisorOverride={d})" : ")");
 }

@@ -29,5 +29,5 @@ public sealed class MaxPool2d : Module
     public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     protected override string Describe() =>
-        $"MaxPool2d(kernelSize={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceilMode={CeilMode})";
+        $"MaxPool2d(kernelSize={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceilMode={(CeilMode ? "true" : "false")})";
 }

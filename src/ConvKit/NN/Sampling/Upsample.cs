@@ -27,5 +27,5 @@ public sealed class Upsample : Module
     public override Tensor Forward(Tensor input) => F.Upsample(input, Size, ScaleFactor, Mode, AlignCorners);
 
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"Upsample({(Size is { } s ? $"size={s}" : $"scaleFactor={ScaleFactor}")}, mode={Mode}{(AlignCorners ? ", alignCorners=True" : "")})");
+        $"Upsample({(Size is { } s ? $"size={s}" : $"scaleFactor={ScaleFactor}")}, mode={Mode}{(AlignCorners ? ", alignCorners=true" : "")})");
 }

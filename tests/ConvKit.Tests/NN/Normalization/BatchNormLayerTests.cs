@@ -96,7 +96,7 @@ public class BatchNormLayerTests
 
     [Fact]
     public void DescribeShowsTheConfiguration() =>
-        Assert.Equal("BatchNorm2d(64, eps=1E-05, momentum=0.1, affine=True, trackRunningStats=True)", new BatchNorm2d(64).ToString());
+        Assert.Equal("BatchNorm2d(64, eps=1E-05, momentum=0.1, affine=true, trackRunningStats=true)", new BatchNorm2d(64).ToString());
 
     [Fact]
     public void LocalResponseNormLayer()

@@ -64,8 +64,8 @@ public class PoolingLayerTests
     [Fact]
     public void DescribeShowsTheConfiguration()
     {
-        Assert.Equal("MaxPool2d(kernelSize=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceilMode=False)", new MaxPool2d(2).ToString());
-        Assert.Equal("AvgPool2d(kernelSize=(3, 3), stride=(1, 1), padding=(1, 1), ceilMode=False, countIncludePad=False, divisorOverride=4)",
+        Assert.Equal("MaxPool2d(kernelSize=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceilMode=false)", new MaxPool2d(2).ToString());
+        Assert.Equal("AvgPool2d(kernelSize=(3, 3), stride=(1, 1), padding=(1, 1), ceilMode=false, countIncludePad=false, divisorOverride=4)",
             new AvgPool2d(3, 1, 1, countIncludePad: false, divisorOverride: 4).ToString());
         Assert.Equal("AdaptiveAvgPool2d(outputSize=(1, 1))", new AdaptiveAvgPool2d(1).ToString());
     }

@@ -30,7 +30,7 @@ public class UpsampleLayerTests
     public void DescribeShowsTheConfiguration()
     {
         Assert.Equal("Upsample(scaleFactor=2, mode=Nearest)", new Upsample(scaleFactor: 2).ToString());
-        Assert.Equal("Upsample(size=(7, 3), mode=Bilinear, alignCorners=True)",
+        Assert.Equal("Upsample(size=(7, 3), mode=Bilinear, alignCorners=true)",
             new Upsample(size: (7, 3), mode: UpsampleMode.Bilinear, alignCorners: true).ToString());
     }
 }
