@@ -24,11 +24,11 @@ public static partial class F
     static Tensor Activation(ActivationOp op, string name, Tensor x, float parameter)
     {
         var backend = x.Backend;
-        var y = Tensor.Empty(x.Dims, backend);
+        var y = Tensor.Uninitialized(x.Dims, backend);
         backend.Activation(op, parameter, x.Storage, y.Storage);
         return Node.Record(y, name, x, g =>
         {
-            var gradInput = Tensor.Empty(x.Dims, backend);
+            var gradInput = Tensor.Uninitialized(x.Dims, backend);
             backend.ActivationBackward(op, parameter, x.Storage, y.Storage, g.Storage, gradInput.Storage);
             return gradInput;
         });
