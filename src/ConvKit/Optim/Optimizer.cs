@@ -163,11 +163,11 @@ public abstract class Optimizer
         for (int g = 0; g < groups.Length; g++)
         {
             double lr = Read($"param_groups.{g}.lr"), weightDecay = Read($"param_groups.{g}.weight_decay");
-            if (!(lr >= 0 && double.IsFinite(lr) && weightDecay >= 0 && double.IsFinite(weightDecay)))
-                throw Invalid($"group {g} has lr {lr} and weight decay {weightDecay}; both must be finite and ≥ 0");
+            if (!double.IsFinite(lr) || !(weightDecay >= 0 && double.IsFinite(weightDecay)))
+                throw Invalid($"group {g} has lr {lr} and weight decay {weightDecay}; both must be finite, the weight decay ≥ 0");
             double count = ReadCount($"param_groups.{g}.params");
             if (count != groups[g].Parameters.Count)
-                throw Invalid($"group {g} holds {count} parameters in the state dict but {groups[g].Parameters.Count} in this optimiser");
+                throw Invalid($"'param_groups.{g}.params' counts {count} parameters but group {g} of this optimiser holds {groups[g].Parameters.Count}");
             groupValues[g] = (lr, weightDecay);
         }
         var options = GetOptions().Keys.ToDictionary(name => name, name => Read($"options.{name}"));

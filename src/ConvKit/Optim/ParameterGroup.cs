@@ -13,10 +13,15 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, double? lr = 
 
     public IReadOnlyList<Tensor> Parameters { get; } = parameters.ToList();
 
+    /// <summary>
+    /// The learning rate. Constructors insist on ≥ 0, but a schedule may set any finite value: PyTorch's
+    /// OneCycleLR, stepped once past its end, extrapolates slightly below zero.
+    /// </summary>
     public double LearningRate
     {
         get => learningRate ?? throw NotAttached();
-        set => learningRate = Check(value, "LearningRate");
+        set => learningRate = double.IsFinite(value) ? (float)value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"ParameterGroup: LearningRate must be finite, not {value}.");
     }
 
     /// <summary>Weight decay: an L2 term added to the gradient (SGD, Adam) or a decoupled shrink (AdamW).</summary>
