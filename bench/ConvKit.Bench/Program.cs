@@ -6,3 +6,4 @@ string suite = args.Length > 0 ? args[0] : "all";
 Console.WriteLine($"CPU: {Machine.CpuModel}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 if (suite is "gemm" or "all") GemmBench.Run();
 if (suite is "autograd" or "all") AutogradBench.Run();
+if (suite is "optim" or "all") OptimBench.Run();

@@ -30,6 +30,8 @@ public sealed partial class CpuBackend
             {
                 var buf = buffer.AsSpan(start, count);
                 if (update.FirstStep) direction.CopyTo(buf);
+                // Without dampening the update is one multiply-add: buf·momentum + d (PyTorch's d·1 is exact).
+                else if (keep == 1) TensorPrimitives.MultiplyAdd(buf, momentum, direction, buf);
                 else
                 {
                     TensorPrimitives.Multiply(buf, momentum, buf);
