@@ -81,15 +81,14 @@ public static class Safetensors
             foreach (var property in root.EnumerateObject())
             {
                 if (!names.Add(property.Name)) throw Invalid(path, $"the header names '{property.Name}' twice");
-                if (property.Name == MetadataKey) ReadMetadata(path, property.Value, metadata);
-                else entries.Add(ReadEntry(path, property.Name, property.Value, dataStart, fileLength));
+                if (property.Name == MetadataKey) ParseMetadata(path, property.Value, metadata);
+                else entries.Add(ParseEntry(path, property.Name, property.Value, dataStart, fileLength));
             }
-            CheckLayout(path, entries, dataStart, fileLength);
-            return (entries, metadata);
+            return (InFileOrder(path, entries, dataStart, fileLength), metadata);
         }
     }
 
-    static void ReadMetadata(string path, JsonElement value, Dictionary<string, string> metadata)
+    static void ParseMetadata(string path, JsonElement value, Dictionary<string, string> metadata)
     {
         if (value.ValueKind != JsonValueKind.Object) throw Invalid(path, $"'{MetadataKey}' is a JSON {value.ValueKind}, not an object of strings");
         foreach (var item in value.EnumerateObject())
@@ -100,7 +99,7 @@ public static class Safetensors
         }
     }
 
-    static Entry ReadEntry(string path, string name, JsonElement value, long dataStart, long fileLength)
+    static Entry ParseEntry(string path, string name, JsonElement value, long dataStart, long fileLength)
     {
         if (value.ValueKind != JsonValueKind.Object) throw Invalid(path, $"tensor '{name}' is described by a JSON {value.ValueKind}, not an object");
         JsonElement Field(string field) => value.TryGetProperty(field, out var f) ? f : throw Invalid(path, $"tensor '{name}' has no \"{field}\"");
@@ -135,14 +134,12 @@ public static class Safetensors
         return new Entry(name, dtype, shape.Select(s => (int)s).ToArray(), dataStart + begin, dataStart + end);
     }
 
-    /// <summary>Sorts the entries by position and checks that they tile the data section exactly, as the reference reader does.</summary>
-    static void CheckLayout(string path, List<Entry> entries, long dataStart, long fileLength)
+    /// <summary>The entries sorted by position, checked to tile the data section exactly, as the reference reader checks.</summary>
+    static List<Entry> InFileOrder(string path, List<Entry> entries, long dataStart, long fileLength)
     {
-        var byPosition = entries.Select((entry, index) => (entry, index)).OrderBy(e => e.entry.Begin).ThenBy(e => e.index).Select(e => e.entry).ToList();
-        entries.Clear();
-        entries.AddRange(byPosition);
+        var sorted = entries.OrderBy(e => e.Begin).ToList(); // stable: empty tensors at one offset keep header order
         long position = dataStart;
-        foreach (var entry in entries)
+        foreach (var entry in sorted)
         {
             if (entry.Begin < position)
                 throw Invalid(path, $"the data of tensor '{entry.Name}' overlaps the tensor before it (it begins at offset {entry.Begin - dataStart}, before {position - dataStart})");
@@ -152,6 +149,7 @@ public static class Safetensors
         }
         if (position < fileLength)
             throw Invalid(path, $"{fileLength - position} bytes follow the last tensor's data");
+        return sorted;
     }
 
     static float[] ReadValues(SafeFileHandle file, string path, Entry entry)

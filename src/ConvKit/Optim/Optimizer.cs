@@ -147,16 +147,13 @@ public abstract class Optimizer
         var unused = new HashSet<string>(state.Keys);
         double Read(string key)
         {
-            if (!state.TryGetValue(key, out var tensor)) throw Invalid($"the entry '{key}' is missing");
-            if (tensor.Numel != 1) throw Invalid($"'{key}' should hold one number but has shape {tensor.ShapeString}");
             unused.Remove(key);
-            return tensor.Item();
+            return StateNumbers.Read(state, key, Invalid);
         }
-        double ReadCount(string key)
+        long ReadCount(string key)
         {
-            double value = Read(key);
-            return value >= 0 && double.IsFinite(value) && value == Math.Floor(value) ? value
-                : throw Invalid($"'{key}' should be a whole number ≥ 0, not {value}");
+            unused.Remove(key);
+            return StateNumbers.ReadCount(state, key, Invalid);
         }
 
         var groupValues = new (double LearningRate, double WeightDecay)[groups.Length];
@@ -165,7 +162,7 @@ public abstract class Optimizer
             double lr = Read($"param_groups.{g}.lr"), weightDecay = Read($"param_groups.{g}.weight_decay");
             if (!double.IsFinite(lr) || !(weightDecay >= 0 && double.IsFinite(weightDecay)))
                 throw Invalid($"group {g} has lr {lr} and weight decay {weightDecay}; both must be finite, the weight decay ≥ 0");
-            double count = ReadCount($"param_groups.{g}.params");
+            long count = ReadCount($"param_groups.{g}.params");
             if (count != groups[g].Parameters.Count)
                 throw Invalid($"'param_groups.{g}.params' counts {count} parameters but group {g} of this optimiser holds {groups[g].Parameters.Count}");
             groupValues[g] = (lr, weightDecay);
@@ -183,7 +180,7 @@ public abstract class Optimizer
             var parameterState = loaded[i] ??= new ParameterState();
             if (parts[2] == "step")
             {
-                parameterState.Step = (long)ReadCount(key);
+                parameterState.Step = ReadCount(key);
                 continue;
             }
             if (!BufferNames.Contains(parts[2]))

@@ -8,8 +8,8 @@ namespace ConvKit.Optim;
 /// </summary>
 public sealed class ParameterGroup(IEnumerable<Tensor> parameters, double? lr = null, double? weightDecay = null)
 {
-    double? learningRate = lr is { } value ? Check(value, "lr") : null;
-    double? decay = weightDecay is { } value2 ? Check(value2, "weightDecay") : null;
+    double? learningRate = lr is { } given ? Check(given, "lr") : null;
+    double? decay = weightDecay is { } givenDecay ? Check(givenDecay, "weightDecay") : null;
 
     public IReadOnlyList<Tensor> Parameters { get; } = parameters.ToList();
 

@@ -68,24 +68,16 @@ public abstract class LRScheduler
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state)
     {
-        double Read(string key)
-        {
-            if (!state.TryGetValue(key, out var tensor)) throw Invalid($"the entry '{key}' is missing");
-            if (tensor.Numel != 1) throw Invalid($"'{key}' should hold one number but has shape {tensor.ShapeString}");
-            return tensor.Item();
-        }
-        double epoch = Read("last_epoch");
-        if (!(epoch >= 0 && epoch <= int.MaxValue && epoch == Math.Floor(epoch)))
-            throw Invalid($"'last_epoch' should be a whole number ≥ 0, not {epoch}");
-        var bases = Enumerable.Range(0, baseLearningRates.Length).Select(g => Read($"base_lrs.{g}")).ToArray();
+        int epoch = (int)StateNumbers.ReadCount(state, "last_epoch", Invalid);
+        var bases = Enumerable.Range(0, baseLearningRates.Length).Select(g => StateNumbers.Read(state, $"base_lrs.{g}", Invalid)).ToArray();
         if (bases.Any(b => !(b >= 0 && double.IsFinite(b)))) throw Invalid("base learning rates must be finite and ≥ 0");
         var expected = Enumerable.Range(0, bases.Length).Select(g => $"base_lrs.{g}").Append("last_epoch").ToHashSet();
         var unexpected = state.Keys.Where(k => !expected.Contains(k)).ToList();
         if (unexpected.Count > 0) throw Invalid($"unexpected entries [{string.Join(", ", unexpected)}]");
-        try { CheckCanReach((int)epoch); }
+        try { CheckCanReach(epoch); }
         catch (InvalidOperationException e) { throw Invalid(e.Message); }
 
-        LastEpoch = (int)epoch;
+        LastEpoch = epoch;
         baseLearningRates = bases;
         Apply();
     }
