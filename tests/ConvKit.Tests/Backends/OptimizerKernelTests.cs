@@ -4,13 +4,14 @@ using ConvKit.Backends.Cpu;
 namespace ConvKit.Tests.Backends;
 
 /// <summary>
-/// The CPU backend's fused SGD and Adam steps (chunked, SIMD, multi-threaded for large parameters) against plain
-/// per-element loops of the same formulas, on lengths that end mid-chunk and that take the parallel path.
+/// The CPU backend's fused SGD and Adam steps (in blocks, SIMD, multi-threaded for large parameters) against plain
+/// per-element loops of the same formulas.
 /// </summary>
 public class OptimizerKernelTests
 {
     const double Rtol = 1e-6, Atol = 1e-7;
-    static readonly int[] Lengths = [1, 7, 8192 + 5, 5 * 8192 + 3];
+    // Shorter than a block, several blocks ending mid-block, and enough work (≥ 2¹⁵ values) for the parallel path.
+    static readonly int[] Lengths = [1, 7, 3 * AxisBlocks.Width + 5, 40 * AxisBlocks.Width + 3];
 
     public static TheoryData<bool, bool, bool, double, double, bool> SgdConfigurations() => new()
     {

@@ -1,16 +1,15 @@
-using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace ConvKit.Backends.Cpu;
 
-// Fused optimiser updates. Each parameter is walked in chunks small enough that a chunk's values and two
-// scratch rows stay in cache while the whole update runs over them (one trip through memory instead of
-// one per tensor op); large parameters spread their chunks over the worker threads.
+// Fused optimiser updates. Each parameter is walked in blocks (AxisBlocks) small enough that a block's values
+// and two scratch rows on the stack stay in L1 while the whole update runs over them: one trip through memory
+// instead of one per tensor op, and no allocation. Large parameters spread their blocks over the threads.
 public sealed partial class CpuBackend
 {
-    const int OptimizerChunk = 8192;
-    const int ParallelOptimizerChunks = 4;
 
+    [SkipLocalsInit] // the scratch rows are written before they are read
     public void SgdStep(Storage parameter, Storage gradient, Storage? momentumBuffer, SgdUpdate update)
     {
         float[] p = Data(parameter), g = Data(gradient);
@@ -22,10 +21,11 @@ public sealed partial class CpuBackend
 
         float lr = (float)update.LearningRate, weightDecay = (float)update.WeightDecay;
         float momentum = (float)update.Momentum, keep = (float)(1 - update.Dampening);
-        ForEachChunk(p.Length, (start, count, scratch) =>
+        AxisBlocks.Run(1, 1, p.Length, (_, start, count) =>
         {
+            Span<float> scratch = stackalloc float[AxisBlocks.Width];
             var param = p.AsSpan(start, count);
-            var direction = EffectiveGradient(g.AsSpan(start, count), param, update.Maximize, weightDecay, scratch.AsSpan(0, count));
+            var direction = EffectiveGradient(g.AsSpan(start, count), param, update.Maximize, weightDecay, scratch[..count]);
             if (update.Momentum != 0)
             {
                 var buf = buffer.AsSpan(start, count);
@@ -39,7 +39,7 @@ public sealed partial class CpuBackend
                 }
                 if (update.Nesterov)
                 {
-                    var lookAhead = scratch.AsSpan(0, count);
+                    var lookAhead = scratch[..count];
                     TensorPrimitives.MultiplyAdd(buf, momentum, direction, lookAhead);
                     direction = lookAhead;
                 }
@@ -49,6 +49,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    [SkipLocalsInit]
     public void AdamStep(Storage parameter, Storage gradient, Storage expAvg, Storage expAvgSq, Storage? maxExpAvgSq, AdamUpdate update)
     {
         float[] p = Data(parameter), g = Data(gradient), m = Data(expAvg), v = Data(expAvgSq);
@@ -68,14 +69,15 @@ public sealed partial class CpuBackend
         float l2 = update.DecoupledWeightDecay ? 0 : (float)update.WeightDecay;
         float shrink = update.DecoupledWeightDecay ? (float)(1 - update.LearningRate * update.WeightDecay) : 1;
 
-        ForEachChunk(p.Length, (start, count, scratch) =>
+        AxisBlocks.Run(1, 1, p.Length, (_, start, count) =>
         {
+            Span<float> scratch = stackalloc float[2 * AxisBlocks.Width];
             var param = p.AsSpan(start, count);
             var mean = m.AsSpan(start, count);
             var square = v.AsSpan(start, count);
-            var denominator = scratch.AsSpan(count, count);
+            var denominator = scratch.Slice(AxisBlocks.Width, count);
             if (shrink != 1) TensorPrimitives.Multiply(param, shrink, param);
-            var grad = EffectiveGradient(g.AsSpan(start, count), param, update.Maximize, l2, scratch.AsSpan(0, count));
+            var grad = EffectiveGradient(g.AsSpan(start, count), param, update.Maximize, l2, scratch[..count]);
 
             TensorPrimitives.Multiply(mean, beta1, mean);
             TensorPrimitives.MultiplyAdd(grad, newWeight1, mean, mean);
@@ -105,33 +107,5 @@ public sealed partial class CpuBackend
         else gradient.CopyTo(scratch);
         if (weightDecay != 0) TensorPrimitives.MultiplyAdd(param, weightDecay, scratch, scratch);
         return scratch;
-    }
-
-    delegate void ChunkUpdate(int start, int count, float[] scratch);
-
-    /// <summary>Runs <paramref name="update"/> over [0, length) in chunks, each with two scratch rows of chunk length.</summary>
-    static void ForEachChunk(int length, ChunkUpdate update)
-    {
-        int chunks = (length + OptimizerChunk - 1) / OptimizerChunk;
-        if (chunks < ParallelOptimizerChunks || Threading.NumThreads == 1)
-        {
-            float[] scratch = ArrayPool<float>.Shared.Rent(2 * OptimizerChunk);
-            for (int c = 0; c < chunks; c++)
-            {
-                int start = c * OptimizerChunk;
-                update(start, Math.Min(OptimizerChunk, length - start), scratch);
-            }
-            ArrayPool<float>.Shared.Return(scratch);
-            return;
-        }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Threading.NumThreads },
-            () => ArrayPool<float>.Shared.Rent(2 * OptimizerChunk),
-            (c, _, scratch) =>
-            {
-                int start = c * OptimizerChunk;
-                update(start, Math.Min(OptimizerChunk, length - start), scratch);
-                return scratch;
-            },
-            scratch => ArrayPool<float>.Shared.Return(scratch));
     }
 }
