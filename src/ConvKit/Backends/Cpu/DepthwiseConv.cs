@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace ConvKit.Backends.Cpu;
 
@@ -12,28 +14,31 @@ namespace ConvKit.Backends.Cpu;
 /// </summary>
 static class DepthwiseConv
 {
+    static readonly int Lanes = Vector<float>.Count;
+
     public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry)
     {
         var g = geometry;
         bool unitStride = g.StrideHeight == 1 && g.StrideWidth == 1 && Vector.IsHardwareAccelerated;
         var padded = new PaddedPlane(g);
-        int planes = g.Batch * g.InChannels, threads = Math.Min(Threading.NumThreads, planes);
-        if (g.MultiplyAdds < 200_000) threads = 1;
+        int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels;
+        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, planes);
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
             var buffer = unitStride ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
             for (int plane = part * planes / threads; plane < (part + 1) * planes / threads; plane++)
             {
-                int n = plane / g.InChannels, c = plane % g.InChannels, multiplier = g.OutChannels / g.InChannels;
+                int n = plane / g.InChannels, c = plane % g.InChannels;
                 var input = x.AsSpan(plane * g.InPlane, g.InPlane);
                 if (unitStride) padded.Fill(input, buffer);
-                for (int m = 0; m < multiplier; m++)
+                // While this plane is convolved from the cache, the next one is fetched from memory.
+                var next = plane + 1 < (part + 1) * planes / threads ? x.AsSpan((plane + 1) * g.InPlane, g.InPlane) : default;
+                for (int oc = c * multiplier; oc < (c + 1) * multiplier; oc++)
                 {
-                    int oc = c * multiplier + m;
                     var output = y.AsSpan((n * g.OutChannels + oc) * g.OutPlane, g.OutPlane);
                     var taps = w.AsSpan(oc * g.KernelArea, g.KernelArea);
                     float b = bias == null ? 0f : bias[oc];
-                    if (unitStride) padded.Convolve(buffer, taps, b, output);
+                    if (unitStride) padded.Convolve(buffer, taps, b, output, oc == c * multiplier ? next : default);
                     else Strided(input, taps, b, output, g);
                 }
             }
@@ -64,27 +69,20 @@ static class DepthwiseConv
     }
 
     /// <summary>
-    /// Stride 1: the input plane copied into a zero-bordered buffer wide enough that every vector of outputs
-    /// reads whole vectors with no edge tests. Buffer element (r, c) is input (r − pt, c − pl), or zero.
+    /// Stride 1: the input plane copied into a zero-bordered buffer, wide enough that every vector of outputs
+    /// reads whole vectors, so no output needs edge tests. Buffer element (r, c) is input (r − pt, c − pl), or zero.
     /// </summary>
     readonly struct PaddedPlane
     {
-        static readonly int Lanes = Vector<float>.Count;
         readonly ConvGeometry g;
         readonly int width, height;
-        readonly int[] tapOffsets;
         public int Length => width * height;
 
         public PaddedPlane(in ConvGeometry geometry)
         {
             g = geometry;
-            int outputWidth = (g.OutWidth + Lanes - 1) / Lanes * Lanes;
-            width = outputWidth + g.DilationWidth * (g.KernelWidth - 1);
+            width = (g.OutWidth + Lanes - 1) / Lanes * Lanes + g.DilationWidth * (g.KernelWidth - 1);
             height = g.OutHeight + g.DilationHeight * (g.KernelHeight - 1);
-            tapOffsets = new int[g.KernelArea];
-            for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++)
-                    tapOffsets[i * g.KernelWidth + j] = i * g.DilationHeight * width + j * g.DilationWidth;
         }
 
         public void Fill(ReadOnlySpan<float> input, Span<float> buffer)
@@ -101,46 +99,138 @@ static class DepthwiseConv
             }
         }
 
-        /// <summary>One output plane; four vectors at a time so four independent FMA chains hide the FMA latency.</summary>
-        public void Convolve(float[] buffer, ReadOnlySpan<float> taps, float bias, Span<float> output)
+        /// <summary>
+        /// One output plane in blocks of two rows × four vectors (eight independent FMA chains, enough to hide the
+        /// FMA latency); rows left over, and rows narrower than a block, go one vector at a time. A row's last
+        /// block starts early enough to end at the row's end, recomputing a few outputs rather than leaving a tail.
+        /// </summary>
+        public void Convolve(float[] buffer, ReadOnlySpan<float> taps, float bias, Span<float> output, ReadOnlySpan<float> prefetch)
         {
+            int prefetchPerRow = (prefetch.Length + g.OutHeight - 1) / g.OutHeight;
             ref float source = ref MemoryMarshal.GetArrayDataReference(buffer);
-            Span<float> tail = stackalloc float[Lanes];
+            ref float target = ref MemoryMarshal.GetReference(output);
+            int block = 4 * Lanes, oh = 0;
+            bool kernel3x3 = g.KernelHeight == 3 && g.KernelWidth == 3 && g.DilationHeight == 1 && g.DilationWidth == 1;
+            Span<Vector<float>> weights = stackalloc Vector<float>[g.KernelArea];
+            for (int t = 0; t < weights.Length; t++) weights[t] = new Vector<float>(taps[t]);
             var start = new Vector<float>(bias);
-            for (int oh = 0; oh < g.OutHeight; oh++)
+            if (g.OutWidth >= block)
+                for (; oh + 2 <= g.OutHeight; oh += 2)
+                {
+                    for (int next = 0; next < g.OutWidth; next += block)
+                    {
+                        int ow = Math.Min(next, g.OutWidth - block);
+                        ref float input = ref Unsafe.Add(ref source, oh * width + ow);
+                        ref float result = ref Unsafe.Add(ref target, oh * g.OutWidth + ow);
+                        if (kernel3x3) TwoRowBlock3x3(ref input, width, weights, start, ref result, g.OutWidth);
+                        else TwoRowBlock(ref input, weights, start, ref result);
+                    }
+                    Prefetch(prefetch, oh * prefetchPerRow, 2 * prefetchPerRow);
+                }
+            for (; oh < g.OutHeight; oh++)
             {
-                var target = output.Slice(oh * g.OutWidth, g.OutWidth);
-                int rowStart = oh * width, ow = 0;
-                for (; ow + 4 * Lanes <= g.OutWidth; ow += 4 * Lanes)
-                {
-                    Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
-                    for (int t = 0; t < taps.Length; t++)
-                    {
-                        var weight = new Vector<float>(taps[t]);
-                        nuint at = (nuint)(rowStart + ow + tapOffsets[t]);
-                        a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref source, at), weight, a0);
-                        a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref source, at + (nuint)Lanes), weight, a1);
-                        a2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref source, at + (nuint)(2 * Lanes)), weight, a2);
-                        a3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref source, at + (nuint)(3 * Lanes)), weight, a3);
-                    }
-                    a0.CopyTo(target[ow..]);
-                    a1.CopyTo(target[(ow + Lanes)..]);
-                    a2.CopyTo(target[(ow + 2 * Lanes)..]);
-                    a3.CopyTo(target[(ow + 3 * Lanes)..]);
-                }
-                for (; ow < g.OutWidth; ow += Lanes)
-                {
-                    var a = start;
-                    for (int t = 0; t < taps.Length; t++)
-                        a = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref source, (nuint)(rowStart + ow + tapOffsets[t])), new Vector<float>(taps[t]), a);
-                    if (ow + Lanes <= g.OutWidth) a.CopyTo(target[ow..]);
-                    else
-                    {
-                        a.CopyTo(tail);
-                        tail[..(g.OutWidth - ow)].CopyTo(target[ow..]);
-                    }
-                }
+                for (int ow = 0; ow < g.OutWidth; ow += Lanes)
+                    OneVector(ref Unsafe.Add(ref source, oh * width + ow), weights, start, output.Slice(oh * g.OutWidth + ow, Math.Min(Lanes, g.OutWidth - ow)));
+                Prefetch(prefetch, oh * prefetchPerRow, prefetchPerRow);
             }
         }
+
+        /// <summary>Asks the cache for values [from, from + count) of <paramref name="values"/>, one request per cache line.</summary>
+        static unsafe void Prefetch(ReadOnlySpan<float> values, int from, int count)
+        {
+            if (!Sse.IsSupported) return;
+            int end = Math.Min(values.Length, from + count);
+            ref float first = ref MemoryMarshal.GetReference(values);
+            // A prefetch is only a hint and never faults, so an address the GC has since moved does no harm.
+            for (int i = from; i < end; i += 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, i)));
+        }
+
+        /// <summary>Outputs (oh..oh+1, ow..ow+4·Lanes), given the buffer at (oh, ow) and the output at (oh, ow).</summary>
+        void TwoRowBlock(ref float input, ReadOnlySpan<Vector<float>> w, Vector<float> start, ref float output)
+        {
+            Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
+            int kw = g.KernelWidth, rowStep = g.DilationHeight * width, columnStep = g.DilationWidth;
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < kw; j++)
+                {
+                    ref float at = ref Unsafe.Add(ref input, i * rowStep + j * columnStep);
+                    Taps(ref at, w[i * kw + j], ref a0, ref a1, ref a2, ref a3);
+                    Taps(ref Unsafe.Add(ref at, width), w[i * kw + j], ref b0, ref b1, ref b2, ref b3);
+                }
+            Store(ref output, a0, a1, a2, a3);
+            Store(ref Unsafe.Add(ref output, g.OutWidth), b0, b1, b2, b3);
+        }
+
+        /// <summary>Up to one vector of outputs, given the buffer at (oh, ow).</summary>
+        void OneVector(ref float input, ReadOnlySpan<Vector<float>> w, Vector<float> start, Span<float> output)
+        {
+            var a = start;
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++)
+                    a = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)(i * g.DilationHeight * width + j * g.DilationWidth)),
+                        w[i * g.KernelWidth + j], a);
+            if (output.Length == Lanes) a.CopyTo(output);
+            else
+                for (int k = 0; k < output.Length; k++) output[k] = a[k];
+        }
+    }
+
+    /// <summary>
+    /// The two-row block for the commonest depthwise kernel, 3×3 undilated, unrolled: the two output rows share
+    /// two of their four input rows, so it is 48 loads and 72 FMAs for 64 outputs with no loop overhead.
+    /// </summary>
+    static void TwoRowBlock3x3(ref float input, int width, ReadOnlySpan<Vector<float>> w, Vector<float> start, ref float output, int outWidth)
+    {
+        Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
+        ref float row1 = ref Unsafe.Add(ref input, width);
+        ref float row2 = ref Unsafe.Add(ref input, 2 * width);
+        ref float row3 = ref Unsafe.Add(ref input, 3 * width);
+        for (int j = 0; j < 3; j++)
+        {
+            Taps(ref Unsafe.Add(ref input, j), w[j], ref a0, ref a1, ref a2, ref a3);
+            TwoTaps(ref Unsafe.Add(ref row1, j), w[3 + j], ref a0, ref a1, ref a2, ref a3, w[j], ref b0, ref b1, ref b2, ref b3);
+            TwoTaps(ref Unsafe.Add(ref row2, j), w[6 + j], ref a0, ref a1, ref a2, ref a3, w[3 + j], ref b0, ref b1, ref b2, ref b3);
+            Taps(ref Unsafe.Add(ref row3, j), w[6 + j], ref b0, ref b1, ref b2, ref b3);
+        }
+        Store(ref output, a0, a1, a2, a3);
+        Store(ref Unsafe.Add(ref output, outWidth), b0, b1, b2, b3);
+    }
+
+    /// <summary>c += w · (the four vectors at <paramref name="at"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Taps(ref float at, Vector<float> w, ref Vector<float> c0, ref Vector<float> c1, ref Vector<float> c2, ref Vector<float> c3)
+    {
+        c0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at), w, c0);
+        c1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)Lanes), w, c1);
+        c2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(2 * Lanes)), w, c2);
+        c3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(3 * Lanes)), w, c3);
+    }
+
+    /// <summary>a += wa · v and b += wb · v for the four vectors v at <paramref name="at"/>, each loaded once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void TwoTaps(ref float at, Vector<float> wa, ref Vector<float> a0, ref Vector<float> a1, ref Vector<float> a2, ref Vector<float> a3,
+        Vector<float> wb, ref Vector<float> b0, ref Vector<float> b1, ref Vector<float> b2, ref Vector<float> b3)
+    {
+        var v0 = Vector.LoadUnsafe(ref at);
+        var v1 = Vector.LoadUnsafe(ref at, (nuint)Lanes);
+        var v2 = Vector.LoadUnsafe(ref at, (nuint)(2 * Lanes));
+        var v3 = Vector.LoadUnsafe(ref at, (nuint)(3 * Lanes));
+        a0 = Vector.MultiplyAddEstimate(v0, wa, a0);
+        a1 = Vector.MultiplyAddEstimate(v1, wa, a1);
+        a2 = Vector.MultiplyAddEstimate(v2, wa, a2);
+        a3 = Vector.MultiplyAddEstimate(v3, wa, a3);
+        b0 = Vector.MultiplyAddEstimate(v0, wb, b0);
+        b1 = Vector.MultiplyAddEstimate(v1, wb, b1);
+        b2 = Vector.MultiplyAddEstimate(v2, wb, b2);
+        b3 = Vector.MultiplyAddEstimate(v3, wb, b3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(ref float output, Vector<float> c0, Vector<float> c1, Vector<float> c2, Vector<float> c3)
+    {
+        Vector.StoreUnsafe(c0, ref output);
+        Vector.StoreUnsafe(c1, ref output, (nuint)Lanes);
+        Vector.StoreUnsafe(c2, ref output, (nuint)(2 * Lanes));
+        Vector.StoreUnsafe(c3, ref output, (nuint)(3 * Lanes));
     }
 }
