@@ -1,0 +1,13 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>Log-softmax along <see cref="Dim"/>: log class probabilities, the input of <see cref="NllLoss"/>.</summary>
+public class LogSoftmax(int dim = -1) : Module
+{
+    public int Dim { get; } = dim;
+
+    public override Tensor Forward(Tensor input) => F.LogSoftmax(input, Dim);
+
+    protected override string Describe() => $"LogSoftmax(dim={Dim})";
+}

@@ -1,0 +1,13 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>Softmax along <see cref="Dim"/>: non-negative values summing to one (class probabilities).</summary>
+public class Softmax(int dim = -1) : Module
+{
+    public int Dim { get; } = dim;
+
+    public override Tensor Forward(Tensor input) => F.Softmax(input, Dim);
+
+    protected override string Describe() => $"Softmax(dim={Dim})";
+}

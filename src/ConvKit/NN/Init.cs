@@ -1,0 +1,134 @@
+namespace ConvKit.NN;
+
+/// <summary>Which variance Kaiming initialisation preserves: the forward pass's (fan in) or the backward pass's (fan out).</summary>
+public enum FanMode { FanIn, FanOut }
+
+/// <summary>The activations <see cref="Init.CalculateGain"/> knows, as in torch.nn.init.calculate_gain.</summary>
+public enum Nonlinearity
+{
+    Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
+    Sigmoid, Tanh, Relu, LeakyRelu, Selu,
+}
+
+/// <summary>
+/// Weight initialisers mirroring torch.nn.init. Each fills its tensor in place (outside the graph, so it works
+/// on parameters) and returns it. Pass a seeded <see cref="Random"/> for reproducible values; without one,
+/// <see cref="Random.Shared"/> is used.
+/// </summary>
+public static class Init
+{
+    /// <summary>Values drawn uniformly from [low, high).</summary>
+    public static Tensor Uniform(Tensor tensor, float low = 0, float high = 1, Random? random = null)
+    {
+        if (!(low <= high)) throw new ArgumentException($"Init.Uniform: low ({low}) must not exceed high ({high}).");
+        var shape = tensor.Shape.ToArray();
+        return Fill(tensor, () => Tensor.Rand(shape, random ?? Random.Shared) * (high - low) + low);
+    }
+
+    /// <summary>Values drawn from the normal distribution N(mean, std²).</summary>
+    public static Tensor Normal(Tensor tensor, float mean = 0, float std = 1, Random? random = null)
+    {
+        if (!(std >= 0)) throw new ArgumentException($"Init.Normal: std must be non-negative, got {std}.");
+        var shape = tensor.Shape.ToArray();
+        return Fill(tensor, () => Tensor.Randn(shape, random ?? Random.Shared) * std + mean);
+    }
+
+    public static Tensor Constant(Tensor tensor, float value) => Fill(tensor, () => Tensor.Full(tensor.Shape.ToArray(), value));
+
+    public static Tensor Zeros(Tensor tensor) => Constant(tensor, 0);
+
+    public static Tensor Ones(Tensor tensor) => Constant(tensor, 1);
+
+    /// <summary>
+    /// He initialisation, uniform: U(−b, b) with b = gain·√(3 / fan), gain = <see cref="CalculateGain"/>(nonlinearity, a).
+    /// <paramref name="a"/> is the negative slope of a leaky ReLU (√5 gives PyTorch's default for Linear and Conv layers).
+    /// </summary>
+    public static Tensor KaimingUniform(Tensor tensor, float a = 0, FanMode mode = FanMode.FanIn,
+        Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Random? random = null)
+    {
+        if (tensor.Numel == 0) return tensor;
+        float bound = MathF.Sqrt(3f) * KaimingStd(tensor, a, mode, nonlinearity);
+        return Uniform(tensor, -bound, bound, random);
+    }
+
+    /// <summary>He initialisation, normal: N(0, std²) with std = gain / √fan.</summary>
+    public static Tensor KaimingNormal(Tensor tensor, float a = 0, FanMode mode = FanMode.FanIn,
+        Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Random? random = null)
+    {
+        if (tensor.Numel == 0) return tensor;
+        return Normal(tensor, 0, KaimingStd(tensor, a, mode, nonlinearity), random);
+    }
+
+    /// <summary>Glorot initialisation, uniform: U(−b, b) with b = gain·√(6 / (fan_in + fan_out)).</summary>
+    public static Tensor XavierUniform(Tensor tensor, float gain = 1, Random? random = null)
+    {
+        if (tensor.Numel == 0) return tensor;
+        float bound = MathF.Sqrt(3f) * XavierStd(tensor, gain);
+        return Uniform(tensor, -bound, bound, random);
+    }
+
+    /// <summary>Glorot initialisation, normal: N(0, std²) with std = gain·√(2 / (fan_in + fan_out)).</summary>
+    public static Tensor XavierNormal(Tensor tensor, float gain = 1, Random? random = null)
+    {
+        if (tensor.Numel == 0) return tensor;
+        return Normal(tensor, 0, XavierStd(tensor, gain), random);
+    }
+
+    /// <summary>
+    /// PyTorch's default initialisation of Linear and Conv layers (their reset_parameters): the weight from
+    /// <see cref="KaimingUniform"/> with a = √5, which is U(−1/√fan_in, 1/√fan_in), and the bias from the same range.
+    /// </summary>
+    public static void LayerDefault(Tensor weight, Tensor? bias, Random? random = null)
+    {
+        KaimingUniform(weight, a: MathF.Sqrt(5f), random: random);
+        if (bias == null) return;
+        int fanIn = FanInAndFanOut(weight).FanIn;
+        float bound = fanIn > 0 ? 1f / MathF.Sqrt(fanIn) : 0;
+        Uniform(bias, -bound, bound, random);
+    }
+
+    /// <summary>
+    /// The recommended gain for an activation: 1 for linear, convolution and sigmoid, 5/3 for tanh, √2 for ReLU,
+    /// √(2 / (1 + slope²)) for a leaky ReLU (<paramref name="param"/> is the slope, 0.01 by default), 3/4 for SELU.
+    /// </summary>
+    public static float CalculateGain(Nonlinearity nonlinearity, float? param = null) => nonlinearity switch
+    {
+        Nonlinearity.Tanh => 5f / 3f,
+        Nonlinearity.Relu => MathF.Sqrt(2f),
+        Nonlinearity.LeakyRelu => MathF.Sqrt(2f / (1f + MathF.Pow(param ?? 0.01f, 2))),
+        Nonlinearity.Selu => 0.75f,
+        _ when Enum.IsDefined(nonlinearity) => 1f,
+        _ => throw new ArgumentOutOfRangeException(nameof(nonlinearity), nonlinearity, "Init.CalculateGain: unknown nonlinearity."),
+    };
+
+    /// <summary>
+    /// PyTorch's fans of a weight (out, in, k...): fan_in = in·∏k and fan_out = out·∏k, so a Linear weight
+    /// (out, in) has fans (in, out) and a Conv2d weight (out, in, kH, kW) has fan_in = in·kH·kW.
+    /// </summary>
+    public static (int FanIn, int FanOut) FanInAndFanOut(Tensor tensor)
+    {
+        if (tensor.Rank < 2)
+            throw new ArgumentException($"Init.FanInAndFanOut: fans need a tensor of at least 2 dimensions, got shape {Shapes.Format(tensor.Shape)}.");
+        int receptiveField = 1;
+        for (int d = 2; d < tensor.Rank; d++) receptiveField *= tensor.Shape[d];
+        return (tensor.Shape[1] * receptiveField, tensor.Shape[0] * receptiveField);
+    }
+
+    static float KaimingStd(Tensor tensor, float a, FanMode mode, Nonlinearity nonlinearity)
+    {
+        var (fanIn, fanOut) = FanInAndFanOut(tensor);
+        return CalculateGain(nonlinearity, a) / MathF.Sqrt(mode == FanMode.FanIn ? fanIn : fanOut);
+    }
+
+    static float XavierStd(Tensor tensor, float gain)
+    {
+        var (fanIn, fanOut) = FanInAndFanOut(tensor);
+        return gain * MathF.Sqrt(2f / (fanIn + fanOut));
+    }
+
+    static Tensor Fill(Tensor tensor, Func<Tensor> values)
+    {
+        using var _ = Tensor.NoGrad();
+        return tensor.CopyFrom(values());
+    }
+}

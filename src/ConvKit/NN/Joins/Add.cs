@@ -1,0 +1,33 @@
+namespace ConvKit.NN;
+
+/// <summary>
+/// Runs every branch on the same input and sums their outputs (which must have one shape). With an
+/// <see cref="Identity"/> branch this is the residual connection of ResNet: <c>new Add(new Identity(), block)</c>.
+/// Branches are registered as "0", "1", ...
+/// </summary>
+public class Add : Module
+{
+    readonly Module[] branches;
+
+    public Add(params Module[] branches)
+    {
+        if (branches.Length == 0) throw new ArgumentException("Add: at least one branch is needed.", nameof(branches));
+        this.branches = branches;
+        for (int i = 0; i < branches.Length; i++) RegisterModule(i.ToString(), branches[i]);
+    }
+
+    public IReadOnlyList<Module> Branches => branches;
+
+    public override Tensor Forward(Tensor input)
+    {
+        var sum = branches[0].Forward(input);
+        for (int i = 1; i < branches.Length; i++)
+        {
+            var output = branches[i].Forward(input);
+            if (!output.Shape.SequenceEqual(sum.Shape))
+                throw new ArgumentException($"Add: branch {i} gives shape {Shapes.Format(output.Shape)} but branch 0 gives {Shapes.Format(sum.Shape)}.");
+            sum += output;
+        }
+        return sum;
+    }
+}

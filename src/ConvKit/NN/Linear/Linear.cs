@@ -1,0 +1,30 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>
+/// Fully connected layer y = x·Wᵀ + b on input (*, inFeatures) → (*, outFeatures). Parameters "weight"
+/// (outFeatures, inFeatures) and "bias" (outFeatures), initialised as PyTorch does: U(−1/√in, 1/√in).
+/// </summary>
+public class Linear : Module
+{
+    public int InFeatures { get; }
+    public int OutFeatures { get; }
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+
+    public Linear(int inFeatures, int outFeatures, bool bias = true, Random? random = null)
+    {
+        if (inFeatures <= 0) throw new ArgumentException($"Linear: inFeatures must be positive, got {inFeatures}.", nameof(inFeatures));
+        if (outFeatures <= 0) throw new ArgumentException($"Linear: outFeatures must be positive, got {outFeatures}.", nameof(outFeatures));
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Weight = RegisterParameter("weight", Tensor.Zeros(outFeatures, inFeatures));
+        if (bias) Bias = RegisterParameter("bias", Tensor.Zeros(outFeatures));
+        Init.LayerDefault(Weight, Bias, random);
+    }
+
+    public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias);
+
+    protected override string Describe() => $"Linear({InFeatures}, {OutFeatures}, bias={(Bias != null).ToString().ToLowerInvariant()})";
+}

@@ -1,0 +1,19 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>Squared error below <see cref="Beta"/>, absolute error above it (see <see cref="F.SmoothL1Loss"/>); robust to outliers.</summary>
+public class SmoothL1Loss : Loss
+{
+    public float Beta { get; }
+
+    public SmoothL1Loss(Reduction reduction = Reduction.Mean, float beta = 1) : base(reduction)
+    {
+        if (!(beta >= 0)) throw new ArgumentException($"SmoothL1Loss: beta must be non-negative, got {beta}.", nameof(beta));
+        Beta = beta;
+    }
+
+    public override Tensor Forward(Tensor input, Tensor target) => F.SmoothL1Loss(input, target, Reduction, Beta);
+
+    public override string ToString() => $"SmoothL1Loss(reduction={Reduction}, beta={Beta})";
+}

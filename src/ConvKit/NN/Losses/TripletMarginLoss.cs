@@ -1,0 +1,30 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>
+/// Triplet loss for embeddings (face verification): pulls the anchor towards the positive and pushes it at
+/// least <see cref="Margin"/> further from the negative; see <see cref="F.TripletMarginLoss"/>.
+/// </summary>
+public class TripletMarginLoss
+{
+    public float Margin { get; }
+    public float P { get; }
+    public float Eps { get; }
+    public bool Swap { get; }
+    public Reduction Reduction { get; }
+
+    public TripletMarginLoss(float margin = 1, float p = 2, float eps = 1e-6f, bool swap = false, Reduction reduction = Reduction.Mean)
+    {
+        if (!(p > 0)) throw new ArgumentException($"TripletMarginLoss: the norm degree p must be positive, got {p}.", nameof(p));
+        (Margin, P, Eps, Swap, Reduction) = (margin, p, eps, swap, reduction);
+    }
+
+    /// <param name="anchor">(N, D) or (D)</param>
+    /// <param name="positive">same shape as the anchor: the same identity</param>
+    /// <param name="negative">same shape as the anchor: another identity</param>
+    public Tensor Forward(Tensor anchor, Tensor positive, Tensor negative) =>
+        F.TripletMarginLoss(anchor, positive, negative, Margin, P, Eps, Swap, Reduction);
+
+    public override string ToString() => $"TripletMarginLoss(margin={Margin}, p={P}, eps={Eps}, swap={Swap.ToString().ToLowerInvariant()}, reduction={Reduction})";
+}

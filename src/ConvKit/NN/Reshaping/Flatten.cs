@@ -1,0 +1,17 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>
+/// Merges axes startDim..endDim into one; by default (N, C, H, W) → (N, C·H·W), the bridge from convolutions
+/// to fully connected layers.
+/// </summary>
+public class Flatten(int startDim = 1, int endDim = -1) : Module
+{
+    public int StartDim { get; } = startDim;
+    public int EndDim { get; } = endDim;
+
+    public override Tensor Forward(Tensor input) => F.Flatten(input, StartDim, EndDim);
+
+    protected override string Describe() => $"Flatten(startDim={StartDim}, endDim={EndDim})";
+}
