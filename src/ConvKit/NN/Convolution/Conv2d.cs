@@ -34,16 +34,15 @@ public sealed class Conv2d : Module
         Padding = padding ?? 0;
         Dilation = dilation ?? 1;
         Groups = groups;
-        LayerChecks.Channels("Conv2d", inChannels, outChannels, groups, checkOutGroups: true);
-        LayerChecks.Positive("Conv2d", "kernelSize", KernelSize);
-        LayerChecks.Positive("Conv2d", "stride", Stride);
-        LayerChecks.Positive("Conv2d", "dilation", Dilation);
-        if (Padding.Mode == PaddingMode.Explicit) LayerChecks.NonNegative("Conv2d", "padding", Padding.Size);
+        ConvolutionChecks.Channels("Conv2d", inChannels, outChannels, groups);
+        ConvolutionChecks.Positive("Conv2d", "kernelSize", KernelSize);
+        ConvolutionChecks.Positive("Conv2d", "stride", Stride);
+        ConvolutionChecks.Positive("Conv2d", "dilation", Dilation);
+        if (Padding.Mode == PaddingMode.Explicit) ConvolutionChecks.NonNegative("Conv2d", "padding", Padding.Size);
 
-        random ??= Random.Shared;
-        float bound = 1f / MathF.Sqrt(inChannels / groups * KernelSize.Height * KernelSize.Width);
-        Weight = RegisterParameter("weight", LayerChecks.Uniform([outChannels, inChannels / groups, KernelSize.Height, KernelSize.Width], bound, random));
-        if (bias) Bias = RegisterParameter("bias", LayerChecks.Uniform([outChannels], bound, random));
+        Weight = RegisterParameter("weight", Tensor.Zeros([outChannels, inChannels / groups, KernelSize.Height, KernelSize.Width]));
+        if (bias) Bias = RegisterParameter("bias", Tensor.Zeros(outChannels));
+        Init.LayerDefault(Weight, Bias, random);
     }
 
     /// <summary>The output shape for an input of shape (N, in, H, W); throws ArgumentException naming this layer and both shapes when it does not fit.</summary>

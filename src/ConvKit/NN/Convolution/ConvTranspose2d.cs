@@ -37,19 +37,18 @@ public sealed class ConvTranspose2d : Module
         Groups = groups;
         Dilation = dilation ?? 1;
         const string name = "ConvTranspose2d";
-        LayerChecks.Channels(name, inChannels, outChannels, groups, checkOutGroups: true);
-        LayerChecks.Positive(name, "kernelSize", KernelSize);
-        LayerChecks.Positive(name, "stride", Stride);
-        LayerChecks.Positive(name, "dilation", Dilation);
-        LayerChecks.NonNegative(name, "padding", Padding);
-        LayerChecks.NonNegative(name, "outputPadding", OutputPadding);
+        ConvolutionChecks.Channels(name, inChannels, outChannels, groups);
+        ConvolutionChecks.Positive(name, "kernelSize", KernelSize);
+        ConvolutionChecks.Positive(name, "stride", Stride);
+        ConvolutionChecks.Positive(name, "dilation", Dilation);
+        ConvolutionChecks.NonNegative(name, "padding", Padding);
+        ConvolutionChecks.NonNegative(name, "outputPadding", OutputPadding);
         if (OutputPadding.Height >= Math.Max(Stride.Height, Dilation.Height) || OutputPadding.Width >= Math.Max(Stride.Width, Dilation.Width))
             throw new ArgumentException($"{name}: outputPadding {OutputPadding} must be smaller than the stride {Stride} or the dilation {Dilation}.");
 
-        random ??= Random.Shared;
-        float bound = 1f / MathF.Sqrt(outChannels / groups * KernelSize.Height * KernelSize.Width);
-        Weight = RegisterParameter("weight", LayerChecks.Uniform([inChannels, outChannels / groups, KernelSize.Height, KernelSize.Width], bound, random));
-        if (bias) Bias = RegisterParameter("bias", LayerChecks.Uniform([outChannels], bound, random));
+        Weight = RegisterParameter("weight", Tensor.Zeros([inChannels, outChannels / groups, KernelSize.Height, KernelSize.Width]));
+        if (bias) Bias = RegisterParameter("bias", Tensor.Zeros(outChannels));
+        Init.LayerDefault(Weight, Bias, random);
     }
 
     /// <summary>The output shape for an input of shape (N, in, H, W); throws ArgumentException naming this layer and both shapes when it does not fit.</summary>
