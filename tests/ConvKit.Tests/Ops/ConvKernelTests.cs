@@ -31,6 +31,8 @@ public class ConvKernelTests
         { "3x3 lone image, two tiles", Geometry(1, 3, 61, 53, 8, 3, 3, padTop: 1, padLeft: 1) },
         { "5x3 stride 2 dilation 2, asymmetric padding", Geometry(2, 3, 17, 14, 4, 5, 3, stride: 2, padTop: 2, padLeft: 0, padBottom: 3, padRight: 1, dilation: 2) },
         { "stride (3, 1), dilation (1, 3)", Geometry(2, 2, 11, 16, 3, 3, 2, stride: 3, strideW: 1, dilation: 1, dilationW: 3, padLeft: 2) },
+        { "stride (1, 3), dilation (1, 2), uneven phases", Geometry(2, 2, 13, 17, 3, 3, 3, strideW: 3, dilationW: 2, padTop: 1, padLeft: 3, padRight: 1) },
+        { "stride 2 lone image, tiles split mid-row", Geometry(1, 2, 130, 131, 3, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
         { "groups 3", Geometry(2, 6, 9, 10, 9, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
         { "1x1 strided", Geometry(2, 4, 9, 7, 3, 1, 1, stride: 2) },
         { "pointwise", Geometry(2, 6, 17, 19, 5, 1, 1) },
