@@ -1,9 +1,10 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|conv|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|conv|all]
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
 Console.WriteLine($"CPU: {Machine.CpuModel}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 if (suite is "gemm" or "all") GemmBench.Run();
 if (suite is "autograd" or "all") AutogradBench.Run();
+if (suite is "pool" or "all") PoolBench.Run();
 if (suite is "conv" or "all") ConvBench.Run();

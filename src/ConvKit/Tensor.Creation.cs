@@ -10,7 +10,12 @@ public sealed partial class Tensor
         return new Tensor(Backends.Backend.Default.Allocate(Shapes.Numel(dims)), dims);
     }
 
+    /// <summary>A zero-filled tensor on <paramref name="backend"/> (outputs that kernels only partly write, e.g. scatters).</summary>
     internal static Tensor Empty(int[] shape, Backends.IBackend backend) => new(backend.Allocate(Shapes.Numel(shape)), shape);
+
+    /// <summary>A tensor whose values are garbage until a kernel overwrites every one of them.</summary>
+    internal static Tensor Uninitialized(int[] shape, Backends.IBackend backend) =>
+        new(backend.AllocateUninitialized(Shapes.Numel(shape)), shape);
 
     public static Tensor Zeros(params int[] shape) => Allocate(shape);
 

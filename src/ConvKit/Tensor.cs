@@ -62,10 +62,11 @@ public sealed partial class Tensor
         requiresGrad = true;
     }
 
-    internal void AccumulateGrad(Tensor grad)
+    /// <summary>Adds to <see cref="Grad"/>; <paramref name="exclusive"/> says nothing else holds grad's storage, so it can be kept without a copy.</summary>
+    internal void AccumulateGrad(Tensor grad, bool exclusive)
     {
-        // A fresh copy on first use: the incoming gradient may share storage with other tensors.
-        Grad = Grad == null ? grad.Clone() : Grad + grad;
+        if (Grad != null) Grad += grad;
+        else Grad = exclusive ? new Tensor(grad.Storage, Dims) : grad.Clone();
     }
 
     /// <summary>Sets this tensor's gradient back to none.</summary>
@@ -150,7 +151,7 @@ public sealed partial class Tensor
     /// <summary>A new tensor with a copy of the values, in the graph (its gradient flows back to this one).</summary>
     public Tensor Clone()
     {
-        var copy = new Tensor(Backend.Allocate(Numel), Dims);
+        var copy = Uninitialized(Dims, Backend);
         Backend.Copy(Storage, copy.Storage);
         return Node.Record(copy, "Clone", this, g => g);
     }

@@ -1,3 +1,5 @@
+using ConvKit.Backends;
+
 namespace ConvKit.Autograd;
 
 /// <summary>Reverse-mode differentiation: walk the graph in reverse topological order, accumulating gradients.</summary>
@@ -7,12 +9,15 @@ static class Engine
     {
         using var _ = GradMode.Disable();
         var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        // Storages already owned elsewhere (the caller's gradient, an earlier leaf's Grad): a leaf that would
+        // receive one of these gets a copy, any other gradient is handed over without copying.
+        var owned = new HashSet<Storage>(ReferenceEqualityComparer.Instance) { gradient.Storage };
         foreach (var tensor in ReverseTopologicalOrder(root))
         {
             if (!pending.Remove(tensor, out var grad)) continue;
             if (tensor.GradFn is not { } node)
             {
-                tensor.AccumulateGrad(grad);
+                tensor.AccumulateGrad(grad, owned.Add(grad.Storage));
                 continue;
             }
             var inputGrads = node.Backward(grad);

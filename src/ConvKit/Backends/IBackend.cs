@@ -11,6 +11,8 @@ public partial interface IBackend
 
     /// <summary>A zero-filled buffer of <paramref name="length"/> values.</summary>
     Storage Allocate(int length);
+    /// <summary>A buffer with unspecified contents, for outputs a kernel overwrites entirely (saves a pass over memory).</summary>
+    Storage AllocateUninitialized(int length);
     Storage FromArray(ReadOnlySpan<float> values);
     void CopyTo(Storage source, Span<float> destination);
     float GetItem(Storage storage, int index);

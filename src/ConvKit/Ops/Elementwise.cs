@@ -51,7 +51,7 @@ public static partial class F
     {
         var backend = SameBackend(a, b, name);
         int[] shape = a.HasShape(b.Dims) ? a.Dims : Shapes.Broadcast(a.Dims, b.Dims, name);
-        var y = Tensor.Empty(shape, backend);
+        var y = Tensor.Uninitialized(shape, backend);
         backend.Binary(op, a.Storage, a.Dims, b.Storage, b.Dims, y.Storage, shape);
         if (backward == null) return y;
         return Node.Record(y, name, [a, b], g =>
@@ -94,7 +94,7 @@ public static partial class F
 
     static Tensor Unary(UnaryOp op, string name, Tensor x, Func<Tensor, Tensor, Tensor, Tensor>? backward)
     {
-        var y = Tensor.Empty(x.Dims, x.Backend);
+        var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.Unary(op, x.Storage, y.Storage);
         return backward == null ? y : Node.Record(y, name, x, g => backward(g, x, y));
     }
@@ -102,7 +102,7 @@ public static partial class F
     // d(xᵖ)/dx = p·xᵖ⁻¹
     public static Tensor Pow(Tensor x, float exponent)
     {
-        var y = Tensor.Empty(x.Dims, x.Backend);
+        var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.PowScalar(x.Storage, exponent, y.Storage);
         return Node.Record(y, "Pow", x, g => g * Pow(x, exponent - 1) * exponent);
     }
@@ -111,7 +111,7 @@ public static partial class F
     public static Tensor Clamp(Tensor x, float min = float.NegativeInfinity, float max = float.PositiveInfinity)
     {
         if (min > max) throw new ArgumentException($"Clamp: min ({min}) is greater than max ({max}).");
-        var y = Tensor.Empty(x.Dims, x.Backend);
+        var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.Clamp(x.Storage, min, max, y.Storage);
         return Node.Record(y, "Clamp", x, g => g * (Ge(x, min) * Le(x, max)));
     }

@@ -35,7 +35,7 @@ public static partial class F
         int n = transB ? b.Dims[^2] : b.Dims[^1];
         int[] aBatch = a.Dims[..^2], bBatch = b.Dims[..^2];
         int[] batch = Shapes.Broadcast(aBatch, bBatch, "MatMul");
-        var y = Tensor.Empty([.. batch, m, n], a.Backend);
+        var y = Tensor.Uninitialized([.. batch, m, n], a.Backend);
         int batches = Shapes.Numel(batch);
         int aMatrix = a.Dims[^2] * a.Dims[^1], bMatrix = b.Dims[^2] * b.Dims[^1];
         var aIndex = BatchIndexMap(aBatch, batch);

@@ -56,7 +56,7 @@ public static partial class F
         int axis = Shapes.NormalizeDim(dim.Value, x.Rank, "ArgMax");
         if (x.Dims[axis] == 0) throw new ArgumentException($"ArgMax: cannot take the maximum over empty axis {axis} of shape {x.ShapeString}.");
         var (outer, extent, inner) = Split(x.Dims, axis, axis + 1);
-        var y = Tensor.Empty(WithOnes(x.Dims, axis, axis + 1), x.Backend);
+        var y = Tensor.Uninitialized(WithOnes(x.Dims, axis, axis + 1), x.Backend);
         x.Backend.ArgMax(x.Storage, outer, extent, inner, y.Storage);
         return keepDim ? y : DropAxes(y, [axis]);
     }
@@ -83,7 +83,8 @@ public static partial class F
             i--;
             var (outer, extent, inner) = Split(dims, start, end);
             var reducedDims = WithOnes(dims, start, end);
-            var reduced = x.Backend.Allocate(outer * inner);
+            // An empty axis sums to zero, so only then does the output need zero-filling.
+            var reduced = extent > 0 ? x.Backend.AllocateUninitialized(outer * inner) : x.Backend.Allocate(outer * inner);
             if (extent > 0) x.Backend.Reduce(op, storage, outer, extent, inner, reduced);
             else if (op != ReduceOp.Sum && outer * inner > 0)
                 throw new ArgumentException($"{name}: cannot reduce over an empty axis of shape {x.ShapeString}.");
@@ -95,7 +96,7 @@ public static partial class F
 
     static Tensor Copy(Tensor x)
     {
-        var copy = Tensor.Empty(x.Dims, x.Backend);
+        var copy = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.Copy(x.Storage, copy.Storage);
         return copy;
     }

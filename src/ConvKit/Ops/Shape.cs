@@ -60,7 +60,7 @@ public static partial class F
         if (!Shapes.BroadcastsTo(x.Dims, dims) || dims.Any(d => d < 0))
             throw new ArgumentException($"Expand: shape {x.ShapeString} cannot be broadcast to {Shapes.Format(shape)}.");
         if (x.HasShape(dims)) return x;
-        var y = Tensor.Empty(dims, x.Backend);
+        var y = Tensor.Uninitialized(dims, x.Backend);
         x.Backend.Expand(x.Storage, x.Dims, y.Storage, dims);
         return Node.Record(y, "Expand", x, g => SumTo(g, x.Dims));
     }
@@ -73,7 +73,7 @@ public static partial class F
         var order = dims.Select(d => Shapes.NormalizeDim(d, x.Rank, "Permute")).ToArray();
         if (order.Distinct().Count() != order.Length)
             throw new ArgumentException($"Permute: {Shapes.Format(dims)} repeats an axis.");
-        var y = Tensor.Empty(order.Select(d => x.Dims[d]).ToArray(), x.Backend);
+        var y = Tensor.Uninitialized(order.Select(d => x.Dims[d]).ToArray(), x.Backend);
         x.Backend.Permute(x.Storage, x.Dims, order, y.Storage);
         var inverse = new int[order.Length];
         for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
@@ -103,7 +103,7 @@ public static partial class F
         var copy = new BlockCopy(outer, count, inner,
             start * inner, size * inner, step * inner,
             0, count * inner, inner);
-        var y = Tensor.Empty(dims, x.Backend);
+        var y = Tensor.Uninitialized(dims, x.Backend);
         x.Backend.CopyBlocks(x.Storage, y.Storage, copy);
         return Node.Record(y, "Slice", x, g =>
         {
@@ -139,7 +139,7 @@ public static partial class F
         }
         var dims = (int[])first.Dims.Clone();
         dims[d] = tensors.Sum(t => t.Dims[d]);
-        var y = Tensor.Empty(dims, first.Backend);
+        var y = Tensor.Uninitialized(dims, first.Backend);
         var (outer, total, inner) = Split(dims, d, d + 1);
         int offset = 0;
         foreach (var t in tensors)

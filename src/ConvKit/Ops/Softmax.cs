@@ -19,13 +19,13 @@ public static partial class F
         int axis = Shapes.NormalizeDim(dim, x.Rank, name);
         var (outer, extent, inner) = Split(x.Dims, axis, axis + 1);
         var backend = x.Backend;
-        var y = Tensor.Empty(x.Dims, backend);
+        var y = Tensor.Uninitialized(x.Dims, backend);
         if (log) backend.LogSoftmax(x.Storage, outer, extent, inner, y.Storage);
         else backend.Softmax(x.Storage, outer, extent, inner, y.Storage);
         // softmax: dx = y ⊙ (g − Σ g⊙y);  log-softmax: dx = g − softmax · Σ g
         return Node.Record(y, name, x, g =>
         {
-            var dx = Tensor.Empty(x.Dims, backend);
+            var dx = Tensor.Uninitialized(x.Dims, backend);
             if (log) backend.LogSoftmaxBackward(y.Storage, g.Storage, outer, extent, inner, dx.Storage);
             else backend.SoftmaxBackward(y.Storage, g.Storage, outer, extent, inner, dx.Storage);
             return dx;

@@ -115,4 +115,18 @@ public class AutogradTests
         (a * b).Backward();   // d(x²eˣ) = (2x + x²)eˣ
         Assert.Equal((6 + 9) * MathF.Exp(3), x.Grad!.Item(), 1e-2);
     }
+
+    [Fact]
+    public void LeavesNeverShareGradientStorage()
+    {
+        // Add hands the same upstream gradient to both inputs; each leaf must still own its Grad.
+        var x = Tensor.Ones(3).RequireGrad();
+        var y = Tensor.Ones(3).RequireGrad();
+        var upstream = Tensor.FromArray([1f, 2f, 3f]);
+        (x + y).Reshape(3, 1).Backward(upstream.Reshape(3, 1));
+        x.Grad!.AddInPlace(Tensor.Ones(3));
+        Assert.Equal([2f, 3f, 4f], x.Grad.ToArray());
+        Assert.Equal([1f, 2f, 3f], y.Grad!.ToArray());
+        Assert.Equal([1f, 2f, 3f], upstream.ToArray());
+    }
 }

@@ -14,6 +14,7 @@ public sealed partial class CpuBackend : IBackend
         : throw new ArgumentException($"the CPU backend cannot use storage from backend '{storage.Backend.Name}'");
 
     public Storage Allocate(int length) => new CpuStorage(length == 0 ? [] : new float[length]);
+    public Storage AllocateUninitialized(int length) => new CpuStorage(GC.AllocateUninitializedArray<float>(length));
     public Storage FromArray(ReadOnlySpan<float> values) => new CpuStorage(values.ToArray());
     public void CopyTo(Storage source, Span<float> destination) => Data(source).CopyTo(destination);
     public float GetItem(Storage storage, int index) => Data(storage)[index];

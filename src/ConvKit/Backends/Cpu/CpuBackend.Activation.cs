@@ -1,0 +1,103 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace ConvKit.Backends.Cpu;
+
+// Activations: SIMD forward through TensorPrimitives where it has the function, Vector<float> loops for the
+// rest and for the backward rules; large tensors are split into chunks across cores.
+public sealed partial class CpuBackend
+{
+    public void Activation(ActivationOp op, float parameter, Storage x, Storage y)
+    {
+        float[] input = Data(x), output = Data(y);
+        AxisBlocks.Run(1, 1, input.Length, (_, start, length) =>
+        {
+            ReadOnlySpan<float> source = input.AsSpan(start, length);
+            var destination = output.AsSpan(start, length);
+            switch (op)
+            {
+                case ActivationOp.Relu: TensorPrimitives.Max(source, 0f, destination); break;
+                case ActivationOp.Relu6:
+                    TensorPrimitives.Max(source, 0f, destination);
+                    TensorPrimitives.Min(destination, 6f, destination);
+                    break;
+                case ActivationOp.Tanh: TensorPrimitives.Tanh(source, destination); break;
+                case ActivationOp.Sigmoid: TensorPrimitives.Sigmoid(source, destination); break;
+                case ActivationOp.LeakyRelu: LeakyRelu(source, parameter, destination); break;
+                default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+            }
+        });
+    }
+
+    static void LeakyRelu(ReadOnlySpan<float> x, float slope, Span<float> y)
+    {
+        var slopes = new Vector<float>(slope);
+        int i = 0;
+        for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(x[i..]);
+            Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), v, v * slopes).CopyTo(y[i..]);
+        }
+        for (; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : x[i] * slope;
+    }
+
+    public void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX)
+    {
+        float[] input = Data(x), output = Data(y), outputGrad = Data(gradY), inputGrad = Data(gradX);
+        AxisBlocks.Run(1, 1, input.Length, (_, start, length) =>
+        {
+            ReadOnlySpan<float> g = outputGrad.AsSpan(start, length);
+            var dx = inputGrad.AsSpan(start, length);
+            switch (op)
+            {
+                case ActivationOp.Relu: ReluFamilyBackward(input.AsSpan(start, length), g, 0f, float.PositiveInfinity, 0f, dx); break;
+                case ActivationOp.Relu6: ReluFamilyBackward(input.AsSpan(start, length), g, 0f, 6f, 0f, dx); break;
+                case ActivationOp.LeakyRelu: ReluFamilyBackward(input.AsSpan(start, length), g, 0f, float.PositiveInfinity, parameter, dx); break;
+                case ActivationOp.Tanh: TanhBackward(output.AsSpan(start, length), g, dx); break;
+                case ActivationOp.Sigmoid: SigmoidBackward(output.AsSpan(start, length), g, dx); break;
+                default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+            }
+        });
+    }
+
+    /// <summary>dx = g where low &lt; x &lt; high, else slope·g.</summary>
+    static void ReluFamilyBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float low, float high, float slope, Span<float> dx)
+    {
+        var lows = new Vector<float>(low);
+        var highs = new Vector<float>(high);
+        var slopes = new Vector<float>(slope);
+        int i = 0;
+        for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(x[i..]);
+            var grad = new Vector<float>(g[i..]);
+            var inside = Vector.BitwiseAnd(Vector.GreaterThan(v, lows), Vector.LessThan(v, highs));
+            Vector.ConditionalSelect(inside, grad, grad * slopes).CopyTo(dx[i..]);
+        }
+        for (; i < x.Length; i++) dx[i] = x[i] > low && x[i] < high ? g[i] : g[i] * slope;
+    }
+
+    /// <summary>dx = g·(1 − y²).</summary>
+    static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        int i = 0;
+        for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(y[i..]);
+            (new Vector<float>(g[i..]) * (Vector<float>.One - v * v)).CopyTo(dx[i..]);
+        }
+        for (; i < y.Length; i++) dx[i] = g[i] * (1 - y[i] * y[i]);
+    }
+
+    /// <summary>dx = g·y·(1 − y).</summary>
+    static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        int i = 0;
+        for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(y[i..]);
+            (new Vector<float>(g[i..]) * v * (Vector<float>.One - v)).CopyTo(dx[i..]);
+        }
+        for (; i < y.Length; i++) dx[i] = g[i] * y[i] * (1 - y[i]);
+    }
+}

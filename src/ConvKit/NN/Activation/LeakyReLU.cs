@@ -1,0 +1,15 @@
+using System.Globalization;
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>x where x &gt; 0, else negativeSlope·x, element-wise, any shape (see <see cref="F.LeakyRelu"/>). No parameters.</summary>
+public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
+{
+    public float NegativeSlope { get; } = float.IsFinite(negativeSlope) ? negativeSlope
+        : throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"LeakyReLU: negativeSlope must be finite, got {negativeSlope}.");
+
+    public override Tensor Forward(Tensor input) => F.LeakyRelu(input, NegativeSlope);
+
+    protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU(negativeSlope={NegativeSlope})");
+}

@@ -1,0 +1,9 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>1 / (1 + e^−x), element-wise, any shape (see <see cref="F.Sigmoid"/>). No parameters.</summary>
+public sealed class Sigmoid : Module
+{
+    public override Tensor Forward(Tensor input) => F.Sigmoid(input);
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>
+/// Local response normalisation across channels, as in AlexNet (see <see cref="F.LocalResponseNorm"/>):
+/// <c>new LocalResponseNorm(5, alpha: 1e-4f, beta: 0.75f, k: 2f)</c>. No parameters.
+/// </summary>
+public sealed class LocalResponseNorm : Module
+{
+    /// <summary>Number of neighbouring channels summed over.</summary>
+    public int Size { get; }
+    public float Alpha { get; }
+    public float Beta { get; }
+    public float K { get; }
+
+    public LocalResponseNorm(int size, float alpha = 1e-4f, float beta = 0.75f, float k = 1f)
+    {
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"LocalResponseNorm: size must be positive, got {size}.");
+        (Size, Alpha, Beta, K) = (size, alpha, beta, k);
+    }
+
+    public override Tensor Forward(Tensor input) => F.LocalResponseNorm(input, Size, Alpha, Beta, K);
+
+    protected override string Describe() =>
+        string.Create(CultureInfo.InvariantCulture, $"LocalResponseNorm({Size}, alpha={Alpha}, beta={Beta}, k={K})");
+}

@@ -1,0 +1,26 @@
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>
+/// Average pooling to a fixed (height, width) whatever the input size (see <see cref="F.AdaptiveAvgPool2d"/>);
+/// <c>new AdaptiveAvgPool2d(1)</c> is global average pooling. No parameters.
+/// </summary>
+public sealed class AdaptiveAvgPool2d : Module
+{
+    public Size2 OutputSize { get; }
+
+    public AdaptiveAvgPool2d(Size2 outputSize)
+    {
+        PoolShapes.ValidateOutputSize("AdaptiveAvgPool2d", outputSize);
+        OutputSize = outputSize;
+    }
+
+    /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shape, if it is not (N, C, H, W) or (C, H, W).</summary>
+    public int[] OutputShape(int[] inputShape) =>
+        PoolShapes.OutputShape(inputShape, PoolShapes.AdaptiveGeometry("AdaptiveAvgPool2d", inputShape, OutputSize));
+
+    public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
+
+    protected override string Describe() => $"AdaptiveAvgPool2d(outputSize={OutputSize})";
+}

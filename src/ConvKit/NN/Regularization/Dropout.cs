@@ -1,0 +1,29 @@
+using System.Globalization;
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>
+/// Inverted dropout (see <see cref="F.Dropout"/>): in training mode zeroes each element with probability
+/// <see cref="P"/> and scales the rest by 1/(1 − p); in evaluation mode passes the input through.
+/// Give the constructor a seeded <see cref="System.Random"/> for reproducible masks. No parameters.
+/// </summary>
+public sealed class Dropout : Module
+{
+    readonly Random? random;
+
+    /// <summary>Probability of zeroing an element.</summary>
+    public float P { get; }
+
+    public Dropout(float p = 0.5f, Random? random = null)
+    {
+        if (!(p >= 0f && p <= 1f))
+            throw new ArgumentOutOfRangeException(nameof(p), $"Dropout: probability p must be in [0, 1], got {p}.");
+        P = p;
+        this.random = random;
+    }
+
+    public override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, random);
+
+    protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P})");
+}

@@ -1,0 +1,31 @@
+using System.Globalization;
+using ConvKit.Ops;
+
+namespace ConvKit.NN;
+
+/// <summary>
+/// Resizes (N, C, H, W) images to a fixed size or by a scale factor, nearest or bilinear (see
+/// <see cref="F.Upsample"/>): <c>new Upsample(scaleFactor: 2)</c>, as in a U-Net's expanding path. No parameters.
+/// </summary>
+public sealed class Upsample : Module
+{
+    public Size2? Size { get; }
+    public float? ScaleFactor { get; }
+    public UpsampleMode Mode { get; }
+    public bool AlignCorners { get; }
+
+    public Upsample(Size2? size = null, float? scaleFactor = null, UpsampleMode mode = UpsampleMode.Nearest, bool alignCorners = false)
+    {
+        UpsampleShapes.ValidateConfiguration("Upsample", size, scaleFactor, mode, alignCorners);
+        (Size, ScaleFactor, Mode, AlignCorners) = (size, scaleFactor, mode, alignCorners);
+    }
+
+    /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shape, if it is not (N, C, H, W).</summary>
+    public int[] OutputShape(int[] inputShape) =>
+        UpsampleShapes.OutputShape(inputShape, UpsampleShapes.Geometry(inputShape, Size, ScaleFactor, Mode, AlignCorners));
+
+    public override Tensor Forward(Tensor input) => F.Upsample(input, Size, ScaleFactor, Mode, AlignCorners);
+
+    protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"Upsample({(Size is { } s ? $"size={s}" : $"scaleFactor={ScaleFactor}")}, mode={Mode}{(AlignCorners ? ", alignCorners=true" : "")})");
+}

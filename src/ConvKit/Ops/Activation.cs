@@ -1,0 +1,59 @@
+using ConvKit.Autograd;
+using ConvKit.Backends;
+
+namespace ConvKit.Ops;
+
+// Activations (element-wise, any shape) and dropout.
+public static partial class F
+{
+    /// <summary>max(x, 0); the gradient passes where x &gt; 0.</summary>
+    public static Tensor Relu(Tensor x) => Activation(ActivationOp.Relu, "Relu", x, 0f);
+
+    /// <summary>x where x &gt; 0, else negativeSlope·x.</summary>
+    public static Tensor LeakyRelu(Tensor x, float negativeSlope = 0.01f) => Activation(ActivationOp.LeakyRelu, "LeakyRelu", x, negativeSlope);
+
+    /// <summary>min(max(x, 0), 6); the gradient passes where 0 &lt; x &lt; 6.</summary>
+    public static Tensor Relu6(Tensor x) => Activation(ActivationOp.Relu6, "Relu6", x, 0f);
+
+    /// <summary>tanh x; gradient 1 − tanh² x.</summary>
+    public static Tensor Tanh(Tensor x) => Activation(ActivationOp.Tanh, "Tanh", x, 0f);
+
+    /// <summary>1 / (1 + e^−x); gradient σ(x)(1 − σ(x)).</summary>
+    public static Tensor Sigmoid(Tensor x) => Activation(ActivationOp.Sigmoid, "Sigmoid", x, 0f);
+
+    static Tensor Activation(ActivationOp op, string name, Tensor x, float parameter)
+    {
+        var backend = x.Backend;
+        var y = Tensor.Uninitialized(x.Dims, backend);
+        backend.Activation(op, parameter, x.Storage, y.Storage);
+        return Node.Record(y, name, x, g =>
+        {
+            var gradInput = Tensor.Uninitialized(x.Dims, backend);
+            backend.ActivationBackward(op, parameter, x.Storage, y.Storage, g.Storage, gradInput.Storage);
+            return gradInput;
+        });
+    }
+
+    /// <summary>
+    /// Inverted dropout: in training each element is zeroed with probability <paramref name="p"/> and the
+    /// survivors are scaled by 1/(1 − p), so the expected value is unchanged; the gradient uses the same mask.
+    /// Out of training, or with p = 0, the input is returned as is; p = 1 gives zeros.
+    /// </summary>
+    /// <param name="x">any shape</param>
+    /// <param name="random">source of the mask (element i is kept when its uniform draw is ≥ p, drawn in order as
+    /// <see cref="Tensor.Rand(int[], Random)"/> does); <see cref="Random.Shared"/> when null</param>
+    public static Tensor Dropout(Tensor x, float p, bool training, Random? random = null)
+    {
+        if (!(p >= 0f && p <= 1f))
+            throw new ArgumentOutOfRangeException(nameof(p), $"Dropout: probability p must be in [0, 1], got {p}.");
+        if (!training || p == 0f) return x;
+        if (p == 1f) return Mul(x, 0f);
+        Tensor mask, y;
+        using (Tensor.NoGrad())
+        {
+            mask = Ge(Tensor.Rand(x.Dims, random ?? Random.Shared), p) * (1f / (1f - p));
+            y = x * mask;
+        }
+        return Node.Record(y, "Dropout", x, g => g * mask);
+    }
+}
