@@ -28,7 +28,7 @@ public static partial class F
     {
         var geometry = ConvShapes.Conv2d("Conv2d", input.Dims, weight.Dims, bias?.Dims, stride ?? 1, padding ?? 0, dilation ?? 1, groups);
         var backend = CheckBackends("Conv2d", input, weight, bias);
-        var output = Tensor.Empty([geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth], backend);
+        var output = Tensor.Uninitialized([geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth], backend);
         backend.ConvForward(input.Storage, weight.Storage, bias?.Storage, output.Storage, geometry);
         Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
         return Node.Record(output, "Conv2d", inputs, g =>
@@ -64,7 +64,7 @@ public static partial class F
             Tensor? inputGrad = null;
             if (input.RequiresGrad)
             {
-                inputGrad = Tensor.Empty(input.Dims, backend);
+                inputGrad = Tensor.Uninitialized(input.Dims, backend);
                 backend.ConvForward(g.Storage, weight.Storage, null, inputGrad.Storage, geometry);
             }
             return
@@ -79,7 +79,7 @@ public static partial class F
     /// <summary>convᵀ(outputSide, weight) + bias: a tensor of the geometry's input shape. No graph recorded.</summary>
     static Tensor ConvData(Tensor outputSide, Tensor weight, Tensor? bias, in ConvGeometry g)
     {
-        var result = Tensor.Empty([g.Batch, g.InChannels, g.InHeight, g.InWidth], outputSide.Backend);
+        var result = Tensor.Uninitialized([g.Batch, g.InChannels, g.InHeight, g.InWidth], outputSide.Backend);
         outputSide.Backend.ConvBackwardData(outputSide.Storage, weight.Storage, bias?.Storage, result.Storage, g);
         return result;
     }
@@ -87,7 +87,7 @@ public static partial class F
     /// <summary>The weight gradient of the geometry's convolution given its input and output gradient. No graph recorded.</summary>
     static Tensor ConvWeight(Tensor inputSide, Tensor outputGrad, in ConvGeometry g, int[] weightShape)
     {
-        var result = Tensor.Empty(weightShape, inputSide.Backend);
+        var result = Tensor.Uninitialized(weightShape, inputSide.Backend);
         inputSide.Backend.ConvBackwardWeight(inputSide.Storage, outputGrad.Storage, result.Storage, g);
         return result;
     }

@@ -50,7 +50,7 @@ public class ConvKernelTests
     public void ForwardMatchesReference(string name, ConvGeometry g)
     {
         var (x, w, b, dy) = Operands(g);
-        var y = new float[g.Batch * g.OutChannels * g.OutPlane];
+        var y = Garbage(g.Batch * g.OutChannels * g.OutPlane);
         CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), new CpuStorage(b), new CpuStorage(y), g);
         Close.All(ConvReference.Forward(x, w, b, g), y, Rtol, Atol, name + " forward");
         CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), null, new CpuStorage(y), g);
@@ -63,7 +63,7 @@ public class ConvKernelTests
     {
         var (_, w, _, dy) = Operands(g);
         var bias = Random(g.InChannels, 5);
-        var dx = new float[g.Batch * g.InChannels * g.InPlane];
+        var dx = Garbage(g.Batch * g.InChannels * g.InPlane);
         CpuBackend.Instance.ConvBackwardData(new CpuStorage(dy), new CpuStorage(w), null, new CpuStorage(dx), g);
         Close.All(ConvReference.BackwardData(dy, w, null, g), dx, Rtol, Atol, name + " data gradient");
         CpuBackend.Instance.ConvBackwardData(new CpuStorage(dy), new CpuStorage(w), new CpuStorage(bias), new CpuStorage(dx), g);
@@ -75,7 +75,7 @@ public class ConvKernelTests
     public void BackwardWeightMatchesReference(string name, ConvGeometry g)
     {
         var (x, _, _, dy) = Operands(g);
-        var dw = new float[g.OutChannels * g.ColumnRows];
+        var dw = Garbage(g.OutChannels * g.ColumnRows);
         CpuBackend.Instance.ConvBackwardWeight(new CpuStorage(x), new CpuStorage(dy), new CpuStorage(dw), g);
         Close.All(ConvReference.BackwardWeight(x, dy, g), dw, Rtol, Atol, name + " weight gradient");
     }
@@ -85,6 +85,9 @@ public class ConvKernelTests
         Random(g.OutChannels * g.ColumnRows, 2),
         Random(g.OutChannels, 3),
         Random(g.Batch * g.OutChannels * g.OutPlane, 4));
+
+    /// <summary>Outputs start as NaN: the ops allocate them uninitialised, so every kernel must overwrite every element.</summary>
+    static float[] Garbage(int length) => Enumerable.Repeat(float.NaN, length).ToArray();
 
     static float[] Random(int length, int seed)
     {
