@@ -1,0 +1,7 @@
+namespace ConvKit.Optim;
+
+/// <summary>An optimiser with a momentum coefficient that a schedule may cycle: SGD's momentum, Adam's β1.</summary>
+public interface IHasMomentum
+{
+    double Momentum { get; set; }
+}

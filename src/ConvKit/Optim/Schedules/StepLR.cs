@@ -1,0 +1,20 @@
+namespace ConvKit.Optim.Schedules;
+
+/// <summary>Multiplies the learning rate by <c>gamma</c> every <c>stepSize</c> steps: lr = base·gamma^⌊epoch / stepSize⌋.</summary>
+public sealed class StepLR : LRScheduler
+{
+    public StepLR(Optimizer optimizer, int stepSize, double gamma = 0.1) : base(optimizer)
+    {
+        if (stepSize < 1) throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, $"StepLR: stepSize must be ≥ 1, not {stepSize}.");
+        if (!(gamma >= 0 && double.IsFinite(gamma)))
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"StepLR: gamma must be a finite number ≥ 0, not {gamma}.");
+        StepSize = stepSize;
+        Gamma = gamma;
+        Apply();
+    }
+
+    public int StepSize { get; }
+    public double Gamma { get; }
+
+    protected override double LearningRateAt(int epoch, double baseLearningRate) => baseLearningRate * Math.Pow(Gamma, epoch / StepSize);
+}
