@@ -25,7 +25,7 @@ public sealed partial class CpuBackend
         float[]? b = bias == null ? null : Data(bias);
         var g = geometry;
         var tiling = new Tiling(g);
-        ForEachWorkItem(tiling.Items, g.MultiplyAdds, tiling.BufferLength, (item, columns) =>
+        ForEachWorkItem(tiling.Items, g.MultiplyAdds, tiling.BufferLength, (item, columns, gemmThreads) =>
         {
             var (n, group, first, count) = tiling.Item(item);
             int coutG = g.OutChannelsPerGroup, outOffset = (n * g.OutChannels + group * coutG) * g.OutPlane + first;
@@ -38,7 +38,7 @@ public sealed partial class CpuBackend
             }
             var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
             Cpu.Gemm.Sgemm(false, false, coutG, count, g.ColumnRows, 1f,
-                w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, beta, y.AsSpan(outOffset), g.OutPlane);
+                w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, beta, y.AsSpan(outOffset), g.OutPlane, gemmThreads);
         });
     }
 
@@ -60,13 +60,13 @@ public sealed partial class CpuBackend
         if (g.IsPointwise)
         {
             // dX[n,g] tile = W[g]ᵀ · dY[n,g] tile: tiles write disjoint columns, so every tile runs in parallel.
-            ForEachWorkItem(tiling.Items, g.MultiplyAdds, 0, (item, _) =>
+            ForEachWorkItem(tiling.Items, g.MultiplyAdds, 0, (item, _, gemmThreads) =>
             {
                 var (n, group, first, count) = tiling.Item(item);
                 Cpu.Gemm.Sgemm(true, false, cinG, count, coutG, 1f,
                     w.AsSpan(group * coutG * cinG), cinG,
                     dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    1f, dx.AsSpan((n * g.InChannels + group * cinG) * g.InPlane + first), g.InPlane);
+                    1f, dx.AsSpan((n * g.InChannels + group * cinG) * g.InPlane + first), g.InPlane, gemmThreads);
             });
             return;
         }
@@ -74,7 +74,7 @@ public sealed partial class CpuBackend
         // col2im makes neighbouring tiles of one image add into overlapping rows, so an image (and group) is
         // the unit of parallel work; a lone image is split over threads that each add into a private copy.
         int images = g.Batch * g.Groups, imageLength = cinG * g.InPlane;
-        void ImageTiles(int image, int firstTile, int endTile, float[] columns, Span<float> target)
+        void ImageTiles(int image, int firstTile, int endTile, float[] columns, Span<float> target, int gemmThreads)
         {
             int n = image / g.Groups, group = image % g.Groups;
             for (int tile = firstTile; tile < endTile; tile++)
@@ -83,16 +83,16 @@ public sealed partial class CpuBackend
                 Cpu.Gemm.Sgemm(true, false, g.ColumnRows, count, coutG, 1f,
                     w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows,
                     dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    0f, columns, count);
+                    0f, columns, count, gemmThreads);
                 Im2Col.ScatterAdd(columns.AsSpan(0, g.ColumnRows * count), g, first, count, target);
             }
         }
         int threads = ThreadsFor(g.MultiplyAdds, int.MaxValue);
         if (images >= threads || tiling.TilesPerImage == 1)
         {
-            ForEachWorkItem(images, g.MultiplyAdds, tiling.BufferLength, (image, columns) =>
+            ForEachWorkItem(images, g.MultiplyAdds, tiling.BufferLength, (image, columns, gemmThreads) =>
                 ImageTiles(image, 0, tiling.TilesPerImage, columns,
-                    dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength)));
+                    dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength), gemmThreads));
             return;
         }
         for (int image = 0; image < images; image++)
@@ -109,7 +109,7 @@ public sealed partial class CpuBackend
                     ? dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength)
                     : own.AsSpan(0, imageLength);
                 if (own != null) destination.Clear();
-                ImageTiles(image, part * tiling.TilesPerImage / parts, (part + 1) * tiling.TilesPerImage / parts, columns, destination);
+                ImageTiles(image, part * tiling.TilesPerImage / parts, (part + 1) * tiling.TilesPerImage / parts, columns, destination, 1);
                 ArrayPool<float>.Shared.Return(columns);
             });
             foreach (var partial in partials)
@@ -142,7 +142,7 @@ public sealed partial class CpuBackend
                 var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
                 Cpu.Gemm.Sgemm(false, true, coutG, g.ColumnRows, count, 1f,
                     dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    source, ld, 1f, sum.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows);
+                    source, ld, 1f, sum.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, parts == 1 ? Threading.NumThreads : 1);
             }
             ArrayPool<float>.Shared.Return(columns);
         }
@@ -156,22 +156,29 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// The work items of a convolution: (image, group, tile of output positions). A tile holds enough columns
-    /// for its im2col matrix to fill about <see cref="TileFloats"/> values.
+    /// The work items of a convolution: (image, group, tile of output positions). A tile's im2col matrix holds
+    /// up to <see cref="TileFloats"/> values: big enough that the GEMM's packing of the weight, redone for
+    /// every tile, is a small cost next to the product, and small enough to stay in L2. Tiles of one image are
+    /// equal in size, and a lone image gets at least one tile per thread.
     /// </summary>
     readonly struct Tiling
     {
-        const int TileFloats = 64 * 1024;
+        const int TileFloats = 256 * 1024;
+        // Tile widths are whole multiples of the GEMM kernel's widest column block, so no tile has a ragged edge.
+        const int ColumnAlign = 32;
         readonly ConvGeometry g;
         public readonly int TileColumns, TilesPerImage, Items, BufferLength;
 
         public Tiling(in ConvGeometry geometry)
         {
             g = geometry;
-            int columns = Math.Max(16, TileFloats / Math.Max(1, g.ColumnRows) / 16 * 16);
-            TileColumns = Math.Max(1, Math.Min(columns, g.OutPlane));
+            int maxColumns = Math.Max(ColumnAlign, TileFloats / Math.Max(1, g.ColumnRows));
+            int tiles = (g.OutPlane + maxColumns - 1) / maxColumns;
+            int images = g.Batch * g.Groups, threads = Threading.NumThreads;
+            if (images < threads) tiles = Math.Max(tiles, (threads + images - 1) / images);
+            TileColumns = Math.Max(1, Math.Min(g.OutPlane, ((g.OutPlane + tiles - 1) / tiles + ColumnAlign - 1) / ColumnAlign * ColumnAlign));
             TilesPerImage = (g.OutPlane + TileColumns - 1) / TileColumns;
-            Items = g.Batch * g.Groups * TilesPerImage;
+            Items = images * TilesPerImage;
             BufferLength = g.IsPointwise ? 0 : g.ColumnRows * TileColumns;
         }
 
@@ -203,20 +210,23 @@ public sealed partial class CpuBackend
     static int ThreadsFor(long multiplyAdds, int items) =>
         multiplyAdds < SerialBelow ? 1 : Math.Max(1, Math.Min(Threading.NumThreads, items));
 
-    /// <summary>Runs body(item, buffer) for every item, in parallel when the work is large; each thread rents one buffer.</summary>
-    static void ForEachWorkItem(int items, long multiplyAdds, int bufferLength, Action<int, float[]> body)
+    /// <summary>
+    /// Runs body(item, buffer, gemmThreads) for every item; each thread rents one buffer. Large work runs the
+    /// items in parallel, each with a single-threaded GEMM; a lone item gets the threads inside its GEMM instead.
+    /// </summary>
+    static void ForEachWorkItem(int items, long multiplyAdds, int bufferLength, Action<int, float[], int> body)
     {
         int threads = ThreadsFor(multiplyAdds, items);
         if (threads == 1)
         {
             var buffer = ArrayPool<float>.Shared.Rent(bufferLength);
-            for (int item = 0; item < items; item++) body(item, buffer);
+            for (int item = 0; item < items; item++) body(item, buffer, Threading.NumThreads);
             ArrayPool<float>.Shared.Return(buffer);
             return;
         }
         Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads },
             () => ArrayPool<float>.Shared.Rent(bufferLength),
-            (item, _, buffer) => { body(item, buffer); return buffer; },
+            (item, _, buffer) => { body(item, buffer, 1); return buffer; },
             buffer => ArrayPool<float>.Shared.Return(buffer));
     }
 }

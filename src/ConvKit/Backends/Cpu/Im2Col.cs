@@ -88,6 +88,7 @@ static class Im2Col
                         int ih = oh * g.StrideHeight + rowOffset;
                         if ((uint)ih >= (uint)g.InHeight) continue;
                         int from = Math.Clamp(validFrom, ow, ow + run), to = Math.Clamp(validTo, from, ow + run);
+                        if (from == to) continue;
                         var destination = plane.Slice(ih * g.InWidth);
                         int iw = from * g.StrideWidth + columnOffset;
                         if (g.StrideWidth == 1)
