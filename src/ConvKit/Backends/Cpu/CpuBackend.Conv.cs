@@ -126,36 +126,38 @@ public sealed partial class CpuBackend
         var g = geometry;
         int coutG = g.OutChannelsPerGroup, rows = g.ColumnRows, weightLength = g.OutChannels * rows;
         var tiling = new Tiling(g);
-        // Summed transposed, dW[g]ᵀ (ColumnRows × C_out/g) += X_col · dY[n,g]ᵀ: the GEMM then packs the big column
-        // matrix untransposed (sequential reads) and only the narrow gradient tile transposed.
-        // Each thread sums a fixed, contiguous share of the tiles into its own dWᵀ; the shares are then added in
+        // dW[g] += dY[n,g] · X_col, with X_col transposed first (a fast 8×8-block transpose) so that the GEMM gets
+        // it as an untransposed B, which it packs by plain copies; packing it transposed costs the GEMM far more.
+        // Each thread sums a fixed, contiguous share of the tiles into its own dW; the shares are then added in
         // order, so the result does not depend on scheduling.
-        int parts = ThreadsFor(g.MultiplyAdds, tiling.Items);
+        int parts = ThreadsFor(g.MultiplyAdds, tiling.Items), transposedLength = rows * tiling.TileColumns;
         var sums = new float[parts][];
         void Share(int part)
         {
             var columns = ArrayPool<float>.Shared.Rent(tiling.BufferLength);
-            var sum = sums[part] = ArrayPool<float>.Shared.Rent(weightLength);
+            var transposed = ArrayPool<float>.Shared.Rent(transposedLength);
+            var sum = sums[part] = part == 0 ? dw : ArrayPool<float>.Shared.Rent(weightLength);
             Array.Clear(sum, 0, weightLength);
             for (int item = part * tiling.Items / parts; item < (part + 1) * tiling.Items / parts; item++)
             {
                 var (n, group, first, count) = tiling.Item(item);
                 var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
-                Cpu.Gemm.Sgemm(false, true, rows, coutG, count, 1f, source, ld,
+                BlockTranspose.Run(source, ld, rows, count, transposed, rows);
+                Cpu.Gemm.Sgemm(false, false, coutG, rows, count, 1f,
                     dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    1f, sum.AsSpan(group * rows * coutG), coutG, parts == 1 ? Threading.NumThreads : 1);
+                    transposed.AsSpan(0, count * rows), rows,
+                    1f, sum.AsSpan(group * coutG * rows), rows, parts == 1 ? Threading.NumThreads : 1);
             }
             ArrayPool<float>.Shared.Return(columns);
+            ArrayPool<float>.Shared.Return(transposed);
         }
         if (parts == 1) Share(0);
         else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Share);
         for (int part = 1; part < parts; part++)
-            TensorPrimitives.Add(sums[0].AsSpan(0, weightLength), sums[part].AsSpan(0, weightLength), sums[0].AsSpan(0, weightLength));
-        for (int group = 0; group < g.Groups; group++)
-            for (int r = 0; r < rows; r++)
-                for (int o = 0; o < coutG; o++)
-                    dw[(group * coutG + o) * rows + r] = sums[0][(group * rows + r) * coutG + o];
-        foreach (var sum in sums) ArrayPool<float>.Shared.Return(sum);
+        {
+            TensorPrimitives.Add(dw.AsSpan(0, weightLength), sums[part].AsSpan(0, weightLength), dw.AsSpan(0, weightLength));
+            ArrayPool<float>.Shared.Return(sums[part]);
+        }
     }
 
     /// <summary>
