@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
         float[] dy = Data(outputGrad), w = Data(weight), dx = Data(inputGrad);
         float[]? b = bias == null ? null : Data(bias);
         var g = geometry;
-        int cinG = g.InChannelsPerGroup, coutG = g.OutChannelsPerGroup;
+        int cinG = g.InChannelsPerGroup, coutG = g.OutChannelsPerGroup, rows = g.ColumnRows;
         var tiling = new Tiling(g);
 
         // The result starts as the bias (transposed convolution) or zero; tiles add into it.
@@ -57,67 +57,62 @@ public sealed partial class CpuBackend
                 for (int c = 0; c < g.InChannels; c++)
                     dx.AsSpan((n * g.InChannels + c) * g.InPlane, g.InPlane).Fill(b[c]);
 
+        // W[g]ᵀ (ColumnRows × C_out/g), transposed once here: every tile's GEMM then packs it by sequential reads.
+        var weightT = ArrayPool<float>.Shared.Rent(g.OutChannels * rows);
+        for (int group = 0; group < g.Groups; group++)
+            BlockTranspose.Run(w.AsSpan(group * coutG * rows), rows, coutG, rows, weightT.AsSpan(group * rows * coutG), coutG);
+        Span<float> OutputGradTile(int n, int group, int first) => dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first);
+        Span<float> InputGradImage(int image) => dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, cinG * g.InPlane);
+
         if (g.IsPointwise)
-        {
             // dX[n,g] tile = W[g]ᵀ · dY[n,g] tile: tiles write disjoint columns, so every tile runs in parallel.
             ForEachWorkItem(tiling.Items, g.MultiplyAdds, 0, (item, _, gemmThreads) =>
             {
                 var (n, group, first, count) = tiling.Item(item);
-                Cpu.Gemm.Sgemm(true, false, cinG, count, coutG, 1f,
-                    w.AsSpan(group * coutG * cinG), cinG,
-                    dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    1f, dx.AsSpan((n * g.InChannels + group * cinG) * g.InPlane + first), g.InPlane, gemmThreads);
+                Cpu.Gemm.Sgemm(false, false, cinG, count, coutG, 1f, weightT.AsSpan(group * rows * coutG), coutG,
+                    OutputGradTile(n, group, first), g.OutPlane, 1f, InputGradImage(n * g.Groups + group)[first..], g.InPlane, gemmThreads);
             });
-            return;
-        }
-
-        // col2im makes neighbouring tiles of one image add into overlapping rows, so an image (and group) is
-        // the unit of parallel work; a lone image is split over threads that each add into a private copy.
-        int images = g.Batch * g.Groups, imageLength = cinG * g.InPlane;
-        void ImageTiles(int image, int firstTile, int endTile, float[] columns, Span<float> target, int gemmThreads)
+        else
         {
-            int n = image / g.Groups, group = image % g.Groups;
-            for (int tile = firstTile; tile < endTile; tile++)
+            // dX_col tile = W[g]ᵀ · dY[n,g] tile, then col2im adds it into the image. Neighbouring tiles of one image
+            // add into overlapping rows, so an image (and group) is the unit of parallel work; a lone image is
+            // split over threads that each add into a private copy.
+            void ImageTiles(int image, int firstTile, int endTile, float[] columns, Span<float> target, int gemmThreads)
             {
-                int first = tile * tiling.TileColumns, count = Math.Min(tiling.TileColumns, g.OutPlane - first);
-                Cpu.Gemm.Sgemm(true, false, g.ColumnRows, count, coutG, 1f,
-                    w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows,
-                    dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    0f, columns, count, gemmThreads);
-                Im2Col.ScatterAdd(columns.AsSpan(0, g.ColumnRows * count), g, first, count, target);
+                int n = image / g.Groups, group = image % g.Groups;
+                for (int tile = firstTile; tile < endTile; tile++)
+                {
+                    int first = tile * tiling.TileColumns, count = Math.Min(tiling.TileColumns, g.OutPlane - first);
+                    Cpu.Gemm.Sgemm(false, false, rows, count, coutG, 1f, weightT.AsSpan(group * rows * coutG), coutG,
+                        OutputGradTile(n, group, first), g.OutPlane, 0f, columns, count, gemmThreads);
+                    Im2Col.ScatterAdd(columns.AsSpan(0, rows * count), g, first, count, target);
+                }
             }
+            int images = g.Batch * g.Groups, imageLength = cinG * g.InPlane, threads = ThreadsFor(g.MultiplyAdds, int.MaxValue);
+            if (images >= threads || tiling.TilesPerImage == 1)
+                ForEachWorkItem(images, g.MultiplyAdds, tiling.BufferLength, (image, columns, gemmThreads) =>
+                    ImageTiles(image, 0, tiling.TilesPerImage, columns, InputGradImage(image), gemmThreads));
+            else
+                for (int image = 0; image < images; image++)
+                {
+                    int parts = Math.Min(threads, tiling.TilesPerImage);
+                    var partials = new float[parts][];
+                    Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                    {
+                        var columns = ArrayPool<float>.Shared.Rent(tiling.BufferLength);
+                        if (part > 0) Array.Clear(partials[part] = ArrayPool<float>.Shared.Rent(imageLength), 0, imageLength);
+                        var target = part == 0 ? InputGradImage(image) : partials[part].AsSpan(0, imageLength);
+                        ImageTiles(image, part * tiling.TilesPerImage / parts, (part + 1) * tiling.TilesPerImage / parts, columns, target, 1);
+                        ArrayPool<float>.Shared.Return(columns);
+                    });
+                    for (int part = 1; part < parts; part++)
+                    {
+                        TensorPrimitives.Add(InputGradImage(image), partials[part].AsSpan(0, imageLength), InputGradImage(image));
+                        ArrayPool<float>.Shared.Return(partials[part]);
+                    }
+                }
         }
-        int threads = ThreadsFor(g.MultiplyAdds, int.MaxValue);
-        if (images >= threads || tiling.TilesPerImage == 1)
-        {
-            ForEachWorkItem(images, g.MultiplyAdds, tiling.BufferLength, (image, columns, gemmThreads) =>
-                ImageTiles(image, 0, tiling.TilesPerImage, columns,
-                    dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength), gemmThreads));
-            return;
-        }
-        for (int image = 0; image < images; image++)
-        {
-            var target = dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength);
-            int parts = Math.Min(threads, tiling.TilesPerImage);
-            var partials = new float[parts - 1][];
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            {
-                var columns = ArrayPool<float>.Shared.Rent(tiling.BufferLength);
-                float[]? own = null;
-                if (part > 0) partials[part - 1] = own = ArrayPool<float>.Shared.Rent(imageLength);
-                var destination = own == null
-                    ? dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength)
-                    : own.AsSpan(0, imageLength);
-                if (own != null) destination.Clear();
-                ImageTiles(image, part * tiling.TilesPerImage / parts, (part + 1) * tiling.TilesPerImage / parts, columns, destination, 1);
-                ArrayPool<float>.Shared.Return(columns);
-            });
-            foreach (var partial in partials)
-            {
-                TensorPrimitives.Add(target, partial.AsSpan(0, imageLength), target);
-                ArrayPool<float>.Shared.Return(partial);
-            }
-        }
+        ArrayPool<float>.Shared.Return(weightT);
     }
 
     public void ConvBackwardWeight(Storage input, Storage outputGrad, Storage weightGrad, in ConvGeometry geometry)
