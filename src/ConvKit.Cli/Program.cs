@@ -2,4 +2,6 @@
 using System.CommandLine;
 
 var root = new RootCommand("ConvKit: train and run convolutional neural networks in pure .NET.");
+root.Subcommands.Add(ConvKit.Cli.Commands.ModelsCommand.Create());
+root.Subcommands.Add(ConvKit.Cli.Commands.SummaryCommand.Create());
 return root.Parse(args).Invoke();
