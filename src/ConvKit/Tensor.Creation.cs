@@ -69,7 +69,7 @@ public sealed partial class Tensor
         return FromArray(values, shape);
     }
 
-    public static Tensor Rand(int[] shape, int seed) => Rand(shape, new Random(seed));
+    public static Tensor Rand(int[] shape, int seed) => Rand(shape, SeededRandom(seed));
 
     /// <summary>Standard normal values (Box–Muller) from <paramref name="random"/>.</summary>
     public static Tensor Randn(int[] shape, Random random)
@@ -85,5 +85,18 @@ public sealed partial class Tensor
         return FromArray(values, shape);
     }
 
-    public static Tensor Randn(int[] shape, int seed) => Randn(shape, new Random(seed));
+    public static Tensor Randn(int[] shape, int seed) => Randn(shape, SeededRandom(seed));
+
+    /// <summary>
+    /// A generator for <paramref name="seed"/>. The seed is scrambled first (a SplitMix-style finaliser):
+    /// .NET's seeded Random gives visibly correlated streams for nearby seeds, which would make
+    /// Rand(shape, 1) and Rand(shape, 2) look alike.
+    /// </summary>
+    internal static Random SeededRandom(int seed)
+    {
+        uint z = (uint)seed + 0x9E3779B9u;
+        z = (z ^ (z >> 16)) * 0x85EBCA6Bu;
+        z = (z ^ (z >> 13)) * 0xC2B2AE35u;
+        return new Random((int)((z ^ (z >> 16)) & int.MaxValue));
+    }
 }

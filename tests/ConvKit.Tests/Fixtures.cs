@@ -11,6 +11,16 @@ static class Fixtures
         return JsonDocument.Parse(File.ReadAllText(path)).RootElement;
     }
 
+    /// <summary>(index, op) of every case in a fixture file, for a [MemberData] theory.</summary>
+    public static TheoryData<int, string> Cases(JsonElement root)
+    {
+        var data = new TheoryData<int, string>();
+        int i = 0;
+        foreach (var c in root.GetProperty("cases").EnumerateArray())
+            data.Add(i++, c.GetProperty("op").GetString()!);
+        return data;
+    }
+
     public static float[] Floats(JsonElement array) => array.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
     public static double[] Doubles(JsonElement array) => array.EnumerateArray().Select(v => v.GetDouble()).ToArray();
     public static int[] Ints(JsonElement array) => array.EnumerateArray().Select(v => v.GetInt32()).ToArray();

@@ -75,4 +75,21 @@ public class TensorTests
         using (Tensor.NoGrad()) parameter.AddInPlace(Tensor.Ones(3));
         Assert.Equal([2f, 2f, 2f], parameter.ToArray());
     }
+
+    [Fact]
+    public void SeedsAreScrambledSoNearbySeedsAreNotShiftedCopies()
+    {
+        // With .NET's seeded Random, Rand(s) − Rand(s + k) (mod 1) is the same sequence for every s: the streams
+        // of nearby seeds are shifted copies of each other. Scrambled seeds must break that pattern.
+        static float[] ShiftModOne(int seed, int k)
+        {
+            var a = Tensor.Rand([64], seed).ToArray();
+            var b = Tensor.Rand([64], seed + k).ToArray();
+            return a.Zip(b, (x, y) => ((x - y) % 1 + 1) % 1).ToArray();
+        }
+        var first = ShiftModOne(0, 1000);
+        var second = ShiftModOne(7, 1000);
+        int same = first.Zip(second, (x, y) => Math.Abs(x - y) < 1e-4f ? 1 : 0).Sum();
+        Assert.True(same < 4, $"{same} of 64 positions repeat the same shift");
+    }
 }

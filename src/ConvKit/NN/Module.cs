@@ -17,8 +17,35 @@ public abstract class Module
     /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
     public bool Training { get; private set; } = true;
 
-    /// <summary>Computes the module's output.</summary>
-    public abstract Tensor Forward(Tensor input);
+    [ThreadStatic] static List<Action<Module, Tensor, Tensor>>? observers;
+
+    /// <summary>Runs the module on <paramref name="input"/>; observers registered with <see cref="ObserveForward"/> see the call.</summary>
+    public Tensor Forward(Tensor input)
+    {
+        var output = ForwardCore(input);
+        if (observers is { Count: > 0 } active)
+            foreach (var observer in active.ToArray()) observer(this, input, output);
+        return output;
+    }
+
+    /// <summary>The module's computation; parents call children through <see cref="Forward"/> so observers see every layer.</summary>
+    protected abstract Tensor ForwardCore(Tensor input);
+
+    /// <summary>
+    /// Calls <paramref name="observer"/>(module, input, output) after every module's forward on this thread
+    /// until the returned scope is disposed — children before their parents, in execution order. Used by
+    /// model summaries and debugging.
+    /// </summary>
+    public static IDisposable ObserveForward(Action<Module, Tensor, Tensor> observer)
+    {
+        (observers ??= []).Add(observer);
+        return new Observation(observer);
+    }
+
+    sealed class Observation(Action<Module, Tensor, Tensor> observer) : IDisposable
+    {
+        public void Dispose() => observers?.Remove(observer);
+    }
 
     /// <summary>Registers a trainable tensor under <paramref name="name"/>; it is made to require gradients.</summary>
     protected Tensor RegisterParameter(string name, Tensor parameter)

@@ -27,6 +27,6 @@ public class ModuleList : Module, IReadOnlyList<Module>
     public IEnumerator<Module> GetEnumerator() => modules.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    public override Tensor Forward(Tensor input) =>
+    protected override Tensor ForwardCore(Tensor input) =>
         throw new InvalidOperationException("ModuleList has no Forward of its own: call its modules from the owning module.");
 }

@@ -21,7 +21,7 @@ public class Sequential : Module
     public int Count => layers.Count;
     public Module this[int index] => layers[index];
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         var x = input;
         foreach (var layer in layers) x = layer.Forward(x);

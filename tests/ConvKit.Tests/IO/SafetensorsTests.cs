@@ -125,7 +125,7 @@ public class SafetensorsTests : IDisposable
                 if (buffer) RegisterBuffer(name, Tensor.Zeros(shape));
                 else RegisterParameter(name, Tensor.Zeros(shape));
         }
-        public override Tensor Forward(Tensor input) => input;
+        protected override Tensor ForwardCore(Tensor input) => input;
     }
 
     /// <summary>The parameter and buffer names of the generator's Conv2d(1, 2, 3) → BatchNorm2d(2) → Linear(8, 3).</summary>
@@ -138,7 +138,7 @@ public class SafetensorsTests : IDisposable
                 ("running_mean", [2], true), ("running_var", [2], true), ("num_batches_tracked", [], true)));
             if (withHead) RegisterModule("fc", new Holder(("weight", [3, 8], false), ("bias", [3], false)));
         }
-        public override Tensor Forward(Tensor input) => input;
+        protected override Tensor ForwardCore(Tensor input) => input;
     }
 
     [Fact]

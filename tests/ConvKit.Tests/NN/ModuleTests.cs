@@ -13,7 +13,7 @@ public class ModuleTests
             Bias = RegisterParameter("bias", Tensor.Zeros(features));
             Calls = RegisterBuffer("calls", Tensor.Zeros(1));
         }
-        public override Tensor Forward(Tensor input) => input * Weight + Bias;
+        protected override Tensor ForwardCore(Tensor input) => input * Weight + Bias;
     }
 
     sealed class Block : Module
@@ -25,7 +25,7 @@ public class ModuleTests
             First = RegisterModule("first", new Affine(2));
             Layers = RegisterModule("layers", new Sequential(new Affine(2), new Affine(2)));
         }
-        public override Tensor Forward(Tensor input) => Layers.Forward(First.Forward(input));
+        protected override Tensor ForwardCore(Tensor input) => Layers.Forward(First.Forward(input));
     }
 
     [Fact]
@@ -107,5 +107,17 @@ public class ModuleTests
         Assert.Contains("(first): Affine", text);
         Assert.Contains("(layers): Sequential", text);
         Assert.Contains("(0): Affine", text);
+    }
+
+    [Fact]
+    public void ObserversSeeEveryForwardChildrenFirstUntilDisposed()
+    {
+        var block = new Block();
+        var seen = new List<string>();
+        using (Module.ObserveForward((module, input, output) => seen.Add($"{module.GetType().Name}:{Shapes.Format(output.Shape)}")))
+            block.Forward(Tensor.Ones(2));
+        Assert.Equal(["Affine:[2]", "Affine:[2]", "Affine:[2]", "Sequential:[2]", "Block:[2]"], seen);
+        block.Forward(Tensor.Ones(2));
+        Assert.Equal(5, seen.Count);
     }
 }

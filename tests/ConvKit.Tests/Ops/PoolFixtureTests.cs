@@ -15,14 +15,7 @@ public class PoolFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("pool.json");
 
-    public static TheoryData<int, string> Cases()
-    {
-        var data = new TheoryData<int, string>();
-        int i = 0;
-        foreach (var c in Root.GetProperty("cases").EnumerateArray())
-            data.Add(i++, c.GetProperty("op").GetString()!);
-        return data;
-    }
+    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
 
     [Theory]
     [MemberData(nameof(Cases))]

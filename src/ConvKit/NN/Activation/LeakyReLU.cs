@@ -9,7 +9,7 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
     public float NegativeSlope { get; } = float.IsFinite(negativeSlope) ? negativeSlope
         : throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"LeakyReLU: negativeSlope must be finite, got {negativeSlope}.");
 
-    public override Tensor Forward(Tensor input) => F.LeakyRelu(input, NegativeSlope);
+    protected override Tensor ForwardCore(Tensor input) => F.LeakyRelu(input, NegativeSlope);
 
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU(negativeSlope={NegativeSlope})");
 }

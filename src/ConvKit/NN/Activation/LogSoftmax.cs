@@ -7,7 +7,7 @@ public class LogSoftmax(int dim = -1) : Module
 {
     public int Dim { get; } = dim;
 
-    public override Tensor Forward(Tensor input) => F.LogSoftmax(input, Dim);
+    protected override Tensor ForwardCore(Tensor input) => F.LogSoftmax(input, Dim);
 
     protected override string Describe() => $"LogSoftmax(dim={Dim})";
 }

@@ -5,5 +5,5 @@ namespace ConvKit.NN;
 /// <summary>max(x, 0), element-wise, any shape (see <see cref="F.Relu"/>). No parameters.</summary>
 public sealed class ReLU : Module
 {
-    public override Tensor Forward(Tensor input) => F.Relu(input);
+    protected override Tensor ForwardCore(Tensor input) => F.Relu(input);
 }

@@ -7,7 +7,7 @@ public class Softmax(int dim = -1) : Module
 {
     public int Dim { get; } = dim;
 
-    public override Tensor Forward(Tensor input) => F.Softmax(input, Dim);
+    protected override Tensor ForwardCore(Tensor input) => F.Softmax(input, Dim);
 
     protected override string Describe() => $"Softmax(dim={Dim})";
 }

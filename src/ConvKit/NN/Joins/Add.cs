@@ -18,7 +18,7 @@ public class Add : Module
 
     public IReadOnlyList<Module> Branches => branches;
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         var sum = branches[0].Forward(input);
         for (int i = 1; i < branches.Length; i++)

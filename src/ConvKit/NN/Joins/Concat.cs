@@ -21,7 +21,7 @@ public class Concat : Module
     public int Dim { get; }
     public IReadOnlyList<Module> Branches => branches;
 
-    public override Tensor Forward(Tensor input) => F.Concat(branches.Select(b => b.Forward(input)).ToArray(), Dim);
+    protected override Tensor ForwardCore(Tensor input) => F.Concat(branches.Select(b => b.Forward(input)).ToArray(), Dim);
 
     protected override string Describe() => $"Concat(dim={Dim})";
 }

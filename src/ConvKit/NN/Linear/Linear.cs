@@ -24,7 +24,7 @@ public class Linear : Module
         Init.LayerDefault(Weight, Bias, random);
     }
 
-    public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias);
+    protected override Tensor ForwardCore(Tensor input) => F.Linear(input, Weight, Bias);
 
     protected override string Describe() => $"Linear({InFeatures}, {OutFeatures}, bias={(Bias != null).ToString().ToLowerInvariant()})";
 }

@@ -54,7 +54,7 @@ public abstract class BatchNorm : Module
     /// <summary>Throws unless <paramref name="inputShape"/> has a rank this layer accepts.</summary>
     protected abstract void CheckRank(int[] inputShape);
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         CheckRank(input.Dims);
         if (input.Dims[1] != NumFeatures)

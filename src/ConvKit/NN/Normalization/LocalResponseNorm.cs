@@ -21,7 +21,7 @@ public sealed class LocalResponseNorm : Module
         (Size, Alpha, Beta, K) = (size, alpha, beta, k);
     }
 
-    public override Tensor Forward(Tensor input) => F.LocalResponseNorm(input, Size, Alpha, Beta, K);
+    protected override Tensor ForwardCore(Tensor input) => F.LocalResponseNorm(input, Size, Alpha, Beta, K);
 
     protected override string Describe() =>
         string.Create(CultureInfo.InvariantCulture, $"LocalResponseNorm({Size}, alpha={Alpha}, beta={Beta}, k={K})");

@@ -20,7 +20,7 @@ public sealed class AdaptiveAvgPool2d : Module
     public int[] OutputShape(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.AdaptiveGeometry("AdaptiveAvgPool2d", inputShape, OutputSize));
 
-    public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
+    protected override Tensor ForwardCore(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
 
     protected override string Describe() => $"AdaptiveAvgPool2d(outputSize={OutputSize})";
 }

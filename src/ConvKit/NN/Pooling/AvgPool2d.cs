@@ -29,7 +29,7 @@ public sealed class AvgPool2d : Module
     public int[] OutputShape(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.Geometry("AvgPool2d", inputShape, KernelSize, Stride, Padding, 1, CeilMode));
 
-    public override Tensor Forward(Tensor input) =>
+    protected override Tensor ForwardCore(Tensor input) =>
         F.AvgPool2d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad, DivisorOverride);
 
     protected override string Describe() =>

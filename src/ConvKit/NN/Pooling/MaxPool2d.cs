@@ -26,7 +26,7 @@ public sealed class MaxPool2d : Module
     public int[] OutputShape(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, Padding, Dilation, CeilMode));
 
-    public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+    protected override Tensor ForwardCore(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     protected override string Describe() =>
         $"MaxPool2d(kernelSize={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceilMode={(CeilMode ? "true" : "false")})";

@@ -23,7 +23,7 @@ public sealed class Dropout : Module
         this.random = random;
     }
 
-    public override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, random);
+    protected override Tensor ForwardCore(Tensor input) => F.Dropout(input, P, Training, random);
 
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P})");
 }

@@ -24,7 +24,7 @@ public sealed class Upsample : Module
     public int[] OutputShape(int[] inputShape) =>
         UpsampleShapes.OutputShape(inputShape, UpsampleShapes.Geometry(inputShape, Size, ScaleFactor, Mode, AlignCorners));
 
-    public override Tensor Forward(Tensor input) => F.Upsample(input, Size, ScaleFactor, Mode, AlignCorners);
+    protected override Tensor ForwardCore(Tensor input) => F.Upsample(input, Size, ScaleFactor, Mode, AlignCorners);
 
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"Upsample({(Size is { } s ? $"size={s}" : $"scaleFactor={ScaleFactor}")}, mode={Mode}{(AlignCorners ? ", alignCorners=true" : "")})");
