@@ -54,7 +54,7 @@ public sealed class Conv2d : Module
 
     /// <param name="input">(N, in, H, W)</param>
     /// <returns>(N, out, H_out, W_out)</returns>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         OutputShape(input.Shape.ToArray());
         return F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);

@@ -61,7 +61,7 @@ public sealed class ConvTranspose2d : Module
 
     /// <param name="input">(N, in, H, W)</param>
     /// <returns>(N, out, (H − 1)s − 2p + d(kH − 1) + outputPadding + 1, likewise for W)</returns>
-    public override Tensor Forward(Tensor input)
+    protected override Tensor ForwardCore(Tensor input)
     {
         OutputShape(input.Shape.ToArray());
         return F.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding, Groups, Dilation);
