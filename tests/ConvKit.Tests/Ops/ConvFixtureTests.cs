@@ -15,20 +15,14 @@ public class ConvFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("conv.json");
 
-    public static TheoryData<int, string> Cases()
-    {
-        var data = new TheoryData<int, string>();
-        int i = 0;
-        foreach (var c in Root.GetProperty("cases").EnumerateArray())
-            data.Add(i++, c.GetProperty("name").GetString()!);
-        return data;
-    }
+    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string name)
+    public void MatchesPyTorch(int index, string op)
     {
         var c = Root.GetProperty("cases")[index];
+        string name = c.GetProperty("name").GetString()!;
         var input = Fixtures.Tensor(c.GetProperty("input")).RequireGrad();
         var weight = Fixtures.Tensor(c.GetProperty("weight")).RequireGrad();
         var bias = c.GetProperty("bias").ValueKind == JsonValueKind.Null ? null : Fixtures.Tensor(c.GetProperty("bias")).RequireGrad();
@@ -36,7 +30,7 @@ public class ConvFixtureTests
         Size2 Pair(string key) => Fixtures.Ints(args.GetProperty(key)) is var v ? new Size2(v[0], v[1]) : default;
         int groups = args.GetProperty("groups").GetInt32();
 
-        var output = c.GetProperty("op").GetString() == "conv2d"
+        var output = op == "conv2d"
             ? F.Conv2d(input, weight, bias, Pair("stride"), Padding(args.GetProperty("padding")), Pair("dilation"), groups)
             : F.ConvTranspose2d(input, weight, bias, Pair("stride"), Pair("padding"), Pair("output_padding"), groups, Pair("dilation"));
 

@@ -3,15 +3,16 @@ using System.Numerics.Tensors;
 
 namespace ConvKit.Backends.Cpu;
 
-// Convolution as matrix products. For image n and group g, with P = H_out·W_out output positions and the
-// im2col matrix X_col (ColumnRows × P):
-//   forward          Y[n,g]  (C_out/g × P)       = W[g] (C_out/g × ColumnRows) · X_col
-//   data gradient    dX_col  (ColumnRows × P)    = W[g]ᵀ · dY[n,g], then col2im adds it into dX[n,g]
+// Convolution as matrix products (Gemm.Sgemm). For image n and group g, with P = H_out·W_out output positions
+// and the im2col matrix X_col (ColumnRows × P):
+//   forward          Y[n,g]  (C_out/g × P)          = W[g] (C_out/g × ColumnRows) · X_col
+//   data gradient    dX_col  (ColumnRows × P)       = W[g]ᵀ · dY[n,g], then col2im adds it into dX[n,g]
 //   weight gradient  dW[g]   (C_out/g × ColumnRows) += dY[n,g] · X_colᵀ, summed over n
-// P is cut into tiles so a tile's column matrix stays in the core's L2 cache between im2col and the GEMM,
-// and the tiles of all images are the units of parallel work (batch-parallel for big batches, tile-parallel
-// for a single image). A pointwise convolution (1×1, stride 1, no padding) skips im2col: X[n,g] is X_col.
-// Depthwise convolutions run as direct loops (DepthwiseConv); their gradients use the general path.
+// P is cut into tiles (see Tiling), and the tiles of all images are the units of parallel work, each with a
+// single-threaded GEMM: batch-parallel for a batch, tile-parallel for a lone image. On two cores this beat
+// one multi-threaded GEMM per tile, whose fork/join per call and split packing cost more than it shared.
+// A pointwise convolution (1×1, stride 1, no padding) skips im2col: X[n,g] is X_col.
+// Depthwise forward passes run as direct loops (DepthwiseConv); their gradients use the general path.
 public sealed partial class CpuBackend
 {
     public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry)
