@@ -1,5 +1,5 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|all]
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -8,3 +8,4 @@ if (suite is "gemm" or "all") GemmBench.Run();
 if (suite is "autograd" or "all") AutogradBench.Run();
 if (suite is "pool" or "all") PoolBench.Run();
 if (suite is "optim" or "all") OptimBench.Run();
+if (suite is "conv" or "all") ConvBench.Run();

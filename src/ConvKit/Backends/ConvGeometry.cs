@@ -1,0 +1,38 @@
+namespace ConvKit.Backends;
+
+/// <summary>
+/// Everything a convolution kernel needs to know about one 2-D convolution, resolved and validated by the op:
+/// input (Batch, InChannels, InHeight, InWidth), weight (OutChannels, InChannels/Groups, KernelHeight, KernelWidth),
+/// output (Batch, OutChannels, OutHeight, OutWidth). Output position (oh, ow) reads input rows
+/// oh·StrideHeight − PadTop + i·DilationHeight (columns likewise); positions outside the input read zero, so
+/// bottom/right padding is implied by the output size. The output size is given, not recomputed, because a
+/// transposed convolution may ask for fewer positions than the usual formula yields (output padding).
+/// </summary>
+public readonly record struct ConvGeometry(
+    int Batch, int InChannels, int InHeight, int InWidth,
+    int OutChannels, int OutHeight, int OutWidth,
+    int KernelHeight, int KernelWidth,
+    int StrideHeight, int StrideWidth,
+    int PadTop, int PadLeft,
+    int DilationHeight, int DilationWidth,
+    int Groups)
+{
+    public int InChannelsPerGroup => InChannels / Groups;
+    public int OutChannelsPerGroup => OutChannels / Groups;
+    public int InPlane => InHeight * InWidth;
+    /// <summary>Output positions per channel (the GEMM's n).</summary>
+    public int OutPlane => OutHeight * OutWidth;
+    public int KernelArea => KernelHeight * KernelWidth;
+    /// <summary>Rows of the im2col matrix: one per (input channel of a group, kernel row, kernel column) — the GEMM's k.</summary>
+    public int ColumnRows => InChannelsPerGroup * KernelArea;
+
+    /// <summary>A 1×1 kernel with stride 1 and no padding: the output is the weight times the input plane, no im2col needed.</summary>
+    public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1
+        && PadTop == 0 && PadLeft == 0 && OutHeight == InHeight && OutWidth == InWidth;
+
+    /// <summary>One filter (or several: a channel multiplier) per input channel, groups = in channels; includes a single input channel.</summary>
+    public bool IsDepthwise => Groups == InChannels;
+
+    /// <summary>Multiply-adds of the forward pass (each backward pass costs the same).</summary>
+    public long MultiplyAdds => (long)Batch * OutChannels * OutPlane * ColumnRows;
+}

@@ -1,0 +1,97 @@
+using ConvKit.Backends;
+using ConvKit.Backends.Cpu;
+
+namespace ConvKit.Tests.Ops;
+
+/// <summary>
+/// Every CPU convolution path (im2col + GEMM, several tiles per image, the lone-image split of the data
+/// gradient, pointwise 1×1 without im2col, direct depthwise loops at unit and other strides) against the
+/// direct-loop reference, on odd shapes.
+/// </summary>
+public class ConvKernelTests
+{
+    // Float32 sums of up to a few thousand products of values in [−1, 1], accumulated in blocks.
+    const double Rtol = 1e-4, Atol = 1e-4;
+
+    /// <summary>A geometry with the output size of the usual formula unless given.</summary>
+    static ConvGeometry Geometry(int n, int cin, int h, int w, int cout, int kh, int kw, int stride = 1, int padTop = 0, int padLeft = 0,
+        int padBottom = -1, int padRight = -1, int dilation = 1, int groups = 1, int strideW = -1, int dilationW = -1, int outHeight = -1, int outWidth = -1)
+    {
+        int sw = strideW < 0 ? stride : strideW, dw = dilationW < 0 ? dilation : dilationW;
+        padBottom = padBottom < 0 ? padTop : padBottom;
+        padRight = padRight < 0 ? padLeft : padRight;
+        if (outHeight < 0) outHeight = (h + padTop + padBottom - dilation * (kh - 1) - 1) / stride + 1;
+        if (outWidth < 0) outWidth = (w + padLeft + padRight - dw * (kw - 1) - 1) / sw + 1;
+        return new ConvGeometry(n, cin, h, w, cout, outHeight, outWidth, kh, kw, stride, sw, padTop, padLeft, dilation, dw, groups);
+    }
+
+    public static TheoryData<string, ConvGeometry> Geometries() => new()
+    {
+        { "3x3 pad 1, batch 3", Geometry(3, 5, 13, 11, 7, 3, 3, padTop: 1, padLeft: 1) },
+        { "3x3 lone image, two tiles", Geometry(1, 3, 61, 53, 8, 3, 3, padTop: 1, padLeft: 1) },
+        { "5x3 stride 2 dilation 2, asymmetric padding", Geometry(2, 3, 17, 14, 4, 5, 3, stride: 2, padTop: 2, padLeft: 0, padBottom: 3, padRight: 1, dilation: 2) },
+        { "stride (3, 1), dilation (1, 3)", Geometry(2, 2, 11, 16, 3, 3, 2, stride: 3, strideW: 1, dilation: 1, dilationW: 3, padLeft: 2) },
+        { "stride (1, 3), dilation (1, 2), uneven phases", Geometry(2, 2, 13, 17, 3, 3, 3, strideW: 3, dilationW: 2, padTop: 1, padLeft: 3, padRight: 1) },
+        { "stride 2 lone image, tiles split mid-row", Geometry(1, 2, 130, 131, 3, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
+        { "groups 3", Geometry(2, 6, 9, 10, 9, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
+        { "1x1 strided", Geometry(2, 4, 9, 7, 3, 1, 1, stride: 2) },
+        { "pointwise", Geometry(2, 6, 17, 19, 5, 1, 1) },
+        { "pointwise groups 2, two tiles", Geometry(1, 4, 128, 130, 6, 1, 1, groups: 2) },
+        { "depthwise 3x3", Geometry(2, 4, 37, 35, 4, 3, 3, padTop: 1, padLeft: 1, groups: 4) },
+        { "depthwise narrow (< one vector)", Geometry(1, 3, 6, 5, 3, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
+        { "depthwise multiplier 2, dilation 2, asymmetric", Geometry(2, 3, 23, 41, 6, 3, 4, padTop: 2, padLeft: 3, padBottom: 2, padRight: 4, dilation: 2, groups: 3) },
+        { "depthwise stride 2", Geometry(2, 5, 19, 18, 5, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 5) },
+        { "single input channel", Geometry(3, 1, 20, 21, 6, 5, 5, padTop: 2, padLeft: 2) },
+        { "transposed-style: fewer outputs than the formula", Geometry(2, 3, 12, 11, 4, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void ForwardMatchesReference(string name, ConvGeometry g)
+    {
+        var (x, w, b, dy) = Operands(g);
+        var y = Garbage(g.Batch * g.OutChannels * g.OutPlane);
+        CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), new CpuStorage(b), new CpuStorage(y), g);
+        Close.All(ConvReference.Forward(x, w, b, g), y, Rtol, Atol, name + " forward");
+        CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), null, new CpuStorage(y), g);
+        Close.All(ConvReference.Forward(x, w, null, g), y, Rtol, Atol, name + " forward without bias");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void BackwardDataMatchesReference(string name, ConvGeometry g)
+    {
+        var (_, w, _, dy) = Operands(g);
+        var bias = Random(g.InChannels, 5);
+        var dx = Garbage(g.Batch * g.InChannels * g.InPlane);
+        CpuBackend.Instance.ConvBackwardData(new CpuStorage(dy), new CpuStorage(w), null, new CpuStorage(dx), g);
+        Close.All(ConvReference.BackwardData(dy, w, null, g), dx, Rtol, Atol, name + " data gradient");
+        CpuBackend.Instance.ConvBackwardData(new CpuStorage(dy), new CpuStorage(w), new CpuStorage(bias), new CpuStorage(dx), g);
+        Close.All(ConvReference.BackwardData(dy, w, bias, g), dx, Rtol, Atol, name + " data gradient with bias");
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void BackwardWeightMatchesReference(string name, ConvGeometry g)
+    {
+        var (x, _, _, dy) = Operands(g);
+        var dw = Garbage(g.OutChannels * g.ColumnRows);
+        CpuBackend.Instance.ConvBackwardWeight(new CpuStorage(x), new CpuStorage(dy), new CpuStorage(dw), g);
+        Close.All(ConvReference.BackwardWeight(x, dy, g), dw, Rtol, Atol, name + " weight gradient");
+    }
+
+    static (float[] X, float[] W, float[] B, float[] Dy) Operands(ConvGeometry g) => (
+        Random(g.Batch * g.InChannels * g.InPlane, 1),
+        Random(g.OutChannels * g.ColumnRows, 2),
+        Random(g.OutChannels, 3),
+        Random(g.Batch * g.OutChannels * g.OutPlane, 4));
+
+    /// <summary>Outputs start as NaN: the ops allocate them uninitialised, so every kernel must overwrite every element.</summary>
+    static float[] Garbage(int length) => Enumerable.Repeat(float.NaN, length).ToArray();
+
+    static float[] Random(int length, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => random.NextSingle() * 2 - 1).ToArray();
+    }
+}

@@ -1,0 +1,125 @@
+using ConvKit.Ops;
+using ConvKit.Tests.Autograd;
+
+namespace ConvKit.Tests.Ops;
+
+/// <summary>Conv2d and ConvTranspose2d as ops: finite-difference gradients, the adjoint relation, shape errors.</summary>
+public class ConvOpTests
+{
+    static Tensor Uniform(int seed, params int[] shape) => Tensor.Rand(shape, seed) * 2f - 1f;
+
+    [Fact]
+    public void Conv2dGradientsMatchFiniteDifferences() =>
+        GradCheck.Check(t => F.Conv2d(t[0], t[1], t[2], stride: (2, 1), padding: 1, dilation: (1, 2), groups: 2),
+            Uniform(1, 2, 4, 5, 6), Uniform(2, 4, 2, 3, 2), Uniform(3, 4));
+
+    [Fact]
+    public void DepthwiseSameConv2dGradientsMatchFiniteDifferences() =>
+        GradCheck.Check(t => F.Conv2d(t[0], t[1], null, padding: "same", groups: 3),
+            Uniform(4, 1, 3, 5, 6), Uniform(5, 6, 1, 2, 3));
+
+    [Fact]
+    public void ConvTranspose2dGradientsMatchFiniteDifferences() =>
+        GradCheck.Check(t => F.ConvTranspose2d(t[0], t[1], t[2], stride: 2, padding: 1, outputPadding: 1, groups: 2),
+            Uniform(6, 2, 4, 3, 3), Uniform(7, 4, 1, 3, 3), Uniform(8, 2));
+
+    [Theory]
+    [InlineData(1, 0, 0, 1, 1)]
+    [InlineData(2, 1, 1, 1, 2)]
+    [InlineData(3, 2, 2, 2, 1)]
+    [InlineData(2, 0, 1, 2, 3)]
+    public void ConvTransposeIsTheAdjointOfConv(int stride, int padding, int outputPadding, int dilation, int groups)
+    {
+        // ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩ for every x and y: the transposed convolution is the convolution's adjoint.
+        var weight = Uniform(1, 3 * groups, 2, 3, 2);
+        var y = Uniform(2, 2, 3 * groups, 4, 5);
+        var transposed = F.ConvTranspose2d(y, weight, stride: stride, padding: padding, outputPadding: outputPadding, groups: groups, dilation: dilation);
+        var x = Uniform(3, transposed.Shape.ToArray());
+        var conv = F.Conv2d(x, weight, stride: stride, padding: padding, dilation: dilation, groups: groups);
+        Assert.Equal(y.Shape, conv.Shape);
+        double left = Dot(conv, y), right = Dot(x, transposed);
+        Assert.True(Math.Abs(left - right) <= 1e-4 * Math.Abs(left) + 1e-3, $"⟨conv(x), y⟩ = {left}, ⟨x, convᵀ(y)⟩ = {right}");
+    }
+
+    static double Dot(Tensor a, Tensor b) => a.ToArray().Zip(b.ToArray(), (p, q) => (double)p * q).Sum();
+
+    [Theory]
+    [InlineData(6, 3, 0, 1, 4)]  // valid: ⌊(6 − 3)/1⌋ + 1
+    [InlineData(6, 3, 1, 1, 6)]  // same: p = (f − 1)/2
+    [InlineData(7, 3, 0, 2, 3)]  // strided: ⌊(7 − 3)/2⌋ + 1
+    [InlineData(7, 3, 1, 2, 4)]
+    [InlineData(8, 5, 2, 3, 3)]
+    public void OutputSizeIsFloorOfPaddedInputLessKernelOverStridePlusOne(int n, int f, int p, int s, int expected)
+    {
+        Assert.Equal(expected, (n + 2 * p - f) / s + 1);
+        var output = F.Conv2d(Tensor.Zeros(1, 1, n, n), Tensor.Zeros(1, 1, f, f), stride: s, padding: p);
+        Assert.Equal([1, 1, expected, expected], output.Shape);
+    }
+
+    [Theory]
+    [InlineData(6, 3, 1, 6)]
+    [InlineData(6, 4, 1, 6)]
+    [InlineData(7, 3, 2, 4)]  // ⌈7/2⌉
+    [InlineData(8, 3, 3, 3)]  // ⌈8/3⌉
+    public void SamePaddingKeepsTheSizeOverTheStride(int n, int f, int s, int expected)
+    {
+        Assert.Equal([1, 1, expected, expected], F.Conv2d(Tensor.Zeros(1, 1, n, n), Tensor.Zeros(1, 1, f, f), stride: s, padding: "same").Shape);
+        Assert.Equal([1, 1, n - f + 1, n - f + 1], F.Conv2d(Tensor.Zeros(1, 1, n, n), Tensor.Zeros(1, 1, f, f), padding: "valid").Shape);
+    }
+
+    [Fact]
+    public void WrongChannelCountNamesBothShapes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 4, 8, 8), Tensor.Zeros(6, 3, 3, 3)));
+        Assert.Contains("Conv2d", error.Message);
+        Assert.Contains("[1, 4, 8, 8]", error.Message);
+        Assert.Contains("[6, 3, 3, 3]", error.Message);
+        error = Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(Tensor.Zeros(1, 4, 8, 8), Tensor.Zeros(3, 2, 3, 3)));
+        Assert.Contains("ConvTranspose2d", error.Message);
+        Assert.Contains("[3, 2, 3, 3]", error.Message);
+    }
+
+    [Fact]
+    public void KernelLargerThanPaddedInputIsRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 1, 4, 6), Tensor.Zeros(1, 1, 3, 3), padding: 0, dilation: 2));
+        Assert.Contains("larger than the padded input", error.Message);
+        Assert.Contains("[1, 1, 4, 6]", error.Message);
+        F.Conv2d(Tensor.Zeros(1, 1, 4, 6), Tensor.Zeros(1, 1, 3, 3), padding: 1, dilation: 2);  // 4 + 2 ≥ 5 fits
+    }
+
+    [Fact]
+    public void NegativeAndZeroSizesAreRejected()
+    {
+        var x = Tensor.Zeros(1, 2, 5, 5);
+        var w = Tensor.Zeros(2, 2, 3, 3);
+        Assert.Contains("padding", Assert.Throws<ArgumentException>(() => F.Conv2d(x, w, padding: -1)).Message);
+        Assert.Contains("stride", Assert.Throws<ArgumentException>(() => F.Conv2d(x, w, stride: 0)).Message);
+        Assert.Contains("dilation", Assert.Throws<ArgumentException>(() => F.Conv2d(x, w, dilation: (1, -2))).Message);
+        Assert.Contains("groups", Assert.Throws<ArgumentException>(() => F.Conv2d(x, w, groups: 0)).Message);
+        Assert.Contains("4-D", Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(2, 5, 5), w)).Message);
+        Assert.Contains("positive", Assert.Throws<ArgumentException>(() => F.Conv2d(x, Tensor.Zeros(2, 2, 0, 3))).Message);
+        Assert.Contains("outputPadding", Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(x, w, stride: 2, outputPadding: 2)).Message);
+        Assert.Contains("outputPadding", Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(x, w, outputPadding: -1)).Message);
+        // (5 − 1)·1 − 2·4 + 2 + 1 = −1 rows
+        Assert.Contains("output would be", Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(x, w, padding: 4)).Message);
+    }
+
+    [Fact]
+    public void MismatchedBiasShapeIsRejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 2, 5, 5), Tensor.Zeros(3, 2, 3, 3), Tensor.Zeros(2)));
+        Assert.Contains("[3]", error.Message);
+        Assert.Contains("[2]", error.Message);
+        Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(Tensor.Zeros(1, 2, 5, 5), Tensor.Zeros(2, 3, 3, 3), Tensor.Zeros(3, 1)));
+    }
+
+    [Fact]
+    public void GroupsMustDivideTheChannels()
+    {
+        var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 4, 5, 5), Tensor.Zeros(6, 1, 3, 3), groups: 3));
+        Assert.Contains("groups (3)", error.Message);
+        Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 4, 5, 5), Tensor.Zeros(3, 2, 3, 3), groups: 2));
+        Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(Tensor.Zeros(1, 3, 5, 5), Tensor.Zeros(3, 2, 3, 3), groups: 2));
+    }
+}
