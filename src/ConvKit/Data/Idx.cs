@@ -23,6 +23,21 @@ public static class Idx
         return Parse(bytes, path);
     }
 
+    /// <summary>Writes <paramref name="array"/> as an unsigned-byte IDX file, gzip-compressed when the name ends in <c>.gz</c>.</summary>
+    public static void Write(string path, IdxArray array)
+    {
+        if (array.Shape.Length is < 1 or > 4 || Shapes.Numel(array.Shape) != array.Data.Length)
+            throw new ArgumentException($"Idx.Write: shape {Shapes.Format(array.Shape)} (1 to 4 axes) does not hold {array.Data.Length} values.");
+        using var file = File.Create(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Fastest) : file;
+        Span<byte> header = stackalloc byte[4 + 4 * array.Shape.Length];
+        header[2] = UnsignedByte;
+        header[3] = (byte)array.Shape.Length;
+        for (int d = 0; d < array.Shape.Length; d++) BinaryPrimitives.WriteInt32BigEndian(header[(4 + 4 * d)..], array.Shape[d]);
+        stream.Write(header);
+        stream.Write(array.Data);
+    }
+
     static byte[] Gunzip(byte[] compressed, string path)
     {
         try

@@ -48,6 +48,14 @@ public static class IdxDatasets
     static Dataset Load(string name, bool train, string? dataDirectory, string[] subfolders, string[] standardDirectories,
         IReadOnlyList<string> classes, string installHint)
     {
+        var (images, labels) = Locate(name, train, dataDirectory, subfolders, standardDirectories, installHint);
+        return FromFiles(images, labels, classes);
+    }
+
+    /// <summary>The first candidate folder holding both files of the split, or a one-line "not found" error.</summary>
+    internal static (string Images, string Labels) Locate(string name, bool train, string? dataDirectory, string[] subfolders,
+        string[] standardDirectories, string installHint)
+    {
         string split = train ? "train" : "t10k";
         string[] fileNames = [$"{split}-images-idx3-ubyte", $"{split}-labels-idx1-ubyte"];
         var candidates = new List<string>();
@@ -61,7 +69,7 @@ public static class IdxDatasets
         foreach (string directory in candidates)
         {
             var paths = fileNames.Select(file => FindFile(directory, file)).ToArray();
-            if (paths.All(path => path != null)) return FromFiles(paths[0]!, paths[1]!, classes);
+            if (paths.All(path => path != null)) return (paths[0]!, paths[1]!);
         }
         throw new FileNotFoundException(
             $"{name} not found: looked for {fileNames[0]}[.gz] and {fileNames[1]}[.gz] in {string.Join(", ", candidates)}; {installHint}.");

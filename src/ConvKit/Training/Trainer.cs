@@ -89,8 +89,7 @@ public sealed class Trainer
         model.LoadStateDict(checkpoint.ModelState);
         Optimizer.LoadStateDict(checkpoint.OptimizerState);
         Options = options;
-        // The state dict keeps learning rates as float32; rebuild the schedule from the exact base rate so the
-        // resumed epochs use bit-identical rates.
+        // The schedules are closed forms of the epoch: rebuild it from the base rate and step it to the checkpoint's epoch.
         Optimizer.LearningRate = options.LearningRate;
         Schedule = CreateSchedule();
         for (int e = 0; e < checkpoint.Epoch; e++) Schedule?.Step();
