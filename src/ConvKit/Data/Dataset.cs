@@ -45,6 +45,18 @@ public abstract class Dataset
     public Dataset Take(int count) => Subset(Enumerable.Range(0, Math.Min(count, Count)));
 
     /// <summary>
+    /// The images centred in a larger <paramref name="height"/> × <paramref name="width"/> field of zeros (black), as
+    /// LeNet-5's paper put MNIST's 28×28 digits in 32×32 (torchvision's Pad with fill 0).
+    /// </summary>
+    public Dataset PadTo(int height, int width)
+    {
+        int extraHeight = height - SampleShape[1], extraWidth = width - SampleShape[2];
+        if (extraHeight < 0 || extraWidth < 0)
+            throw new ArgumentException($"PadTo: images of {SampleShape[1]}×{SampleShape[2]} cannot be padded to the smaller {height}×{width}.");
+        return extraHeight == 0 && extraWidth == 0 ? this : new Padded(this, height, width);
+    }
+
+    /// <summary>
     /// A seeded random split into two disjoint parts, the second holding round(fraction·Count) samples
     /// (e.g. a validation set), as torch.utils.data.random_split.
     /// </summary>
@@ -85,4 +97,28 @@ sealed class Subset : Dataset
     public override IReadOnlyList<string> Classes => source.Classes;
     public override int Label(int index) => source.Label(indices[index]);
     public override void ReadImage(int index, Span<float> destination) => source.ReadImage(indices[index], destination);
+}
+
+/// <summary>Another dataset's images centred in a larger field of zeros.</summary>
+sealed class Padded(Dataset source, int height, int width) : Dataset
+{
+    readonly int[] shape = [source.SampleShape[0], height, width];
+
+    public override int Count => source.Count;
+    public override IReadOnlyList<int> SampleShape => shape;
+    public override IReadOnlyList<string> Classes => source.Classes;
+    public override int Label(int index) => source.Label(index);
+
+    public override void ReadImage(int index, Span<float> destination)
+    {
+        int channels = shape[0], innerHeight = source.SampleShape[1], innerWidth = source.SampleShape[2];
+        int top = (height - innerHeight) / 2, left = (width - innerWidth) / 2;
+        float[] inner = System.Buffers.ArrayPool<float>.Shared.Rent(source.SampleLength);
+        source.ReadImage(index, inner);
+        destination[..SampleLength].Clear();
+        for (int c = 0; c < channels; c++)
+            for (int y = 0; y < innerHeight; y++)
+                inner.AsSpan((c * innerHeight + y) * innerWidth, innerWidth).CopyTo(destination[(((c * height) + top + y) * width + left)..]);
+        System.Buffers.ArrayPool<float>.Shared.Return(inner);
+    }
 }

@@ -7,9 +7,14 @@ namespace ConvKit.Data;
 /// </summary>
 public static class IdxDatasets
 {
-    /// <summary>Where Debian's <c>dataset-fashion-mnist</c> package puts the files.</summary>
-    public const string FashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
-    public const string MnistDirectory = "/usr/share/datasets/mnist";
+    /// <summary>
+    /// The folder of standard dataset folders: <c>$CONVKIT_DATASETS</c> when set, else <c>/usr/share/datasets</c>, where
+    /// Debian's <c>dataset-fashion-mnist</c> package puts <c>fashion-mnist/</c>.
+    /// </summary>
+    public static string StandardRoot => Environment.GetEnvironmentVariable("CONVKIT_DATASETS") is { Length: > 0 } root ? root : "/usr/share/datasets";
+
+    public static string FashionMnistDirectory => Path.Combine(StandardRoot, "fashion-mnist");
+    public static string MnistDirectory => Path.Combine(StandardRoot, "mnist");
 
     public static readonly IReadOnlyList<string> FashionMnistClasses =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
@@ -24,7 +29,7 @@ public static class IdxDatasets
 
     /// <summary>MNIST handwritten digits: 60,000 training and 10,000 test images, 1×28×28, 10 classes.</summary>
     public static Dataset Mnist(bool train = true, string? dataDirectory = null) =>
-        Load("MNIST", train, dataDirectory, ["mnist", "MNIST/raw"], [MnistDirectory, "/usr/share/mnist"],
+        Load("MNIST", train, dataDirectory, ["mnist", "MNIST/raw"], [MnistDirectory],
             MnistClasses, $"put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) in {MnistDirectory} or pass --data DIR");
 
     /// <summary>

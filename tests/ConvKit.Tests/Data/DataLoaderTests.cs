@@ -120,4 +120,18 @@ public class DataLoaderTests
         Assert.Equal(new DataLoader(validation, 100).SelectMany(SampleIds),
             new DataLoader(Numbered(100).RandomSplit(0.2, seed: 5).Second, 100).SelectMany(SampleIds));
     }
+
+    [Fact]
+    public void PadToCentresTheImageInZeros()
+    {
+        var padded = Numbered(3).PadTo(4, 6);
+        var (image, label) = padded[2];
+        var expected = new float[24];
+        foreach (int y in new[] { 1, 2 })
+            foreach (int x in new[] { 2, 3 }) expected[y * 6 + x] = 2 / 255f;
+        Assert.Equal([1, 4, 6], image.Shape);
+        Assert.Equal(expected, image.ToArray());
+        Assert.Equal(2, label);
+        Assert.Throws<ArgumentException>(() => Numbered(1).PadTo(1, 2));
+    }
 }
