@@ -16,6 +16,8 @@ static class Program
         root.Add(EvalCommand.Create());
         root.Add(PredictCommand.Create());
         root.Add(ConvCommand.Create());
+        root.Add(ModelsCommand.Create());
+        root.Add(SummaryCommand.Create());
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors

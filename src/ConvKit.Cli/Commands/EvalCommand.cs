@@ -79,7 +79,7 @@ static class EvalCommand
     /// <summary>The dataset's test split, or for a dataset without one the validation split the training held out (same seed, same fraction).</summary>
     static (string Name, Dataset Dataset, string Split) TestSet(ModelRecord record, Checkpoint checkpoint, string name, string? dataDirectory)
     {
-        var data = DatasetChoice.Load(name, dataDirectory, record.InputShape[0], record.InputShape[1]);
+        var data = DatasetChoice.Load(name, dataDirectory, record.InputShape[0], new Size2(record.InputShape[1], record.InputShape[2])).FitTo(record.InputShape[1], record.InputShape[2]);
         if (data.Test != null) return (name, data.Test, "test");
         if (record.ValidationSplit > 0 && string.Equals(name, record.Dataset, StringComparison.OrdinalIgnoreCase))
             return (name, data.Train.RandomSplit(record.ValidationSplit, checkpoint.Options.Seed).Second, "validation");

@@ -7,6 +7,7 @@ using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Data.Transforms;
 using ConvKit.Training;
+using ConvKit.Vision.Models;
 using Spectre.Console;
 
 namespace ConvKit.Cli.Commands;
@@ -35,8 +36,8 @@ static class TrainCommand
         var validationSplit = new Option<double>("--val-split") { Description = "Fraction of the training set held out for validation and for picking the best epoch; 0 validates on the test set.", DefaultValueFactory = _ => 0.1 };
         var augment = new Option<string>("--augment") { Description = "Training augmentation: none, crop (random shifts), flip (horizontal), or crop,flip.", DefaultValueFactory = _ => "none" };
         var limit = new Option<int?>("--limit") { Description = "Train on the first N training samples only (quick runs)." };
-        var imageSize = new Option<int>("--image-size") { Description = "folder datasets: images are resized to N×N.", DefaultValueFactory = _ => 32 };
-        var channels = new Option<int>("--channels") { Description = "folder datasets: 1 (grey) or 3 (RGB).", DefaultValueFactory = _ => 3 };
+        var imageSize = new Option<int?>("--image-size") { Description = "folder datasets: images are resized to N×N (default: the model's input size)." };
+        var channels = new Option<int?>("--channels") { Description = "folder datasets: 1 (grey) or 3 (RGB) (default: the model's input channels)." };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder (default runs/MODEL-DATASET)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (its last.safetensors); the hyper-parameters are the checkpoint's." };
 
@@ -68,8 +69,8 @@ static class TrainCommand
     }
 
     sealed record Settings(string Model, string Dataset, string? Data, int Epochs, int BatchSize, double LearningRate, string Optimizer,
-        double? WeightDecay, string Schedule, long Seed, int Threads, double ValidationSplit, string Augment, int? Limit, int ImageSize,
-        int Channels, string? Output, string? Resume);
+        double? WeightDecay, string Schedule, long Seed, int Threads, double ValidationSplit, string Augment, int? Limit, int? ImageSize,
+        int? Channels, string? Output, string? Resume);
 
     static int Run(Settings settings, CommandOutput output)
     {
@@ -85,8 +86,11 @@ static class TrainCommand
             throw new ArgumentException($"checkpoint '{settings.Resume}' trained model '{previous.Model}', not '{settings.Model}'.");
         if (previous != null && !string.Equals(previous.Dataset, settings.Dataset, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"checkpoint '{settings.Resume}' trained on '{previous.Dataset}', not '{settings.Dataset}'.");
-        int channelCount = previous?.InputShape[0] ?? settings.Channels, size = previous?.InputShape[1] ?? settings.ImageSize;
-        var data = DatasetChoice.Load(settings.Dataset, settings.Data, channelCount, size);
+        var zoo = ModelZoo.Get(settings.Model);
+        int channelCount = previous?.InputShape[0] ?? settings.Channels ?? zoo.InChannels;
+        int height = previous?.InputShape[1] ?? settings.ImageSize ?? zoo.InputSize.Height;
+        int width = previous?.InputShape[2] ?? settings.ImageSize ?? zoo.InputSize.Width;
+        var data = DatasetChoice.Load(settings.Dataset, settings.Data, channelCount, new Size2(height, width)).FitTo(height, width);
         var options = resumed?.Options ?? new TrainingOptions
         {
             Epochs = settings.Epochs, BatchSize = settings.BatchSize, LearningRate = settings.LearningRate,
@@ -109,7 +113,7 @@ static class TrainCommand
         string augment = previous?.Augment ?? settings.Augment;
         var trainTransform = TrainTransform(augment, normalize, data.Train.SampleShape[1]);
 
-        var record = previous ?? new ModelRecord(settings.Model.ToLowerInvariant(), new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count),
+        var record = previous ?? new ModelRecord(zoo.Name, new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count),
             settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment);
         NN.Module network;
         using (Generator.Use(new Generator(options.Seed))) network = record.CreateModel();

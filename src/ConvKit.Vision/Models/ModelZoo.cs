@@ -2,18 +2,67 @@ using ConvKit.NN;
 
 namespace ConvKit.Vision.Models;
 
+/// <summary>A model the zoo can build, with the input it was designed for (its defaults).</summary>
+/// <param name="Create">builds a fresh model from (input channels, number of classes)</param>
+public sealed record ZooModel(string Name, string Description, int InChannels, int NumClasses, Size2 InputSize,
+    Func<int, int, Module> Create);
+
 /// <summary>The named architectures, for the command line and anything else that picks a model by name.</summary>
 public static class ModelZoo
 {
-    static readonly SortedDictionary<string, (string Description, Func<int, int, Module> Create)> builders = new(StringComparer.OrdinalIgnoreCase);
+    static readonly SortedDictionary<string, ZooModel> models = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Adds a builder taking (input channels, number of classes).</summary>
-    public static void Register(string name, string description, Func<int, int, Module> create) => builders[name] = (description, create);
+    static ModelZoo()
+    {
+        const string Mnist = "for 28×28 grey images";
+        Register("lenet5", "LeNet-5 as taught: tanh, average pooling, 32×32 grey input", (c, n) => new LeNet5(n, c), 1, 10, 32);
+        Register("lenet5-mnist", $"LeNet-5 {Mnist} (the first convolution pads by 2, as the paper centred digits in 32×32)",
+            (c, n) => new LeNet5(n, c, inputSize: 28), 1, 10, 28);
+        Register("small-cnn", $"two conv-bn-relu pairs at 32 and 64 channels, max-pools, dropout, linear; {Mnist}",
+            (c, n) => new SmallCnn(n, c), 1, 10, 28);
+        Register("resnet-mnist", $"ResNet with basic blocks [2, 2, 2, 2], widths 16–128, a 3×3 stride-1 stem and no max-pool; {Mnist}",
+            (c, n) => ResNet.ResNetMnist(n, c), 1, 10, 28);
 
-    public static IEnumerable<(string Name, string Description)> Models => builders.Select(b => (b.Key, b.Value.Description));
+        Register("alexnet", "AlexNet, torchvision's variant (64-192-384-256-256 channels, no LRN)", (c, n) => AlexNet.TorchVision(n, c));
+        Register("alexnet-lrn", "AlexNet as in the 2012 paper: 96-256-384-384-256 channels, local response norm, 227×227 input",
+            (c, n) => AlexNet.Original(n, c), inputSize: 227);
+        foreach (int depth in Vgg.Depths)
+        {
+            Register($"vgg{depth}", $"VGG-{depth}", (c, n) => new Vgg(depth, batchNorm: false, n, c));
+            Register($"vgg{depth}-bn", $"VGG-{depth} with batch normalisation", (c, n) => new Vgg(depth, batchNorm: true, n, c));
+        }
+        Register("resnet18", "ResNet-18: basic blocks [2, 2, 2, 2]", (c, n) => ResNet.ResNet18(n, c));
+        Register("resnet34", "ResNet-34: basic blocks [3, 4, 6, 3]", (c, n) => ResNet.ResNet34(n, c));
+        Register("resnet50", "ResNet-50: bottleneck blocks [3, 4, 6, 3]", (c, n) => ResNet.ResNet50(n, c));
+        Register("resnet101", "ResNet-101: bottleneck blocks [3, 4, 23, 3]", (c, n) => ResNet.ResNet101(n, c));
+        Register("resnet152", "ResNet-152: bottleneck blocks [3, 8, 36, 3]", (c, n) => ResNet.ResNet152(n, c));
+        Register("googlenet", "GoogLeNet (Inception v1) with its two auxiliary classifiers", (c, n) => new GoogLeNet(n, c));
+        Register("unet", "U-Net: depth 4, widths 64–1024, transposed-convolution up-sampling, skip concatenation",
+            (c, n) => new UNet(n, c), numClasses: 2, inputSize: 256);
+    }
 
-    /// <summary>A fresh model; an unknown name throws, listing the known ones.</summary>
-    public static Module Create(string name, int inChannels = 3, int numClasses = 1000) =>
-        builders.TryGetValue(name, out var entry) ? entry.Create(inChannels, numClasses)
-        : throw new ArgumentException($"unknown model '{name}'; known models: {string.Join(", ", builders.Keys)}");
+    /// <summary>Adds (or replaces) a model; <paramref name="create"/> takes (input channels, number of classes).</summary>
+    /// <param name="inChannels">default input channels</param>
+    /// <param name="numClasses">default number of classes</param>
+    /// <param name="inputSize">the (height, width) the model was designed for; 224×224 when null</param>
+    public static void Register(string name, string description, Func<int, int, Module> create,
+        int inChannels = 3, int numClasses = 1000, Size2? inputSize = null) =>
+        models[name] = new ZooModel(name, description, inChannels, numClasses, inputSize ?? 224, create);
+
+    /// <summary>Every model, by name.</summary>
+    public static IEnumerable<ZooModel> All => models.Values;
+
+    public static IEnumerable<(string Name, string Description)> Models => models.Values.Select(m => (m.Name, m.Description));
+
+    /// <summary>The entry for <paramref name="name"/> (case-insensitive); an unknown name throws, listing the known ones.</summary>
+    public static ZooModel Get(string name) =>
+        models.TryGetValue(name, out var model) ? model
+        : throw new ArgumentException($"unknown model '{name}'; known models: {string.Join(", ", models.Keys)}");
+
+    /// <summary>A fresh model; channels and classes default to the model's own (e.g. 3 and 1000 for ImageNet models).</summary>
+    public static Module Create(string name, int? inChannels = null, int? numClasses = null)
+    {
+        var model = Get(name);
+        return model.Create(inChannels ?? model.InChannels, numClasses ?? model.NumClasses);
+    }
 }

@@ -16,7 +16,8 @@ public sealed class CliTests : IDisposable
     readonly string directory = Directory.CreateTempSubdirectory("convkit-cli-").FullName;
 
     static CliTests() => ModelZoo.Register(TinyModel, "a tiny CNN for the command-line tests", (channels, classes) => new Sequential(
-        new Conv2d(channels, 4, 3, padding: 1), new ReLU(), new MaxPool2d(4), new Flatten(), new Linear(4 * 7 * 7, classes)));
+        new Conv2d(channels, 4, 3, padding: 1), new ReLU(), new MaxPool2d(4), new Flatten(), new Linear(4 * 7 * 7, classes)),
+        inChannels: 1, numClasses: 10, inputSize: 28);
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
@@ -128,6 +129,17 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal(2, resumed.GetProperty("epochs").GetArrayLength());
         Assert.Equal(2, ConvKit.Training.Checkpoint.Load(Path.Combine(runs, "last.safetensors")).Epoch);
+    }
+
+    [Fact]
+    public void LeNet5GetsMnistSizedImagesCentredIn32By32()
+    {
+        string runs = PathOf("lenet");
+        RunJson("train", "lenet5", "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--epochs", "1", "--limit", "64",
+            "--threads", "1", "--out", runs);
+        var metadata = ConvKit.IO.Safetensors.ReadMetadata(Path.Combine(runs, "best.safetensors"));
+        Assert.Equal("[1,32,32]", metadata["input_shape"]);
+        Assert.Equal("lenet5", metadata["model"]);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed partial class CpuBackend
         float[]? b = bias == null ? null : Data(bias);
         var g = geometry;
         var tiling = new Tiling(g);
-        ForEachWorkItem(tiling.Items, g.MultiplyAdds, tiling.BufferLength, (item, columns) =>
+        ForEachWorkItem(tiling.Items, g.MultiplyAdds, tiling.BufferLength, (item, columns, gemmThreads) =>
         {
             var (n, group, first, count) = tiling.Item(item);
             int coutG = g.OutChannelsPerGroup, outOffset = (n * g.OutChannels + group * coutG) * g.OutPlane + first;
@@ -38,7 +38,7 @@ public sealed partial class CpuBackend
             }
             var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
             Cpu.Gemm.Sgemm(false, false, coutG, count, g.ColumnRows, 1f,
-                w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, beta, y.AsSpan(outOffset), g.OutPlane);
+                w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, beta, y.AsSpan(outOffset), g.OutPlane, gemmThreads);
         });
     }
 
@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
         float[] dy = Data(outputGrad), w = Data(weight), dx = Data(inputGrad);
         float[]? b = bias == null ? null : Data(bias);
         var g = geometry;
-        int cinG = g.InChannelsPerGroup, coutG = g.OutChannelsPerGroup;
+        int cinG = g.InChannelsPerGroup, coutG = g.OutChannelsPerGroup, rows = g.ColumnRows;
         var tiling = new Tiling(g);
 
         // The result starts as the bias (transposed convolution) or zero; tiles add into it.
@@ -57,121 +57,128 @@ public sealed partial class CpuBackend
                 for (int c = 0; c < g.InChannels; c++)
                     dx.AsSpan((n * g.InChannels + c) * g.InPlane, g.InPlane).Fill(b[c]);
 
+        // W[g]ᵀ (ColumnRows × C_out/g), transposed once here: every tile's GEMM then packs it by sequential reads.
+        var weightT = ArrayPool<float>.Shared.Rent(g.OutChannels * rows);
+        for (int group = 0; group < g.Groups; group++)
+            BlockTranspose.Run(w.AsSpan(group * coutG * rows), rows, coutG, rows, weightT.AsSpan(group * rows * coutG), coutG);
+        Span<float> OutputGradTile(int n, int group, int first) => dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first);
+        Span<float> InputGradImage(int image) => dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, cinG * g.InPlane);
+
         if (g.IsPointwise)
-        {
             // dX[n,g] tile = W[g]ᵀ · dY[n,g] tile: tiles write disjoint columns, so every tile runs in parallel.
-            ForEachWorkItem(tiling.Items, g.MultiplyAdds, 0, (item, _) =>
+            ForEachWorkItem(tiling.Items, g.MultiplyAdds, 0, (item, _, gemmThreads) =>
             {
                 var (n, group, first, count) = tiling.Item(item);
-                Cpu.Gemm.Sgemm(true, false, cinG, count, coutG, 1f,
-                    w.AsSpan(group * coutG * cinG), cinG,
-                    dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    1f, dx.AsSpan((n * g.InChannels + group * cinG) * g.InPlane + first), g.InPlane);
+                Cpu.Gemm.Sgemm(false, false, cinG, count, coutG, 1f, weightT.AsSpan(group * rows * coutG), coutG,
+                    OutputGradTile(n, group, first), g.OutPlane, 1f, InputGradImage(n * g.Groups + group)[first..], g.InPlane, gemmThreads);
             });
-            return;
-        }
-
-        // col2im makes neighbouring tiles of one image add into overlapping rows, so an image (and group) is
-        // the unit of parallel work; a lone image is split over threads that each add into a private copy.
-        int images = g.Batch * g.Groups, imageLength = cinG * g.InPlane;
-        void ImageTiles(int image, int firstTile, int endTile, float[] columns, Span<float> target)
+        else
         {
-            int n = image / g.Groups, group = image % g.Groups;
-            for (int tile = firstTile; tile < endTile; tile++)
+            // dX_col tile = W[g]ᵀ · dY[n,g] tile, then col2im adds it into the image. Neighbouring tiles of one image
+            // add into overlapping rows, so an image (and group) is the unit of parallel work; a lone image is
+            // split over threads that each add into a private copy.
+            void ImageTiles(int image, int firstTile, int endTile, float[] columns, Span<float> target, int gemmThreads)
             {
-                int first = tile * tiling.TileColumns, count = Math.Min(tiling.TileColumns, g.OutPlane - first);
-                Cpu.Gemm.Sgemm(true, false, g.ColumnRows, count, coutG, 1f,
-                    w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows,
-                    dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    0f, columns, count);
-                Im2Col.ScatterAdd(columns.AsSpan(0, g.ColumnRows * count), g, first, count, target);
+                int n = image / g.Groups, group = image % g.Groups;
+                for (int tile = firstTile; tile < endTile; tile++)
+                {
+                    int first = tile * tiling.TileColumns, count = Math.Min(tiling.TileColumns, g.OutPlane - first);
+                    Cpu.Gemm.Sgemm(false, false, rows, count, coutG, 1f, weightT.AsSpan(group * rows * coutG), coutG,
+                        OutputGradTile(n, group, first), g.OutPlane, 0f, columns, count, gemmThreads);
+                    Im2Col.ScatterAdd(columns.AsSpan(0, rows * count), g, first, count, target);
+                }
             }
+            int images = g.Batch * g.Groups, imageLength = cinG * g.InPlane, threads = ThreadsFor(g.MultiplyAdds, int.MaxValue);
+            if (images >= threads || tiling.TilesPerImage == 1)
+                ForEachWorkItem(images, g.MultiplyAdds, tiling.BufferLength, (image, columns, gemmThreads) =>
+                    ImageTiles(image, 0, tiling.TilesPerImage, columns, InputGradImage(image), gemmThreads));
+            else
+                for (int image = 0; image < images; image++)
+                {
+                    int parts = Math.Min(threads, tiling.TilesPerImage);
+                    var partials = new float[parts][];
+                    Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                    {
+                        var columns = ArrayPool<float>.Shared.Rent(tiling.BufferLength);
+                        if (part > 0) Array.Clear(partials[part] = ArrayPool<float>.Shared.Rent(imageLength), 0, imageLength);
+                        var target = part == 0 ? InputGradImage(image) : partials[part].AsSpan(0, imageLength);
+                        ImageTiles(image, part * tiling.TilesPerImage / parts, (part + 1) * tiling.TilesPerImage / parts, columns, target, 1);
+                        ArrayPool<float>.Shared.Return(columns);
+                    });
+                    for (int part = 1; part < parts; part++)
+                    {
+                        TensorPrimitives.Add(InputGradImage(image), partials[part].AsSpan(0, imageLength), InputGradImage(image));
+                        ArrayPool<float>.Shared.Return(partials[part]);
+                    }
+                }
         }
-        int threads = ThreadsFor(g.MultiplyAdds, int.MaxValue);
-        if (images >= threads || tiling.TilesPerImage == 1)
-        {
-            ForEachWorkItem(images, g.MultiplyAdds, tiling.BufferLength, (image, columns) =>
-                ImageTiles(image, 0, tiling.TilesPerImage, columns,
-                    dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength)));
-            return;
-        }
-        for (int image = 0; image < images; image++)
-        {
-            var target = dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength);
-            int parts = Math.Min(threads, tiling.TilesPerImage);
-            var partials = new float[parts - 1][];
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            {
-                var columns = ArrayPool<float>.Shared.Rent(tiling.BufferLength);
-                float[]? own = null;
-                if (part > 0) partials[part - 1] = own = ArrayPool<float>.Shared.Rent(imageLength);
-                var destination = own == null
-                    ? dx.AsSpan((image / g.Groups * g.InChannels + image % g.Groups * cinG) * g.InPlane, imageLength)
-                    : own.AsSpan(0, imageLength);
-                if (own != null) destination.Clear();
-                ImageTiles(image, part * tiling.TilesPerImage / parts, (part + 1) * tiling.TilesPerImage / parts, columns, destination);
-                ArrayPool<float>.Shared.Return(columns);
-            });
-            foreach (var partial in partials)
-            {
-                TensorPrimitives.Add(target, partial.AsSpan(0, imageLength), target);
-                ArrayPool<float>.Shared.Return(partial);
-            }
-        }
+        ArrayPool<float>.Shared.Return(weightT);
     }
 
     public void ConvBackwardWeight(Storage input, Storage outputGrad, Storage weightGrad, in ConvGeometry geometry)
     {
         float[] x = Data(input), dy = Data(outputGrad), dw = Data(weightGrad);
         var g = geometry;
-        int coutG = g.OutChannelsPerGroup, weightLength = g.OutChannels * g.ColumnRows;
+        int coutG = g.OutChannelsPerGroup, rows = g.ColumnRows, weightLength = g.OutChannels * rows;
         var tiling = new Tiling(g);
-        // Each thread sums a fixed, contiguous share of the tiles into its own copy of dW; the copies are then
-        // added in order, so the result does not depend on scheduling.
-        int parts = ThreadsFor(g.MultiplyAdds, tiling.Items);
-        var partials = new float[parts][];
+        // dW[g] += dY[n,g] · X_col, with X_col transposed first (a fast 8×8-block transpose) so that the GEMM gets
+        // it as an untransposed B, which it packs by plain copies; packing it transposed costs the GEMM far more.
+        // Each thread sums a fixed, contiguous share of the tiles into its own dW; the shares are then added in
+        // order, so the result does not depend on scheduling.
+        int parts = ThreadsFor(g.MultiplyAdds, tiling.Items), transposedLength = rows * tiling.TileColumns;
+        var sums = new float[parts][];
         void Share(int part)
         {
             var columns = ArrayPool<float>.Shared.Rent(tiling.BufferLength);
-            var sum = part == 0 ? dw : ArrayPool<float>.Shared.Rent(weightLength);
-            partials[part] = sum;
+            var transposed = ArrayPool<float>.Shared.Rent(transposedLength);
+            var sum = sums[part] = part == 0 ? dw : ArrayPool<float>.Shared.Rent(weightLength);
             Array.Clear(sum, 0, weightLength);
             for (int item = part * tiling.Items / parts; item < (part + 1) * tiling.Items / parts; item++)
             {
                 var (n, group, first, count) = tiling.Item(item);
                 var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
-                Cpu.Gemm.Sgemm(false, true, coutG, g.ColumnRows, count, 1f,
+                BlockTranspose.Run(source, ld, rows, count, transposed, rows);
+                Cpu.Gemm.Sgemm(false, false, coutG, rows, count, 1f,
                     dy.AsSpan((n * g.OutChannels + group * coutG) * g.OutPlane + first), g.OutPlane,
-                    source, ld, 1f, sum.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows);
+                    transposed.AsSpan(0, count * rows), rows,
+                    1f, sum.AsSpan(group * coutG * rows), rows, parts == 1 ? Threading.NumThreads : 1);
             }
             ArrayPool<float>.Shared.Return(columns);
+            ArrayPool<float>.Shared.Return(transposed);
         }
         if (parts == 1) Share(0);
         else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Share);
         for (int part = 1; part < parts; part++)
         {
-            TensorPrimitives.Add(dw.AsSpan(0, weightLength), partials[part].AsSpan(0, weightLength), dw.AsSpan(0, weightLength));
-            ArrayPool<float>.Shared.Return(partials[part]);
+            TensorPrimitives.Add(dw.AsSpan(0, weightLength), sums[part].AsSpan(0, weightLength), dw.AsSpan(0, weightLength));
+            ArrayPool<float>.Shared.Return(sums[part]);
         }
     }
 
     /// <summary>
-    /// The work items of a convolution: (image, group, tile of output positions). A tile holds enough columns
-    /// for its im2col matrix to fill about <see cref="TileFloats"/> values.
+    /// The work items of a convolution: (image, group, tile of output positions). A tile's im2col matrix holds
+    /// up to <see cref="TileFloats"/> values: big enough that the GEMM's packing of the weight, redone for
+    /// every tile, is a small cost next to the product, and small enough to stay in L2. Tiles of one image are
+    /// equal in size, and a lone image gets at least one tile per thread.
     /// </summary>
     readonly struct Tiling
     {
-        const int TileFloats = 64 * 1024;
+        const int TileFloats = 256 * 1024;
+        // Tile widths are whole multiples of the GEMM kernel's widest column block, so no tile has a ragged edge.
+        const int ColumnAlign = 32;
         readonly ConvGeometry g;
         public readonly int TileColumns, TilesPerImage, Items, BufferLength;
 
         public Tiling(in ConvGeometry geometry)
         {
             g = geometry;
-            int columns = Math.Max(16, TileFloats / Math.Max(1, g.ColumnRows) / 16 * 16);
-            TileColumns = Math.Max(1, Math.Min(columns, g.OutPlane));
+            int maxColumns = Math.Max(ColumnAlign, TileFloats / Math.Max(1, g.ColumnRows));
+            int tiles = (g.OutPlane + maxColumns - 1) / maxColumns;
+            int images = g.Batch * g.Groups, threads = Threading.NumThreads;
+            if (images < threads) tiles = Math.Max(tiles, (threads + images - 1) / images);
+            TileColumns = Math.Max(1, Math.Min(g.OutPlane, ((g.OutPlane + tiles - 1) / tiles + ColumnAlign - 1) / ColumnAlign * ColumnAlign));
             TilesPerImage = (g.OutPlane + TileColumns - 1) / TileColumns;
-            Items = g.Batch * g.Groups * TilesPerImage;
+            Items = images * TilesPerImage;
             BufferLength = g.IsPointwise ? 0 : g.ColumnRows * TileColumns;
         }
 
@@ -203,20 +210,23 @@ public sealed partial class CpuBackend
     static int ThreadsFor(long multiplyAdds, int items) =>
         multiplyAdds < SerialBelow ? 1 : Math.Max(1, Math.Min(Threading.NumThreads, items));
 
-    /// <summary>Runs body(item, buffer) for every item, in parallel when the work is large; each thread rents one buffer.</summary>
-    static void ForEachWorkItem(int items, long multiplyAdds, int bufferLength, Action<int, float[]> body)
+    /// <summary>
+    /// Runs body(item, buffer, gemmThreads) for every item; each thread rents one buffer. Large work runs the
+    /// items in parallel, each with a single-threaded GEMM; a lone item gets the threads inside its GEMM instead.
+    /// </summary>
+    static void ForEachWorkItem(int items, long multiplyAdds, int bufferLength, Action<int, float[], int> body)
     {
         int threads = ThreadsFor(multiplyAdds, items);
         if (threads == 1)
         {
             var buffer = ArrayPool<float>.Shared.Rent(bufferLength);
-            for (int item = 0; item < items; item++) body(item, buffer);
+            for (int item = 0; item < items; item++) body(item, buffer, Threading.NumThreads);
             ArrayPool<float>.Shared.Return(buffer);
             return;
         }
         Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads },
             () => ArrayPool<float>.Shared.Rent(bufferLength),
-            (item, _, buffer) => { body(item, buffer); return buffer; },
+            (item, _, buffer) => { body(item, buffer, 1); return buffer; },
             buffer => ArrayPool<float>.Shared.Return(buffer));
     }
 }

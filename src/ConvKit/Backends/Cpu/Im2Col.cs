@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -88,13 +88,11 @@ static class Im2Col
                         int ih = oh * g.StrideHeight + rowOffset;
                         if ((uint)ih >= (uint)g.InHeight) continue;
                         int from = Math.Clamp(validFrom, ow, ow + run), to = Math.Clamp(validTo, from, ow + run);
+                        if (from == to) continue;
                         var destination = plane.Slice(ih * g.InWidth);
                         int iw = from * g.StrideWidth + columnOffset;
                         if (g.StrideWidth == 1)
-                        {
-                            var target = destination.Slice(iw, to - from);
-                            TensorPrimitives.Add(target, segment.Slice(from - ow, to - from), target);
-                        }
+                            AddTo(ref MemoryMarshal.GetReference(segment.Slice(from - ow, to - from)), ref MemoryMarshal.GetReference(destination.Slice(iw, to - from)), to - from);
                         else
                             for (int o = from - ow; o < to - ow; o++, iw += g.StrideWidth) destination[iw] += segment[o];
                     }
@@ -126,13 +124,23 @@ static class Im2Col
     }
 
     // Runs here are short (a row of a feature map) and the padding around them shorter still (often one
-    // value), where a call to the general memmove/memset costs more than the work.
+    // value), where a call to the general memmove/memset/add costs more than the work.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Copy(ref float source, ref float destination, int length)
     {
         if (length >= 16) MemoryMarshal.CreateReadOnlySpan(ref source, length).CopyTo(MemoryMarshal.CreateSpan(ref destination, length));
         else
             for (int k = 0; k < length; k++) Unsafe.Add(ref destination, k) = Unsafe.Add(ref source, k);
+    }
+
+    /// <summary>destination += source over <paramref name="length"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void AddTo(ref float source, ref float destination, int length)
+    {
+        int k = 0;
+        for (; k + Vector<float>.Count <= length; k += Vector<float>.Count)
+            (Vector.LoadUnsafe(ref destination, (nuint)k) + Vector.LoadUnsafe(ref source, (nuint)k)).StoreUnsafe(ref destination, (nuint)k);
+        for (; k < length; k++) Unsafe.Add(ref destination, k) += Unsafe.Add(ref source, k);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,12 +1,13 @@
 using ConvKit.Backends;
 using ConvKit.Backends.Cpu;
+using ConvKit.Tests.Ops;
 
-namespace ConvKit.Tests.Ops;
+namespace ConvKit.Tests.Backends.Cpu;
 
 /// <summary>
-/// Every CPU convolution path (im2col + GEMM, several tiles per image, the lone-image split of the data
-/// gradient, pointwise 1×1 without im2col, direct depthwise loops at unit and other strides) against the
-/// direct-loop reference, on odd shapes.
+/// Every CPU convolution path (im2col + GEMM, several tiles per image whatever the thread count, the
+/// lone-image split of the data gradient, pointwise 1×1 without im2col, direct depthwise loops at unit and
+/// other strides) against the direct-loop reference, on odd shapes.
 /// </summary>
 public class ConvKernelTests
 {
@@ -28,15 +29,16 @@ public class ConvKernelTests
     public static TheoryData<string, ConvGeometry> Geometries() => new()
     {
         { "3x3 pad 1, batch 3", Geometry(3, 5, 13, 11, 7, 3, 3, padTop: 1, padLeft: 1) },
-        { "3x3 lone image, two tiles", Geometry(1, 3, 61, 53, 8, 3, 3, padTop: 1, padLeft: 1) },
+        { "3x3 lone image, two tiles", Geometry(1, 3, 103, 101, 4, 3, 3, padTop: 1, padLeft: 1) },
+        { "3x3 batch 2, tiles split mid-row", Geometry(2, 8, 61, 67, 3, 3, 3, padTop: 1, padLeft: 1) },
         { "5x3 stride 2 dilation 2, asymmetric padding", Geometry(2, 3, 17, 14, 4, 5, 3, stride: 2, padTop: 2, padLeft: 0, padBottom: 3, padRight: 1, dilation: 2) },
         { "stride (3, 1), dilation (1, 3)", Geometry(2, 2, 11, 16, 3, 3, 2, stride: 3, strideW: 1, dilation: 1, dilationW: 3, padLeft: 2) },
         { "stride (1, 3), dilation (1, 2), uneven phases", Geometry(2, 2, 13, 17, 3, 3, 3, strideW: 3, dilationW: 2, padTop: 1, padLeft: 3, padRight: 1) },
-        { "stride 2 lone image, tiles split mid-row", Geometry(1, 2, 130, 131, 3, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
+        { "stride 2 lone image, tiles split mid-row", Geometry(1, 2, 260, 262, 3, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
         { "groups 3", Geometry(2, 6, 9, 10, 9, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
         { "1x1 strided", Geometry(2, 4, 9, 7, 3, 1, 1, stride: 2) },
         { "pointwise", Geometry(2, 6, 17, 19, 5, 1, 1) },
-        { "pointwise groups 2, two tiles", Geometry(1, 4, 128, 130, 6, 1, 1, groups: 2) },
+        { "pointwise groups 2, two tiles", Geometry(1, 4, 363, 363, 4, 1, 1, groups: 2) },
         { "depthwise 3x3", Geometry(2, 4, 37, 35, 4, 3, 3, padTop: 1, padLeft: 1, groups: 4) },
         { "depthwise narrow (< one vector)", Geometry(1, 3, 6, 5, 3, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
         { "depthwise multiplier 2, dilation 2, asymmetric", Geometry(2, 3, 23, 41, 6, 3, 4, padTop: 2, padLeft: 3, padBottom: 2, padRight: 4, dilation: 2, groups: 3) },

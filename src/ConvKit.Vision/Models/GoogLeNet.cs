@@ -1,0 +1,130 @@
+using ConvKit.NN;
+using ConvKit.Ops;
+
+namespace ConvKit.Vision.Models;
+
+/// <summary>GoogLeNet's outputs in training mode: the main logits and the two side classifiers' (null in evaluation mode or without them).</summary>
+/// <param name="Aux1">logits of the side classifier after inception4a (torchvision's aux_logits1)</param>
+/// <param name="Aux2">logits of the side classifier after inception4d (torchvision's aux_logits2)</param>
+public sealed record GoogLeNetOutputs(Tensor Logits, Tensor? Aux1, Tensor? Aux2);
+
+/// <summary>
+/// GoogLeNet, Inception v1 (Szegedy et al., 2014), laid out as torchvision's <c>googlenet</c> (names, sizes,
+/// batch norm with eps 0.001, 3×3 third branch): a stem, nine <see cref="InceptionBlock"/>s with max-pools between
+/// the groups, global average pooling, dropout and a linear classifier. During training two
+/// <see cref="AuxiliaryClassifier"/>s on intermediate features add gradient to the middle of the network; get
+/// them from <see cref="ForwardWithAuxiliary"/> (the paper weights their losses by 0.3). <see cref="Module.Forward"/>
+/// returns the main logits only. No input transform: feed images normalised as for the other models.
+/// </summary>
+public sealed class GoogLeNet : Module
+{
+    readonly ConvBnRelu conv1, conv2, conv3;
+    readonly MaxPool2d maxpool1, maxpool2, maxpool3, maxpool4;
+    readonly InceptionBlock inception3a, inception3b, inception4a, inception4b, inception4c, inception4d, inception4e, inception5a, inception5b;
+    readonly AdaptiveAvgPool2d avgpool;
+    readonly Dropout dropout;
+
+    public AuxiliaryClassifier? Aux1 { get; }
+    public AuxiliaryClassifier? Aux2 { get; }
+    public Linear Fc { get; }
+
+    /// <param name="auxLogits">build the two side classifiers (used in training mode only)</param>
+    public GoogLeNet(int numClasses = 1000, int inChannels = 3, bool auxLogits = true, float dropout = 0.2f, float dropoutAux = 0.7f)
+    {
+        ModelChecks.ClassesAndChannels("GoogLeNet", numClasses, inChannels);
+        conv1 = RegisterModule("conv1", Conv(inChannels, 64, 7, stride: 2, padding: 3));
+        maxpool1 = RegisterModule("maxpool1", Pool(3, 2));
+        conv2 = RegisterModule("conv2", Conv(64, 64, 1));
+        conv3 = RegisterModule("conv3", Conv(64, 192, 3, padding: 1));
+        maxpool2 = RegisterModule("maxpool2", Pool(3, 2));
+
+        inception3a = RegisterModule("inception3a", Inception(192, 64, 96, 128, 16, 32, 32));
+        inception3b = RegisterModule("inception3b", Inception(256, 128, 128, 192, 32, 96, 64));
+        maxpool3 = RegisterModule("maxpool3", Pool(3, 2));
+
+        inception4a = RegisterModule("inception4a", Inception(480, 192, 96, 208, 16, 48, 64));
+        inception4b = RegisterModule("inception4b", Inception(512, 160, 112, 224, 24, 64, 64));
+        inception4c = RegisterModule("inception4c", Inception(512, 128, 128, 256, 24, 64, 64));
+        inception4d = RegisterModule("inception4d", Inception(512, 112, 144, 288, 32, 64, 64));
+        inception4e = RegisterModule("inception4e", Inception(528, 256, 160, 320, 32, 128, 128));
+        maxpool4 = RegisterModule("maxpool4", Pool(2, 2));
+
+        inception5a = RegisterModule("inception5a", Inception(832, 256, 160, 320, 32, 128, 128));
+        inception5b = RegisterModule("inception5b", Inception(832, 384, 192, 384, 48, 128, 128));
+
+        if (auxLogits)
+        {
+            Aux1 = RegisterModule("aux1", new AuxiliaryClassifier(512, numClasses, dropoutAux));
+            Aux2 = RegisterModule("aux2", new AuxiliaryClassifier(528, numClasses, dropoutAux));
+        }
+        avgpool = RegisterModule("avgpool", new AdaptiveAvgPool2d(1));
+        this.dropout = RegisterModule("dropout", new Dropout(dropout));
+        Fc = RegisterModule("fc", new Linear(1024, numClasses));
+
+        // torchvision's initialisation: every convolution and linear weight from N(0, 0.01²).
+        foreach (var (name, parameter) in NamedParameters())
+            if (parameter.Rank > 1) Init.Normal(parameter, 0, 0.01f);
+    }
+
+    static ConvBnRelu Conv(int inChannels, int outChannels, int kernel, int stride = 1, int padding = 0) =>
+        new(inChannels, outChannels, kernel, stride, padding, eps: 1e-3f);
+
+    static MaxPool2d Pool(int kernel, int stride) => new(kernel, stride, ceilMode: true);
+
+    static InceptionBlock Inception(int inChannels, int ch1x1, int ch3x3Reduce, int ch3x3, int ch5x5Reduce, int ch5x5, int poolProj) =>
+        new(inChannels, ch1x1, ch3x3Reduce, ch3x3, ch5x5Reduce, ch5x5, poolProj, ch5x5Kernel: 3, eps: 1e-3f);
+
+    /// <summary>
+    /// The main logits and, in training mode with side classifiers, theirs; a training step adds
+    /// 0.3·(loss(Aux1) + loss(Aux2)) to the main loss.
+    /// </summary>
+    /// <param name="input">(N, inChannels, 224, 224)</param>
+    public GoogLeNetOutputs ForwardWithAuxiliary(Tensor input) => Run(input, withAuxiliary: Training);
+
+    /// <returns>logits (N, numClasses)</returns>
+    protected override Tensor ForwardCore(Tensor input) => Run(input, withAuxiliary: false).Logits;
+
+    GoogLeNetOutputs Run(Tensor input, bool withAuxiliary)
+    {
+        var x = maxpool1.Forward(conv1.Forward(input));
+        x = maxpool2.Forward(conv3.Forward(conv2.Forward(x)));
+        x = maxpool3.Forward(inception3b.Forward(inception3a.Forward(x)));
+        x = inception4a.Forward(x);
+        var aux1 = withAuxiliary ? Aux1?.Forward(x) : null;
+        x = inception4d.Forward(inception4c.Forward(inception4b.Forward(x)));
+        var aux2 = withAuxiliary ? Aux2?.Forward(x) : null;
+        x = maxpool4.Forward(inception4e.Forward(x));
+        x = inception5b.Forward(inception5a.Forward(x));
+        var logits = Fc.Forward(dropout.Forward(F.Flatten(avgpool.Forward(x), 1)));
+        return new GoogLeNetOutputs(logits, aux1, aux2);
+    }
+}
+
+/// <summary>
+/// GoogLeNet's side classifier: adaptive average pooling to 4×4, a 1×1 <see cref="ConvBnRelu"/> to 128 channels,
+/// a 2048 → 1024 linear layer with ReLU, dropout (0.7) and a linear layer to the classes. Sub-modules
+/// <c>conv, fc1, fc2</c> as torchvision's <c>InceptionAux</c>.
+/// </summary>
+public sealed class AuxiliaryClassifier : Module
+{
+    readonly AdaptiveAvgPool2d pool;
+    readonly ConvBnRelu conv;
+    readonly Linear fc1, fc2;
+    readonly ReLU relu;
+    readonly Dropout dropout;
+
+    public AuxiliaryClassifier(int inChannels, int numClasses, float dropout = 0.7f)
+    {
+        pool = RegisterModule("pool", new AdaptiveAvgPool2d(4));
+        conv = RegisterModule("conv", new ConvBnRelu(inChannels, 128, 1, eps: 1e-3f));
+        fc1 = RegisterModule("fc1", new Linear(128 * 4 * 4, 1024));
+        relu = RegisterModule("relu", new ReLU());
+        fc2 = RegisterModule("fc2", new Linear(1024, numClasses));
+        this.dropout = RegisterModule("dropout", new Dropout(dropout));
+    }
+
+    /// <param name="input">(N, inChannels, H, W)</param>
+    /// <returns>logits (N, numClasses)</returns>
+    protected override Tensor ForwardCore(Tensor input) =>
+        fc2.Forward(dropout.Forward(relu.Forward(fc1.Forward(F.Flatten(conv.Forward(pool.Forward(input)), 1)))));
+}

@@ -1,0 +1,82 @@
+using ConvKit.NN;
+using ConvKit.Ops;
+
+namespace ConvKit.Vision.Models;
+
+/// <summary>
+/// VGG (Simonyan and Zisserman, 2014): stacks of 3×3 "same" convolutions with ReLU (and optionally batch norm),
+/// halved by 2×2 max-pools, then three fully connected layers. Depth 11, 13, 16 or 19 picks the paper's
+/// configuration A, B, D or E. Sub-modules <c>features</c>, <c>avgpool</c> (adaptive, to 7×7) and
+/// <c>classifier</c>, named as in torchvision. Convolutions start from Kaiming-normal weights (fan out) and
+/// zero biases, linear layers from N(0, 0.01²) — torchvision's initialisation.
+/// </summary>
+public sealed class Vgg : Module
+{
+    /// <summary>The depths with a configuration: 11, 13, 16, 19.</summary>
+    public static IReadOnlyList<int> Depths { get; } = [11, 13, 16, 19];
+
+    const int Pool = 0;
+
+    // Output channels of each convolution, Pool for a 2×2 max-pool; the paper's configurations A, B, D, E.
+    static int[] Configuration(int depth) => depth switch
+    {
+        11 => [64, Pool, 128, Pool, 256, 256, Pool, 512, 512, Pool, 512, 512, Pool],
+        13 => [64, 64, Pool, 128, 128, Pool, 256, 256, Pool, 512, 512, Pool, 512, 512, Pool],
+        16 => [64, 64, Pool, 128, 128, Pool, 256, 256, 256, Pool, 512, 512, 512, Pool, 512, 512, 512, Pool],
+        19 => [64, 64, Pool, 128, 128, Pool, 256, 256, 256, 256, Pool, 512, 512, 512, 512, Pool, 512, 512, 512, 512, Pool],
+        _ => throw new ArgumentOutOfRangeException(nameof(depth), $"Vgg: depth must be one of {string.Join(", ", Depths)}, got {depth}."),
+    };
+
+    public int Depth { get; }
+    public bool BatchNorm { get; }
+    public Sequential Features { get; }
+    public AdaptiveAvgPool2d AvgPool { get; }
+    public Sequential Classifier { get; }
+
+    public Vgg(int depth, bool batchNorm = false, int numClasses = 1000, int inChannels = 3, float dropout = 0.5f)
+    {
+        ModelChecks.ClassesAndChannels("Vgg", numClasses, inChannels);
+        (Depth, BatchNorm) = (depth, batchNorm);
+        Features = RegisterModule("features", new Sequential());
+        int channels = inChannels;
+        foreach (int outChannels in Configuration(depth))
+        {
+            if (outChannels == Pool)
+            {
+                Features.Add(new MaxPool2d(2));
+                continue;
+            }
+            var conv = new Conv2d(channels, outChannels, kernelSize: 3, padding: 1);
+            Init.KaimingNormal(conv.Weight, mode: FanMode.FanOut, nonlinearity: Nonlinearity.Relu);
+            Init.Zeros(conv.Bias!);
+            Features.Add(conv);
+            if (batchNorm) Features.Add(new BatchNorm2d(outChannels));
+            Features.Add(new ReLU());
+            channels = outChannels;
+        }
+        AvgPool = RegisterModule("avgpool", new AdaptiveAvgPool2d(7));
+        Classifier = RegisterModule("classifier", new Sequential(
+            new Linear(512 * 7 * 7, 4096), new ReLU(), new Dropout(dropout),
+            new Linear(4096, 4096), new ReLU(), new Dropout(dropout),
+            new Linear(4096, numClasses)));
+        foreach (var linear in Classifier.NamedChildren().Select(c => c.Module).OfType<Linear>())
+        {
+            Init.Normal(linear.Weight, 0, 0.01f);
+            Init.Zeros(linear.Bias!);
+        }
+    }
+
+    public static Vgg Vgg11(int numClasses = 1000, int inChannels = 3) => new(11, false, numClasses, inChannels);
+    public static Vgg Vgg11Bn(int numClasses = 1000, int inChannels = 3) => new(11, true, numClasses, inChannels);
+    public static Vgg Vgg13(int numClasses = 1000, int inChannels = 3) => new(13, false, numClasses, inChannels);
+    public static Vgg Vgg13Bn(int numClasses = 1000, int inChannels = 3) => new(13, true, numClasses, inChannels);
+    public static Vgg Vgg16(int numClasses = 1000, int inChannels = 3) => new(16, false, numClasses, inChannels);
+    public static Vgg Vgg16Bn(int numClasses = 1000, int inChannels = 3) => new(16, true, numClasses, inChannels);
+    public static Vgg Vgg19(int numClasses = 1000, int inChannels = 3) => new(19, false, numClasses, inChannels);
+    public static Vgg Vgg19Bn(int numClasses = 1000, int inChannels = 3) => new(19, true, numClasses, inChannels);
+
+    /// <param name="input">(N, inChannels, 224, 224)</param>
+    /// <returns>logits (N, numClasses)</returns>
+    protected override Tensor ForwardCore(Tensor input) =>
+        Classifier.Forward(F.Flatten(AvgPool.Forward(Features.Forward(input)), 1));
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text;
+
+namespace ConvKit.NN;
+
+/// <summary>One layer call in a <see cref="ModelSummary"/>.</summary>
+/// <param name="Name">the layer's dotted name in the model (<c>layer1.0.conv1</c>)</param>
+/// <param name="Type">the layer's class name</param>
+/// <param name="OutputShape">the shape of what the call returned</param>
+/// <param name="Parameters">the layer's own trainable values; a layer called again lists 0 the second time</param>
+/// <param name="MultiplyAccumulates">multiply-accumulate operations of the call (see <see cref="ModelSummary"/>)</param>
+public sealed record LayerSummary(string Name, string Type, int[] OutputShape, long Parameters, long MultiplyAccumulates);
+
+/// <summary>
+/// A model's layer table, like Keras' <c>summary()</c> or torchinfo: every layer call of one forward pass with its
+/// output shape, parameter count and multiply-accumulate count (MACs), and the totals.
+/// <para>
+/// The pass runs on zeros in evaluation mode without recording gradients (the model's modes are restored
+/// afterwards); <see cref="Module.ObserveForward"/> sees each call. Layers are the modules without sub-modules
+/// (plus any container holding parameters of its own), in the order they ran; a layer called twice appears twice.
+/// </para>
+/// <para>
+/// MACs count the multiplications of the weights, per the whole input batch: a convolution
+/// costs C_out·H_out·W_out·(C_in/groups)·kH·kW, a transposed convolution C_in·H_in·W_in·(C_out/groups)·kH·kW (each
+/// input value meets every tap once), a linear layer in·out per row. Bias additions, batch norm, pooling,
+/// activations and element-wise sums count 0, as torchinfo's "Mult-Adds" do for activations and pooling; they are
+/// a small share of a CNN's arithmetic. Parameters of modules that did not run (GoogLeNet's side classifiers in
+/// evaluation mode) appear in <see cref="TotalParameters"/> but in no row.
+/// </para>
+/// </summary>
+public sealed class ModelSummary
+{
+    public IReadOnlyList<int> InputShape { get; }
+    public IReadOnlyList<int> OutputShape { get; }
+    public IReadOnlyList<LayerSummary> Layers { get; }
+    /// <summary>All trainable values of the model, whether or not their layer ran.</summary>
+    public long TotalParameters { get; }
+    /// <summary>Sum of the layers' multiply-accumulates.</summary>
+    public long TotalMultiplyAccumulates => Layers.Sum(l => l.MultiplyAccumulates);
+
+    ModelSummary(int[] inputShape, int[] outputShape, List<LayerSummary> layers, long totalParameters) =>
+        (InputShape, OutputShape, Layers, TotalParameters) = (inputShape, outputShape, layers, totalParameters);
+
+    /// <summary>Runs <paramref name="model"/> once on zeros of <paramref name="inputShape"/> (batch included, e.g. [1, 3, 224, 224]).</summary>
+    /// <exception cref="ArgumentException">the model cannot take that shape (the layer's own message)</exception>
+    public static ModelSummary Of(Module model, params int[] inputShape)
+    {
+        var names = new Dictionary<Module, string>(ReferenceEqualityComparer.Instance);
+        var modes = new List<(Module Module, bool Training)>();
+        foreach (var (name, module) in model.NamedModules())
+        {
+            names.TryAdd(module, name);
+            modes.Add((module, module.Training));
+        }
+
+        var layers = new List<LayerSummary>();
+        var seen = new HashSet<Module>(ReferenceEqualityComparer.Instance);
+        void Record(Module module, Tensor input, Tensor output)
+        {
+            var own = OwnParameters(module);
+            if (module.NamedChildren().Any() && own == 0) return;
+            string name = names.TryGetValue(module, out var n) && n.Length > 0 ? n : "(model)";
+            layers.Add(new LayerSummary(name, module.GetType().Name, output.Shape.ToArray(),
+                seen.Add(module) ? own : 0, MultiplyAccumulates(module, input, output)));
+        }
+
+        Tensor result;
+        model.Eval();
+        try
+        {
+            using var noGrad = Tensor.NoGrad();
+            using var observation = Module.ObserveForward(Record);
+            result = model.Forward(Tensor.Zeros(inputShape));
+        }
+        finally
+        {
+            // NamedModules lists parents before children, so each module ends in its own former mode.
+            foreach (var (module, training) in modes) module.Train(training);
+        }
+        return new ModelSummary(inputShape.ToArray(), result.Shape.ToArray(), layers, model.ParameterCount());
+    }
+
+    static long OwnParameters(Module module) =>
+        module.NamedParameters().Where(p => !p.Name.Contains('.')).Sum(p => (long)p.Parameter.Numel);
+
+    /// <summary>The multiply-accumulates of one call; 0 for layers without weights to multiply (see the class remarks).</summary>
+    public static long MultiplyAccumulates(Module module, Tensor input, Tensor output) => module switch
+    {
+        Conv2d conv => (long)output.Numel * (conv.InChannels / conv.Groups) * conv.KernelSize.Height * conv.KernelSize.Width,
+        ConvTranspose2d conv => (long)input.Numel * (conv.OutChannels / conv.Groups) * conv.KernelSize.Height * conv.KernelSize.Width,
+        Linear linear => (long)output.Numel * linear.InFeatures,
+        _ => 0,
+    };
+
+    /// <summary>The table as plain text, one layer per line, then the totals.</summary>
+    public override string ToString()
+    {
+        var rows = Layers.Select(l => new[] { l.Name, l.Type, Shapes.Format(l.OutputShape), Count(l.Parameters), Count(l.MultiplyAccumulates) }).ToList();
+        string[] header = ["Layer", "Type", "Output shape", "Params", "MACs"];
+        var widths = header.Select((h, c) => rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
+        var text = new StringBuilder();
+        void Line(string[] cells) => text.AppendLine(string.Join("  ",
+            cells.Select((cell, c) => c >= 3 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]))).TrimEnd());
+        string rule = new('─', widths.Sum() + 2 * (widths.Length - 1));
+        Line(header);
+        text.AppendLine(rule);
+        rows.ForEach(Line);
+        text.AppendLine(rule);
+        text.AppendLine($"Input shape: {Shapes.Format(InputShape)}   Output shape: {Shapes.Format(OutputShape)}");
+        text.AppendLine($"Total params: {Count(TotalParameters)}");
+        text.AppendLine($"Total MACs: {Count(TotalMultiplyAccumulates)}");
+        return text.ToString();
+    }
+
+    static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Text.Json;
+using ConvKit.Cli.Commands;
+using ConvKit.Vision.Tests.Models;
+
+namespace ConvKit.Vision.Tests.Commands;
+
+public class SummaryCommandTests
+{
+    static (int ExitCode, string Output, string Error) Invoke(string commandLine)
+    {
+        var root = new RootCommand { ModelsCommand.Create(), SummaryCommand.Create() };
+        var (output, error) = (new StringWriter(), new StringWriter());
+        int code = root.Parse(commandLine).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    static long TorchParameters(string model) =>
+        TorchPattern.Fixture.GetProperty("models").GetProperty(model).GetProperty("parameters").GetInt64();
+
+    [Fact]
+    public void PrintsATableWithTotals()
+    {
+        var (code, output, error) = Invoke("summary small-cnn");
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        Assert.Contains("features.0.conv", output);
+        Assert.Contains("[1, 32, 28, 28]", output);
+        Assert.Contains($"Total params: {TorchParameters("small-cnn"):N0}", output);
+    }
+
+    [Fact]
+    public void PrintsJsonForMachines()
+    {
+        var (code, output, _) = Invoke("summary lenet5 --input 1x32x32 --classes 7 --json");
+        Assert.Equal(0, code);
+        var json = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("lenet5", json.GetProperty("model").GetString());
+        Assert.Equal([1, 7], json.GetProperty("output_shape").EnumerateArray().Select(v => v.GetInt32()));
+        var layers = json.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(11, layers.Count);
+        Assert.Equal(layers.Sum(l => l.GetProperty("macs").GetInt64()), json.GetProperty("total_macs").GetInt64());
+        Assert.Equal(TorchParameters("lenet5") - 3 * 85, json.GetProperty("total_parameters").GetInt64());   // 7 classes, not 10
+    }
+
+    [Theory]
+    [InlineData("summary no-such-net", "unknown model 'no-such-net'")]
+    [InlineData("summary lenet5 --input 3x22", "--input must be CxHxW")]
+    [InlineData("summary lenet5 --input 0x32x32", "--input must be CxHxW")]
+    [InlineData("summary lenet5 --input 1x64x64", "Linear")]
+    [InlineData("summary lenet5 --classes 0", "--classes must be positive")]
+    public void FailsWithOneLineError(string commandLine, string message)
+    {
+        var (code, output, error) = Invoke(commandLine);
+        Assert.NotEqual(0, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(message, error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void ModelsListsTheZoo()
+    {
+        var (code, output, _) = Invoke("models --json");
+        Assert.Equal(0, code);
+        var names = JsonDocument.Parse(output).RootElement.EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
+        Assert.Contains("resnet50", names);
+        Assert.Contains("unet", names);
+        var (_, table, _) = Invoke("models");
+        Assert.Contains("googlenet", table);
+        Assert.Contains("1x28x28", table);
+    }
+}

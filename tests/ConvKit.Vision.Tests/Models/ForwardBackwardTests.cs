@@ -1,0 +1,69 @@
+using ConvKit.NN;
+using ConvKit.Ops;
+using ConvKit.Vision.Models;
+
+namespace ConvKit.Vision.Tests.Models;
+
+/// <summary>Every zoo family trains: a forward and backward pass at its designed input size reaches every parameter.</summary>
+public class ForwardBackwardTests
+{
+    // One model per family and variant of layout; VGG, AlexNet and the ImageNet ResNets at 224×224 with batch 1
+    // (2 cores), the small networks with batch 2.
+    public static TheoryData<string, int> Models() => new()
+    {
+        { "lenet5", 2 }, { "lenet5-mnist", 2 }, { "small-cnn", 2 }, { "resnet-mnist", 2 },
+        { "alexnet", 1 }, { "alexnet-lrn", 1 }, { "vgg11-bn", 1 }, { "resnet18", 1 }, { "resnet50", 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ForwardAndBackwardAtTheDesignedInputReachEveryParameter(string name, int batch)
+    {
+        var entry = ModelZoo.Get(name);
+        var model = entry.Create(entry.InChannels, entry.NumClasses);
+        var input = Tensor.Randn([batch, entry.InChannels, entry.InputSize.Height, entry.InputSize.Width], seed: 7);
+
+        var logits = model.Forward(input);
+        Assert.Equal([batch, entry.NumClasses], logits.Shape);
+        F.CrossEntropy(logits, Targets(batch, entry.NumClasses)).Backward();
+        AssertEveryParameterHasAGradient(model);
+    }
+
+    [Fact]
+    public void GoogLeNetTrainsWithItsSideClassifiers()
+    {
+        var model = new GoogLeNet(numClasses: 10);
+        var outputs = model.ForwardWithAuxiliary(Tensor.Randn([1, 3, 224, 224], seed: 7));
+        Assert.Equal([1, 10], outputs.Logits.Shape);
+        Assert.Equal([1, 10], outputs.Aux1!.Shape);
+        Assert.Equal([1, 10], outputs.Aux2!.Shape);
+
+        var target = Targets(1, 10);
+        var loss = F.CrossEntropy(outputs.Logits, target) + 0.3f * (F.CrossEntropy(outputs.Aux1, target) + F.CrossEntropy(outputs.Aux2, target));
+        loss.Backward();
+        AssertEveryParameterHasAGradient(model);
+    }
+
+    [Fact]
+    public void UNetTrainsAndKeepsTheImageSize()
+    {
+        var model = new UNet(numClasses: 3, inChannels: 1);
+        var output = model.Forward(Tensor.Randn([1, 1, 64, 48], seed: 3));
+        Assert.Equal([1, 3, 64, 48], output.Shape);
+        output.Square().Mean().Backward();
+        AssertEveryParameterHasAGradient(model);
+    }
+
+    static Tensor Targets(int batch, int classes) => Tensor.FromArray(Enumerable.Range(0, batch).Select(i => (float)(i * 7 % classes)).ToArray(), batch);
+
+    static void AssertEveryParameterHasAGradient(Module model)
+    {
+        foreach (var (name, parameter) in model.NamedParameters())
+        {
+            Assert.True(parameter.Grad != null, $"{name} has no gradient");
+            var grad = parameter.Grad!.ToArray();
+            Assert.True(grad.All(float.IsFinite), $"{name} has a non-finite gradient");
+            Assert.True(grad.Any(g => g != 0), $"{name} has an all-zero gradient");
+        }
+    }
+}
