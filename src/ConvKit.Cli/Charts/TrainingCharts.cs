@@ -15,6 +15,7 @@ static class TrainingCharts
         AddLine(loss, epochs, history.Select(e => e.TrainLoss), "train");
         if (history.All(e => e.ValidationLoss != null)) AddLine(loss, epochs, history.Select(e => e.ValidationLoss!.Value), "validation");
         Label(loss, $"{title}: loss", "cross-entropy");
+        loss.ShowLegend(Alignment.UpperRight);
 
         var accuracy = new Plot();
         AddLine(accuracy, epochs, history.Select(e => 100 * e.TrainAccuracy), "train");
@@ -38,7 +39,7 @@ static class TrainingCharts
         plot.XLabel("epoch");
         plot.YLabel(yLabel);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Alignment.LowerRight);
     }
 
     /// <summary>
@@ -54,25 +55,30 @@ static class TrainingCharts
             double total = Math.Max(1, confusion[t].Sum());
             for (int p = 0; p < n; p++) fractions[t, p] = confusion[t][p] / total;
         }
+        // Drawn cell by cell (row t at the top when t = 0), shaded from white to dark blue by the fraction of its row.
         var plot = new Plot();
-        var heatmap = plot.Add.Heatmap(fractions);
-        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
-        heatmap.FlipVertically = false;
-        heatmap.Extent = new CoordinateRect(-0.5, n - 0.5, n - 0.5, -0.5); // row t at y = t, shown top to bottom
+        var light = new Color(247, 251, 255);
+        var dark = new Color(8, 48, 107);
         for (int t = 0; t < n; t++)
             for (int p = 0; p < n; p++)
             {
-                var text = plot.Add.Text(confusion[t][p].ToString(), p, t);
+                double y = n - 1 - t, f = fractions[t, p];
+                var cell = plot.Add.Rectangle(p - 0.5, p + 0.5, y - 0.5, y + 0.5);
+                cell.FillColor = new Color((byte)(light.R + f * (dark.R - light.R)), (byte)(light.G + f * (dark.G - light.G)), (byte)(light.B + f * (dark.B - light.B)));
+                cell.LineColor = Colors.White;
+                var text = plot.Add.Text(confusion[t][p].ToString(), p, y);
                 text.LabelAlignment = Alignment.MiddleCenter;
-                text.LabelFontColor = fractions[t, p] > 0.5 ? Colors.White : Colors.Black;
+                text.LabelFontColor = f > 0.5 ? Colors.White : Colors.Black;
                 text.LabelFontSize = n > 12 ? 9 : 12;
             }
         double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.SetTicks(positions, classes.ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
-        plot.Axes.Left.SetTicks(positions, classes.ToArray());
-        plot.Axes.SetLimits(-0.5, n - 0.5, n - 0.5, -0.5);
+        plot.Axes.Bottom.MinimumSize = 110;
+        plot.Axes.Left.SetTicks(positions.Reverse().ToArray(), classes.ToArray());
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        plot.Grid.IsVisible = false;
         plot.Title(title);
         plot.XLabel("predicted");
         plot.YLabel("true");

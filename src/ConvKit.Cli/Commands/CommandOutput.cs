@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -10,10 +11,10 @@ namespace ConvKit.Cli.Commands;
 /// </summary>
 sealed class CommandOutput
 {
-    static readonly Dictionary<Command, string> examples = [];
+    static readonly ConditionalWeakTable<Command, string> examples = [];
 
     /// <summary>Example command lines, shown at the end of the command's --help.</summary>
-    public static void AddExamples(Command command, string lines) => examples[command] = lines;
+    public static void AddExamples(Command command, string lines) => examples.AddOrUpdate(command, lines);
 
     /// <summary>The Examples section of <paramref name="command"/>'s help, or "" when it has none.</summary>
     public static string ExamplesOf(Command command) => examples.TryGetValue(command, out var lines)
@@ -35,15 +36,9 @@ sealed class CommandOutput
     {
         Writer = parsed.InvocationConfiguration.Output;
         Json = parsed.GetValue<bool>("--json");
-        bool terminal = ReferenceEquals(Writer, System.Console.Out) && !System.Console.IsOutputRedirected;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(Writer),
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
-        });
-        if (!terminal) Console.Profile.Width = 200; // a redirected line is not wrapped at 80 columns
+        Console = ConsoleOutput.For(Writer);
+        // Redirected output (a log file, a test) is read as lines: no wrapping at the default 80 or 120 columns.
+        if (!ReferenceEquals(Writer, System.Console.Out) || System.Console.IsOutputRedirected) Console.Profile.Width = 240;
     }
 
     public TextWriter Writer { get; }

@@ -10,10 +10,10 @@ namespace ConvKit.Cli.Commands;
 /// What the command line stores in a checkpoint's metadata so eval and predict can rebuild the model and feed it
 /// as in training: <c>model</c> (the zoo name), <c>model_args</c> (its constructor arguments as JSON:
 /// <c>{"in_channels": 1, "num_classes": 10}</c>), and the data: dataset, classes, input shape (C, H, W), the
-/// normalisation, the validation split and the augmentation.
+/// normalisation, the validation split, the augmentation and the --limit on training samples.
 /// </summary>
 sealed record ModelRecord(string Model, ModelArguments Arguments, string Dataset, string[] Classes, int[] InputShape,
-    float[] Mean, float[] Std, double ValidationSplit, string Augment)
+    float[] Mean, float[] Std, double ValidationSplit, string Augment, int? Limit)
 {
     static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -32,6 +32,7 @@ sealed record ModelRecord(string Model, ModelArguments Arguments, string Dataset
         ["normalize_std"] = JsonSerializer.Serialize(Std),
         ["validation_split"] = JsonSerializer.Serialize(ValidationSplit),
         ["augment"] = Augment,
+        ["limit"] = JsonSerializer.Serialize(Limit),
     };
 
     public static ModelRecord FromMetadata(IReadOnlyDictionary<string, string> metadata, string path)
@@ -45,7 +46,7 @@ sealed record ModelRecord(string Model, ModelArguments Arguments, string Dataset
         }
         return new ModelRecord(Get("model"), Parse<ModelArguments>("model_args"), Get("dataset"), Parse<string[]>("classes"),
             Parse<int[]>("input_shape"), Parse<float[]>("normalize_mean"), Parse<float[]>("normalize_std"),
-            Parse<double>("validation_split"), Get("augment"));
+            Parse<double>("validation_split"), Get("augment"), Get("limit") == "null" ? null : Parse<int>("limit"));
     }
 
     /// <summary>Reads a checkpoint written by <c>convkit train</c> and rebuilds its model with the trained weights, in evaluation mode.</summary>

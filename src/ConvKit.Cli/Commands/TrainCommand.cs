@@ -39,7 +39,7 @@ static class TrainCommand
         var imageSize = new Option<int?>("--image-size") { Description = "folder datasets: images are resized to N×N (default: the model's input size)." };
         var channels = new Option<int?>("--channels") { Description = "folder datasets: 1 (grey) or 3 (RGB) (default: the model's input channels)." };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder (default runs/MODEL-DATASET)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (its last.safetensors); the hyper-parameters are the checkpoint's." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (its last.safetensors); everything but --epochs, --out and --threads comes from the checkpoint." };
 
         var command = new Command("train", """
             Train a model from the zoo on a dataset. Writes OUT/best.safetensors (the best epoch on the validation set),
@@ -104,7 +104,8 @@ static class TrainCommand
         };
         options.Validate();
 
-        var trainSet = settings.Limit is { } limit ? data.Train.Take(limit) : data.Train;
+        int? limit = previous != null ? previous.Limit : settings.Limit;
+        var trainSet = limit is { } count ? data.Train.Take(count) : data.Train;
         double split = previous?.ValidationSplit ?? settings.ValidationSplit;
         if (!(split >= 0 && split < 1)) throw new ArgumentException($"--val-split must be in [0, 1), not {split}.");
         var (trainPart, validation) = split > 0 ? trainSet.RandomSplit(split, options.Seed) : (trainSet, data.Test);
@@ -114,7 +115,7 @@ static class TrainCommand
         var trainTransform = TrainTransform(augment, normalize, data.Train.SampleShape[1]);
 
         var record = previous ?? new ModelRecord(zoo.Name, new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count),
-            settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment);
+            settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment, limit);
         NN.Module network;
         using (Generator.Use(new Generator(options.Seed))) network = record.CreateModel();
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());
@@ -143,14 +144,17 @@ static class TrainCommand
         if (result.Interrupted)
         {
             if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, checkpoint = result.LastCheckpoint });
-            else output.Line($"[yellow]Stopped[/] after {trainer.Epoch} full epoch(s); continue with: convkit train {record.Model} --dataset {Markup.Escape(settings.Dataset)} --epochs {options.Epochs} --resume {Markup.Escape(result.LastCheckpoint!)}");
+            else output.Line($"[yellow]Stopped[/] after {trainer.Epoch} full epoch(s); continue with: convkit train {record.Model} --dataset {Markup.Escape(settings.Dataset)}" +
+                (settings.Data != null ? $" --data {Markup.Escape(settings.Data)}" : "") +
+                $" --epochs {options.Epochs} --out {Markup.Escape(directory)} --resume {Markup.Escape(result.LastCheckpoint!)}");
             return Interrupted;
         }
 
         EvaluationResult? test = null;
         if (data.Test != null)
         {
-            network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint!).ModelState);
+            // The best epoch's weights (a resumed run writing to a new folder has them only if it improved).
+            if (File.Exists(result.BestCheckpoint)) network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint).ModelState);
             test = EvaluationResult.Evaluate(network, data.Test, normalize);
         }
         double seconds = clock.Elapsed.TotalSeconds;
