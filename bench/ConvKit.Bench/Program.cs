@@ -1,8 +1,13 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|all]
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
+if (suite is "train-worker")
+{
+    TrainBench.Worker(int.Parse(args[1]));
+    return;
+}
 Console.WriteLine($"CPU: {Machine.CpuModel}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 if (suite is "gemm" or "all") GemmBench.Run();
 if (suite is "autograd" or "all") AutogradBench.Run();
@@ -10,3 +15,4 @@ if (suite is "pool" or "all") PoolBench.Run();
 if (suite is "optim" or "all") OptimBench.Run();
 if (suite is "conv" or "all") ConvBench.Run();
 if (suite is "zoo" or "all") ZooBench.Run();
+if (suite is "train" or "all") TrainBench.Run();

@@ -1,7 +1,70 @@
-// convkit: the command-line face of ConvKit. Commands are added by the issues that build them.
+// convkit: the command-line face of ConvKit. Each command lives in Commands/ and is added here with one line.
 using System.CommandLine;
+using System.CommandLine.Help;
+using ConvKit.Cli.Commands;
 
-var root = new RootCommand("ConvKit: train and run convolutional neural networks in pure .NET.");
-root.Subcommands.Add(ConvKit.Cli.Commands.ModelsCommand.Create());
-root.Subcommands.Add(ConvKit.Cli.Commands.SummaryCommand.Create());
-return root.Parse(args).Invoke();
+namespace ConvKit.Cli;
+
+static class Program
+{
+    static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    internal static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("ConvKit: train and run convolutional neural networks in pure .NET.");
+        root.Add(TrainCommand.Create());
+        root.Add(EvalCommand.Create());
+        root.Add(PredictCommand.Create());
+        root.Add(ConvCommand.Create());
+        root.Add(ModelsCommand.Create());
+        root.Add(SummaryCommand.Create());
+        CommandOutput.AddExamples(root, """
+            convkit train lenet5 --dataset fashion-mnist --epochs 10
+            convkit eval runs/lenet5-fashion-mnist/best.safetensors
+            convkit predict runs/lenet5-fashion-mnist/best.safetensors shoe.png
+            convkit conv photo.jpg --filter sobel-x -o edges.png
+            """);
+        return root;
+    }
+
+    /// <summary>
+    /// Parses and runs a command line. Bad input — a parse error, a missing file, a corrupt dataset, an unknown
+    /// model — ends with one line on <paramref name="error"/> and a non-zero exit code (2 for usage errors, 1 for
+    /// the rest); set CONVKIT_DEBUG=1 to see the full exception instead.
+    /// </summary>
+    internal static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var parsed = CreateRoot().Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            error.WriteLine($"convkit: {OneLine(parsed.Errors[0].Message)} (see 'convkit {parsed.CommandResult.Command.Name} --help')");
+            return 2;
+        }
+        if (parsed.Action is HelpAction)
+        {
+            // Help names the program as the wrapper script is called, not after the dll that runs, and ends with examples.
+            var help = new StringWriter();
+            parsed.Invoke(new InvocationConfiguration { Output = help });
+            output.Write(help.ToString().Replace(RootCommand.ExecutableName + " ", "convkit ") + CommandOutput.ExamplesOf(parsed.CommandResult.Command));
+            return 0;
+        }
+        try
+        {
+            // Ctrl+C is handled by the commands that can stop cleanly (train), so no termination timeout here.
+            return parsed.Invoke(new InvocationConfiguration
+            {
+                Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+            });
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("CONVKIT_DEBUG") != "1")
+        {
+            var cause = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerException! : e;
+            bool expected = cause is ArgumentException or IOException or InvalidDataException or FormatException
+                or UnauthorizedAccessException or InvalidOperationException or System.Text.Json.JsonException;
+            error.WriteLine($"convkit: {(expected ? "" : cause.GetType().Name + ": ")}{OneLine(cause.Message)}");
+            return 1;
+        }
+    }
+
+    static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+}

@@ -13,7 +13,7 @@ public enum Nonlinearity
 /// <summary>
 /// Weight initialisers mirroring torch.nn.init. Each fills its tensor in place (outside the graph, so it works
 /// on parameters) and returns it. Pass a seeded <see cref="Random"/> for reproducible values; without one,
-/// <see cref="Random.Shared"/> is used.
+/// <see cref="Generator.Current"/> is used (Random.Shared unless a <see cref="Generator.Use"/> scope is active).
 /// </summary>
 public static class Init
 {
@@ -22,7 +22,7 @@ public static class Init
     {
         if (!(low <= high)) throw new ArgumentException($"Init.Uniform: low ({low}) must not exceed high ({high}).");
         var shape = tensor.Shape.ToArray();
-        return Fill(tensor, () => Tensor.Rand(shape, random ?? Random.Shared) * (high - low) + low);
+        return Fill(tensor, () => Tensor.Rand(shape, random ?? Generator.Current) * (high - low) + low);
     }
 
     /// <summary>Values drawn from the normal distribution N(mean, std²).</summary>
@@ -30,7 +30,7 @@ public static class Init
     {
         if (!(std >= 0)) throw new ArgumentException($"Init.Normal: std must be non-negative, got {std}.");
         var shape = tensor.Shape.ToArray();
-        return Fill(tensor, () => Tensor.Randn(shape, random ?? Random.Shared) * std + mean);
+        return Fill(tensor, () => Tensor.Randn(shape, random ?? Generator.Current) * std + mean);
     }
 
     public static Tensor Constant(Tensor tensor, float value) => Fill(tensor, () => Tensor.Full(tensor.Shape.ToArray(), value));

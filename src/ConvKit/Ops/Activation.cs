@@ -41,7 +41,7 @@ public static partial class F
     /// </summary>
     /// <param name="x">any shape</param>
     /// <param name="random">source of the mask (element i is kept when its uniform draw is ≥ p, drawn in order as
-    /// <see cref="Tensor.Rand(int[], Random)"/> does); <see cref="Random.Shared"/> when null</param>
+    /// <see cref="Tensor.Rand(int[], Random)"/> does); <see cref="Generator.Current"/> when null</param>
     public static Tensor Dropout(Tensor x, float p, bool training, Random? random = null)
     {
         if (!(p >= 0f && p <= 1f))
@@ -51,7 +51,7 @@ public static partial class F
         Tensor mask, y;
         using (Tensor.NoGrad())
         {
-            mask = Ge(Tensor.Rand(x.Dims, random ?? Random.Shared), p) * (1f / (1f - p));
+            mask = Ge(Tensor.Rand(x.Dims, random ?? Generator.Current), p) * (1f / (1f - p));
             y = x * mask;
         }
         return Node.Record(y, "Dropout", x, g => g * mask);

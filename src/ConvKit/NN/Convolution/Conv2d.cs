@@ -23,7 +23,7 @@ public sealed class Conv2d : Module
     /// <summary>(out), or null when built with bias: false.</summary>
     public Tensor? Bias { get; }
 
-    /// <param name="random">source of the initial values (seed it for reproducible weights); Random.Shared when null</param>
+    /// <param name="random">source of the initial values (seed it for reproducible weights); Generator.Current when null</param>
     public Conv2d(int inChannels, int outChannels, Size2 kernelSize, Size2? stride = null, Padding? padding = null,
         Size2? dilation = null, int groups = 1, bool bias = true, Random? random = null)
     {

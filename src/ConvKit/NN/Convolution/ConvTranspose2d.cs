@@ -24,7 +24,7 @@ public sealed class ConvTranspose2d : Module
     /// <summary>(out), or null when built with bias: false.</summary>
     public Tensor? Bias { get; }
 
-    /// <param name="random">source of the initial values (seed it for reproducible weights); Random.Shared when null</param>
+    /// <param name="random">source of the initial values (seed it for reproducible weights); Generator.Current when null</param>
     public ConvTranspose2d(int inChannels, int outChannels, Size2 kernelSize, Size2? stride = null, Size2? padding = null,
         Size2? outputPadding = null, int groups = 1, bool bias = true, Size2? dilation = null, Random? random = null)
     {

@@ -1,0 +1,102 @@
+using ConvKit.Training;
+using ScottPlot;
+using SkiaSharp;
+
+namespace ConvKit.Cli.Charts;
+
+/// <summary>The PNG charts of the command line, drawn with ScottPlot.</summary>
+static class TrainingCharts
+{
+    /// <summary>Two panels side by side: loss per epoch and accuracy per epoch, training and validation.</summary>
+    public static void SaveHistory(IReadOnlyList<EpochMetrics> history, string path, string title)
+    {
+        double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
+        var loss = new Plot();
+        AddLine(loss, epochs, history.Select(e => e.TrainLoss), "train");
+        if (history.All(e => e.ValidationLoss != null)) AddLine(loss, epochs, history.Select(e => e.ValidationLoss!.Value), "validation");
+        Label(loss, $"{title}: loss", "cross-entropy");
+        loss.ShowLegend(Alignment.UpperRight);
+
+        var accuracy = new Plot();
+        AddLine(accuracy, epochs, history.Select(e => 100 * e.TrainAccuracy), "train");
+        if (history.All(e => e.ValidationAccuracy != null)) AddLine(accuracy, epochs, history.Select(e => 100 * e.ValidationAccuracy!.Value), "validation");
+        Label(accuracy, $"{title}: accuracy", "accuracy (%)");
+
+        SideBySide(path, 600, 420, loss, accuracy);
+    }
+
+    static void AddLine(Plot plot, double[] epochs, IEnumerable<double> values, string label)
+    {
+        var line = plot.Add.Scatter(epochs, values.ToArray());
+        line.LegendText = label;
+        line.LineWidth = 2;
+        line.MarkerSize = 6;
+    }
+
+    static void Label(Plot plot, string title, string yLabel)
+    {
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel(yLabel);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Alignment.LowerRight);
+    }
+
+    /// <summary>
+    /// The confusion matrix as a heat map: rows are the true classes, columns the predicted ones, each cell
+    /// labelled with its count and coloured by the fraction of its row.
+    /// </summary>
+    public static void SaveConfusion(int[][] confusion, IReadOnlyList<string> classes, string path, string title)
+    {
+        int n = classes.Count;
+        var fractions = new double[n, n];
+        for (int t = 0; t < n; t++)
+        {
+            double total = Math.Max(1, confusion[t].Sum());
+            for (int p = 0; p < n; p++) fractions[t, p] = confusion[t][p] / total;
+        }
+        // Drawn cell by cell (row t at the top when t = 0), shaded from white to dark blue by the fraction of its row.
+        var plot = new Plot();
+        var light = new Color(247, 251, 255);
+        var dark = new Color(8, 48, 107);
+        for (int t = 0; t < n; t++)
+            for (int p = 0; p < n; p++)
+            {
+                double y = n - 1 - t, f = fractions[t, p];
+                var cell = plot.Add.Rectangle(p - 0.5, p + 0.5, y - 0.5, y + 0.5);
+                cell.FillColor = new Color((byte)(light.R + f * (dark.R - light.R)), (byte)(light.G + f * (dark.G - light.G)), (byte)(light.B + f * (dark.B - light.B)));
+                cell.LineColor = Colors.White;
+                var text = plot.Add.Text(confusion[t][p].ToString(), p, y);
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontColor = f > 0.5 ? Colors.White : Colors.Black;
+                text.LabelFontSize = n > 12 ? 9 : 12;
+            }
+        double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(positions, classes.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 110;
+        plot.Axes.Left.SetTicks(positions.Reverse().ToArray(), classes.ToArray());
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        plot.Grid.IsVisible = false;
+        plot.Title(title);
+        plot.XLabel("predicted");
+        plot.YLabel("true");
+        plot.SavePng(path, 720, 680);
+    }
+
+    /// <summary>Renders the plots next to each other into one PNG.</summary>
+    static void SideBySide(string path, int width, int height, params Plot[] plots)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(width * plots.Length, height));
+        for (int i = 0; i < plots.Length; i++)
+        {
+            using var image = SKBitmap.Decode(plots[i].GetImageBytes(width, height, ImageFormat.Png));
+            surface.Canvas.DrawBitmap(image, i * width, 0);
+        }
+        using var snapshot = surface.Snapshot();
+        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        png.SaveTo(file);
+    }
+}

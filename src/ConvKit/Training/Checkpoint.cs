@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ConvKit.IO;
+
+namespace ConvKit.Training;
+
+/// <summary>
+/// Everything needed to continue a training run, or to use its model, in one safetensors file. Tensors:
+/// <c>model.{name}</c> for the model's state dict (PyTorch names) and <c>optimizer.{key}</c> for the optimiser's.
+/// Metadata: the trainer's position (<c>training.epoch</c> epochs done, <c>training.batch</c> batches done in the
+/// next one), the dropout generator's state, the options, the history and the partial sums of an interrupted
+/// epoch, all as JSON strings; beside them the caller's own <see cref="Metadata"/> (the CLI stores the model's
+/// name and constructor arguments, the classes and the normalisation there).
+/// </summary>
+public sealed class Checkpoint
+{
+    const string Format = "convkit-checkpoint/1";
+    const string ModelPrefix = "model.", OptimizerPrefix = "optimizer.";
+    static readonly string[] TrainingKeys =
+        ["format", "training.epoch", "training.batch", "training.generator", "training.options", "training.history", "training.partial", "training.best"];
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public required IReadOnlyDictionary<string, Tensor> ModelState { get; init; }
+    public IReadOnlyDictionary<string, Tensor> OptimizerState { get; init; } = new Dictionary<string, Tensor>();
+    public required TrainingOptions Options { get; init; }
+    /// <summary>Epochs finished.</summary>
+    public int Epoch { get; init; }
+    /// <summary>Batches of epoch <see cref="Epoch"/> + 1 already trained (non-zero only for a run stopped inside an epoch).</summary>
+    public int Batch { get; init; }
+    public ulong GeneratorState { get; init; }
+    public IReadOnlyList<EpochMetrics> History { get; init; } = [];
+    /// <summary>Running sums of the unfinished epoch: (loss·samples, correct, samples, seconds).</summary>
+    public PartialEpoch Partial { get; init; } = new(0, 0, 0, 0);
+    /// <summary>The best epoch so far and its accuracy (validation accuracy when there is a validation set).</summary>
+    public (int Epoch, double Accuracy) Best { get; init; }
+    /// <summary>The caller's strings, saved as they are.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Writes the checkpoint atomically (a temporary file, then a rename), so an interrupted save never leaves a broken file.</summary>
+    public void Save(string path)
+    {
+        var tensors = new OrderedDictionary<string, Tensor>();
+        foreach (var (name, tensor) in ModelState) tensors[ModelPrefix + name] = tensor;
+        foreach (var (name, tensor) in OptimizerState) tensors[OptimizerPrefix + name] = tensor;
+        var metadata = new Dictionary<string, string>(Metadata)
+        {
+            ["format"] = Format,
+            ["training.epoch"] = Epoch.ToString(CultureInfo.InvariantCulture),
+            ["training.batch"] = Batch.ToString(CultureInfo.InvariantCulture),
+            ["training.generator"] = GeneratorState.ToString(CultureInfo.InvariantCulture),
+            ["training.options"] = JsonSerializer.Serialize(Options with { CheckpointDirectory = null }, Json),
+            ["training.history"] = JsonSerializer.Serialize(History, Json),
+            ["training.partial"] = JsonSerializer.Serialize(Partial, Json),
+            ["training.best"] = JsonSerializer.Serialize(new[] { Best.Epoch, Best.Accuracy }, Json),
+        };
+        Safetensors.Save(path, tensors, metadata);
+    }
+
+    /// <summary>Reads a checkpoint; a file that is not one throws an <see cref="InvalidDataException"/> naming the file and the problem.</summary>
+    public static Checkpoint Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint '{path}' does not exist.", path);
+        var tensors = Safetensors.Load(path);
+        var metadata = Safetensors.ReadMetadata(path);
+        if (!metadata.TryGetValue("format", out var format) || format != Format)
+            throw Invalid(path, "it has no 'format: convkit-checkpoint/1' metadata (a plain weights file? load it with LoadSafetensors)");
+        try
+        {
+            var best = Parse<double[]>(metadata, "training.best");
+            return new Checkpoint
+            {
+                ModelState = Strip(tensors, ModelPrefix),
+                OptimizerState = Strip(tensors, OptimizerPrefix),
+                Options = Parse<TrainingOptions>(metadata, "training.options"),
+                Epoch = int.Parse(Required(metadata, "training.epoch"), CultureInfo.InvariantCulture),
+                Batch = int.Parse(Required(metadata, "training.batch"), CultureInfo.InvariantCulture),
+                GeneratorState = ulong.Parse(Required(metadata, "training.generator"), CultureInfo.InvariantCulture),
+                History = Parse<EpochMetrics[]>(metadata, "training.history"),
+                Partial = Parse<PartialEpoch>(metadata, "training.partial"),
+                Best = best.Length == 2 ? ((int)best[0], best[1]) : throw new FormatException("'training.best' should hold two numbers"),
+                Metadata = metadata.Where(entry => !TrainingKeys.Contains(entry.Key)).ToDictionary(),
+            };
+        }
+        catch (Exception e) when (e is FormatException or JsonException or OverflowException or KeyNotFoundException)
+        {
+            throw Invalid(path, e.Message.TrimEnd('.'));
+        }
+    }
+
+    static Dictionary<string, Tensor> Strip(IReadOnlyDictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(entry => entry.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(entry => entry.Key[prefix.Length..], entry => entry.Value);
+
+    static string Required(IReadOnlyDictionary<string, string> metadata, string key) =>
+        metadata.TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"the metadata entry '{key}' is missing");
+
+    static T Parse<T>(IReadOnlyDictionary<string, string> metadata, string key) =>
+        JsonSerializer.Deserialize<T>(Required(metadata, key), Json) ?? throw new FormatException($"'{key}' is empty");
+
+    static InvalidDataException Invalid(string path, string problem) => new($"'{path}' is not a ConvKit checkpoint: {problem}.");
+}
+
+/// <summary>Sums over the finished batches of an interrupted epoch, so the resumed epoch reports the same metrics.</summary>
+public sealed record PartialEpoch(double LossSum, long Correct, long Samples, double Seconds);

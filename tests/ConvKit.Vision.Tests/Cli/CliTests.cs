@@ -1,0 +1,282 @@
+using System.Text.Json;
+using ConvKit.Cli;
+using ConvKit.Data;
+using ConvKit.NN;
+using ConvKit.Vision.Imaging;
+using ConvKit.Vision.Models;
+using ConvKit.Vision.Tests.Data;
+using SkiaSharp;
+
+namespace ConvKit.Vision.Tests.Cli;
+
+/// <summary>The convkit command line run in-process on small generated data (no installed dataset needed).</summary>
+public sealed class CliTests : IDisposable
+{
+    const string TinyModel = "test-tiny-cnn";
+    readonly string directory = Directory.CreateTempSubdirectory("convkit-cli-").FullName;
+
+    static CliTests() => ModelZoo.Register(TinyModel, "a tiny CNN for the command-line tests", (channels, classes) => new Sequential(
+        new Conv2d(channels, 4, 3, padding: 1), new ReLU(), new MaxPool2d(4), new Flatten(), new Linear(4 * 7 * 7, classes)),
+        inChannels: 1, numClasses: 10, inputSize: 28);
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    string PathOf(params string[] parts) => Path.Combine([directory, .. parts]);
+
+    static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    static JsonElement RunJson(params string[] args)
+    {
+        var (code, output, error) = Run([.. args, "--json"]);
+        Assert.True(code == 0, $"exit code {code}: {error}");
+        return JsonDocument.Parse(output).RootElement;
+    }
+
+    /// <summary>A Fashion-MNIST-format split of 28×28 images: class k is a bright 6×6 square at one of ten places, plus noise.</summary>
+    static void WriteIdxSplit(string folder, string split, int count, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        var random = new Generator(seed);
+        var labels = Enumerable.Range(0, count).Select(_ => (byte)random.Next(10)).ToArray();
+        var pixels = new byte[count * 784];
+        for (int i = 0; i < count; i++)
+        {
+            int top = labels[i] / 5 * 12 + 4, left = labels[i] % 5 * 5 + 1;
+            for (int p = 0; p < 784; p++)
+            {
+                int y = p / 28, x = p % 28;
+                bool square = y >= top && y < top + 6 && x >= left && x < left + 6;
+                pixels[i * 784 + p] = (byte)((square ? 200 : 0) + random.Next(50));
+            }
+        }
+        Idx.Write(Path.Combine(folder, $"{split}-images-idx3-ubyte.gz"), new IdxArray([count, 28, 28], pixels));
+        Idx.Write(Path.Combine(folder, $"{split}-labels-idx1-ubyte.gz"), new IdxArray([count], labels));
+    }
+
+    string WriteFashionMnist()
+    {
+        string data = PathOf("fashion");
+        WriteIdxSplit(data, "train", 400, seed: 1);
+        WriteIdxSplit(data, "t10k", 100, seed: 2);
+        return data;
+    }
+
+    static void AssertOneLineError((int Code, string Output, string Error) result, string expected)
+    {
+        Assert.NotEqual(0, result.Code);
+        Assert.Contains(expected, result.Error);
+        Assert.Single(result.Error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("   at ", result.Error);
+        Assert.StartsWith("convkit: ", result.Error);
+    }
+
+    [Fact]
+    public void TrainEvalAndPredictOnAnIdxDataset()
+    {
+        string data = WriteFashionMnist(), runs = PathOf("run");
+        var train = RunJson("train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--epochs", "2", "--batch-size", "16",
+            "--lr", "0.01", "--threads", "1", "--out", runs);
+
+        Assert.Equal(2, train.GetProperty("epochs").GetArrayLength());
+        double testAccuracy = train.GetProperty("test_accuracy").GetDouble();
+        Assert.True(testAccuracy > 0.8, $"test accuracy {testAccuracy}");
+        var csv = File.ReadAllLines(Path.Combine(runs, "metrics.csv"));
+        Assert.Equal(3, csv.Length);
+        Assert.StartsWith("epoch,train_loss,train_accuracy,val_loss,val_accuracy", csv[0]);
+        AssertPng(Path.Combine(runs, "training.png"), 1200, 420);
+        var metadata = ConvKit.IO.Safetensors.ReadMetadata(Path.Combine(runs, "best.safetensors"));
+        Assert.Equal(TinyModel, metadata["model"]);
+        Assert.Equal("""{"in_channels":1,"num_classes":10}""", metadata["model_args"]);
+
+        string checkpoint = Path.Combine(runs, "best.safetensors"), confusionPng = PathOf("confusion.png");
+        var eval = RunJson("eval", checkpoint, "--data", data, "--out", confusionPng);
+        Assert.Equal(testAccuracy, eval.GetProperty("accuracy").GetDouble(), 12);
+        Assert.Equal(100, eval.GetProperty("confusion").EnumerateArray().Sum(row => row.EnumerateArray().Sum(v => v.GetInt32())));
+        Assert.Equal(10, eval.GetProperty("per_class").GetArrayLength());
+        AssertPng(confusionPng, 720, 680);
+
+        var (human, _, _) = Run("eval", checkpoint, "--data", data, "--out", confusionPng);
+        Assert.Equal(0, human);
+
+        // An image of class 7's square, written as a PNG, comes back as class 7 with the highest probability.
+        var image = new float[784];
+        for (int y = 16; y < 22; y++)
+            for (int x = 11; x < 17; x++) image[y * 28 + x] = 0.85f;
+        string png = PathOf("seven.png");
+        ImageFiles.SavePng(Tensor.FromArray(image, 28, 28), png);
+        var predict = RunJson("predict", checkpoint, png, "--top", "3");
+        var top = predict.GetProperty("predictions")[0].GetProperty("top");
+        Assert.Equal(3, top.GetArrayLength());
+        Assert.Equal(7, top[0].GetProperty("index").GetInt32());
+        var probabilities = top.EnumerateArray().Select(t => t.GetProperty("probability").GetDouble()).ToArray();
+        Assert.Equal(probabilities.OrderDescending(), probabilities);
+        Assert.True(probabilities.Sum() <= 1 + 1e-6);
+    }
+
+    [Fact]
+    public void ResumeContinuesToTheRequestedEpoch()
+    {
+        string data = WriteFashionMnist(), runs = PathOf("resume");
+        string[] common = ["train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--threads", "1", "--out", runs, "--limit", "100"];
+        RunJson([.. common, "--epochs", "1"]);
+        var resumed = RunJson([.. common, "--epochs", "2", "--resume", Path.Combine(runs, "last.safetensors")]);
+
+        Assert.Equal(2, resumed.GetProperty("epochs").GetArrayLength());
+        Assert.Equal(2, ConvKit.Training.Checkpoint.Load(Path.Combine(runs, "last.safetensors")).Epoch);
+    }
+
+    [Fact]
+    public void LeNet5GetsMnistSizedImagesCentredIn32By32()
+    {
+        string runs = PathOf("lenet");
+        RunJson("train", "lenet5", "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--epochs", "1", "--limit", "64",
+            "--threads", "1", "--out", runs);
+        var metadata = ConvKit.IO.Safetensors.ReadMetadata(Path.Combine(runs, "best.safetensors"));
+        Assert.Equal("[1,32,32]", metadata["input_shape"]);
+        Assert.Equal("lenet5", metadata["model"]);
+    }
+
+    [Fact]
+    public void TrainOnAFolderOfPictures()
+    {
+        ImageFolderDatasetTests.WriteFolder(PathOf("photos"), ["bright", "dark", "grey"], perClass: 10);
+        var train = RunJson("train", TinyModel, "--dataset", "folder:" + PathOf("photos"), "--image-size", "28", "--channels", "3",
+            "--epochs", "1", "--val-split", "0.2", "--augment", "crop,flip", "--threads", "1", "--out", PathOf("photo-run"));
+
+        Assert.Equal(JsonValueKind.Null, train.GetProperty("test_accuracy").ValueKind);
+        var eval = RunJson("eval", Path.Combine(PathOf("photo-run"), "best.safetensors"), "--out", PathOf("c.png"));
+        Assert.Equal("validation", eval.GetProperty("split").GetString());
+        Assert.Equal(6, eval.GetProperty("images").GetInt32());
+    }
+
+    /// <summary>The course's example: a vertical edge between a bright and a dark half shows up only along the edge.</summary>
+    [Fact]
+    public void ConvFindsASyntheticVerticalEdgeOnlyAlongTheEdge()
+    {
+        const int height = 8, width = 12, edge = 6; // columns < 6 are bright
+        var image = new float[height * width];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < edge; x++) image[y * width + x] = 1f;
+        string input = PathOf("halves.png"), output = PathOf("edges.png");
+        ImageFiles.SavePng(Tensor.FromArray(image, height, width), input);
+
+        var result = RunJson("conv", input, "--filter", "vertical", "-o", output);
+
+        Assert.Equal([height - 2, width - 2], result.GetProperty("output_size").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(3, result.GetProperty("max_response").GetDouble(), 5); // three bright rows minus three dark ones
+        using var edges = SKBitmap.Decode(output);
+        Assert.Equal((width - 2, height - 2), (edges.Width, edges.Height));
+        for (int y = 0; y < edges.Height; y++)
+            for (int x = 0; x < edges.Width; x++)
+            {
+                bool windowStraddlesTheEdge = x < edge && x + 2 >= edge; // the 3×3 window covers columns x..x+2
+                Assert.Equal(windowStraddlesTheEdge ? (byte)255 : (byte)0, edges.GetPixel(x, y).Red);
+            }
+    }
+
+    [Fact]
+    public void ConvWithSamePaddingAndStrideFollowsTheOutputSizeFormula()
+    {
+        string input = PathOf("flat.png");
+        ImageFiles.SavePng(Tensor.Full([9, 11], 0.5f), input);
+        var result = RunJson("conv", input, "--filter", "1 2 1 0 0 0 -1 -2 -1", "--padding", "same", "--stride", "2", "-o", PathOf("o.png"));
+        // ⌊(n + 2p − f) / s⌋ + 1 with p = 1, f = 3, s = 2
+        Assert.Equal([(9 + 2 - 3) / 2 + 1, (11 + 2 - 3) / 2 + 1], result.GetProperty("output_size").EnumerateArray().Select(v => v.GetInt32()));
+        AssertPng(PathOf("o.png"), 6, 5);
+    }
+
+    [Fact]
+    public void MissingDatasetIsOneLine() =>
+        AssertOneLineError(Run("train", TinyModel, "--dataset", "folder:" + PathOf("no-such-folder")), "does not exist");
+
+    [Fact]
+    public void MissingIdxFilesSayWhereTheyWereLookedFor()
+    {
+        // The standard place is moved to an empty folder, so the test does not depend on what this machine has installed.
+        Environment.SetEnvironmentVariable("CONVKIT_DATASETS", PathOf("standard"));
+        try
+        {
+            var result = Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", PathOf("mine"));
+            AssertOneLineError(result, "apt-get install dataset-fashion-mnist");
+            Assert.Contains(PathOf("mine"), result.Error);
+            Assert.Contains(PathOf("standard", "fashion-mnist"), result.Error);
+            AssertOneLineError(Run("train", TinyModel, "--dataset", "mnist"), "MNIST not found");
+        }
+        finally { Environment.SetEnvironmentVariable("CONVKIT_DATASETS", null); }
+        AssertOneLineError(Run("eval", PathOf("none.safetensors")), "does not exist");
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0, 0, 8, 1, 0, 0, 0, 10, 1, 2, 3 }, "truncated")]
+    [InlineData(new byte[] { 9, 9, 8, 1, 0, 0, 0, 1, 1 }, "wrong magic number")]
+    public void CorruptIdxFilesAreOneLine(byte[] labels, string problem)
+    {
+        string data = WriteFashionMnist();
+        File.Delete(Path.Combine(data, "train-labels-idx1-ubyte.gz"));
+        File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), labels);
+        AssertOneLineError(Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", data), problem);
+    }
+
+    [Fact]
+    public void UnreadableImagesAreOneLine()
+    {
+        File.WriteAllText(PathOf("fake.png"), "not a png");
+        AssertOneLineError(Run("conv", PathOf("fake.png"), "-o", PathOf("x.png")), "cannot read image");
+        AssertOneLineError(Run("conv", PathOf("absent.png"), "-o", PathOf("x.png")), "does not exist");
+    }
+
+    [Fact]
+    public void UnknownModelIsOneLine() =>
+        AssertOneLineError(Run("train", "no-such-net", "--dataset", "fashion-mnist", "--data", WriteFashionMnist()), "unknown model 'no-such-net'");
+
+    [Theory]
+    [InlineData("train", TinyModel, "--dataset", "mnist", "--epochs", "ten")]
+    [InlineData("train", TinyModel, "--dataset", "mnist", "--lr", "fast")]
+    [InlineData("conv", "a.png", "-o", "b.png", "--stride", "x")]
+    [InlineData("predict", "a.safetensors", "b.png", "--top", "1.5")]
+    public void NonNumericOptionsAreUsageErrors(params string[] args)
+    {
+        var result = Run(args);
+        AssertOneLineError(result, "Cannot parse argument");
+        Assert.Equal(2, result.Code);
+    }
+
+    [Theory]
+    [InlineData("--filter", "1,2,3", "needs 9 numbers, got 3")]
+    [InlineData("--filter", "sharpen", "'sharpen' is not a number")]
+    [InlineData("--padding", "full", "full")]
+    public void BadConvOptionsAreOneLine(string option, string value, string message)
+    {
+        ImageFiles.SavePng(Tensor.Zeros(5, 5), PathOf("z.png"));
+        AssertOneLineError(Run("conv", PathOf("z.png"), "-o", PathOf("o.png"), option, value), message);
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("eval")]
+    [InlineData("predict")]
+    [InlineData("conv")]
+    public void EveryCommandHasHelpWithExamples(string command)
+    {
+        var (code, output, _) = Run(command, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains($"convkit {command}", output);
+        Assert.Contains("Examples:", output);
+        Assert.Contains("--json", output);
+    }
+
+    static void AssertPng(string path, int width, int height)
+    {
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(path)[..4]);
+        using var bitmap = SKBitmap.Decode(path);
+        Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
+        var pixels = Enumerable.Range(0, 50).Select(i => bitmap.GetPixel(i * 7919 % width, i * 104729 % height)).Distinct().Count();
+        Assert.True(pixels > 1, $"{path} is a single colour");
+    }
+}
