@@ -1,6 +1,6 @@
 """Peer for ZooBench: trains the same ResNet (zoo_models.ResNetMnist, ConvKit's resnet-mnist) on Fashion-MNIST with the
-same recipe — inputs scaled to [0, 1] and standardised, batches of B reshuffled each epoch, Adam with the learning
-rate annealed by a cosine over all steps, cross-entropy. Prints one line per epoch:
+same recipe as ConvKit's Trainer — inputs scaled to [0, 1] and standardised, batches of B reshuffled each epoch, Adam
+with the learning rate annealed by a cosine over the epochs (stepped once per epoch), cross-entropy. Prints one line per epoch:
 'epoch <i> <train seconds> <train loss> <test accuracy>'.
 Arguments: data directory, epochs, batch size, learning rate, threads (torch.set_num_threads)."""
 import gzip
@@ -36,9 +36,8 @@ train_x, train_y = images("train-images-idx3-ubyte.gz"), torch.from_numpy(idx("t
 test_x, test_y = images("t10k-images-idx3-ubyte.gz"), torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
 
 model = zoo_models.ResNetMnist()
-steps_per_epoch = (len(train_x) + batch - 1) // batch
 optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
 
 for epoch in range(1, epochs + 1):
     model.train()
@@ -50,9 +49,9 @@ for epoch in range(1, epochs + 1):
         loss = F.cross_entropy(model(train_x[chosen]), train_y[chosen])
         loss.backward()
         optimizer.step()
-        schedule.step()
         total_loss += loss.item() * len(chosen)
     seconds = time.perf_counter() - start
+    schedule.step()
     model.eval()
     correct = 0
     with torch.no_grad():

@@ -1,17 +1,15 @@
-using System.CommandLine;
 using System.Text.Json;
-using ConvKit.Cli.Commands;
+using ConvKit.Cli;
 using ConvKit.Vision.Tests.Models;
 
 namespace ConvKit.Vision.Tests.Commands;
 
 public class SummaryCommandTests
 {
-    static (int ExitCode, string Output, string Error) Invoke(string commandLine)
+    static (int ExitCode, string Output, string Error) Run(params string[] args)
     {
-        var root = new RootCommand { ModelsCommand.Create(), SummaryCommand.Create() };
         var (output, error) = (new StringWriter(), new StringWriter());
-        int code = root.Parse(commandLine).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        int code = Program.Run(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -21,7 +19,7 @@ public class SummaryCommandTests
     [Fact]
     public void PrintsATableWithTotals()
     {
-        var (code, output, error) = Invoke("summary small-cnn");
+        var (code, output, error) = Run("summary", "small-cnn");
         Assert.Equal(0, code);
         Assert.Equal("", error);
         Assert.Contains("features.0.conv", output);
@@ -32,7 +30,7 @@ public class SummaryCommandTests
     [Fact]
     public void PrintsJsonForMachines()
     {
-        var (code, output, _) = Invoke("summary lenet5 --input 1x32x32 --classes 7 --json");
+        var (code, output, _) = Run("summary", "lenet5", "--input", "1x32x32", "--classes", "7", "--json");
         Assert.Equal(0, code);
         var json = JsonDocument.Parse(output).RootElement;
         Assert.Equal("lenet5", json.GetProperty("model").GetString());
@@ -44,30 +42,31 @@ public class SummaryCommandTests
     }
 
     [Theory]
-    [InlineData("summary no-such-net", "unknown model 'no-such-net'")]
-    [InlineData("summary lenet5 --input 3x22", "--input must be CxHxW")]
-    [InlineData("summary lenet5 --input 0x32x32", "--input must be CxHxW")]
-    [InlineData("summary lenet5 --input 1x64x64", "Linear")]
-    [InlineData("summary lenet5 --classes 0", "--classes must be positive")]
-    public void FailsWithOneLineError(string commandLine, string message)
+    [InlineData("unknown model 'no-such-net'", "summary", "no-such-net")]
+    [InlineData("--input must be CxHxW", "summary", "lenet5", "--input", "3x22")]
+    [InlineData("--input must be CxHxW", "summary", "lenet5", "--input", "0x32x32")]
+    [InlineData("Linear", "summary", "lenet5", "--input", "1x64x64")]
+    [InlineData("--classes must be positive", "summary", "lenet5", "--classes", "0")]
+    [InlineData("--classes", "summary", "lenet5", "--classes", "many")]
+    public void FailsWithOneLineError(string message, params string[] args)
     {
-        var (code, output, error) = Invoke(commandLine);
+        var (code, output, error) = Run(args);
         Assert.NotEqual(0, code);
         Assert.Equal("", output);
-        Assert.StartsWith("error: ", error);
+        Assert.StartsWith("convkit: ", error);
         Assert.Contains(message, error);
-        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Single(error.TrimEnd().Split('\n'));
     }
 
     [Fact]
     public void ModelsListsTheZoo()
     {
-        var (code, output, _) = Invoke("models --json");
+        var (code, output, _) = Run("models", "--json");
         Assert.Equal(0, code);
         var names = JsonDocument.Parse(output).RootElement.EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
         Assert.Contains("resnet50", names);
         Assert.Contains("unet", names);
-        var (_, table, _) = Invoke("models");
+        var (_, table, _) = Run("models");
         Assert.Contains("googlenet", table);
         Assert.Contains("1x28x28", table);
     }
