@@ -7,7 +7,7 @@ namespace ConvKit.Backends.Cpu;
 /// </summary>
 public static unsafe class Gemm
 {
-    // Below this many multiply-adds (about 10 µs on one core) a product runs on the calling thread: handing half
+    // Below this many multiply-adds (about 20 µs on one core) a product runs on the calling thread: handing half
     // of it to another thread costs about as much as it saves.
     const long MinParallelWork = 1 << 20;
 
