@@ -12,8 +12,6 @@ namespace ConvKit.Bench;
 static class ConvBench
 {
     const int TorchThreads = 2, Rounds = 3;
-    // Zen 4: two 256-bit FMA pipes (a 512-bit FMA is double-pumped) = 2 × 8 lanes × 2 FLOP per cycle per core.
-    const int FlopsPerCycle = 32;
 
     sealed record Case(string Key, string Title, long Flops, Action Run, int Warmup, int Repeats);
 
@@ -61,13 +59,11 @@ static class ConvBench
             }
         }
 
-        double megahertz = ClockMegahertz();
-        int cores = Environment.ProcessorCount;
-        double peak = cores * FlopsPerCycle * megahertz * 1e6;
+        double peak = Machine.PeakGflops() * 1e9;
         Console.WriteLine();
         Console.WriteLine($"## Convolution: ConvKit vs PyTorch (torch.set_num_threads({TorchThreads}), oneDNN)");
         Console.WriteLine($"Times: median over {Rounds} rounds of each round's median; ratio: median of the rounds' ratios. Load average before/after: {loadBefore} / {LoadAverage()}.");
-        Console.WriteLine($"Peak FP32 = {cores} cores × {FlopsPerCycle} FLOP/cycle × {megahertz:F0} MHz (\"cpu MHz\" in /proc/cpuinfo) = {peak / 1e9:F1} GFLOP/s;"
+        Console.WriteLine($"Peak FP32 = {peak / 1e9:F1} GFLOP/s, measured: {Environment.ProcessorCount} threads of back-to-back vector FMAs;"
             + " GFLOP/s = 2·MACs / time (forward + backward counts three convolutions' MACs).");
         Console.WriteLine();
         Console.WriteLine("| case | ConvKit ms | PyTorch ms | ConvKit / PyTorch | ConvKit GFLOP/s (% peak) | PyTorch GFLOP/s (% peak) |");
@@ -96,9 +92,4 @@ static class ConvBench
     }
 
     static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
-
-    static double ClockMegahertz() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").Where(l => l.StartsWith("cpu MHz")).Select(l => double.Parse(l.Split(':')[1], CultureInfo.InvariantCulture)).DefaultIfEmpty(double.NaN).Max()
-            : double.NaN;
 }

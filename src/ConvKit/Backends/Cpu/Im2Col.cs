@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ConvKit.Backends.Cpu;
 
@@ -14,26 +16,29 @@ static class Im2Col
 {
     /// <summary>Fills <paramref name="columns"/> (ColumnRows × count) from <paramref name="image"/> (C_in/groups, H, W).</summary>
     /// <remarks>
-    /// Runs of one output row are copied whole. With a stride s &gt; 1 the taps of one input row read every s-th
-    /// value, so the row is first split into its s phases (values k·s + phase); each tap then copies a contiguous
-    /// run of one phase instead of gathering.
+    /// Each input row is first split into its s phases (values k·s + phase; with stride 1 the one phase is the row
+    /// itself), laid between zero margins wide enough for every tap. A tap's run along an output row is then one
+    /// contiguous copy of a phase, with the padding read as zeros: no gathering and no per-tap bounds.
     /// </remarks>
     public static void Gather(ReadOnlySpan<float> image, in ConvGeometry g, int first, int count, Span<float> columns)
     {
         int stride = g.StrideWidth, phaseLength = (g.InWidth + stride - 1) / stride;
-        Span<float> phases = stride == 1 ? default
-            : phaseLength * stride <= 4096 ? stackalloc float[phaseLength * stride] : new float[phaseLength * stride];
         // Per tap column j: the phase it reads and its shift in phase positions (input column = ow·s + offset).
         Span<int> tapPhase = stackalloc int[g.KernelWidth], tapShift = stackalloc int[g.KernelWidth];
-        Span<int> validFrom = stackalloc int[g.KernelWidth], validTo = stackalloc int[g.KernelWidth];
+        int minShift = 0, maxShift = 0;
         for (int j = 0; j < g.KernelWidth; j++)
         {
             int offset = j * g.DilationWidth - g.PadLeft;
             tapPhase[j] = (offset % stride + stride) % stride;
             tapShift[j] = (offset - tapPhase[j]) / stride;
-            ValidRange(offset, stride, g.InWidth, g.OutWidth, out validFrom[j], out validTo[j]);
+            (minShift, maxShift) = (Math.Min(minShift, tapShift[j]), Math.Max(maxShift, tapShift[j]));
         }
+        // Phase p holds k at [p·phaseStride + margin + k]; everything else in the buffer stays zero.
+        int margin = -minShift, phaseStride = margin + Math.Max(phaseLength, g.OutWidth + maxShift);
+        Span<float> phases = phaseStride * stride <= 4096 ? stackalloc float[phaseStride * stride] : new float[phaseStride * stride];
+        phases.Clear();
         ref float destination = ref MemoryMarshal.GetReference(columns);
+        ref float source = ref MemoryMarshal.GetReference(phases);
         for (int c = 0; c < g.InChannelsPerGroup; c++)
             for (int i = 0; i < g.KernelHeight; i++)
             {
@@ -44,23 +49,13 @@ static class Im2Col
                     int run = Math.Min(g.OutWidth - ow, count - q);
                     int ih = oh * g.StrideHeight + i * g.DilationHeight - g.PadTop;
                     if ((uint)ih >= (uint)g.InHeight)
-                    {
                         for (int j = 0; j < g.KernelWidth; j++) Zero(ref Unsafe.Add(ref destination, rowBase + j * count + q), run);
-                    }
                     else
                     {
-                        var row = image.Slice((c * g.InHeight + ih) * g.InWidth, g.InWidth);
-                        if (stride > 1) SplitPhases(row, stride, phaseLength, phases);
-                        ref float source = ref MemoryMarshal.GetReference(stride == 1 ? row : phases);
+                        SplitPhases(image.Slice((c * g.InHeight + ih) * g.InWidth, g.InWidth), stride, phaseStride, phases[margin..]);
                         for (int j = 0; j < g.KernelWidth; j++)
-                        {
-                            // Output columns [from, to) of this run read inside the image; the rest is padding.
-                            int from = Math.Clamp(validFrom[j], ow, ow + run), to = Math.Clamp(validTo[j], from, ow + run);
-                            ref float target = ref Unsafe.Add(ref destination, rowBase + j * count + q);
-                            Zero(ref target, from - ow);
-                            Copy(ref Unsafe.Add(ref source, tapPhase[j] * phaseLength + from + tapShift[j]), ref Unsafe.Add(ref target, from - ow), to - from);
-                            Zero(ref Unsafe.Add(ref target, to - ow), ow + run - to);
-                        }
+                            Copy(ref Unsafe.Add(ref source, tapPhase[j] * phaseStride + margin + tapShift[j] + ow),
+                                ref Unsafe.Add(ref destination, rowBase + j * count + q), run);
                     }
                     q += run;
                 }
@@ -112,23 +107,55 @@ static class Im2Col
         to = Math.Clamp(to, from, outSize);
     }
 
-    /// <summary>phases[p·length + k] = row[k·stride + p].</summary>
-    static void SplitPhases(ReadOnlySpan<float> row, int stride, int length, Span<float> phases)
+    /// <summary>phases[p·phaseStride + k] = row[k·stride + p].</summary>
+    /// <remarks>
+    /// Stride 2 (every downsampling convolution) deinterleaves 32 values at a time with two-source permutes
+    /// where AVX-512 has them: done once per kernel row and output row, a scalar split cost the 7×7 stride-2
+    /// stem more than all its copies.
+    /// </remarks>
+    static void SplitPhases(ReadOnlySpan<float> row, int stride, int phaseStride, Span<float> phases)
     {
+        if (stride == 1)
+        {
+            row.CopyTo(phases);
+            return;
+        }
+        int done = 0;
+        if (stride == 2 && Avx512F.IsSupported)
+        {
+            ref float source = ref MemoryMarshal.GetReference(row);
+            ref float even = ref MemoryMarshal.GetReference(phases);
+            ref float odd = ref Unsafe.Add(ref even, phaseStride);
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odds = evens + Vector512<int>.One;
+            for (; done + 32 <= row.Length; done += 32)
+            {
+                var low = Vector512.LoadUnsafe(ref source, (nuint)done);
+                var high = Vector512.LoadUnsafe(ref source, (nuint)done + 16);
+                Avx512F.PermuteVar16x32x2(low, evens, high).StoreUnsafe(ref even, (nuint)done / 2);
+                Avx512F.PermuteVar16x32x2(low, odds, high).StoreUnsafe(ref odd, (nuint)done / 2);
+            }
+        }
         for (int p = 0; p < stride; p++)
         {
-            var phase = phases.Slice(p * length, length);
-            int k = 0;
-            for (int w = p; w < row.Length; w += stride, k++) phase[k] = row[w];
+            int k = (done - p + stride - 1) / stride;
+            for (int w = k * stride + p; w < row.Length; w += stride, k++) phases[p * phaseStride + k] = row[w];
         }
     }
 
-    // Runs here are short (a row of a feature map) and the padding around them shorter still (often one
-    // value), where a call to the general memmove/memset/add costs more than the work.
+    // Runs here are short (a row of a feature map) and the padding around them shorter still (often one value),
+    // where a call to the general memmove/memset costs more than the work: runs are copied with inline vector
+    // moves, the last one overlapping the one before it instead of a scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Copy(ref float source, ref float destination, int length)
     {
-        if (length >= 16) MemoryMarshal.CreateReadOnlySpan(ref source, length).CopyTo(MemoryMarshal.CreateSpan(ref destination, length));
+        int width = Vector256<float>.Count;
+        if (length >= width)
+        {
+            for (int k = 0; k < length - width; k += width)
+                Vector256.LoadUnsafe(ref source, (nuint)k).StoreUnsafe(ref destination, (nuint)k);
+            Vector256.LoadUnsafe(ref source, (nuint)(length - width)).StoreUnsafe(ref destination, (nuint)(length - width));
+        }
         else
             for (int k = 0; k < length; k++) Unsafe.Add(ref destination, k) = Unsafe.Add(ref source, k);
     }

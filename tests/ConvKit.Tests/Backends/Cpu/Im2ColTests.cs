@@ -16,6 +16,8 @@ public class Im2ColTests
         { "3x2 kernel, wide padding on both sides", new ConvGeometry(1, 2, 4, 5, 1, 4, 9, 3, 2, 1, 1, 1, 3, 1, 1, 1) },
         { "stride (2, 3), dilation 2", new ConvGeometry(1, 2, 7, 8, 1, 3, 4, 3, 3, 2, 3, 1, 2, 2, 2, 1) },
         { "stride 2, more outputs than the image covers", new ConvGeometry(1, 1, 5, 6, 1, 4, 5, 3, 3, 2, 2, 2, 2, 1, 1, 1) },
+        // Rows of 75: stride 2 splits the first 64 values of each row with vector permutes and the rest one by one.
+        { "3×7 kernel, stride 2 over wide rows", new ConvGeometry(1, 2, 5, 75, 1, 3, 38, 3, 7, 2, 2, 1, 3, 1, 1, 1) },
     };
 
     [Theory]
