@@ -26,9 +26,15 @@ public static unsafe class Gemm
     internal static GemmIsa BestIsa { get; } = GemmKernels.BestIsa();
 
     /// <summary>The product on at most <paramref name="threads"/> threads (callers that parallelise around it pass 1).</summary>
+    /// <remarks>
+    /// A product at most 32 columns wide (the weight gradient of a convolution with 16 or 32 output channels)
+    /// would leave half or more of the 64-wide Vector512 tile empty; the 16-wide Vector256 tile wastes none, and
+    /// ran 2.6× (32 columns) to 6× (16 columns) faster on Zen 4, where both widths have the same FMA throughput.
+    /// </remarks>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int threads)
-        => Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, BestIsa);
+        => Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads,
+            n <= 32 && BestIsa == GemmIsa.Vector512 ? GemmIsa.Vector256 : BestIsa);
 
     /// <summary>The product on at most <paramref name="threads"/> threads with the given kernel family (tests run each).</summary>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
