@@ -61,7 +61,8 @@ static partial class Operators
                 {
                     int target = outputShape is { Length: > 0 } ? (int)outputShape[^(axes - a)] : x.Size(2 + axis) * strides[axis];
                     int total = natural - target;
-                    bool lower = windows.AutoPad == "SAME_LOWER";
+                    // Only SAME_UPPER puts the larger half at the end (the ONNX spec and ONNX Runtime agree).
+                    bool lower = windows.AutoPad != "SAME_UPPER";
                     begin[axis] = lower ? total - total / 2 : total / 2;
                     end[axis] = total - begin[axis];
                 }

@@ -51,7 +51,7 @@ static partial class Operators
                 throw node.Unsupported($"mode '{mode}' is not supported (nearest, linear{(legacy ? "" : ", cubic")} are)");
             // Before opset 11 the transformation was fixed: asymmetric, with nearest rounding down when enlarging.
             transformation = legacy ? "asymmetric" : node.String("coordinate_transformation_mode", "half_pixel");
-            if (transformation is not ("half_pixel" or "pytorch_half_pixel" or "align_corners" or "asymmetric" or "tf_half_pixel_for_nearest"))
+            if (transformation is not ("half_pixel" or "pytorch_half_pixel" or "align_corners" or "asymmetric"))
                 throw node.Unsupported($"coordinate_transformation_mode '{transformation}' is not supported");
             nearestMode = legacy ? "legacy" : node.String("nearest_mode", "round_prefer_floor");
             if (nearestMode is not ("legacy" or "round_prefer_floor" or "round_prefer_ceil" or "floor" or "ceil"))
@@ -112,7 +112,6 @@ static partial class Operators
             "half_pixel" => (o + 0.5) / scale - 0.5,
             "pytorch_half_pixel" => output > 1 ? (o + 0.5) / scale - 0.5 : 0,
             "align_corners" => output > 1 ? o * (input - 1) / (double)(output - 1) : 0,
-            "tf_half_pixel_for_nearest" => (o + 0.5) / scale,
             _ => o / (double)scale,
         };
 
