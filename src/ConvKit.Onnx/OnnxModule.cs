@@ -11,7 +11,7 @@ namespace ConvKit.Onnx;
 /// op being differentiable — trains. Float initialisers are registered as parameters (batch-norm mean and variance as
 /// buffers) under their ONNX names: "layer1.0.conv1.weight" nests as layer1 → 0 → conv1 → weight, so the state-dict key
 /// is the ONNX name; a name that cannot nest (an empty segment, or a clash) is registered flat with '%' and '.' escaped
-/// as "%25" and "%2E". <see cref="ParameterNames"/> maps each ONNX name to its key. Integer initialisers (shape
+/// as "%25" and "%2E" (and a "%" appended while the key is taken). <see cref="ParameterNames"/> maps each ONNX name to its key. Integer initialisers (shape
 /// constants) are constants. Made by <see cref="OnnxModel.Load(string, OnnxImportOptions?)"/>, in evaluation mode.
 /// </summary>
 public sealed class OnnxModule : Module
