@@ -6,7 +6,7 @@ namespace ConvKit.Onnx;
 /// the shape computations exporters emit (Shape → Gather → Concat → Reshape, int64 constants); ConvKit tensors are
 /// float32 only, and float32 cannot hold every int64 (or even every int above 2²⁴). Integers never need gradients.
 /// </summary>
-public sealed class OnnxValue
+sealed class OnnxValue
 {
     OnnxValue(Tensor? floats, long[]? ints, int[] shape)
     {

@@ -55,9 +55,6 @@ sealed class NodeContext(NodeProto node, long opset)
 
     public TensorProto? Tensor(string name) => Find(name) is { } a ? Expect(a, AttributeType.Tensor).T : null;
 
-    /// <summary>An attribute's type, or UNDEFINED when absent.</summary>
-    public AttributeType TypeOf(string name) => Find(name) is { } a ? Kind(a) : AttributeType.Undefined;
-
     // Old exporters (IR 3) may leave the type field unset; infer it from the populated field then.
     static AttributeType Kind(AttributeProto a) => a.Type != AttributeType.Undefined ? a.Type
         : a.Ints.Count > 0 ? AttributeType.Ints : a.Floats.Count > 0 ? AttributeType.Floats : a.T != null ? AttributeType.Tensor

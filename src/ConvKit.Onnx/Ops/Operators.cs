@@ -26,9 +26,6 @@ static partial class Operators
         ["Resize"] = Resize, ["Upsample"] = Upsample,
     };
 
-    /// <summary>The op types ConvKit can import.</summary>
-    public static IEnumerable<string> Supported => Table.Keys;
-
     public static OpKernel Compile(NodeContext node)
     {
         if (node.Node.Domain is not ("" or "ai.onnx"))
