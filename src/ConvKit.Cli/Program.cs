@@ -18,11 +18,13 @@ static class Program
         root.Add(ConvCommand.Create());
         root.Add(ModelsCommand.Create());
         root.Add(SummaryCommand.Create());
+        root.Add(OnnxCommand.Create());
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
             convkit predict runs/lenet5-fashion-mnist/best.safetensors shoe.png
             convkit conv photo.jpg --filter sobel-x -o edges.png
+            convkit onnx run model.onnx photo.jpg --top 5
             """);
         return root;
     }
