@@ -1,0 +1,36 @@
+using ConvKit.Vision.Models;
+
+namespace ConvKit.Onnx.Tests.Export;
+
+/// <summary>
+/// Every zoo model exported (traced at batch 1) and run by ONNX Runtime at batch 2 gives ConvKit's outputs.
+/// Inputs are as small as each architecture allows and the class count is reduced, to keep the suite quick.
+/// </summary>
+public class ZooExportTests
+{
+    const int Classes = 5;
+
+    /// <summary>The smallest convenient input side per model: the ImageNet networks pool adaptively, so they take small images.</summary>
+    static int InputSide(string name) => name switch
+    {
+        "lenet5" => 32,
+        "lenet5-mnist" or "small-cnn" or "resnet-mnist" => 28,
+        "alexnet" or "googlenet" or "unet" => 64,
+        "alexnet-lrn" => 67,
+        _ when name.StartsWith("vgg") => 32,
+        _ when name.StartsWith("resnet") => 64,
+        _ => ModelZoo.Get(name).InputSize.Height,
+    };
+
+    public static TheoryData<string> Models() => [.. ModelZoo.Models.Select(m => m.Name)];
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ExportedModelRunsInOnnxRuntimeWithConvKitsOutputs(string name)
+    {
+        var entry = ModelZoo.Get(name);
+        var model = entry.Create(entry.InChannels, name == "unet" ? 2 : Classes);
+        int side = InputSide(name);
+        OrtCheck.ExportAndCompare(model, Tensor.Randn([2, entry.InChannels, side, side], seed: 11), name);
+    }
+}
