@@ -1,5 +1,5 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|all]
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -16,3 +16,4 @@ if (suite is "optim" or "all") OptimBench.Run();
 if (suite is "conv" or "all") ConvBench.Run();
 if (suite is "zoo" or "all") ZooBench.Run();
 if (suite is "train" or "all") TrainBench.Run();
+if (suite is "onnx" or "all") OnnxBench.Run();

@@ -1,0 +1,226 @@
+using ConvKit.NN;
+using ConvKit.Onnx.Import;
+using ConvKit.Onnx.Ops;
+using ConvKit.Onnx.Proto;
+using DataType = ConvKit.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace ConvKit.Onnx;
+
+/// <summary>
+/// An imported ONNX graph as a ConvKit module: it runs the graph's nodes with ConvKit ops, so it infers and — every
+/// op being differentiable — trains. Float initialisers are registered as parameters (batch-norm mean and variance as
+/// buffers) under their ONNX names: "layer1.0.conv1.weight" nests as layer1 → 0 → conv1 → weight, so the state-dict key
+/// is the ONNX name; a name that cannot nest (an empty segment, or a clash) is registered flat with '%' and '.' escaped
+/// as "%25" and "%2E" (and a "%" appended while the key is taken). <see cref="ParameterNames"/> maps each ONNX name to its key. Integer initialisers (shape
+/// constants) are constants. Made by <see cref="OnnxModel.Load(string, OnnxImportOptions?)"/>, in evaluation mode.
+/// </summary>
+public sealed class OnnxModule : Module
+{
+    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release);
+
+    readonly List<CompiledNode> nodes = [];
+    readonly Dictionary<string, OnnxValue> constants = [];
+    readonly Dictionary<string, object> rootEntries = [];
+    readonly Dictionary<string, string> parameterNames = [];
+
+    internal OnnxModule(ModelProto model, string source, OnnxImportOptions options)
+    {
+        Source = source;
+        var graph = model.Graph ?? throw new InvalidDataException($"ONNX file '{source}' has no graph.");
+        Opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+        ProducerName = model.ProducerName;
+
+        var initializers = new Dictionary<string, OnnxValue>();
+        foreach (var tensor in graph.Initializer)
+        {
+            if (tensor.Name.Length == 0) throw new InvalidDataException($"ONNX file '{source}' has an initialiser without a name.");
+            try { initializers[tensor.Name] = TensorProtos.Decode(tensor, problem => new OnnxNotSupportedException("initializer", tensor.Name, Opset, problem)); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"ONNX file '{source}': {e.Message}", e); }
+        }
+        Inputs = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).Select(Describe).ToList();
+        Outputs = graph.Output.Select(Describe).ToList();
+        if (Outputs.Count == 0) throw new InvalidDataException($"ONNX file '{source}' declares no graph outputs.");
+
+        var graphNodes = graph.Node.ToList();
+        var outputNames = Outputs.Select(o => o.Name).ToHashSet();
+        if (options.FoldBatchNorm) graphNodes = BatchNormFolding.Fold(graphNodes, initializers, outputNames);
+        OpHistogram = graphNodes.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
+            .ToDictionary(g => g.Key, g => g.Count());
+
+        // Batch-norm statistics are state, not weights: buffers, as PyTorch's running_mean/running_var.
+        var statistics = graphNodes.Where(n => n.OpType == "BatchNormalization").SelectMany(n => n.Input.Skip(3).Take(2)).ToHashSet();
+        var otherUses = graphNodes.SelectMany(n => n.OpType == "BatchNormalization" ? n.Input.Take(3) : n.Input).ToHashSet();
+        foreach (var (name, value) in initializers)
+        {
+            if (value.Float is { } tensor) Place(name, tensor, trainable: !statistics.Contains(name) || otherUses.Contains(name));
+            constants[name] = value;
+        }
+
+        Compile(graphNodes, source);
+        Eval();
+    }
+
+    /// <summary>The file (or "&lt;bytes&gt;") the model came from.</summary>
+    public string Source { get; }
+
+    /// <summary>The version of the default ONNX operator set the model uses.</summary>
+    public long Opset { get; }
+
+    public string ProducerName { get; }
+
+    /// <summary>Inputs to feed (initialisers listed as inputs by old exporters are left out), with their declared shapes.</summary>
+    public IReadOnlyList<OnnxValueInfo> Inputs { get; }
+
+    public IReadOnlyList<OnnxValueInfo> Outputs { get; }
+
+    /// <summary>How many nodes of each op type the graph has (after batch-norm folding, if asked for), most common first.</summary>
+    public IReadOnlyDictionary<string, int> OpHistogram { get; }
+
+    /// <summary>Each float initialiser's ONNX name → its key in <see cref="Module.StateDict"/>.</summary>
+    public IReadOnlyDictionary<string, string> ParameterNames => parameterNames;
+
+    static OnnxValueInfo Describe(ValueInfoProto info)
+    {
+        var tensorType = info.Type?.TensorType;
+        string type = tensorType == null ? "?" : ((DataType)tensorType.ElemType).ToString().ToLowerInvariant();
+        var shape = tensorType?.Shape?.Dim.Select(d => d.ValueCase switch
+        {
+            TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue => new OnnxDim(d.DimValue, null),
+            TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam => new OnnxDim(null, d.DimParam),
+            _ => new OnnxDim(null, null),
+        }).ToList();
+        return new OnnxValueInfo(info.Name, type, shape);
+    }
+
+    /// <summary>Registers an initialiser under its ONNX name, nested at the dots when possible, else flat and escaped.</summary>
+    void Place(string name, Tensor tensor, bool trainable)
+    {
+        var segments = name.Split('.');
+        if (segments.All(s => s.Length > 0) && CanNest(segments))
+        {
+            ParameterGroup? group = null;
+            foreach (var segment in segments[..^1]) group = group == null ? RootGroup(segment) : group.Group(segment);
+            if (group == null) AddRoot(segments[0], tensor, trainable);
+            else group.Add(segments[^1], tensor, trainable);
+            parameterNames[name] = name;
+            return;
+        }
+        string key = name.Replace("%", "%25").Replace(".", "%2E");
+        while (rootEntries.ContainsKey(key)) key += "%";
+        AddRoot(key, tensor, trainable);
+        parameterNames[name] = key;
+    }
+
+    bool CanNest(string[] segments)
+    {
+        if (segments.Length == 1) return !rootEntries.ContainsKey(segments[0]);
+        if (rootEntries.TryGetValue(segments[0], out var entry) && entry is not ParameterGroup) return false;
+        var group = entry as ParameterGroup;
+        for (int i = 1; i < segments.Length; i++)
+        {
+            bool last = i == segments.Length - 1;
+            if (group == null) return true;
+            if (last) return group.IsFree(segments[i]);
+            if (!group.IsFree(segments[i]) && !group.HasGroup(segments[i])) return false;
+            group = group.HasGroup(segments[i]) ? group.Group(segments[i]) : null;
+        }
+        return true;
+    }
+
+    ParameterGroup RootGroup(string name)
+    {
+        if (rootEntries.TryGetValue(name, out var entry)) return (ParameterGroup)entry;
+        var group = RegisterModule(name, new ParameterGroup());
+        rootEntries[name] = group;
+        return group;
+    }
+
+    void AddRoot(string name, Tensor tensor, bool trainable)
+    {
+        rootEntries[name] = tensor;
+        if (trainable) RegisterParameter(name, tensor);
+        else RegisterBuffer(name, tensor);
+    }
+
+    void Compile(List<NodeProto> graphNodes, string source)
+    {
+        var defined = new HashSet<string>(constants.Keys.Concat(Inputs.Select(i => i.Name)));
+        var lastUse = new Dictionary<string, int>();
+        for (int i = 0; i < graphNodes.Count; i++)
+        {
+            var node = graphNodes[i];
+            var context = new NodeContext(node, Opset);
+            foreach (var input in node.Input.Where(n => n.Length > 0))
+            {
+                if (!defined.Contains(input))
+                    throw new InvalidDataException(
+                        $"ONNX file '{source}': {node.OpType} node '{context.Name}' reads '{input}', which no input, initialiser or earlier node defines.");
+                lastUse[input] = i;
+            }
+            foreach (var output in node.Output.Where(n => n.Length > 0)) defined.Add(output);
+            nodes.Add(new CompiledNode(context, Operators.Compile(context), [.. node.Input], [.. node.Output], []));
+        }
+        foreach (var output in Outputs)
+            if (!defined.Contains(output.Name))
+                throw new InvalidDataException($"ONNX file '{source}': graph output '{output.Name}' is not produced by any node.");
+        // Intermediate values are dropped after their last reader, so inference keeps few activations alive.
+        var keep = Outputs.Select(o => o.Name).Concat(constants.Keys).ToHashSet();
+        for (int i = 0; i < nodes.Count; i++)
+            nodes[i] = nodes[i] with { Release = lastUse.Where(u => u.Value == i && !keep.Contains(u.Key)).Select(u => u.Key).ToArray() };
+    }
+
+    /// <summary>Runs a graph with one input and one output.</summary>
+    /// <exception cref="InvalidOperationException">the graph has several inputs or outputs (use <see cref="Run"/>)</exception>
+    protected override Tensor ForwardCore(Tensor input)
+    {
+        if (Inputs.Count != 1 || Outputs.Count != 1)
+            throw new InvalidOperationException(
+                $"OnnxModule.Forward: the model has {Inputs.Count} inputs and {Outputs.Count} outputs; use Run with named inputs.");
+        return Run(new Dictionary<string, Tensor> { [Inputs[0].Name] = input })[Outputs[0].Name];
+    }
+
+    /// <summary>Runs the graph on named inputs and returns every graph output by name (integer outputs as float tensors).</summary>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var values = new Dictionary<string, OnnxValue>(constants);
+        foreach (var info in Inputs)
+        {
+            if (!inputs.TryGetValue(info.Name, out var tensor))
+                throw new ArgumentException($"ONNX model: input '{info.Name}' ({info}) was not given.");
+            CheckShape(info, tensor);
+            values[info.Name] = info.ElementType is "float" or "double" or "?" ? OnnxValue.Of(tensor)
+                : OnnxValue.OfInts(tensor.ToArray().Select(v => (long)v).ToArray(), [.. tensor.Shape]);
+        }
+        foreach (var name in inputs.Keys)
+            if (!Inputs.Any(i => i.Name == name))
+                throw new ArgumentException($"ONNX model: '{name}' is not an input; the inputs are {string.Join(", ", Inputs.Select(i => $"'{i.Name}'"))}.");
+
+        var state = new RunState(Training);
+        foreach (var node in nodes)
+        {
+            var arguments = node.Inputs.Select(name => name.Length > 0 ? values[name] : null).ToArray();
+            OnnxValue?[] results;
+            try { results = node.Kernel(arguments, state); }
+            catch (ArgumentException e) when (!e.Message.StartsWith("ONNX "))
+            {
+                throw new ArgumentException($"ONNX {node.Context.OpType} node '{node.Context.Name}': {e.Message}", e);
+            }
+            for (int i = 0; i < node.Outputs.Length && i < results.Length; i++)
+                if (node.Outputs[i].Length > 0 && results[i] is { } result) values[node.Outputs[i]] = result;
+            foreach (var name in node.Release) values.Remove(name);
+        }
+        return Outputs.ToDictionary(o => o.Name, o => Values.AsFloat(values[o.Name]));
+    }
+
+    static void CheckShape(OnnxValueInfo info, Tensor tensor)
+    {
+        if (info.Shape == null) return;
+        bool matches = info.Shape.Count == tensor.Rank
+            && info.Shape.Select((dim, d) => dim.Value == null || dim.Value == tensor.Shape[d]).All(ok => ok);
+        if (!matches)
+            throw new ArgumentException(
+                $"ONNX model: input '{info.Name}' expects shape [{string.Join(", ", info.Shape)}] but got {Values.Format(tensor.Shape)}.");
+    }
+
+    protected override string Describe() => $"OnnxModule('{Path.GetFileName(Source)}', opset {Opset}, {nodes.Count} nodes)";
+}

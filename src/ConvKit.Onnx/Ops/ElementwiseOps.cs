@@ -1,0 +1,96 @@
+using ConvKit.Onnx.Import;
+using ConvKit.Ops;
+
+namespace ConvKit.Onnx.Ops;
+
+// Element-wise arithmetic (NumPy broadcasting from opset 7), activations, Clip, Softmax, Dropout, Identity.
+static partial class Operators
+{
+    static OpKernel Add(NodeContext node) => Binary(node, F.Add, (a, b) => a + b);
+    static OpKernel Sub(NodeContext node) => Binary(node, F.Sub, (a, b) => a - b);
+    static OpKernel Mul(NodeContext node) => Binary(node, F.Mul, (a, b) => a * b);
+
+    // Integer division truncates toward zero, as in C.
+    static OpKernel Div(NodeContext node) => Binary(node, F.Div,
+        (a, b) => b != 0 ? a / b : throw node.Invalid("integer division by zero."));
+
+    static OpKernel Binary(NodeContext node, Func<Tensor, Tensor, Tensor> floats, Func<long, long, long> ints) => (inputs, _) =>
+    {
+        var (a, b) = (inputs[0] ?? throw node.Invalid("input 0 is required."), inputs[1] ?? throw node.Invalid("input 1 is required."));
+        if (a.IsInt && b.IsInt) return [Values.IntBinary(a, b, ints, node)];
+        return [OnnxValue.Of(floats(Values.AsFloat(a), Values.AsFloat(b)))];
+    };
+
+    static OpKernel Sum(NodeContext node) => (inputs, _) =>
+    {
+        var total = node.FloatInput(inputs, 0);
+        for (int i = 1; i < inputs.Length; i++)
+        {
+            var term = node.FloatInput(inputs, i);
+            total += term;
+        }
+        return [OnnxValue.Of(total)];
+    };
+
+    static OpKernel Relu(NodeContext node) => FloatUnary(node, F.Relu);
+    static OpKernel Sigmoid(NodeContext node) => FloatUnary(node, F.Sigmoid);
+    static OpKernel Tanh(NodeContext node) => FloatUnary(node, F.Tanh);
+
+    static OpKernel LeakyRelu(NodeContext node)
+    {
+        float alpha = node.Float("alpha", 0.01f);
+        return FloatUnary(node, x => F.LeakyRelu(x, alpha));
+    }
+
+    // Opset < 11: min/max attributes; from 11: optional scalar inputs 1 and 2.
+    static OpKernel Clip(NodeContext node)
+    {
+        if (node.Opset < 11)
+        {
+            float min = node.Float("min", float.MinValue), max = node.Float("max", float.MaxValue);
+            return FloatUnary(node, x => F.Clamp(x, min, max));
+        }
+        return (inputs, _) =>
+        {
+            float min = node.OptionalScalar(inputs, 1, float.NegativeInfinity), max = node.OptionalScalar(inputs, 2, float.PositiveInfinity);
+            if (min > max) throw node.Invalid($"min ({min}) is greater than max ({max}).");
+            return [OnnxValue.Of(F.Clamp(node.FloatInput(inputs, 0), min, max))];
+        };
+    }
+
+    // Before opset 13 the input is coerced to 2-D at axis (default 1) and normalised over the whole trailing block;
+    // from 13 it is normalised along one axis (default -1).
+    static OpKernel Softmax(NodeContext node)
+    {
+        long axis = node.Int("axis", node.Opset < 13 ? 1 : -1);
+        return (inputs, _) =>
+        {
+            var x = node.FloatInput(inputs, 0);
+            int a = Values.Axis(axis, Math.Max(x.Rank, 1), node);
+            if (node.Opset >= 13) return [OnnxValue.Of(F.Softmax(x, a))];
+            var shape = x.Shape.ToArray();
+            var flat = x.Reshape(Values.Numel(shape[..a]), Values.Numel(shape[a..]));
+            return [OnnxValue.Of(F.Softmax(flat, 1).Reshape(shape))];
+        };
+    }
+
+    // Identity in inference. It drops elements when the module is in training mode, or (opset 12+) when the
+    // training_mode input is true; the ratio is an attribute before opset 12 and input 1 after.
+    static OpKernel Dropout(NodeContext node)
+    {
+        float ratioAttribute = node.Float("ratio", 0.5f);
+        return (inputs, state) =>
+        {
+            var x = inputs[0] ?? throw node.Invalid("input 0 is required.");
+            float ratio = node.Opset < 12 ? ratioAttribute : node.OptionalScalar(inputs, 1, 0.5f);
+            bool training = state.Training || (node.Opset >= 12 && node.OptionalScalar(inputs, 2, 0f) != 0f);
+            var y = training && x.Float != null ? OnnxValue.Of(F.Dropout(x.Float, ratio, true)) : x;
+            if (!node.HasOutput(1)) return [y];
+            // The mask output (bool) says which elements were kept.
+            var mask = training ? y.Float!.Ne(0f).ToArray().Select(v => (long)v).ToArray() : Enumerable.Repeat(1L, Values.Numel(x.Shape)).ToArray();
+            return [y, OnnxValue.OfInts(mask, x.Shape)];
+        };
+    }
+
+    static OpKernel Identity(NodeContext node) => (inputs, _) => [inputs[0] ?? throw node.Invalid("input 0 is required.")];
+}

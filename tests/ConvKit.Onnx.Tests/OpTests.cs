@@ -1,0 +1,163 @@
+namespace ConvKit.Onnx.Tests;
+
+/// <summary>
+/// Every supported op, across the opset versions that changed it: a small model runs in ONNX Runtime and in
+/// ConvKit, and the outputs agree within 1e-4 of the output scale.
+/// </summary>
+public class OpTests
+{
+    static readonly int[] Image = [2, 4, 7, 8];
+
+    static GraphBuilder Unary(string op, long opset, params (string, object)[] attributes) =>
+        new GraphBuilder(opset).Input("x", Image).Node(op, ["x"], ["y"], attributes).Output("y");
+
+    static GraphBuilder Conv(long opset, int[] weight, params (string, object)[] attributes) =>
+        new GraphBuilder(opset).Input("x", Image).Weight("w", weight).Weight("b", [weight[0]])
+            .Node("Conv", ["x", "w", "b"], ["y"], attributes).Output("y");
+
+    static GraphBuilder ConvTranspose(long opset, int[] weight, params (string, object)[] attributes) =>
+        new GraphBuilder(opset).Input("x", [1, 4, 5, 6]).Weight("w", weight).Weight("b", [weight[1] * 2])
+            .Node("ConvTranspose", ["x", "w", "b"], ["y"], [("group", 2), .. attributes]).Output("y");
+
+    static GraphBuilder Resize(long opset, float[] scales, params (string, object)[] attributes) =>
+        new GraphBuilder(opset).Input("x", [1, 2, 5, 6]).Floats("roi", [], 0).Floats("scales", scales, 4)
+            .Node("Resize", opset < 11 ? ["x", "scales"] : ["x", "roi", "scales"], ["y"], attributes).Output("y");
+
+    static GraphBuilder ResizeTo(long opset, long[] sizes, params (string, object)[] attributes) =>
+        new GraphBuilder(opset).Input("x", [1, 2, 5, 6]).Floats("roi", [], 0).Floats("scales", [], 0).Ints("sizes", sizes, 4)
+            .Node("Resize", ["x", "roi", "scales", "sizes"], ["y"], attributes).Output("y");
+
+    static readonly Dictionary<string, Func<GraphBuilder>> Cases = new()
+    {
+        ["Add broadcast (7)"] = () => new GraphBuilder(7).Input("a", Image).Input("b", [4, 1, 8]).Node("Add", ["a", "b"], ["y"]).Output("y"),
+        ["Sub (13)"] = () => new GraphBuilder(13).Input("a", Image).Input("b", [8]).Node("Sub", ["a", "b"], ["y"]).Output("y"),
+        ["Mul (14)"] = () => new GraphBuilder(14).Input("a", Image).Input("b", [2, 1, 1, 1]).Node("Mul", ["a", "b"], ["y"]).Output("y"),
+        ["Div (7)"] = () => new GraphBuilder(7).Input("a", Image).Weight("b", [7, 1], 0.1f, 2f).Node("Div", ["a", "b"], ["y"]).Output("y"),
+        ["Sum (8)"] = () => new GraphBuilder(8).Input("a", Image).Input("b", [8]).Input("c", [4, 7, 1]).Node("Sum", ["a", "b", "c"], ["y"]).Output("y"),
+        ["Relu"] = () => Unary("Relu", 14),
+        ["Sigmoid"] = () => Unary("Sigmoid", 13),
+        ["Tanh"] = () => Unary("Tanh", 13),
+        ["LeakyRelu"] = () => Unary("LeakyRelu", 16, ("alpha", 0.2f)),
+        ["Identity"] = () => Unary("Identity", 16),
+        ["Clip attributes (7)"] = () => Unary("Clip", 7, ("min", -0.5f), ("max", 0.7f)),
+        ["Clip inputs (11)"] = () => new GraphBuilder(11).Input("x", Image).Floats("lo", [-0.5f]).Floats("hi", [0.7f])
+            .Node("Clip", ["x", "lo", "hi"], ["y"]).Output("y"),
+        ["Clip max only (13)"] = () => new GraphBuilder(13).Input("x", Image).Floats("hi", [0.3f]).Node("Clip", ["x", "", "hi"], ["y"]).Output("y"),
+        ["Softmax coerced 2-D (11)"] = () => Unary("Softmax", 11, ("axis", 2)),
+        ["Softmax default axis (7)"] = () => Unary("Softmax", 7),
+        ["Softmax one axis (13)"] = () => Unary("Softmax", 13, ("axis", 1)),
+        ["Dropout ratio attribute (7)"] = () => Unary("Dropout", 7, ("ratio", 0.3f)),
+        ["Dropout ratio input (13)"] = () => new GraphBuilder(13).Input("x", Image).Floats("r", [0.4f])
+            .Node("Dropout", ["x", "r"], ["y"]).Output("y"),
+        ["Conv pads 1 (11)"] = () => Conv(11, [6, 4, 3, 3], ("pads", new[] { 1, 1, 1, 1 })),
+        ["Conv stride 2, pads 3/2 (8)"] = () => Conv(8, [5, 4, 7, 7], ("strides", new[] { 2, 2 }), ("pads", new[] { 3, 3, 2, 2 })),
+        ["Conv pads 0/1 (11)"] = () => Conv(11, [5, 4, 3, 2], ("pads", new[] { 0, 0, 1, 1 })),
+        ["Conv SAME_UPPER stride 2 (11)"] = () => Conv(11, [5, 4, 4, 4], ("auto_pad", "SAME_UPPER"), ("strides", new[] { 2, 2 })),
+        ["Conv SAME_LOWER (11)"] = () => Conv(11, [5, 4, 2, 2], ("auto_pad", "SAME_LOWER")),
+        ["Conv VALID dilated (11)"] = () => Conv(11, [5, 4, 3, 3], ("auto_pad", "VALID"), ("dilations", new[] { 2, 1 })),
+        ["Conv groups (11)"] = () => Conv(11, [6, 2, 3, 3], ("group", 2), ("kernel_shape", new[] { 3, 3 })),
+        ["Conv 1-D (11)"] = () => new GraphBuilder(11).Input("x", [2, 3, 9]).Weight("w", [4, 3, 3])
+            .Node("Conv", ["x", "w"], ["y"], ("pads", new[] { 1, 2 }), ("strides", new[] { 2 })).Output("y"),
+        ["ConvTranspose stride 2 (11)"] = () => ConvTranspose(11, [4, 3, 3, 3], ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 }),
+            ("output_padding", new[] { 1, 1 })),
+        ["ConvTranspose asymmetric pads (7)"] = () => ConvTranspose(7, [4, 2, 3, 2], ("strides", new[] { 2, 1 }), ("pads", new[] { 0, 1, 1, 0 })),
+        ["ConvTranspose output_shape (11)"] = () => ConvTranspose(11, [4, 2, 3, 3], ("strides", new[] { 2, 2 }), ("output_shape", new[] { 10, 12 })),
+        ["ConvTranspose SAME_UPPER (11)"] = () => ConvTranspose(11, [4, 2, 3, 3], ("strides", new[] { 2, 2 }), ("auto_pad", "SAME_UPPER")),
+        ["ConvTranspose dilated (11)"] = () => ConvTranspose(11, [4, 1, 2, 2], ("dilations", new[] { 2, 2 })),
+        ["Gemm transB, vector C (11)"] = () => new GraphBuilder(11).Input("a", [3, 5]).Weight("b", [4, 5]).Weight("c", [4])
+            .Node("Gemm", ["a", "b", "c"], ["y"], ("transB", 1)).Output("y"),
+        ["Gemm transA, alpha, beta, matrix C (9)"] = () => new GraphBuilder(9).Input("a", [5, 3]).Weight("b", [5, 4]).Weight("c", [3, 4])
+            .Node("Gemm", ["a", "b", "c"], ["y"], ("transA", 1), ("alpha", 0.5f), ("beta", 2f)).Output("y"),
+        ["Gemm no C (13)"] = () => new GraphBuilder(13).Input("a", [3, 5]).Weight("b", [5, 4]).Node("Gemm", ["a", "b"], ["y"]).Output("y"),
+        ["MatMul batched (13)"] = () => new GraphBuilder(13).Input("a", [2, 3, 5]).Weight("b", [5, 4]).Node("MatMul", ["a", "b"], ["y"]).Output("y"),
+        ["MaxPool k3 s2 p1 (8)"] = () => Unary("MaxPool", 8, ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 })),
+        ["MaxPool pads 1/0 (8)"] = () => Unary("MaxPool", 8, ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 0, 0 })),
+        ["MaxPool pads 0/1 (8)"] = () => Unary("MaxPool", 8, ("kernel_shape", new[] { 2, 2 }), ("pads", new[] { 0, 0, 1, 1 })),
+        ["MaxPool ceil mode (10)"] = () => Unary("MaxPool", 10, ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("ceil_mode", 1)),
+        ["MaxPool dilated (12)"] = () => Unary("MaxPool", 12, ("kernel_shape", new[] { 2, 2 }), ("dilations", new[] { 2, 2 })),
+        ["MaxPool SAME_UPPER (11)"] = () => Unary("MaxPool", 11, ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("auto_pad", "SAME_UPPER")),
+        ["MaxPool 1-D (11)"] = () => new GraphBuilder(11).Input("x", [2, 3, 9]).Node("MaxPool", ["x"], ["y"], ("kernel_shape", new[] { 3 }), ("strides", new[] { 2 })).Output("y"),
+        ["AveragePool include pads (7)"] = () => Unary("AveragePool", 7, ("kernel_shape", new[] { 3, 3 }), ("pads", new[] { 1, 1, 1, 1 }), ("count_include_pad", 1)),
+        ["AveragePool exclude pads (11)"] = () => Unary("AveragePool", 11, ("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 1, 1, 1 })),
+        ["AveragePool pads 0/1 exclude (11)"] = () => Unary("AveragePool", 11, ("kernel_shape", new[] { 2, 2 }), ("pads", new[] { 0, 0, 1, 1 })),
+        ["AveragePool pads 2/0 (11)"] = () => Unary("AveragePool", 11, ("kernel_shape", new[] { 3, 3 }), ("pads", new[] { 2, 2, 0, 0 }), ("count_include_pad", 1)),
+        ["AveragePool ceil mode (10)"] = () => Unary("AveragePool", 10, ("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 }), ("ceil_mode", 1)),
+        ["GlobalAveragePool"] = () => Unary("GlobalAveragePool", 7),
+        ["GlobalMaxPool"] = () => Unary("GlobalMaxPool", 7),
+        ["BatchNormalization spatial (7)"] = () => BatchNorm(7, ("spatial", 1), ("epsilon", 1e-3f)),
+        ["BatchNormalization (9)"] = () => BatchNorm(9),
+        ["BatchNormalization (15)"] = () => BatchNorm(15, ("epsilon", 1e-2f)),
+        ["LRN"] = () => Unary("LRN", 13, ("size", 3), ("alpha", 0.1f), ("beta", 0.6f), ("bias", 2f)),
+        ["Concat (11)"] = () => new GraphBuilder(11).Input("a", Image).Input("b", [2, 3, 7, 8]).Node("Concat", ["a", "b"], ["y"], ("axis", -3)).Output("y"),
+        ["Flatten axis 2 (13)"] = () => Unary("Flatten", 13, ("axis", 2)),
+        ["Flatten default (9)"] = () => Unary("Flatten", 9),
+        ["Reshape 0 and -1 (13)"] = () => new GraphBuilder(13).Input("x", Image).Ints("s", [0, -1, 4], 3).Node("Reshape", ["x", "s"], ["y"]).Output("y"),
+        ["Transpose perm (13)"] = () => Unary("Transpose", 13, ("perm", new[] { 0, 2, 3, 1 })),
+        ["Transpose default (7)"] = () => Unary("Transpose", 7),
+        ["Pad constant attributes (7)"] = () => Unary("Pad", 7, ("pads", new[] { 0, 0, 1, 2, 0, 1, 0, 3 }), ("value", 0.5f)),
+        ["Pad reflect (11)"] = () => new GraphBuilder(11).Input("x", Image).Ints("p", [0, 0, 2, 1, 0, 0, 1, 3], 8).Node("Pad", ["x", "p"], ["y"], ("mode", "reflect")).Output("y"),
+        ["Pad edge (13)"] = () => new GraphBuilder(13).Input("x", Image).Ints("p", [0, 1, 2, 0, 0, 0, 1, 3], 8).Node("Pad", ["x", "p"], ["y"], ("mode", "edge")).Output("y"),
+        ["Pad crop and value (13)"] = () => new GraphBuilder(13).Input("x", Image).Ints("p", [0, 0, -1, 2, 0, 0, 1, -2], 8).Floats("v", [-1f])
+            .Node("Pad", ["x", "p", "v"], ["y"]).Output("y"),
+        ["Pad axes (18)"] = () => new GraphBuilder(18).Input("x", Image).Ints("p", [1, 2, 3, 0], 4).Floats("v", [2f]).Ints("axes", [-1, 1], 2)
+            .Node("Pad", ["x", "p", "v", "axes"], ["y"]).Output("y"),
+        ["Shape, Gather, Unsqueeze, Concat, Reshape (13)"] = () => new GraphBuilder(13).Input("x", Image)
+            .Ints("zero", [0], []).Ints("axes", [0], 1).Ints("minus", [-1], 1)
+            .Node("Shape", ["x"], ["shape"]).Node("Gather", ["shape", "zero"], ["batch"], ("axis", 0))
+            .Node("Unsqueeze", ["batch", "axes"], ["batch1"]).Node("Concat", ["batch1", "minus"], ["target"], ("axis", 0))
+            .Node("Reshape", ["x", "target"], ["y"]).Output("y"),
+        ["Shape arithmetic, Cast, Unsqueeze/Squeeze attributes (11)"] = () => new GraphBuilder(11).Input("x", Image)
+            .Ints("two", [2], []).Ints("three", [3], []).Ints("start", [0], 1).Ints("end", [2], 1)
+            .Node("Shape", ["x"], ["shape"]).Node("Gather", ["shape", "two"], ["h"], ("axis", 0)).Node("Gather", ["shape", "three"], ["w"], ("axis", 0))
+            .Node("Mul", ["h", "w"], ["hw"]).Node("Unsqueeze", ["hw"], ["hw1"], ("axes", new[] { 0 }))
+            .Node("Slice", ["shape", "start", "end"], ["nc"]).Node("Concat", ["nc", "hw1"], ["target"], ("axis", 0))
+            .Node("Reshape", ["x", "target"], ["y"])
+            .Node("Unsqueeze", ["target"], ["t2"], ("axes", new[] { 0 })).Node("Squeeze", ["t2"], ["t1"], ("axes", new[] { 0 }))
+            .Node("Sub", ["t1", "two"], ["t0"]).Node("Cast", ["t0"], ["sizes"], ("to", 1)).Output("y").Output("sizes"),
+        ["Gather float 2-D indices (13)"] = () => new GraphBuilder(13).Input("x", Image).Ints("i", [3, 0, 1, 1, -1, 2], 2, 3)
+            .Node("Gather", ["x", "i"], ["y"], ("axis", 2)).Output("y"),
+        ["Squeeze attribute (11)"] = () => new GraphBuilder(11).Input("x", [2, 1, 3, 1]).Node("Squeeze", ["x"], ["y"], ("axes", new[] { 1, -1 })).Output("y"),
+        ["Squeeze input (13)"] = () => new GraphBuilder(13).Input("x", [2, 1, 3, 1]).Ints("a", [3], 1).Node("Squeeze", ["x", "a"], ["y"]).Output("y"),
+        ["Squeeze all (13)"] = () => new GraphBuilder(13).Input("x", [2, 1, 3, 1]).Node("Squeeze", ["x"], ["y"]).Output("y"),
+        ["Unsqueeze input (13)"] = () => new GraphBuilder(13).Input("x", [2, 3]).Ints("a", [-1, 0], 2).Node("Unsqueeze", ["x", "a"], ["y"]).Output("y"),
+        ["Slice attributes (9)"] = () => Unary("Slice", 9, ("starts", new[] { 1, -3 }), ("ends", new[] { 100, -1 }), ("axes", new[] { 2, 3 })),
+        ["Slice steps (13)"] = () => new GraphBuilder(13).Input("x", Image).Ints("s", [0, 6], 2).Ints("e", [100, -100], 2).Ints("a", [2, 3], 2).Ints("t", [2, -2], 2)
+            .Node("Slice", ["x", "s", "e", "a", "t"], ["y"]).Output("y"),
+        ["Split attribute (11)"] = () => new GraphBuilder(11).Input("x", Image).Node("Split", ["x"], ["y1", "y2"], ("axis", 3), ("split", new[] { 3, 5 })).Output("y1").Output("y2"),
+        ["Split input (13)"] = () => new GraphBuilder(13).Input("x", Image).Ints("s", [1, 3], 2).Node("Split", ["x", "s"], ["y1", "y2"], ("axis", 1)).Output("y1").Output("y2"),
+        ["Split equal (18)"] = () => new GraphBuilder(18).Input("x", Image).Node("Split", ["x"], ["y1", "y2", "y3"], ("axis", 2), ("num_outputs", 3)).Output("y1").Output("y2").Output("y3"),
+        ["Constant, ConstantOfShape (13)"] = () => new GraphBuilder(13).Input("x", [2, 3])
+            .Node("Constant", [], ["c"], ("value_floats", new[] { 1f, 2f, 3f })).Node("Constant", [], ["shape"], ("value_ints", new long[] { 2, 3 }))
+            .Node("ConstantOfShape", ["shape"], ["k"]).Node("Add", ["x", "c"], ["t"]).Node("Add", ["t", "k"], ["y"]).Output("y"),
+        ["Upsample nearest attribute (7)"] = () => Unary("Upsample", 7, ("scales", new[] { 1f, 1f, 2f, 3f })),
+        ["Upsample linear input (9)"] = () => new GraphBuilder(9).Input("x", [1, 2, 5, 6]).Floats("s", [1f, 1f, 2f, 1.5f], 4)
+            .Node("Upsample", ["x", "s"], ["y"], ("mode", "linear")).Output("y"),
+        ["Resize nearest (10)"] = () => Resize(10, [1f, 1f, 2f, 2f]),
+        ["Resize linear half_pixel (11)"] = () => Resize(11, [1f, 1f, 2f, 1.5f], ("mode", "linear")),
+        ["Resize linear shrink pytorch_half_pixel (13)"] = () => Resize(13, [1f, 1f, 0.6f, 0.5f], ("mode", "linear"), ("coordinate_transformation_mode", "pytorch_half_pixel")),
+        ["Resize nearest asymmetric floor (13)"] = () => Resize(13, [1f, 1f, 2f, 3f], ("coordinate_transformation_mode", "asymmetric"), ("nearest_mode", "floor")),
+        ["Resize nearest shrink round_prefer_ceil (13)"] = () => Resize(13, [1f, 1f, 0.5f, 0.7f], ("nearest_mode", "round_prefer_ceil")),
+        ["Resize linear align_corners sizes (11)"] = () => ResizeTo(11, [1, 2, 9, 4], ("mode", "linear"), ("coordinate_transformation_mode", "align_corners")),
+        ["Resize cubic (13)"] = () => Resize(13, [1f, 1f, 2f, 2f], ("mode", "cubic")),
+        ["Resize cubic exclude_outside (13)"] = () => Resize(13, [1f, 1f, 1.5f, 2f], ("mode", "cubic"), ("exclude_outside", 1), ("cubic_coeff_a", -0.5f)),
+    };
+
+    static GraphBuilder BatchNorm(long opset, params (string, object)[] attributes) =>
+        new GraphBuilder(opset).Input("x", Image).Weight("scale", [4], 0.3f, 1f).Weight("bias", [4]).Weight("mean", [4]).Weight("var", [4], 0.2f, 1f)
+            .Node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], attributes).Output("y");
+
+    public static TheoryData<string> Names => [.. Cases.Keys];
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void MatchesOnnxRuntime(string name)
+    {
+        var builder = Cases[name]();
+        var bytes = builder.Bytes();
+        var expected = Reference.Run(bytes, builder.Feeds);
+        var actual = OnnxModel.Load(bytes, source: name).Run(builder.Feeds);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (output, (values, shape)) in expected)
+            Reference.Close(values, shape, actual[output], 1e-4, $"{name}, output {output}");
+    }
+}
