@@ -63,6 +63,16 @@ public class ExportFormatTests
     }
 
     [Fact]
+    public void ImportedBackTheWeightsKeepTheirStateDictNames()
+    {
+        var net = new SmallCnn(numClasses: 4);
+        var imported = OnnxModel.Load(OnnxExporter.Export(net, [1, 1, 28, 28]));
+        var state = net.StateDict().Where(p => !p.Key.EndsWith("num_batches_tracked")).ToList();
+        Assert.Equal(state.Select(p => p.Key).Order(), imported.StateDict().Keys.Order());
+        foreach (var (name, value) in state) Assert.Equal(value.ToArray(), imported.StateDict()[name].ToArray());
+    }
+
+    [Fact]
     public void PathStreamAndBytesGiveTheSameFile()
     {
         var net = new LeNet5();
