@@ -30,16 +30,17 @@ public sealed partial class CpuBackend
         {
             var (n, group, first, count) = tiling.Item(item);
             int coutG = g.OutChannelsPerGroup, outOffset = (n * g.OutChannels + group * coutG) * g.OutPlane + first;
-            float beta = 0;
-            if (b != null)
-            {
-                for (int o = 0; o < coutG; o++)
-                    y.AsSpan(outOffset + o * g.OutPlane, count).Fill(b[group * coutG + o]);
-                beta = 1;
-            }
             var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
             Cpu.Gemm.Sgemm(false, false, coutG, count, g.ColumnRows, 1f,
-                w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, beta, y.AsSpan(outOffset), g.OutPlane, gemmThreads);
+                w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, 0f, y.AsSpan(outOffset), g.OutPlane, gemmThreads);
+            // The bias is added to the tile while it is still in cache (measured faster than filling the output
+            // with it first and accumulating onto it).
+            if (b != null)
+                for (int o = 0; o < coutG; o++)
+                {
+                    var row = y.AsSpan(outOffset + o * g.OutPlane, count);
+                    TensorPrimitives.Add(row, b[group * coutG + o], row);
+                }
         });
     }
 

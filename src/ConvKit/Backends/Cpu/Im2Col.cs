@@ -12,6 +12,10 @@ namespace ConvKit.Backends.Cpu;
 /// output position p in [first, first + count), the input value under kernel tap (i, j) of channel c (zero in
 /// the padding). Then output = weight (C_out/groups, ColumnRows) · columns is the convolution.
 /// </summary>
+/// <remarks>
+/// The kernels are compiled fully optimised from their first call: at tier 0 the stride-2 split ran several
+/// times slower, and a network's first inference would pay for it.
+/// </remarks>
 static class Im2Col
 {
     /// <summary>Fills <paramref name="columns"/> (ColumnRows × count) from <paramref name="image"/> (C_in/groups, H, W).</summary>
@@ -20,6 +24,7 @@ static class Im2Col
     /// itself), laid between zero margins wide enough for every tap. A tap's run along an output row is then one
     /// contiguous copy of a phase, with the padding read as zeros: no gathering and no per-tap bounds.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(ReadOnlySpan<float> image, in ConvGeometry g, int first, int count, Span<float> columns)
     {
         int stride = g.StrideWidth, phaseLength = (g.InWidth + stride - 1) / stride;
@@ -63,6 +68,7 @@ static class Im2Col
     }
 
     /// <summary>The adjoint of <see cref="Gather"/>: adds each column entry into the image element it was read from.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScatterAdd(ReadOnlySpan<float> columns, in ConvGeometry g, int first, int count, Span<float> image)
     {
         for (int c = 0, row = 0; c < g.InChannelsPerGroup; c++)
@@ -113,6 +119,7 @@ static class Im2Col
     /// where AVX-512 has them: done once per kernel row and output row, a scalar split cost the 7×7 stride-2
     /// stem more than all its copies.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void SplitPhases(ReadOnlySpan<float> row, int stride, int phaseStride, Span<float> phases)
     {
         if (stride == 1)
