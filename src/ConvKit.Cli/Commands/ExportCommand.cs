@@ -2,6 +2,7 @@ using System.CommandLine;
 using ConvKit.NN;
 using ConvKit.Onnx;
 using ConvKit.Vision.Models;
+using Google.Protobuf;
 using Spectre.Console;
 
 namespace ConvKit.Cli.Commands;
@@ -66,7 +67,7 @@ static class ExportCommand
 
         outputPath ??= entry.Name + ".onnx";
         var proto = OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width]);
-        using (var file = File.Create(outputPath)) Google.Protobuf.MessageExtensions.WriteTo(proto, file);
+        using (var file = File.Create(outputPath)) proto.WriteTo(file);
         long bytes = new FileInfo(outputPath).Length;
         string[] outputShape = ["batch", .. proto.Graph.Output[0].Type.TensorType.Shape.Dim.Skip(1).Select(d => d.DimValue.ToString())];
 
