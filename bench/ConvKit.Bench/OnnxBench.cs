@@ -13,7 +13,7 @@ namespace ConvKit.Bench;
 /// </summary>
 static class OnnxBench
 {
-    const int Rounds = 5, PerRound = 6, Warmup = 3;
+    const int Rounds = 5, PerRound = 6, Warmup = 10;
 
     public static void Run()
     {
@@ -36,12 +36,17 @@ static class OnnxBench
             for (int i = 0; i < Warmup; i++) engine.Infer();
         for (int round = 0; round < Rounds; round++)
             for (int e = 0; e < engines.Length; e++)
+            {
+                // ONNX Runtime's worker threads spin for a while after a run; a pause lets them park, so they do
+                // not compete with the engine measured next.
+                Thread.Sleep(200);
                 for (int i = 0; i < PerRound; i++)
                 {
                     var watch = Stopwatch.StartNew();
                     engines[e].Infer();
                     times[e].Add(watch.Elapsed.TotalMilliseconds);
                 }
+            }
 
         double ort = Median(times[^1]);
         Console.WriteLine();

@@ -23,6 +23,9 @@ public partial interface IBackend
     /// </summary>
     void MaxPool2d(Storage x, Pool2dGeometry geometry, Storage y, Storage argmax);
 
+    /// <summary>y = the largest value of each window, as <see cref="MaxPool2d"/> but without the argmax (inference).</summary>
+    void MaxPool2dValues(Storage x, Pool2dGeometry geometry, Storage y);
+
     /// <summary>gradX (zero-filled by the caller) += gradY routed to each window's argmax position.</summary>
     void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry geometry, Storage gradX);
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -19,6 +20,38 @@ public sealed partial class CpuBackend
             var positions = MemoryMarshal.Cast<float, int>(indices.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize));
             if (IsPlainHalving(g)) MaxPoolHalving(plane, g, values, positions);
             else MaxPoolPlane(plane, g, values, positions);
+        });
+    }
+
+    /// <summary>
+    /// Values only, one output row at a time: each input row under the window is split into its stride phases
+    /// between −∞ margins (as im2col splits rows between zero margins), so every kernel column's contribution to
+    /// the whole output row is one vectorised max with a contiguous run of a phase.
+    /// </summary>
+    public void MaxPool2dValues(Storage x, Pool2dGeometry g, Storage y)
+    {
+        float[] input = Data(x), output = Data(y);
+        int stride = g.Stride.Width, outputWidth = g.OutputWidth, kernelWidth = g.Kernel.Width;
+        var (tapPhase, tapShift, margin, phaseStride) = Im2Col.TapPhases(kernelWidth, g.Dilation.Width, g.Padding.Width, stride, g.InputWidth, outputWidth);
+        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
+        {
+            var phases = ArrayPool<float>.Shared.Rent(phaseStride * stride);
+            phases.AsSpan(0, phaseStride * stride).Fill(float.NegativeInfinity);
+            var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
+            for (int oh = 0; oh < g.OutputHeight; oh++)
+            {
+                var row = output.AsSpan(p * g.OutputPlaneSize + oh * outputWidth, outputWidth);
+                row.Fill(float.NegativeInfinity);
+                for (int i = 0; i < g.Kernel.Height; i++)
+                {
+                    int ih = oh * g.Stride.Height - g.Padding.Height + i * g.Dilation.Height;
+                    if ((uint)ih >= (uint)g.InputHeight) continue;
+                    Im2Col.SplitPhases(plane.Slice(ih * g.InputWidth, g.InputWidth), stride, phaseStride, phases.AsSpan(margin));
+                    for (int j = 0; j < kernelWidth; j++)
+                        TensorPrimitives.Max(row, phases.AsSpan(tapPhase[j] * phaseStride + margin + tapShift[j], outputWidth), row);
+                }
+            }
+            ArrayPool<float>.Shared.Return(phases);
         });
     }
 

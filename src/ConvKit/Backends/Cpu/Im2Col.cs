@@ -27,19 +27,8 @@ static class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(ReadOnlySpan<float> image, in ConvGeometry g, int first, int count, Span<float> columns)
     {
-        int stride = g.StrideWidth, phaseLength = (g.InWidth + stride - 1) / stride;
-        // Per tap column j: the phase it reads and its shift in phase positions (input column = ow·s + offset).
-        Span<int> tapPhase = stackalloc int[g.KernelWidth], tapShift = stackalloc int[g.KernelWidth];
-        int minShift = 0, maxShift = 0;
-        for (int j = 0; j < g.KernelWidth; j++)
-        {
-            int offset = j * g.DilationWidth - g.PadLeft;
-            tapPhase[j] = (offset % stride + stride) % stride;
-            tapShift[j] = (offset - tapPhase[j]) / stride;
-            (minShift, maxShift) = (Math.Min(minShift, tapShift[j]), Math.Max(maxShift, tapShift[j]));
-        }
-        // Phase p holds k at [p·phaseStride + margin + k]; everything else in the buffer stays zero.
-        int margin = -minShift, phaseStride = margin + Math.Max(phaseLength, g.OutWidth + maxShift);
+        int stride = g.StrideWidth;
+        var (tapPhase, tapShift, margin, phaseStride) = TapPhases(g.KernelWidth, g.DilationWidth, g.PadLeft, stride, g.InWidth, g.OutWidth);
         Span<float> phases = phaseStride * stride <= 4096 ? stackalloc float[phaseStride * stride] : new float[phaseStride * stride];
         phases.Clear();
         ref float destination = ref MemoryMarshal.GetReference(columns);
@@ -113,14 +102,37 @@ static class Im2Col
         to = Math.Clamp(to, from, outSize);
     }
 
-    /// <summary>phases[p·phaseStride + k] = row[k·stride + p].</summary>
+    /// <summary>
+    /// For a window sliding along rows of <paramref name="width"/> with the given stride: the phase each kernel
+    /// column j reads and its shift in phase positions (input column = o·stride + j·dilation − padding), and the
+    /// layout of a phase buffer whose margins are wide enough that output o of tap j is at
+    /// [tapPhase·phaseStride + margin + tapShift + o] for every o below <paramref name="outWidth"/>.
+    /// </summary>
+    internal static (int[] TapPhase, int[] TapShift, int Margin, int PhaseStride) TapPhases(
+        int kernelWidth, int dilation, int padding, int stride, int width, int outWidth)
+    {
+        var tapPhase = new int[kernelWidth];
+        var tapShift = new int[kernelWidth];
+        int minShift = 0, maxShift = 0;
+        for (int j = 0; j < kernelWidth; j++)
+        {
+            int offset = j * dilation - padding;
+            tapPhase[j] = (offset % stride + stride) % stride;
+            tapShift[j] = (offset - tapPhase[j]) / stride;
+            (minShift, maxShift) = (Math.Min(minShift, tapShift[j]), Math.Max(maxShift, tapShift[j]));
+        }
+        int phaseLength = (width + stride - 1) / stride;
+        return (tapPhase, tapShift, -minShift, -minShift + Math.Max(phaseLength, outWidth + maxShift));
+    }
+
+    /// <summary>phases[p·phaseStride + k] = row[k·stride + p]; the rest of the buffer is left as it is.</summary>
     /// <remarks>
     /// Stride 2 (every downsampling convolution) deinterleaves 32 values at a time with two-source permutes
     /// where AVX-512 has them: done once per kernel row and output row, a scalar split cost the 7×7 stride-2
     /// stem more than all its copies.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void SplitPhases(ReadOnlySpan<float> row, int stride, int phaseStride, Span<float> phases)
+    internal static void SplitPhases(ReadOnlySpan<float> row, int stride, int phaseStride, Span<float> phases)
     {
         if (stride == 1)
         {

@@ -71,6 +71,30 @@ public class PoolKernelTests
         Assert.Equal(expectedGrad, x.Grad!.ToArray());
     }
 
+    public static TheoryData<int, int, int, int, int, int, int, bool> InferenceMaxPoolConfigs()
+    {
+        var data = new TheoryData<int, int, int, int, int, int, int, bool>();
+        foreach (var c in MaxPoolConfigs()) data.Add((int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], (int)c[5], 1, (bool)c[6]);
+        data.Add(2, 9, 70, 3, 2, 1, 1, false); // rows of 70: stride 2 splits 64 values at a time with vector permutes
+        data.Add(2, 9, 20, 3, 3, 1, 1, true);  // stride 3, ceil mode
+        data.Add(2, 11, 23, 3, 2, 1, 2, false); // dilation 2
+        data.Add(2, 6, 8, 2, 1, 0, 1, false);  // stride 1
+        return data;
+    }
+
+    /// <summary>Without gradients max pooling takes the values-only kernel; it must give the definition's values.</summary>
+    [Theory]
+    [MemberData(nameof(InferenceMaxPoolConfigs))]
+    public void InferenceMaxPoolMatchesReference(int planes, int height, int width, int kernel, int stride, int padding, int dilation, bool ceil)
+    {
+        var values = Tensor.Randn([planes, height, width], seed: planes + height).ToArray();
+        values[5] = float.NaN;
+        var y = F.MaxPool2d(Tensor.FromArray(values, planes, height, width), kernel, stride, padding, dilation, ceil);
+        var (expected, _, shape) = ReferenceMaxPool(values, planes, height, width, kernel, stride, padding, dilation, y.Size(1), y.Size(2));
+        Assert.Equal(shape, y.Shape);
+        Assert.Equal(expected, y.ToArray());
+    }
+
     /// <summary>
     /// Runs <paramref name="op"/> on the whole input and on one slice of axis 0 at a time; both must agree, gradients
     /// too. The shapes below put the whole input above the kernels' parallel threshold (2¹⁵ values of work, see AxisBlocks) and
