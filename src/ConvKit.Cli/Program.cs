@@ -19,12 +19,14 @@ static class Program
         root.Add(ModelsCommand.Create());
         root.Add(SummaryCommand.Create());
         root.Add(OnnxCommand.Create());
+        root.Add(ExportCommand.Create());
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
             convkit predict runs/lenet5-fashion-mnist/best.safetensors shoe.png
             convkit conv photo.jpg --filter sobel-x -o edges.png
             convkit onnx run model.onnx photo.jpg --top 5
+            convkit export lenet5 --checkpoint runs/lenet5-fashion-mnist/best.safetensors -o lenet5.onnx
             """);
         return root;
     }

@@ -60,7 +60,7 @@ static class SummaryCommand
     }
 
     /// <summary>"3x224x224" (or with ×, or commas) → (3, 224, 224).</summary>
-    static (int Channels, int Height, int Width) ParseInput(string text)
+    internal static (int Channels, int Height, int Width) ParseInput(string text)
     {
         var values = text.Split(['x', 'X', '×', ','], StringSplitOptions.TrimEntries)
             .Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : 0).ToArray();

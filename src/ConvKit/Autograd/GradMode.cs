@@ -15,6 +15,14 @@ public static class GradMode
         return scope;
     }
 
+    /// <summary>Turns recording on until the returned scope is disposed, even inside a <see cref="Disable"/> scope.</summary>
+    public static Scope Enable()
+    {
+        var scope = new Scope(disabled);
+        disabled = false;
+        return scope;
+    }
+
     public readonly struct Scope : IDisposable
     {
         readonly bool wasDisabled;

@@ -30,6 +30,7 @@ public static partial class F
         var backend = CheckBackends("Conv2d", input, weight, bias);
         var output = Tensor.Uninitialized([geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth], backend);
         backend.ConvForward(input.Storage, weight.Storage, bias?.Storage, output.Storage, geometry);
+        if (OpTrace.IsActive) OpTrace.Record("Conv2d", output, [input, weight, bias], ("geometry", geometry));
         Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
         return Node.Record(output, "Conv2d", inputs, g =>
         [
@@ -56,6 +57,7 @@ public static partial class F
             stride ?? 1, padding ?? 0, outputPadding ?? 0, dilation ?? 1, groups);
         var backend = CheckBackends("ConvTranspose2d", input, weight, bias);
         var output = ConvData(input, weight, bias, geometry);
+        if (OpTrace.IsActive) OpTrace.Record("ConvTranspose2d", output, [input, weight, bias], ("geometry", geometry));
         Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
         // Output = convᵀ(input): the input's gradient is the convolution of the output's gradient, and the
         // weight's gradient is the convolution's weight gradient with the roles of input and gradient swapped.

@@ -53,6 +53,7 @@ public static partial class F
         int[] shape = a.HasShape(b.Dims) ? a.Dims : Shapes.Broadcast(a.Dims, b.Dims, name);
         var y = Tensor.Uninitialized(shape, backend);
         backend.Binary(op, a.Storage, a.Dims, b.Storage, b.Dims, y.Storage, shape);
+        if (OpTrace.IsActive) OpTrace.Record(name, y, [a, b]);
         if (backward == null) return y;
         return Node.Record(y, name, [a, b], g =>
         {
@@ -96,6 +97,7 @@ public static partial class F
     {
         var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.Unary(op, x.Storage, y.Storage);
+        if (OpTrace.IsActive) OpTrace.Record(name, y, [x]);
         return backward == null ? y : Node.Record(y, name, x, g => backward(g, x, y));
     }
 
@@ -113,6 +115,7 @@ public static partial class F
         if (min > max) throw new ArgumentException($"Clamp: min ({min}) is greater than max ({max}).");
         var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.Clamp(x.Storage, min, max, y.Storage);
+        if (OpTrace.IsActive) OpTrace.Record("Clamp", y, [x], ("min", min), ("max", max));
         return Node.Record(y, "Clamp", x, g => g * (Ge(x, min) * Le(x, max)));
     }
 }

@@ -27,6 +27,7 @@ public static partial class F
         backend.Gemm(false, true, rows, outFeatures, inFeatures, 1f, input.Storage, 0, inFeatures,
             weight.Storage, 0, inFeatures, bias != null ? 1f : 0f, y.Storage, 0, outFeatures);
 
+        if (OpTrace.IsActive) OpTrace.Record("Linear", y, [input, weight, bias]);
         Tensor[] inputs = bias != null ? [input, weight, bias] : [input, weight];
         return Node.Record(y, "Linear", inputs, g =>
         {

@@ -55,6 +55,8 @@ public static partial class F
 
         var y = Tensor.Empty(input.Dims, backend);
         backend.BatchNormNormalize(input.Storage, batch, channels, spatial, mean.Storage, invStd.Storage, weight?.Storage, bias?.Storage, y.Storage);
+        if (OpTrace.IsActive)
+            OpTrace.Record("BatchNorm", y, [input, weight, bias, runningMean, runningVar], ("training", training), ("momentum", momentum), ("eps", eps));
 
         var inputs = new List<Tensor> { input };
         if (weight != null) inputs.Add(weight);
@@ -109,6 +111,7 @@ public static partial class F
         var y = Tensor.Empty(input.Dims, backend);
         var scale = backend.Allocate(input.Numel);
         backend.LocalResponseNorm(input.Storage, batch, channels, spatial, size, alpha, beta, k, y.Storage, scale);
+        if (OpTrace.IsActive) OpTrace.Record("LocalResponseNorm", y, [input], ("size", size), ("alpha", alpha), ("beta", beta), ("k", k));
         return Node.Record(y, "LocalResponseNorm", input, g =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);

@@ -30,6 +30,7 @@ public static partial class F
         }
         var argmax = backend.Allocate(y.Numel);
         backend.MaxPool2d(input.Storage, g, y.Storage, argmax);
+        if (OpTrace.IsActive) OpTrace.Record("MaxPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode));
         return Node.Record(y, "MaxPool2d", input, grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
@@ -53,6 +54,8 @@ public static partial class F
         var backend = input.Backend;
         var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
         backend.AvgPool2d(input.Storage, g, countIncludePad, divisor, y.Storage);
+        if (OpTrace.IsActive)
+            OpTrace.Record("AvgPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode), ("countIncludePad", countIncludePad), ("divisor", divisor));
         return Node.Record(y, "AvgPool2d", input, grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
@@ -73,6 +76,7 @@ public static partial class F
         var backend = input.Backend;
         var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
         backend.AdaptiveAvgPool2d(input.Storage, g, y.Storage);
+        if (OpTrace.IsActive) OpTrace.Record("AdaptiveAvgPool2d", y, [input]);
         return Node.Record(y, "AdaptiveAvgPool2d", input, grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);

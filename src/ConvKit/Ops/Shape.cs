@@ -23,7 +23,9 @@ public static partial class F
         }
         if (Shapes.Numel(dims) != x.Numel)
             throw new ArgumentException($"Reshape: cannot view shape {x.ShapeString} ({x.Numel} elements) as {Shapes.Format(shape)}.");
-        return Node.Record(new Tensor(x.Storage, dims), "Reshape", x, g => Reshape(g, x.Dims));
+        var y = new Tensor(x.Storage, dims);
+        if (OpTrace.IsActive) OpTrace.Record("Reshape", y, [x]);
+        return Node.Record(y, "Reshape", x, g => Reshape(g, x.Dims));
     }
 
     /// <summary>Merges axes startDim..endDim into one.</summary>
@@ -75,6 +77,7 @@ public static partial class F
             throw new ArgumentException($"Permute: {Shapes.Format(dims)} repeats an axis.");
         var y = Tensor.Uninitialized(order.Select(d => x.Dims[d]).ToArray(), x.Backend);
         x.Backend.Permute(x.Storage, x.Dims, order, y.Storage);
+        if (OpTrace.IsActive) OpTrace.Record("Permute", y, [x], ("dims", order));
         var inverse = new int[order.Length];
         for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
         return Node.Record(y, "Permute", x, g => Permute(g, inverse));
@@ -149,6 +152,7 @@ public static partial class F
             offset += t.Dims[d];
         }
         var inputs = tensors.ToArray();
+        if (OpTrace.IsActive) OpTrace.Record("Concat", y, inputs, ("dim", d));
         return Node.Record(y, "Concat", inputs, g =>
         {
             var grads = new Tensor?[inputs.Length];

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using ConvKit.NN;
+using ConvKit.Onnx;
+using ConvKit.Vision.Models;
+using Google.Protobuf;
+using Spectre.Console;
+
+namespace ConvKit.Cli.Commands;
+
+/// <summary>
+/// <c>convkit export MODEL [--checkpoint F] [--input CxHxW] [--classes N] [--in-channels N] -o model.onnx</c>: a zoo model,
+/// with trained weights from a <c>convkit train</c> checkpoint or freshly initialised, as an ONNX file (<see cref="OnnxExporter"/>).
+/// </summary>
+static class ExportCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "A model name from 'convkit models' (the checkpoint's model when --checkpoint is given)." };
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "Trained weights: a checkpoint written by 'convkit train'." };
+        var input = new Option<string?>("--input") { Description = "Input channels×height×width, e.g. 3x224x224 (default: the checkpoint's, else the model's own)." };
+        var classes = new Option<int?>("--classes") { Description = "Number of classes (default: the checkpoint's, else the model's own)." };
+        var inChannels = new Option<int?>("--in-channels") { Description = "Input channels (default: the checkpoint's, else the model's own)." };
+        var output = new Option<string?>("--output", "-o") { Description = "The ONNX file to write (default: MODEL.onnx)." };
+        var command = new Command("export", """
+            Write a model as an ONNX file (opset 17) that ONNX Runtime and other tools can run. The input is named
+            'input' and the output 'output'; the batch axis is free ('batch'), the other sizes are those of --input.
+            The model runs in evaluation mode: dropout disappears and batch norm uses its running statistics.
+            Without --checkpoint the weights are freshly initialised.
+            """) { model, checkpoint, input, classes, inChannels, output };
+        CommandOutput.AddJsonOption(command);
+        CommandOutput.AddExamples(command, """
+            convkit export lenet5 --checkpoint runs/lenet5-fashion-mnist/best.safetensors -o lenet5.onnx
+            convkit export resnet18 --input 3x128x128 --classes 10 -o resnet18.onnx --json
+            """);
+        command.SetAction(parsed => Run(parsed.GetValue(model)!, parsed.GetValue(checkpoint), parsed.GetValue(input), parsed.GetValue(classes),
+            parsed.GetValue(inChannels), parsed.GetValue(output), new CommandOutput(parsed)));
+        return command;
+    }
+
+    static int Run(string modelName, string? checkpointPath, string? input, int? classes, int? inChannels, string? outputPath, CommandOutput output)
+    {
+        var entry = ModelZoo.Get(modelName);
+        if (classes is < 1) throw new ArgumentException($"--classes must be positive, not {classes}.");
+        if (inChannels is < 1) throw new ArgumentException($"--in-channels must be positive, not {inChannels}.");
+        (int Channels, int Height, int Width)? requested = input == null ? null : SummaryCommand.ParseInput(input);
+        if (requested is { } r && inChannels is { } c && r.Channels != c)
+            throw new ArgumentException($"--input has {r.Channels} channels but --in-channels says {c}.");
+
+        Module model;
+        (int Channels, int Height, int Width) shape;
+        if (checkpointPath != null)
+        {
+            var (trained, record, _) = ModelRecord.Load(checkpointPath);
+            if (!string.Equals(record.Model, entry.Name, StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"checkpoint '{checkpointPath}' holds a {record.Model} model, not {entry.Name}.");
+            Agree("--classes", classes, record.Arguments.NumClasses, checkpointPath);
+            Agree("--in-channels", inChannels ?? requested?.Channels, record.Arguments.InChannels, checkpointPath);
+            model = trained;
+            shape = requested ?? (record.InputShape[0], record.InputShape[1], record.InputShape[2]);
+        }
+        else
+        {
+            int channels = inChannels ?? requested?.Channels ?? entry.InChannels;
+            model = entry.Create(channels, classes ?? entry.NumClasses);
+            shape = requested ?? (channels, entry.InputSize.Height, entry.InputSize.Width);
+        }
+
+        outputPath ??= entry.Name + ".onnx";
+        var proto = OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width]);
+        using (var file = File.Create(outputPath)) proto.WriteTo(file);
+        long bytes = new FileInfo(outputPath).Length;
+        string[] outputShape = ["batch", .. proto.Graph.Output[0].Type.TensorType.Shape.Dim.Skip(1).Select(d => d.DimValue.ToString())];
+
+        if (output.Json)
+        {
+            output.WriteJson(new
+            {
+                model = entry.Name, checkpoint = checkpointPath, output = outputPath, opset = OnnxExporter.OpsetVersion,
+                input_shape = new object[] { "batch", shape.Channels, shape.Height, shape.Width }, output_shape = outputShape,
+                parameters = model.ParameterCount(), nodes = proto.Graph.Node.Count, bytes,
+            });
+            return 0;
+        }
+        output.Line($"[bold]{entry.Name}[/] ({(checkpointPath == null ? "fresh weights" : Markup.Escape(checkpointPath))}) → " +
+            $"[bold]{Markup.Escape(outputPath)}[/]: ONNX opset {OnnxExporter.OpsetVersion}, {proto.Graph.Node.Count} nodes, " +
+            $"{model.ParameterCount():N0} parameters, {bytes / 1e6:F1} MB");
+        output.Line($"input  'input'  [[batch, {shape.Channels}, {shape.Height}, {shape.Width}]]");
+        output.Line($"output 'output' [[{string.Join(", ", outputShape)}]]");
+        return 0;
+    }
+
+    static void Agree(string option, int? given, int recorded, string checkpointPath)
+    {
+        if (given is { } value && value != recorded)
+            throw new ArgumentException($"{option} {value} does not match checkpoint '{checkpointPath}', which has {recorded}.");
+    }
+}

@@ -1,0 +1,82 @@
+using ConvKit.Autograd;
+using ConvKit.NN;
+using ConvKit.Onnx.Proto;
+
+namespace ConvKit.Onnx;
+
+/// <summary>
+/// Turns a traced forward pass into an ONNX graph by walking back from the output: a tensor made by a traced op
+/// becomes that op's node(s) (after its inputs, so nodes come out in execution order), the traced input becomes
+/// the graph input, parameters and buffers become initialisers under their state-dict names, and any other
+/// tensor made outside the graph becomes a constant initialiser. Ops the walk never reaches (the inner ops of a
+/// composite, dead code) are left out. The per-op translations are in TraceToOnnx.Ops.cs.
+/// </summary>
+sealed partial class TraceToOnnx
+{
+    readonly OpTrace trace;
+    readonly Tensor input;
+    readonly Module model;
+    readonly Dictionary<Tensor, string> moduleOutputs;
+    readonly Dictionary<Tensor, string> stateNames = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<Tensor, string> valueNames = new(ReferenceEqualityComparer.Instance);
+    readonly OnnxExportOptions options;
+    readonly OnnxGraphBuilder graph = new();
+
+    public TraceToOnnx(OpTrace trace, Tensor input, Module model, Dictionary<Tensor, string> moduleOutputs, OnnxExportOptions options)
+    {
+        (this.trace, this.input, this.model, this.moduleOutputs, this.options) = (trace, input, model, moduleOutputs, options);
+        foreach (var (name, parameter) in model.NamedParameters()) stateNames.TryAdd(parameter, name);
+        foreach (var (name, buffer) in model.NamedBuffers()) stateNames.TryAdd(buffer, name);
+    }
+
+    public GraphProto Build(Tensor output)
+    {
+        string inputName = graph.Unique(options.InputName), outputName = graph.Unique(options.OutputName);
+        valueNames[input] = inputName;
+        string? batch = options.DynamicBatch ? options.BatchDimension : null;
+        graph.Graph.Input.Add(OnnxGraphBuilder.ValueInfo(inputName, input.Shape, batch));
+
+        string produced = ValueOf(output, "", outputName);
+        if (produced != outputName) graph.Node("Identity", "Identity", [produced], outputName);
+        graph.Graph.Output.Add(OnnxGraphBuilder.ValueInfo(outputName, output.Shape, output.Rank > 0 ? batch : null));
+        return graph.Graph;
+    }
+
+    /// <summary>
+    /// The ONNX value name of <paramref name="tensor"/>, adding whatever nodes and initialisers make it.
+    /// <paramref name="layer"/> is the innermost layer known to be computing it (for messages);
+    /// <paramref name="outputName"/>, when given, names the value (the graph output).
+    /// </summary>
+    string ValueOf(Tensor tensor, string layer, string? outputName = null)
+    {
+        if (valueNames.TryGetValue(tensor, out var known)) return known;
+        if (moduleOutputs.TryGetValue(tensor, out var producingLayer)) layer = producingLayer;
+
+        string name;
+        if (trace.ProducerOf(tensor) is { } op)
+        {
+            var inputs = op.Inputs.Select(t => t == null ? "" : ValueOf(t, layer)).ToArray();
+            name = Translate(op, inputs, NodeName(tensor, op), outputName, layer);
+        }
+        else if (stateNames.TryGetValue(tensor, out var stateName))
+            name = graph.Initializer(stateName, tensor);
+        else if (tensor.GradFn is { } untraced)
+            throw Unsupported($"op '{untraced.Op}'", layer, "it has no ONNX translation");
+        else if (moduleOutputs.ContainsKey(tensor))
+            throw Unsupported("its output", layer, "the layer computes it outside ConvKit's ops (nothing connects it to the input)");
+        else
+            name = graph.Constant(tensor.ToArray(), [.. tensor.Shape.Select(d => (long)d)]);
+        valueNames[tensor] = name;
+        return name;
+    }
+
+    /// <summary>A node is named after the layer whose output it makes (e.g. <c>layer1.0.conv1</c>), else after its op.</summary>
+    string NodeName(Tensor output, TracedOp op) => moduleOutputs.TryGetValue(output, out var layer) && layer.Length > 0 ? layer : op.Op;
+
+    NotSupportedException Unsupported(string what, string layer, string why)
+    {
+        string where = layer.Length == 0 ? $"the model ({model.GetType().Name})"
+            : $"layer '{layer}' ({model.NamedModules().First(m => m.Name == layer).Module.GetType().Name})";
+        return new NotSupportedException($"ONNX export: cannot export {what} in {where}: {why}.");
+    }
+}

@@ -1,0 +1,54 @@
+namespace ConvKit.Autograd;
+
+/// <summary>One op call seen by an <see cref="OpTrace"/>: what ran, on which tensors, with which settings.</summary>
+/// <param name="Op">the op's name, as in <c>F</c> (e.g. "Conv2d", "Add", "Reshape")</param>
+/// <param name="Inputs">the operands in the op's parameter order; null for an optional operand not given (e.g. a bias)</param>
+/// <param name="Attributes">the op's non-tensor settings by name (e.g. "dim", "kernelSize"); see each op for its names</param>
+public sealed record TracedOp(string Op, IReadOnlyList<Tensor?> Inputs, Tensor Output, IReadOnlyDictionary<string, object> Attributes);
+
+/// <summary>
+/// Records the ops that run on this thread while the trace is open — the op-level view of a forward pass that
+/// an exporter (ONNX) turns into a graph, whatever mix of layers and plain tensor code computed it.
+/// Ops report after computing their output, so an op built from other reporting ops (a composite) reports
+/// last and <see cref="ProducerOf"/> gives it, not its parts. When no trace is open an op's only cost is the
+/// <see cref="IsActive"/> check. Traces nest; the innermost one records.
+/// </summary>
+public sealed class OpTrace : IDisposable
+{
+    [ThreadStatic] static OpTrace? current;
+
+    readonly OpTrace? outer;
+    readonly Dictionary<Tensor, TracedOp> producers = new(ReferenceEqualityComparer.Instance);
+    bool disposed;
+
+    OpTrace(OpTrace? outer) => this.outer = outer;
+
+    /// <summary>Starts recording on this thread until the returned trace is disposed.</summary>
+    public static OpTrace Start() => current = new OpTrace(current);
+
+    /// <summary>Whether a trace is recording on this thread; ops test it before building their report.</summary>
+    public static bool IsActive => current != null;
+
+    /// <summary>
+    /// Reports that <paramref name="op"/> made <paramref name="output"/> from <paramref name="inputs"/>. Call only when
+    /// <see cref="IsActive"/> (the attribute array is then the only allocation). An op that returns one of its
+    /// inputs unchanged does not report.
+    /// </summary>
+    public static void Record(string op, Tensor output, Tensor?[] inputs, params (string Name, object Value)[] attributes)
+    {
+        if (current == null) return;
+        var named = new Dictionary<string, object>(attributes.Length);
+        foreach (var (name, value) in attributes) named[name] = value;
+        current.producers[output] = new TracedOp(op, inputs, output, named);
+    }
+
+    /// <summary>The outermost op that made <paramref name="tensor"/> while this trace was open, or null.</summary>
+    public TracedOp? ProducerOf(Tensor tensor) => producers.GetValueOrDefault(tensor);
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        if (current == this) current = outer;
+    }
+}
