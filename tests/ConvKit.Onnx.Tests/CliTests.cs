@@ -63,6 +63,11 @@ public class CliTests
             Assert.Equal(expected[best], result.GetProperty("top")[0].GetProperty("value").GetDouble(), 4);
             Assert.Equal(F.Softmax(Tensor.FromArray(expected)).ToArray()[best], result.GetProperty("top")[0].GetProperty("probability").GetDouble(), 4);
 
+            // The table for people: the output's shape (in brackets, which the console must not read as markup) and the top index.
+            var (tableCode, table, tableError) = Cli("onnx", "run", modelPath, imagePath, "--size", "6x8", "--top", "2");
+            Assert.True(tableCode == 0, tableError);
+            Assert.Contains("[1, 4]", table);
+
             // Symbolic size without --size is a one-line error.
             var (missingCode, _, missing) = Cli("onnx", "run", modelPath, imagePath);
             Assert.Equal(1, missingCode);

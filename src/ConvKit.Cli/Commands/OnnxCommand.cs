@@ -154,7 +154,7 @@ static class OnnxCommand
         foreach (var r in results)
             for (int i = 0; i < r.top.Length; i++)
                 table.AddRow(i == 0 ? Markup.Escape(r.image) : "",
-                    i == 0 ? $"[{string.Join(", ", r.output_shape)}] min {r.min:G4} max {r.max:G4} mean {r.mean:G4}" : "",
+                    i == 0 ? Markup.Escape($"[{string.Join(", ", r.output_shape)}] min {r.min:G4} max {r.max:G4} mean {r.mean:G4}") : "",
                     (i + 1).ToString(CultureInfo.InvariantCulture), r.top[i].index.ToString(CultureInfo.InvariantCulture),
                     r.top[i].value.ToString("G5", CultureInfo.InvariantCulture), $"{r.top[i].probability:P2}");
         output.Console.Write(table);
