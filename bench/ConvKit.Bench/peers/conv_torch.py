@@ -31,7 +31,7 @@ def forward(x, w, b, warmup, repeats, **kw):
 x = torch.randn(32, 64, 56, 56)
 w = torch.randn(64, 64, 3, 3) * 0.05
 b = torch.randn(64)
-print("conv3x3_forward", forward(x, w, b, 3, 11, padding=1))
+print("conv3x3_forward", forward(x, w, b, 3, 7, padding=1))
 
 xg, wg, bg = x.clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
 upstream = torch.randn(32, 64, 56, 56)
@@ -42,13 +42,13 @@ def forward_backward():
     F.conv2d(xg, wg, bg, padding=1).backward(upstream)
 
 
-print("conv3x3_forward_backward", median_seconds(forward_backward, 2, 7))
+print("conv3x3_forward_backward", median_seconds(forward_backward, 1, 5))
 
 x = torch.randn(1, 3, 224, 224)
 w = torch.randn(64, 3, 7, 7) * 0.1
-print("conv7x7_stride2_forward", forward(x, w, torch.randn(64), 20, 101, stride=2, padding=3))
+print("conv7x7_stride2_forward", forward(x, w, torch.randn(64), 20, 51, stride=2, padding=3))
 
 x = torch.randn(8, 32, 112, 112)
 w = torch.randn(32, 1, 3, 3)
-print("depthwise3x3_forward", forward(x, w, torch.randn(32), 20, 101, padding=1, groups=32))
+print("depthwise3x3_forward", forward(x, w, torch.randn(32), 20, 51, padding=1, groups=32))
 print(torch.__version__, torch.get_num_threads(), file=sys.stderr)

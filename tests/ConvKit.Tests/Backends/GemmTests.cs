@@ -2,81 +2,147 @@ using ConvKit.Backends.Cpu;
 
 namespace ConvKit.Tests.Backends;
 
-/// <summary>The packed SIMD SGEMM against the plain triple loop it must equal.</summary>
+/// <summary>
+/// The blocked, packed <see cref="Gemm"/> against the plain <see cref="GemmReference"/> loop: shapes that leave
+/// partial micro-tiles and straddle the cache blocks, every transpose combination, alpha/beta, strided views,
+/// several thread counts, on each kernel family this machine runs. Thread counts go through the internal
+/// overload, so no test changes the global <see cref="Threading.NumThreads"/>.
+/// </summary>
 public class GemmTests
 {
-    static float[] Random(int count, int seed)
+    /// <summary>The kernel families this machine runs natively.</summary>
+    static IEnumerable<GemmIsa> Isas() => Enum.GetValues<GemmIsa>().Where(isa => isa <= Gemm.BestIsa);
+
+    static float[] RandomValues(int length, int seed)
     {
         var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => random.NextSingle() * 2 - 1).ToArray();
+        var values = new float[length];
+        for (int i = 0; i < values.Length; i++) values[i] = random.NextSingle() * 2 - 1;
+        return values;
     }
 
-    public static TheoryData<int, int, int> Shapes() => new()
-    {
-        { 1, 1, 1 }, { 7, 13, 5 }, { 8, 32, 128 }, { 33, 65, 17 }, { 129, 31, 257 }, { 9, 300, 129 },
-        { 300, 9, 70 }, { 257, 263, 300 }, { 64, 100, 576 },
-    };
-
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void MatchesReferenceForEveryTransposeCombination(int m, int n, int k)
-    {
-        foreach (bool transA in new[] { false, true })
-            foreach (bool transB in new[] { false, true })
-                foreach (int threads in new[] { 1, 2 })
-                    CheckAgainstReference(transA, transB, m, n, k, alpha: 1, beta: 0, pad: 0, threads);
-    }
-
-    [Theory]
-    [InlineData(1.5f, 0.5f)]
-    [InlineData(-1f, 1f)]
-    [InlineData(0.25f, -2f)]
-    public void AlphaBetaAndLeadingDimensionsWiderThanTheMatrix(float alpha, float beta)
-    {
-        CheckAgainstReference(false, true, 37, 45, 29, alpha, beta, pad: 3, threads: 2);
-        CheckAgainstReference(true, false, 70, 20, 140, alpha, beta, pad: 5, threads: 1);
-    }
-
-    static void CheckAgainstReference(bool transA, bool transB, int m, int n, int k, float alpha, float beta, int pad, int threads)
+    /// <summary>
+    /// Runs one product through the reference and then through each kernel family on each thread count, on
+    /// operands whose leading dimensions exceed their widths by <paramref name="pad"/> (a submatrix view), and
+    /// checks each element of C to within the float rounding of its terms; C's padding must come back untouched.
+    /// </summary>
+    static void Check(bool transA, bool transB, int m, int n, int k, float alpha, float beta, int pad, int[] threadCounts)
     {
         int lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
-        var a = Random((transA ? k : m) * lda, 1);
-        var b = Random((transB ? n : k) * ldb, 2);
-        var c = Random(m * ldc, 3);
-        var expected = (float[])c.Clone();
+        float[] a = RandomValues((transA ? k : m) * lda, 1), b = RandomValues((transB ? n : k) * ldb, 2);
+        float[] c = RandomValues(m * ldc, 3);
+        if (beta == 0) Array.Fill(c, float.NaN); // must be overwritten without being read
+        float[] expected = (float[])c.Clone();
         GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
-        if (beta == 0) Array.Fill(c, float.NaN); // beta = 0 must not read C
-        Gemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
+
+        // The same product on |A|, |B|, |C| bounds the magnitude of the terms each element sums.
+        float[] magnitude = beta == 0 ? new float[c.Length] : Array.ConvertAll(c, Math.Abs);
+        GemmReference.Sgemm(transA, transB, m, n, k, Math.Abs(alpha), Array.ConvertAll(a, Math.Abs), lda,
+            Array.ConvertAll(b, Math.Abs), ldb, Math.Abs(beta), magnitude, ldc);
+        double tolerance = (k + 4) * 1.2e-7; // float rounding of a k-term dot product, the scaling and the update
+
+        foreach (var isa in Isas())
+            foreach (int threads in threadCounts)
             {
-                // Float32 accumulation over k terms of magnitude ≤ 1: error grows like k·ε.
-                double tolerance = 1e-6 * k * Math.Abs(alpha) + 1e-5;
-                Assert.True(Math.Abs(c[i * ldc + j] - expected[i * ldc + j]) <= tolerance,
-                    $"transA={transA} transB={transB} {m}×{n}×{k}: C[{i},{j}] = {c[i * ldc + j]}, expected {expected[i * ldc + j]}");
+                float[] actual = (float[])c.Clone();
+                Gemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, actual, ldc, threads, isa);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < ldc; j++)
+                    {
+                        int at = i * ldc + j;
+                        bool ok = j >= n
+                            ? c[at].Equals(actual[at])
+                            : Math.Abs(expected[at] - actual[at]) <= tolerance * magnitude[at];
+                        if (!ok) // (messages built only on failure: formatting one per element would dominate)
+                            Assert.Fail($"{isa}, {threads} threads, transA={transA}, transB={transB}, {m}×{n}×{k}: " +
+                                $"C[{i},{j}] = {actual[at]}, expected {(j >= n ? c[at] : expected[at])}");
+                    }
             }
-        // Padding columns of C are untouched.
-        if (pad > 0 && beta != 0)
-            for (int i = 0; i < m; i++) Assert.Equal(Random(m * ldc, 3)[i * ldc + n], c[i * ldc + n]);
     }
 
-    [Fact]
-    public void ZeroDepthScalesC()
+    public static IEnumerable<object[]> WithTransposes(int[][] shapes) =>
+        from s in shapes
+        from transA in new[] { false, true }
+        from transB in new[] { false, true }
+        select new object[] { s[0], s[1], s[2], transA, transB };
+
+    // Partial tiles on both axes (1×1×1, 7×13×5, ...), exact tiles, k just past KC = 384 and past 2·KC, n past
+    // NC = 512, m past the 512 rows above which B is packed, n past the 256 columns above which a transposed A is
+    // packed.
+    public static IEnumerable<object[]> Shapes() => WithTransposes(
+        [[1, 1, 1], [7, 13, 5], [33, 65, 17], [129, 31, 257], [12, 64, 3], [13, 129, 385], [5, 70, 800], [40, 515, 9], [514, 70, 9],
+            [30, 260, 21]]);
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void MatchesReferenceOnOneThread(int m, int n, int k, bool transA, bool transB)
     {
-        var c = new float[] { 1, 2, 3, 4 };
-        Gemm.Sgemm(false, false, 2, 2, 0, 1f, [], 1, [], 2, 0.5f, c, 2);
-        Assert.Equal([0.5f, 1f, 1.5f, 2f], c);
+        Check(transA, transB, m, n, k, alpha: 1, beta: 0, pad: 0, [1]);
+        Check(transA, transB, m, n, k, alpha: -0.5f, beta: 2, pad: 3, [1]);
     }
 
+    // Enough work for four threads, split along rows and columns, columns only, and rows only (past MC = 3072).
+    public static IEnumerable<object[]> ParallelShapes() => WithTransposes([[160, 160, 160], [48, 1400, 64], [3100, 24, 56]]);
+
+    [Theory, MemberData(nameof(ParallelShapes))]
+    public void MatchesReferenceOnSeveralThreads(int m, int n, int k, bool transA, bool transB) =>
+        Check(transA, transB, m, n, k, alpha: 0.25f, beta: -1, pad: 1, [2, 3, 4]);
+
     [Fact]
-    public void TooShortSpanThrowsWithSizes()
+    public void EmptyDepthScalesC()
     {
-        var error = Assert.Throws<ArgumentException>(() =>
-            Gemm.Sgemm(false, false, 4, 4, 4, 1f, new float[15], 4, new float[16], 4, 0f, new float[16], 4));
-        Assert.Contains("Sgemm", error.Message);
-        Assert.Contains("A", error.Message);
+        float[] c = [1, 2, 3, 4, 5, 6], nan = [float.NaN, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN];
+        Gemm.Sgemm(false, false, 2, 2, 0, 1, [], 1, [], 2, 0.5f, c, 3);
+        Assert.Equal([0.5f, 1, 3, 2, 2.5f, 6], c);
+        Gemm.Sgemm(true, true, 2, 3, 0, 1, [], 2, [], 1, 0, nan, 3);
+        Assert.Equal(new float[6], nan);
     }
 
     [Fact]
-    public void ReportsTheInstructionSetInUse() => Assert.False(string.IsNullOrEmpty(GemmKernels.Isa));
+    public void ZeroAlphaScalesCWithoutReadingAB()
+    {
+        float[] c = [1, 2, 3, 4], nan = [float.NaN, float.NaN, float.NaN, float.NaN];
+        Gemm.Sgemm(false, false, 2, 2, 2, 0, nan, 2, nan, 2, 3, c, 2);
+        Assert.Equal([3f, 6, 9, 12], c);
+    }
+
+    [Fact]
+    public void EmptyOutputIsANoOp()
+    {
+        float[] c = [7];
+        Gemm.Sgemm(false, false, 0, 1, 3, 1, [], 3, [1, 2, 3], 1, 0, c, 1);
+        Gemm.Sgemm(false, false, 1, 0, 3, 1, [1, 2, 3], 3, [], 0, 0, c, 1);
+        Assert.Equal([7f], c);
+    }
+
+    [Fact]
+    public void PublicEntryUsesTheDefaultThreads()
+    {
+        float[] a = RandomValues(100 * 120, 1), b = RandomValues(120 * 110, 2), expected = new float[100 * 110], actual = new float[100 * 110];
+        GemmReference.Sgemm(false, true, 100, 110, 120, 1, a, 120, b, 120, 0, expected, 110);
+        Gemm.Sgemm(false, true, 100, 110, 120, 1, a, 120, b, 120, 0, actual, 110);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-4f);
+    }
+
+    [Theory]
+    [InlineData(false, false, 11, 20, 15, "A is 3×4")] // each case one element short of what m = 3, n = 5, k = 4 needs
+    [InlineData(true, false, 11, 20, 15, "A is 4×3")]
+    [InlineData(false, true, 12, 19, 15, "B is 5×4")]
+    [InlineData(true, true, 12, 20, 14, "C is 3×5")]
+    public void ShortSpansThrow(bool transA, bool transB, int aLength, int bLength, int cLength, string operand)
+    {
+        int lda = transA ? 3 : 4, ldb = transB ? 4 : 5;
+        var error = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(transA, transB, 3, 5, 4, 1,
+            new float[aLength], lda, new float[bLength], ldb, 0, new float[cLength], 5));
+        Assert.StartsWith($"Sgemm: {operand} with leading dimension", error.Message);
+    }
+
+    [Fact]
+    public void BadSizesThrow()
+    {
+        float[] big = new float[100];
+        var narrowLda = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 2, 2, 3, 1, big, 2, big, 2, 0, big, 2));
+        Assert.StartsWith("Sgemm: A is 2×3 but its leading dimension is 2", narrowLda.Message);
+        var negative = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 2, -1, 3, 1, big, 3, big, 2, 0, big, 2));
+        Assert.StartsWith("Sgemm:", negative.Message);
+    }
 }

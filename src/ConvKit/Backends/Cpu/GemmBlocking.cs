@@ -1,0 +1,117 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace ConvKit.Backends.Cpu;
+
+/// <summary>
+/// The cache-blocked loops around the micro-kernel for one block of C, in the BLIS order for wide-vector kernels:
+/// for each KC-deep slice, a KC×NC block of op(B) is made ready in L2, and for each MR-row micro-panel of op(A)
+/// (which stays in L1) the kernel sweeps the block's NR-wide micro-panels. Operands are packed only where the copy
+/// pays for itself; elsewhere the kernel reads them in place through strides (see the constants below).
+/// </summary>
+internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, float alpha,
+    float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, GemmMicroKernel kernel)
+{
+    // KC: an A micro-panel (6×384 floats, 9 KB) stays in the 32 KB L1 while the kernel sweeps a row of tiles, and
+    // a deep kc amortises each C tile's load and store over many FMAs.
+    const int KC = 384;
+    // NC: the packed KC×NC block of B (384×512 floats, 768 KB) stays in the 1 MB L2 while every A micro-panel
+    // streams past it.
+    const int NC = 512;
+    // MC: rows of a packed (transposed) A block, 3072×384 floats = 4.5 MB, held in L3.
+    const int MC = 3072;
+    // B is read in place (no copy) when few row panels reuse it: with m ≤ 512 (a thread's share of a 1024 product,
+    // or a convolution with few output channels) the copy would cost as much as the arithmetic. A larger m, or a
+    // transposed B (a gather), is packed: contiguous panels also avoid cache-set conflicts of power-of-two ldb.
+    const int PackBMinRows = 513;
+    // A not transposed is always read in place: each micro-panel row is a contiguous run that stays in L1, and
+    // skipping the copy measured faster at every size (it halved the time of 3136×64×576, where each element of A
+    // is used only 64 times). A transposed A is read in place only when few column panels reuse it (n ≤ 256),
+    // since each of its steps touches a new cache line; otherwise it is packed.
+    const int PackTransposedAMinCols = 257;
+
+    /// <summary>Computes the m×n block of C at row i0, column j0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Run(int i0, int m, int j0, int n)
+    {
+        int mr = kernel.MR, nr = kernel.NR;
+        int kc0 = Split(k, KC, 1), mc0 = Split(m, MC, mr), nc0 = Split(n, NC, nr);
+        bool packA = transA && n >= PackTransposedAMinCols, packB = transB || m >= PackBMinRows;
+        // Unpacked operands still pack their ragged last panel, zero-padded, so the kernel always runs full tiles.
+        float[] bufferA = ArrayPool<float>.Shared.Rent((packA ? mc0 : mr) * kc0 + 16);
+        float[] bufferB = ArrayPool<float>.Shared.Rent((packB ? nc0 : nr) * kc0 + 16);
+        float* tile = stackalloc float[mr * nr];
+        fixed (float* pinnedA = bufferA, pinnedB = bufferB)
+        {
+            float* packedA = Align64(pinnedA), packedB = Align64(pinnedB);
+            for (int ic = 0; ic < m; ic += mc0)
+            {
+                int mc = Math.Min(mc0, m - ic);
+                for (int pc = 0; pc < k; pc += kc0)
+                {
+                    int kc = Math.Min(kc0, k - pc);
+                    float betaHere = pc == 0 ? beta : 1; // later slices accumulate onto the first
+                    if (packA) GemmPacking.PackA(transA, a, lda, i0 + ic, pc, mc, kc, mr, packedA);
+                    for (int jc = 0; jc < n; jc += nc0)
+                    {
+                        int nc = Math.Min(nc0, n - jc);
+                        int fullCols = nc / nr * nr;
+                        if (packB) GemmPacking.PackB(transB, b, ldb, pc, j0 + jc, kc, nc, nr, packedB);
+                        else if (fullCols < nc) GemmPacking.PackB(transB, b, ldb, pc, j0 + jc + fullCols, kc, nc - fullCols, nr, packedB);
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int rows = Math.Min(mr, mc - ir), i = i0 + ic + ir;
+                            float* ap;
+                            nint aRow, aStep;
+                            if (packA) { ap = packedA + (nint)ir * kc; aRow = 1; aStep = mr; }
+                            else if (rows < mr)
+                            {
+                                GemmPacking.PackA(transA, a, lda, i, pc, rows, kc, mr, packedA);
+                                ap = packedA; aRow = 1; aStep = mr;
+                            }
+                            else if (transA) { ap = a + pc * lda + i; aRow = 1; aStep = lda; }
+                            else { ap = a + i * lda + pc; aRow = lda; aStep = 1; }
+
+                            for (int jr = 0; jr < nc; jr += nr)
+                            {
+                                int cols = Math.Min(nr, nc - jr), j = j0 + jc + jr;
+                                float* bp;
+                                nint bStep;
+                                if (packB) { bp = packedB + (nint)jr * kc; bStep = nr; }
+                                else if (cols < nr) { bp = packedB; bStep = nr; }
+                                else { bp = b + pc * ldb + j; bStep = ldb; }
+
+                                float* cij = c + i * ldc + j;
+                                if (rows == mr && cols == nr)
+                                    kernel.Run(kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
+                                else
+                                {
+                                    // Partial tile: compute the full tile aside, then merge only the valid part.
+                                    kernel.Run(kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
+                                    for (int r = 0; r < rows; r++)
+                                        for (int q = 0; q < cols; q++)
+                                        {
+                                            float* target = cij + r * ldc + q;
+                                            *target = tile[r * nr + q] + (betaHere == 0 ? 0 : betaHere * *target);
+                                        }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        ArrayPool<float>.Shared.Return(bufferA);
+        ArrayPool<float>.Shared.Return(bufferB);
+    }
+
+    /// <summary>Cuts extent into equal blocks of at most about block, each a multiple of multiple.</summary>
+    static int Split(int extent, int block, int multiple)
+    {
+        int blocks = (extent + block - 1) / block;
+        return ((extent + blocks - 1) / blocks + multiple - 1) / multiple * multiple;
+    }
+
+    // Packed panels start on a cache line, so the kernel's vector loads never split one.
+    static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+}

@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace ConvKit.Backends.Cpu;
+
+/// <summary>
+/// Copies blocks of op(A) and op(B) into the contiguous panel layout the micro-kernels stream through.
+/// Transposition is absorbed here (no separate transposed copy of an operand is ever made); partial panels are
+/// zero-padded so the kernels never branch on edges (the padding only produces results that are never written back).
+/// </summary>
+static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Packs op(A)[i0..i0+mc, p0..p0+kc] as panels of mr rows: panel q holds, for each p, the mr values
+    /// op(A)[i0 + q·mr + r, p0 + p] contiguously (rows past mc are zeros).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackA(bool transA, float* a, nint lda, int i0, int p0, int mc, int kc, int mr, float* dst)
+    {
+        for (int ir = 0; ir < mc; ir += mr, dst += (nint)mr * kc)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            if (transA)
+            {
+                // op(A)[i, p] = a[p·lda + i]: each p is a contiguous run of rows.
+                float* src = a + (nint)p0 * lda + i0 + ir;
+                for (int p = 0; p < kc; p++, src += lda)
+                {
+                    float* d = dst + (nint)p * mr;
+                    for (int r = 0; r < rows; r++) d[r] = src[r];
+                    for (int r = rows; r < mr; r++) d[r] = 0;
+                }
+            }
+            else
+            {
+                // op(A)[i, p] = a[i·lda + p]: interleave the rows, one row at a time so each read streams. (Full
+                // panels of an untransposed A are read in place; only ragged last panels come here.)
+                for (int r = 0; r < rows; r++)
+                {
+                    float* src = a + (nint)(i0 + ir + r) * lda + p0;
+                    float* d = dst + r;
+                    for (int p = 0; p < kc; p++, d += mr) *d = src[p];
+                }
+                for (int r = rows; r < mr; r++)
+                {
+                    float* d = dst + r;
+                    for (int p = 0; p < kc; p++, d += mr) *d = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[p0..p0+kc, j0..j0+nc] as panels of nr columns: panel q holds, for each p, the nr values
+    /// op(B)[p0 + p, j0 + q·nr + j] contiguously (columns past nc are zeros).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackB(bool transB, float* b, nint ldb, int p0, int j0, int kc, int nc, int nr, float* dst)
+    {
+        for (int jr = 0; jr < nc; jr += nr, dst += (nint)nr * kc)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            if (transB)
+            {
+                // op(B)[p, j] = b[j·ldb + p]: a transpose; 8×8 blocks in registers, the ragged rest one by one.
+                int j = 0;
+                if (Avx.IsSupported)
+                    for (; j + 8 <= cols; j += 8)
+                    {
+                        float* src = b + (nint)(j0 + jr + j) * ldb + p0;
+                        int p = 0;
+                        for (; p + 8 <= kc; p += 8) Transpose8x8(src + p, ldb, dst + (nint)p * nr + j, nr);
+                        for (; p < kc; p++)
+                            for (int q = 0; q < 8; q++) dst[(nint)p * nr + j + q] = src[q * ldb + p];
+                    }
+                for (; j < cols; j++)
+                {
+                    float* src = b + (nint)(j0 + jr + j) * ldb + p0;
+                    float* d = dst + j;
+                    for (int p = 0; p < kc; p++, d += nr) *d = src[p];
+                }
+                for (; j < nr; j++)
+                {
+                    float* d = dst + j;
+                    for (int p = 0; p < kc; p++, d += nr) *d = 0;
+                }
+            }
+            else
+            {
+                // op(B)[p, j] = b[p·ldb + j]: each p is a contiguous run of columns.
+                float* src = b + (nint)p0 * ldb + j0 + jr;
+                for (int p = 0; p < kc; p++, src += ldb)
+                {
+                    float* d = dst + (nint)p * nr;
+                    new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(d, cols));
+                    for (int j = cols; j < nr; j++) d[j] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes the transpose of the 8×8 block at src (row stride ls) to dst (row stride ld).</summary>
+    static void Transpose8x8(float* src, nint ls, float* dst, nint ld)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + ls);
+        var r2 = Avx.LoadVector256(src + 2 * ls); var r3 = Avx.LoadVector256(src + 3 * ls);
+        var r4 = Avx.LoadVector256(src + 4 * ls); var r5 = Avx.LoadVector256(src + 5 * ls);
+        var r6 = Avx.LoadVector256(src + 6 * ls); var r7 = Avx.LoadVector256(src + 7 * ls);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ld, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ld, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ld, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
+    }
+}
