@@ -40,8 +40,9 @@ public abstract class ResidualBlock : Module
     protected void AddShortcut(int inChannels, int outChannels, int stride)
     {
         Relu = RegisterModule("relu", new ReLU());
-        bool keepsShape = stride == 1 && inChannels == outChannels;
-        if (keepsShape) return;
+        // Identity block: the residual keeps the input's shape, so the input is added as it is.
+        if (stride == 1 && inChannels == outChannels) return;
+        // Convolutional block: the residual has other channels or a smaller image; project the input to match.
         Downsample = RegisterModule("downsample", new Sequential(
             ResNet.KaimingConv(new Conv2d(inChannels, outChannels, kernelSize: 1, stride: stride, bias: false)),
             new BatchNorm2d(outChannels)));

@@ -26,13 +26,11 @@ public class TorchvisionParityTests
     public void StateDictNamesShapesAndParameterCountAreTorchvisions(string name)
     {
         var model = Build(name);
-        var expected = TorchPattern.StateEntries(name).Select(e => $"{e.Name} {Format(e.Shape)}");
-        var actual = model.StateDict().Select(e => $"{e.Key} {Format(e.Value.Shape)}");
+        var expected = TorchPattern.StateEntries(name).Select(e => $"{e.Name} {ModelChecks.Format(e.Shape)}");
+        var actual = model.StateDict().Select(e => $"{e.Key} {ModelChecks.Format(e.Value.Shape)}");
         Assert.Equal(expected, actual);
         Assert.Equal(fixture.GetProperty("models").GetProperty(name).GetProperty("parameters").GetInt64(), model.ParameterCount());
     }
-
-    static string Format(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
 
     public static TheoryData<int, string> LogitCases()
     {
@@ -94,9 +92,9 @@ public class TorchvisionParityTests
         var summary = ModelSummary.Of(ModelZoo.Create(name), [1, .. Fixtures.Ints(c.GetProperty("input"))]);
 
         var expected = c.GetProperty("layers").EnumerateArray()
-            .Select(l => $"{l[0].GetString()} {l[1].GetString()} {Format(Fixtures.Ints(l[2]))} {l[3].GetInt64()}");
+            .Select(l => $"{l[0].GetString()} {l[1].GetString()} {ModelChecks.Format(Fixtures.Ints(l[2]))} {l[3].GetInt64()}");
         var actual = summary.Layers.Where(l => l.Type is "Conv2d" or "Linear")
-            .Select(l => $"{l.Name} {l.Type} {Format(l.OutputShape)} {l.MultiplyAccumulates}");
+            .Select(l => $"{l.Name} {l.Type} {ModelChecks.Format(l.OutputShape)} {l.MultiplyAccumulates}");
         Assert.Equal(expected, actual);
         Assert.Equal(c.GetProperty("total_macs").GetInt64(), summary.TotalMultiplyAccumulates);
     }
