@@ -90,7 +90,8 @@ static class TrainCommand
         int channelCount = previous?.InputShape[0] ?? settings.Channels ?? zoo.InChannels;
         int height = previous?.InputShape[1] ?? settings.ImageSize ?? zoo.InputSize.Height;
         int width = previous?.InputShape[2] ?? settings.ImageSize ?? zoo.InputSize.Width;
-        var data = DatasetChoice.Load(settings.Dataset, settings.Data, channelCount, new Size2(height, width)).FitTo(height, width);
+        var loaded = DatasetChoice.Load(settings.Dataset, settings.Data, channelCount, new Size2(height, width));
+        var data = loaded.FitTo(height, width);
         var options = resumed?.Options ?? new TrainingOptions
         {
             Epochs = settings.Epochs, BatchSize = settings.BatchSize, LearningRate = settings.LearningRate,
@@ -115,7 +116,7 @@ static class TrainCommand
         var trainTransform = TrainTransform(augment, normalize, data.Train.SampleShape[1]);
 
         var record = previous ?? new ModelRecord(zoo.Name, new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count),
-            settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment, limit);
+            settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), loaded.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment, limit);
         NN.Module network;
         using (Generator.Use(new Generator(options.Seed))) network = record.CreateModel();
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());
