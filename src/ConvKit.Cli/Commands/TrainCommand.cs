@@ -29,7 +29,7 @@ static class TrainCommand
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd (momentum 0.9).", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd");
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; 0.01 for adamw)." };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, cosine (to 0 over the epochs) or step (×0.1 every 5 epochs).", DefaultValueFactory = _ => "constant" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (annealed to 0 over the epochs, the default of timm's training script), constant, or step (×0.1 every 5 epochs).", DefaultValueFactory = _ => "cosine" };
         schedule.AcceptOnlyFromAmong("constant", "cosine", "step");
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, shuffling, augmentation and dropout.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (results are reproducible for a fixed seed and thread count).", DefaultValueFactory = _ => Environment.ProcessorCount };
