@@ -32,21 +32,23 @@ static class PredictCommand
     {
         if (top < 1) throw new ArgumentException($"--top must be at least 1, not {top}.");
         var (model, record, _) = ModelRecord.Load(path);
-        int channels = record.InputShape[0];
-        var size = new Size2(record.InputShape[1], record.InputShape[2]);
-        var batch = files.Select(file =>
+        // Each picture is brought to the dataset's image size, then centred in the model's input as in training.
+        int[] input = record.InputShape, image = record.ImageShape;
+        int length = input[0] * input[1] * input[2], padTop = (input[1] - image[1]) / 2, padLeft = (input[2] - image[2]) / 2;
+        var values = new float[files.Length * length];
+        for (int i = 0; i < files.Length; i++)
         {
-            var image = ImageFiles.Load(file, channels, size);
-            return invert ? 1f - image : image;
-        }).ToList();
-
-        var normalize = record.Normalization;
-        var values = Tensor.Stack(batch).ToArray();
-        int length = channels * size.Height * size.Width;
-        for (int i = 0; i < batch.Count; i++) normalize.Apply(values.AsSpan(i * length, length), record.InputShape, Random.Shared);
+            var picture = ImageFiles.Load(files[i], input[0], new Size2(image[1], image[2]));
+            var pixels = (invert ? 1f - picture : picture).ToArray();
+            var sample = values.AsSpan(i * length, length);
+            for (int c = 0; c < input[0]; c++)
+                for (int y = 0; y < image[1]; y++)
+                    pixels.AsSpan((c * image[1] + y) * image[2], image[2]).CopyTo(sample[(((c * input[1]) + padTop + y) * input[2] + padLeft)..]);
+            record.Normalization.Apply(sample, input, Random.Shared);
+        }
         float[] probabilities;
         using (Tensor.NoGrad())
-            probabilities = F.Softmax(model.Forward(Tensor.FromArray(values, [batch.Count, .. record.InputShape])), 1).ToArray();
+            probabilities = F.Softmax(model.Forward(Tensor.FromArray(values, [files.Length, .. input])), 1).ToArray();
 
         int classes = record.Classes.Length, k = Math.Min(top, classes);
         var predictions = files.Select((file, i) => new

@@ -29,7 +29,7 @@ static class TrainCommand
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd (momentum 0.9).", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong("adam", "adamw", "sgd");
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay (default: 0; 0.01 for adamw)." };
-        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant, cosine (to 0 over the epochs) or step (×0.1 every 5 epochs).", DefaultValueFactory = _ => "constant" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (annealed to 0 over the epochs, the default of timm's training script), constant, or step (×0.1 every 5 epochs).", DefaultValueFactory = _ => "cosine" };
         schedule.AcceptOnlyFromAmong("constant", "cosine", "step");
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, shuffling, augmentation and dropout.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "CPU threads (results are reproducible for a fixed seed and thread count).", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -90,7 +90,8 @@ static class TrainCommand
         int channelCount = previous?.InputShape[0] ?? settings.Channels ?? zoo.InChannels;
         int height = previous?.InputShape[1] ?? settings.ImageSize ?? zoo.InputSize.Height;
         int width = previous?.InputShape[2] ?? settings.ImageSize ?? zoo.InputSize.Width;
-        var data = DatasetChoice.Load(settings.Dataset, settings.Data, channelCount, new Size2(height, width)).FitTo(height, width);
+        var loaded = DatasetChoice.Load(settings.Dataset, settings.Data, channelCount, new Size2(height, width));
+        var data = loaded.FitTo(height, width);
         var options = resumed?.Options ?? new TrainingOptions
         {
             Epochs = settings.Epochs, BatchSize = settings.BatchSize, LearningRate = settings.LearningRate,
@@ -115,7 +116,7 @@ static class TrainCommand
         var trainTransform = TrainTransform(augment, normalize, data.Train.SampleShape[1]);
 
         var record = previous ?? new ModelRecord(zoo.Name, new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count),
-            settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment, limit);
+            settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), loaded.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment, limit);
         NN.Module network;
         using (Generator.Use(new Generator(options.Seed))) network = record.CreateModel();
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());

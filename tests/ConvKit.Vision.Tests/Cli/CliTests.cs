@@ -137,9 +137,27 @@ public sealed class CliTests : IDisposable
         string runs = PathOf("lenet");
         RunJson("train", "lenet5", "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--epochs", "1", "--limit", "64",
             "--threads", "1", "--out", runs);
-        var metadata = ConvKit.IO.Safetensors.ReadMetadata(Path.Combine(runs, "best.safetensors"));
+        string checkpoint = Path.Combine(runs, "best.safetensors");
+        var metadata = ConvKit.IO.Safetensors.ReadMetadata(checkpoint);
         Assert.Equal("[1,32,32]", metadata["input_shape"]);
+        Assert.Equal("[1,28,28]", metadata["image_shape"]);
         Assert.Equal("lenet5", metadata["model"]);
+
+        // predict feeds a 28×28 picture as training fed the dataset: centred in 32×32, then normalised.
+        var test = IdxDatasets.FashionMnist(train: false, PathOf("fashion"));
+        var (image, _) = test[3];
+        string png = PathOf("sample.png");
+        ImageFiles.SavePng(image, png);
+        var (model, record, _) = ConvKit.Cli.Commands.ModelRecord.Load(checkpoint);
+        var padded = new float[32 * 32];
+        test.PadTo(32, 32).ReadImage(3, padded);
+        record.Normalization.Apply(padded, [1, 32, 32], new Generator(0));
+        float[] expected;
+        using (Tensor.NoGrad()) expected = ConvKit.Ops.F.Softmax(model.Forward(Tensor.FromArray(padded, 1, 1, 32, 32)), 1).ToArray();
+        var top = RunJson("predict", checkpoint, png, "--top", "1").GetProperty("predictions")[0].GetProperty("top")[0];
+        int best = Array.IndexOf(expected, expected.Max());
+        Assert.Equal(best, top.GetProperty("index").GetInt32());
+        Assert.Equal(expected[best], top.GetProperty("probability").GetDouble(), 5);
     }
 
     [Fact]
