@@ -30,8 +30,12 @@ public readonly record struct ConvGeometry(
     public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1
         && PadTop == 0 && PadLeft == 0 && OutHeight == InHeight && OutWidth == InWidth;
 
-    /// <summary>One filter (or several: a channel multiplier) per input channel, groups = in channels; includes a single input channel.</summary>
-    public bool IsDepthwise => Groups == InChannels;
+    /// <summary>
+    /// A grouped convolution with one filter (or several: a channel multiplier) per input channel. A convolution of
+    /// a single input channel is not one: im2col + GEMM ran LeNet-5's first layer (1 → 6 channels, 5×5) in 0.5 ms
+    /// where the direct depthwise loops took 1.9.
+    /// </summary>
+    public bool IsDepthwise => Groups == InChannels && Groups > 1;
 
     /// <summary>Multiply-adds of the forward pass (each backward pass costs the same).</summary>
     public long MultiplyAdds => (long)Batch * OutChannels * OutPlane * ColumnRows;

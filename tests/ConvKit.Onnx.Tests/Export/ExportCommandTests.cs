@@ -41,7 +41,7 @@ public sealed class ExportCommandTests : IDisposable
     {
         var model = ModelZoo.Create("lenet5-mnist", 1, 3);
         string checkpoint = PathOf("best.safetensors"), file = PathOf("trained.onnx");
-        var record = new ModelRecord("lenet5-mnist", new ModelArguments(1, 3), "fashion-mnist", ["a", "b", "c"], [1, 28, 28],
+        var record = new ModelRecord("lenet5-mnist", new ModelArguments(1, 3), "fashion-mnist", ["a", "b", "c"], [1, 28, 28], [1, 28, 28],
             [0.5f], [0.25f], 0, "none", null);
         new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = record.ToMetadata() }.Save(checkpoint);
 
