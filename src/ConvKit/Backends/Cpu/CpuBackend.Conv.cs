@@ -33,8 +33,7 @@ public sealed partial class CpuBackend
             var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
             Cpu.Gemm.Sgemm(false, false, coutG, count, g.ColumnRows, 1f,
                 w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, 0f, y.AsSpan(outOffset), g.OutPlane, gemmThreads);
-            // The bias is added to the tile while it is still in cache (measured faster than filling the output
-            // with it first and accumulating onto it).
+            // The bias is added to the tile right after its GEMM, while the tile is still in cache.
             if (b != null)
                 for (int o = 0; o < coutG; o++)
                 {
