@@ -22,9 +22,8 @@ public static partial class F
         var g = PoolShapes.Geometry("MaxPool2d", input.Dims, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode);
         var backend = input.Backend;
         var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
-        bool needsGradient = GradMode.IsEnabled && input.RequiresGrad;
         // Without a gradient to route, the faster kernel that keeps no argmax.
-        var argmax = needsGradient ? backend.Allocate(y.Numel) : null;
+        var argmax = GradMode.IsEnabled && input.RequiresGrad ? backend.Allocate(y.Numel) : null;
         if (argmax == null) backend.MaxPool2dValues(input.Storage, g, y.Storage);
         else backend.MaxPool2d(input.Storage, g, y.Storage, argmax);
         if (OpTrace.IsActive) OpTrace.Record("MaxPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode));

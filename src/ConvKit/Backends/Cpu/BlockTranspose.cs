@@ -30,8 +30,9 @@ static class BlockTranspose
                 Unsafe.Add(ref dst, c * destinationLd + r) = Unsafe.Add(ref src, r * sourceLd + c);
     }
 
+    /// <summary>Transposes the 8×8 block at <paramref name="source"/> into <paramref name="destination"/> (AVX required; the GEMM's packing of a transposed B uses it too).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Block8x8(ref float source, int sourceLd, ref float destination, int destinationLd)
+    internal static void Block8x8(ref float source, int sourceLd, ref float destination, int destinationLd)
     {
         var r0 = Vector256.LoadUnsafe(ref source);
         var r1 = Vector256.LoadUnsafe(ref source, (nuint)sourceLd);

@@ -32,7 +32,8 @@ public sealed partial class CpuBackend
     {
         float[] input = Data(x), output = Data(y);
         int stride = g.Stride.Width, outputWidth = g.OutputWidth, kernelWidth = g.Kernel.Width;
-        var (tapPhase, tapShift, margin, phaseStride) = Im2Col.TapPhases(kernelWidth, g.Dilation.Width, g.Padding.Width, stride, g.InputWidth, outputWidth);
+        int[] tapPhase = new int[kernelWidth], tapShift = new int[kernelWidth];
+        var (margin, phaseStride) = Im2Col.TapPhases(kernelWidth, g.Dilation.Width, g.Padding.Width, stride, g.InputWidth, outputWidth, tapPhase, tapShift);
         AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var phases = ArrayPool<float>.Shared.Rent(phaseStride * stride);

@@ -69,7 +69,7 @@ static unsafe class GemmPacking
                     {
                         float* src = b + (nint)(j0 + jr + j) * ldb + p0;
                         int p = 0;
-                        for (; p + 8 <= kc; p += 8) Transpose8x8(src + p, ldb, dst + (nint)p * nr + j, nr);
+                        for (; p + 8 <= kc; p += 8) BlockTranspose.Block8x8(ref src[p], (int)ldb, ref dst[(nint)p * nr + j], nr);
                         for (; p < kc; p++)
                             for (int q = 0; q < 8; q++) dst[(nint)p * nr + j + q] = src[q * ldb + p];
                     }
@@ -97,26 +97,5 @@ static unsafe class GemmPacking
                 }
             }
         }
-    }
-
-    /// <summary>Writes the transpose of the 8×8 block at src (row stride ls) to dst (row stride ld).</summary>
-    static void Transpose8x8(float* src, nint ls, float* dst, nint ld)
-    {
-        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + ls);
-        var r2 = Avx.LoadVector256(src + 2 * ls); var r3 = Avx.LoadVector256(src + 3 * ls);
-        var r4 = Avx.LoadVector256(src + 4 * ls); var r5 = Avx.LoadVector256(src + 5 * ls);
-        var r6 = Avx.LoadVector256(src + 6 * ls); var r7 = Avx.LoadVector256(src + 7 * ls);
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * ld, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dst + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * ld, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dst + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * ld, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dst + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

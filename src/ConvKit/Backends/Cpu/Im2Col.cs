@@ -28,7 +28,8 @@ static class Im2Col
     public static void Gather(ReadOnlySpan<float> image, in ConvGeometry g, int first, int count, Span<float> columns)
     {
         int stride = g.StrideWidth;
-        var (tapPhase, tapShift, margin, phaseStride) = TapPhases(g.KernelWidth, g.DilationWidth, g.PadLeft, stride, g.InWidth, g.OutWidth);
+        Span<int> tapPhase = stackalloc int[g.KernelWidth], tapShift = stackalloc int[g.KernelWidth];
+        var (margin, phaseStride) = TapPhases(g.KernelWidth, g.DilationWidth, g.PadLeft, stride, g.InWidth, g.OutWidth, tapPhase, tapShift);
         Span<float> phases = phaseStride * stride <= 4096 ? stackalloc float[phaseStride * stride] : new float[phaseStride * stride];
         phases.Clear();
         ref float destination = ref MemoryMarshal.GetReference(columns);
@@ -103,16 +104,14 @@ static class Im2Col
     }
 
     /// <summary>
-    /// For a window sliding along rows of <paramref name="width"/> with the given stride: the phase each kernel
-    /// column j reads and its shift in phase positions (input column = o·stride + j·dilation − padding), and the
-    /// layout of a phase buffer whose margins are wide enough that output o of tap j is at
+    /// For a window sliding along rows of <paramref name="width"/> with the given stride: fills in the phase each
+    /// kernel column j reads and its shift in phase positions (input column = o·stride + j·dilation − padding),
+    /// and returns the layout of a phase buffer whose margins are wide enough that output o of tap j is at
     /// [tapPhase·phaseStride + margin + tapShift + o] for every o below <paramref name="outWidth"/>.
     /// </summary>
-    internal static (int[] TapPhase, int[] TapShift, int Margin, int PhaseStride) TapPhases(
-        int kernelWidth, int dilation, int padding, int stride, int width, int outWidth)
+    internal static (int Margin, int PhaseStride) TapPhases(
+        int kernelWidth, int dilation, int padding, int stride, int width, int outWidth, Span<int> tapPhase, Span<int> tapShift)
     {
-        var tapPhase = new int[kernelWidth];
-        var tapShift = new int[kernelWidth];
         int minShift = 0, maxShift = 0;
         for (int j = 0; j < kernelWidth; j++)
         {
@@ -122,7 +121,7 @@ static class Im2Col
             (minShift, maxShift) = (Math.Min(minShift, tapShift[j]), Math.Max(maxShift, tapShift[j]));
         }
         int phaseLength = (width + stride - 1) / stride;
-        return (tapPhase, tapShift, -minShift, -minShift + Math.Max(phaseLength, outWidth + maxShift));
+        return (-minShift, -minShift + Math.Max(phaseLength, outWidth + maxShift));
     }
 
     /// <summary>phases[p·phaseStride + k] = row[k·stride + p]; the rest of the buffer is left as it is.</summary>
