@@ -145,28 +145,54 @@ public sealed class OnnxModule : Module
     void Compile(List<NodeProto> graphNodes, string source)
     {
         var defined = new HashSet<string>(constants.Keys.Concat(Inputs.Select(i => i.Name)));
-        var lastUse = new Dictionary<string, int>();
-        for (int i = 0; i < graphNodes.Count; i++)
+        foreach (var node in graphNodes)
         {
-            var node = graphNodes[i];
-            var context = new NodeContext(node, Opset);
             foreach (var input in node.Input.Where(n => n.Length > 0))
-            {
                 if (!defined.Contains(input))
                     throw new InvalidDataException(
-                        $"ONNX file '{source}': {node.OpType} node '{context.Name}' reads '{input}', which no input, initialiser or earlier node defines.");
-                lastUse[input] = i;
-            }
+                        $"ONNX file '{source}': {node.OpType} node '{new NodeContext(node, Opset).Name}' reads '{input}', which no input, initialiser or earlier node defines.");
             foreach (var output in node.Output.Where(n => n.Length > 0)) defined.Add(output);
-            nodes.Add(new CompiledNode(context, Operators.Compile(context), [.. node.Input], [.. node.Output], []));
         }
         foreach (var output in Outputs)
             if (!defined.Contains(output.Name))
                 throw new InvalidDataException($"ONNX file '{source}': graph output '{output.Name}' is not produced by any node.");
-        // Intermediate values are dropped after their last reader, so inference keeps few activations alive.
-        var keep = Outputs.Select(o => o.Name).Concat(constants.Keys).ToHashSet();
-        for (int i = 0; i < nodes.Count; i++)
-            nodes[i] = nodes[i] with { Release = lastUse.Where(u => u.Value == i && !keep.Contains(u.Key)).Select(u => u.Key).ToArray() };
+
+        // Values the caller gave or will read, and weights, are never overwritten or dropped.
+        var keep = Outputs.Select(o => o.Name).Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).ToHashSet();
+        var readers = graphNodes.SelectMany(n => n.Input).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
+        var absorbed = new HashSet<NodeProto>();
+        var planned = new List<(NodeProto Node, bool FusedRelu, string[] Outputs)>();
+        foreach (var node in graphNodes)
+        {
+            if (absorbed.Contains(node)) continue;
+            // A Conv whose only reader is a Relu runs fused with it.
+            var relu = node.OpType == "Conv" && node.Output.Count == 1 && readers.GetValueOrDefault(node.Output[0]) == 1 && !keep.Contains(node.Output[0])
+                ? graphNodes.FirstOrDefault(n => n.OpType == "Relu" && n.Input.Count == 1 && n.Input[0] == node.Output[0]) : null;
+            if (relu != null) absorbed.Add(relu);
+            planned.Add((node, relu != null, relu != null ? [.. relu.Output] : [.. node.Output]));
+        }
+
+        var lastUse = new Dictionary<string, int>();
+        var producer = new Dictionary<string, string>();
+        for (int i = 0; i < planned.Count; i++)
+        {
+            foreach (var input in planned[i].Node.Input.Where(n => n.Length > 0)) lastUse[input] = i;
+            foreach (var output in planned[i].Outputs) producer[output] = planned[i].Node.OpType;
+        }
+        for (int i = 0; i < planned.Count; i++)
+        {
+            var (node, fusedRelu, outputs) = planned[i];
+            var inputs = node.Input.ToArray();
+            // An input may be overwritten in place when it dies here, is read once by this node, and was freshly
+            // made by an op whose output is never a view of another value (views would share the storage).
+            var overwritable = Enumerable.Range(0, inputs.Length).Where(k =>
+                inputs[k].Length > 0 && lastUse[inputs[k]] == i && !keep.Contains(inputs[k]) && inputs.Count(n => n == inputs[k]) == 1
+                && producer.GetValueOrDefault(inputs[k]) is "Conv" or "Add" or "Relu").ToHashSet();
+            var context = new NodeContext(node, Opset) { FusedRelu = fusedRelu, Overwritable = overwritable };
+            // Intermediate values are dropped after their last reader, so inference keeps few activations alive.
+            var release = inputs.Where(n => n.Length > 0 && lastUse[n] == i && !keep.Contains(n)).Distinct().ToArray();
+            nodes.Add(new CompiledNode(context, Operators.Compile(context), inputs, outputs, release));
+        }
     }
 
     /// <summary>Runs a graph with one input and one output.</summary>

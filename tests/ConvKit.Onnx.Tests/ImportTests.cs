@@ -127,6 +127,35 @@ public class ImportTests
     }
 
     [Fact]
+    public void InferenceFusesConvReluAndOverwritesOnlyDeadValuesItMade()
+    {
+        // c1 → Relu fuses; c2 is a graph output, so its Relu does not; r2 dies at the first Add, which may reuse it
+        // but not the graph input residual; the Relu after Reshape reads a view of a1 (which has negative values and
+        // is read again later), so it must not run in place; the last Add may reuse r1, made by the first Relu.
+        var builder = new GraphBuilder(13).Input("x", [1, 3, 8, 8]).Input("residual", [1, 4, 8, 8])
+            .Weight("w1", [4, 3, 3, 3]).Weight("b1", [4]).Weight("w2", [4, 4, 3, 3])
+            .Ints("flat", [1, 4, 64], 3).Ints("square", [1, 4, 8, 8], 4)
+            .Node("Conv", ["x", "w1", "b1"], ["c1"], ("pads", new[] { 1, 1, 1, 1 })).Node("Relu", ["c1"], ["r1"])
+            .Node("Conv", ["r1", "w2"], ["c2"], ("pads", new[] { 1, 1, 1, 1 })).Node("Relu", ["c2"], ["r2"])
+            .Node("Add", ["r2", "residual"], ["a1"])
+            .Node("Reshape", ["a1", "flat"], ["v"]).Node("Relu", ["v"], ["rv"]).Node("Reshape", ["rv", "square"], ["rb"])
+            .Node("Sub", ["rb", "a1"], ["d"]).Node("Add", ["d", "r1"], ["out"])
+            .Output("c2").Output("out");
+        var bytes = builder.Bytes();
+        var expected = Reference.Run(bytes, builder.Feeds);
+        var model = OnnxModel.Load(bytes);
+        var inputs = builder.Feeds.ToDictionary(p => p.Key, p => p.Value.Clone());
+        foreach (bool recording in new[] { false, true })
+        {
+            IReadOnlyDictionary<string, Tensor> outputs;
+            using (IDisposable? scope = recording ? null : Tensor.NoGrad()) outputs = model.Run(inputs);
+            foreach (var name in new[] { "c2", "out" })
+                Reference.Close(expected[name].Values, expected[name].Shape, outputs[name], 1e-5, $"{name} (recording: {recording})");
+            foreach (var (name, fed) in builder.Feeds) Assert.Equal(fed.ToArray(), inputs[name].ToArray());
+        }
+    }
+
+    [Fact]
     public void BatchNormFoldingKeepsResNet18Outputs()
     {
         var plain = OnnxModel.Load(Reference.ResNet18Path);

@@ -1,4 +1,5 @@
 using System.Text;
+using ConvKit.Autograd;
 using ConvKit.Onnx.Proto;
 using AttributeType = ConvKit.Onnx.Proto.AttributeProto.Types.AttributeType;
 
@@ -29,6 +30,21 @@ sealed class NodeContext(NodeProto node, long opset)
 
     /// <summary>Whether input <paramref name="index"/> is given (declared and not the empty name).</summary>
     public bool HasInput(int index) => index < Node.Input.Count && Node.Input[index].Length > 0;
+
+    /// <summary>
+    /// Set by the planner for a Conv whose only reader is a Relu: the node then computes Relu(Conv) in one pass
+    /// (<see cref="Ops.F.Conv2dRelu"/>) and stands for both.
+    /// </summary>
+    public bool FusedRelu { get; init; }
+
+    /// <summary>
+    /// Inputs this node may overwrite when no gradient graph is being recorded, as set by the planner: values that
+    /// die here, were freshly made by an earlier node, and are not views of anything still alive.
+    /// </summary>
+    public IReadOnlySet<int> Overwritable { get; init; } = new HashSet<int>();
+
+    /// <summary>Whether input <paramref name="index"/> may be overwritten now (see <see cref="Overwritable"/>).</summary>
+    public bool MayOverwrite(int index) => Overwritable.Contains(index) && !GradMode.IsEnabled;
 
     public int OutputCount => Node.Output.Count;
     public bool HasOutput(int index) => index < Node.Output.Count && Node.Output[index].Length > 0;

@@ -6,7 +6,15 @@ namespace ConvKit.Onnx.Ops;
 // Element-wise arithmetic (NumPy broadcasting from opset 7), activations, Clip, Softmax, Dropout, Identity.
 static partial class Operators
 {
-    static OpKernel Add(NodeContext node) => Binary(node, F.Add, (a, b) => a + b);
+    // In inference, a sum that may overwrite an operand of the result's shape (a residual connection) adds in place.
+    static OpKernel Add(NodeContext node) => Binary(node, (a, b) =>
+        node.MayOverwrite(0) && BroadcastsTo(b, a) ? a.AddInPlace(b)
+        : node.MayOverwrite(1) && BroadcastsTo(a, b) ? b.AddInPlace(a)
+        : F.Add(a, b), (a, b) => a + b);
+
+    /// <summary>Whether <paramref name="from"/> broadcasts to exactly <paramref name="to"/>'s shape.</summary>
+    static bool BroadcastsTo(Tensor from, Tensor to) =>
+        from.Rank <= to.Rank && Enumerable.Range(1, from.Rank).All(d => from.Shape[^d] == 1 || from.Shape[^d] == to.Shape[^d]);
     static OpKernel Sub(NodeContext node) => Binary(node, F.Sub, (a, b) => a - b);
     static OpKernel Mul(NodeContext node) => Binary(node, F.Mul, (a, b) => a * b);
 
@@ -32,7 +40,7 @@ static partial class Operators
         return [OnnxValue.Of(total)];
     };
 
-    static OpKernel Relu(NodeContext node) => FloatUnary(node, F.Relu);
+    static OpKernel Relu(NodeContext node) => FloatUnary(node, x => F.Relu(x, inPlace: node.MayOverwrite(0)));
     static OpKernel Sigmoid(NodeContext node) => FloatUnary(node, F.Sigmoid);
     static OpKernel Tanh(NodeContext node) => FloatUnary(node, F.Tanh);
 

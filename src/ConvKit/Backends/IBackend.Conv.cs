@@ -4,8 +4,11 @@ namespace ConvKit.Backends;
 // data-gradient pass run forwards, so it needs no kernels of its own. Shapes are those of the geometry.
 public partial interface IBackend
 {
-    /// <summary>output (N, C_out, H_out, W_out) = conv(input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW)) + bias (C_out, optional).</summary>
-    void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry);
+    /// <summary>
+    /// output (N, C_out, H_out, W_out) = conv(input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW)) + bias (C_out, optional),
+    /// then max(·, 0) when <paramref name="relu"/> (fused: applied to each block of output while it is still in cache).
+    /// </summary>
+    void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, bool relu = false);
 
     /// <summary>
     /// inputGrad (N, C_in, H, W) = convᵀ(outputGrad (N, C_out, H_out, W_out), weight) + bias (C_in, optional): the gradient

@@ -9,6 +9,20 @@ public static partial class F
     /// <summary>max(x, 0); the gradient passes where x &gt; 0.</summary>
     public static Tensor Relu(Tensor x) => Activation(ActivationOp.Relu, "Relu", x, 0f);
 
+    /// <summary>
+    /// max(x, 0), overwriting x when <paramref name="inPlace"/> (as torch.nn.functional.relu(x, inplace=True)): for
+    /// inference, where the input is not needed again. In place, a tensor that requires gradients is refused while
+    /// recording is on, since the graph would lose the values its gradient needs.
+    /// </summary>
+    public static Tensor Relu(Tensor x, bool inPlace)
+    {
+        if (!inPlace) return Relu(x);
+        if (x.RequiresGrad && GradMode.IsEnabled)
+            throw new InvalidOperationException("Relu: a tensor that requires gradients can be rectified in place only inside Tensor.NoGrad().");
+        x.Backend.Activation(ActivationOp.Relu, 0f, x.Storage, x.Storage);
+        return x;
+    }
+
     /// <summary>x where x &gt; 0, else negativeSlope·x.</summary>
     public static Tensor LeakyRelu(Tensor x, float negativeSlope = 0.01f) => Activation(ActivationOp.LeakyRelu, "LeakyRelu", x, negativeSlope);
 

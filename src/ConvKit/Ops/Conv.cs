@@ -27,18 +27,48 @@ public static partial class F
         Size2? dilation = null, int groups = 1)
     {
         var geometry = ConvShapes.Conv2d("Conv2d", input.Dims, weight.Dims, bias?.Dims, stride ?? 1, padding ?? 0, dilation ?? 1, groups);
-        var backend = CheckBackends("Conv2d", input, weight, bias);
-        var output = Tensor.Uninitialized([geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth], backend);
-        backend.ConvForward(input.Storage, weight.Storage, bias?.Storage, output.Storage, geometry);
+        var output = ConvForward("Conv2d", input, weight, bias, geometry, relu: false);
         if (OpTrace.IsActive) OpTrace.Record("Conv2d", output, [input, weight, bias], ("geometry", geometry));
-        Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
-        return Node.Record(output, "Conv2d", inputs, g =>
-        [
-            input.RequiresGrad ? ConvData(g, weight, null, geometry) : null,
-            weight.RequiresGrad ? ConvWeight(input, g, geometry, weight.Dims) : null,
-            bias?.RequiresGrad == true ? Sum(g, [0, 2, 3]) : null,
-        ]);
+        return Node.Record(output, "Conv2d", ConvInputs(input, weight, bias), g => ConvGradients(g, input, weight, bias, geometry));
     }
+
+    /// <summary>
+    /// Relu(Conv2d(...)) in one pass: each block of the convolution's output is rectified while it is still in
+    /// cache (the Conv → Relu pairs of imported ONNX graphs run this way). Differentiable; an open
+    /// <see cref="OpTrace"/> sees the two ops it stands for.
+    /// </summary>
+    public static Tensor Conv2dRelu(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding? padding = null,
+        Size2? dilation = null, int groups = 1)
+    {
+        if (OpTrace.IsActive) return Relu(Conv2d(input, weight, bias, stride, padding, dilation, groups));
+        var geometry = ConvShapes.Conv2d("Conv2dRelu", input.Dims, weight.Dims, bias?.Dims, stride ?? 1, padding ?? 0, dilation ?? 1, groups);
+        var output = ConvForward("Conv2dRelu", input, weight, bias, geometry, relu: true);
+        // ReLU's gradient passes where its output is positive; the convolution's gradients follow from there.
+        return Node.Record(output, "Conv2dRelu", ConvInputs(input, weight, bias), g =>
+        {
+            var passed = Tensor.Uninitialized(g.Dims, g.Backend);
+            g.Backend.ActivationBackward(ActivationOp.Relu, 0f, output.Storage, output.Storage, g.Storage, passed.Storage);
+            return ConvGradients(passed, input, weight, bias, geometry);
+        });
+    }
+
+    static Tensor ConvForward(string op, Tensor input, Tensor weight, Tensor? bias, in ConvGeometry geometry, bool relu)
+    {
+        var backend = CheckBackends(op, input, weight, bias);
+        var output = Tensor.Uninitialized([geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth], backend);
+        backend.ConvForward(input.Storage, weight.Storage, bias?.Storage, output.Storage, geometry, relu);
+        return output;
+    }
+
+    static Tensor[] ConvInputs(Tensor input, Tensor weight, Tensor? bias) => bias == null ? [input, weight] : [input, weight, bias];
+
+    /// <summary>The gradients of a convolution's input, weight and bias (null where not required) given its output's gradient.</summary>
+    static Tensor?[] ConvGradients(Tensor g, Tensor input, Tensor weight, Tensor? bias, in ConvGeometry geometry) =>
+    [
+        input.RequiresGrad ? ConvData(g, weight, null, geometry) : null,
+        weight.RequiresGrad ? ConvWeight(input, g, geometry, weight.Dims) : null,
+        bias?.RequiresGrad == true ? Sum(g, [0, 2, 3]) : null,
+    ];
 
     /// <summary>
     /// 2-D transposed convolution (the adjoint of <see cref="Conv2d"/>, sometimes called deconvolution), as
@@ -58,10 +88,9 @@ public static partial class F
         var backend = CheckBackends("ConvTranspose2d", input, weight, bias);
         var output = ConvData(input, weight, bias, geometry);
         if (OpTrace.IsActive) OpTrace.Record("ConvTranspose2d", output, [input, weight, bias], ("geometry", geometry));
-        Tensor[] inputs = bias == null ? [input, weight] : [input, weight, bias];
         // Output = convᵀ(input): the input's gradient is the convolution of the output's gradient, and the
         // weight's gradient is the convolution's weight gradient with the roles of input and gradient swapped.
-        return Node.Record(output, "ConvTranspose2d", inputs, g =>
+        return Node.Record(output, "ConvTranspose2d", ConvInputs(input, weight, bias), g =>
         {
             Tensor? inputGrad = null;
             if (input.RequiresGrad)

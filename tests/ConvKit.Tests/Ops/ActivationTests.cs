@@ -28,6 +28,20 @@ public class ActivationTests
     }
 
     [Fact]
+    public void ReluInPlaceOverwritesItsInputAndRefusesOneInTheGraph()
+    {
+        var x = Tensor.Randn([3, 50], seed: 1);
+        var expected = F.Relu(x).ToArray();
+        Assert.Same(x, F.Relu(x, inPlace: true));
+        Assert.Equal(expected, x.ToArray());
+
+        var leaf = Tensor.Randn([4], seed: 2).RequireGrad();
+        var error = Assert.Throws<InvalidOperationException>(() => F.Relu(leaf, inPlace: true));
+        Assert.Contains("NoGrad", error.Message);
+        using (Tensor.NoGrad()) Assert.Same(leaf, F.Relu(leaf, inPlace: true));
+    }
+
+    [Fact]
     public void DropoutIsIdentityInEvaluationAndAtZero()
     {
         var x = Tensor.Randn([10, 10], seed: 1);

@@ -18,6 +18,33 @@ public class ConvOpTests
         GradCheck.Check(t => F.Conv2d(t[0], t[1], null, padding: "same", groups: 3),
             Uniform(4, 1, 3, 5, 6), Uniform(5, 6, 1, 2, 3));
 
+    // The fused op against the two ops it fuses, each checked against finite differences above and against PyTorch:
+    // a finite-difference check of the fusion itself would straddle the ReLU's kink wherever a sum lands near zero.
+    [Theory]
+    [InlineData(1, 1, 1)]   // one image split into tiles
+    [InlineData(3, 2, 1)]   // a batch, strided
+    [InlineData(2, 1, 6)]   // depthwise (its own kernel)
+    public void Conv2dReluIsReluOfConv2dAndSoAreItsGradients(int batch, int stride, int groups)
+    {
+        var gradients = new Tensor[2][];
+        var outputs = new float[2][];
+        for (int fused = 0; fused < 2; fused++)
+        {
+            var x = Uniform(12, batch, 6, 17, 19).RequireGrad();
+            var w = Uniform(13, 6, 6 / groups, 3, 3).RequireGrad();
+            var b = Uniform(14, 6).RequireGrad();
+            var y = fused == 1 ? F.Conv2dRelu(x, w, b, stride: stride, padding: 1, groups: groups)
+                : F.Relu(F.Conv2d(x, w, b, stride: stride, padding: 1, groups: groups));
+            (y * Uniform(15, y.Shape.ToArray())).Sum().Backward();
+            outputs[fused] = y.ToArray();
+            gradients[fused] = [x.Grad!, w.Grad!, b.Grad!];
+        }
+        Assert.Equal(outputs[0], outputs[1]);
+        Assert.Contains(0f, outputs[1]);
+        Assert.Contains(outputs[1], v => v > 0);
+        for (int i = 0; i < 3; i++) Assert.Equal(gradients[0][i].ToArray(), gradients[1][i].ToArray());
+    }
+
     [Fact]
     public void ConvTranspose2dGradientsMatchFiniteDifferences() =>
         GradCheck.Check(t => F.ConvTranspose2d(t[0], t[1], t[2], stride: 2, padding: 1, outputPadding: 1, groups: 2),

@@ -15,11 +15,12 @@ namespace ConvKit.Backends.Cpu;
 // Depthwise forward passes run as direct loops (DepthwiseConv); their gradients use the general path.
 public sealed partial class CpuBackend
 {
-    public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry)
+    public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, bool relu = false)
     {
         if (geometry.IsDepthwise)
         {
             DepthwiseConv.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry);
+            if (relu) Activation(ActivationOp.Relu, 0f, output, output);
             return;
         }
         float[] x = Data(input), w = Data(weight), y = Data(output);
@@ -33,12 +34,13 @@ public sealed partial class CpuBackend
             var source = tiling.Columns(x, n, group, first, count, columns, out int ld);
             Cpu.Gemm.Sgemm(false, false, coutG, count, g.ColumnRows, 1f,
                 w.AsSpan(group * coutG * g.ColumnRows), g.ColumnRows, source, ld, 0f, y.AsSpan(outOffset), g.OutPlane, gemmThreads);
-            // The bias is added to the tile right after its GEMM, while the tile is still in cache.
-            if (b != null)
+            // The bias and the ReLU are applied to the tile right after its GEMM, while the tile is still in cache.
+            if (b != null || relu)
                 for (int o = 0; o < coutG; o++)
                 {
                     var row = y.AsSpan(outOffset + o * g.OutPlane, count);
-                    TensorPrimitives.Add(row, b[group * coutG + o], row);
+                    if (b != null) TensorPrimitives.Add(row, b[group * coutG + o], row);
+                    if (relu) TensorPrimitives.Max(row, 0f, row);
                 }
         });
     }

@@ -2,7 +2,7 @@ using ConvKit.Ops;
 
 namespace ConvKit.NN;
 
-/// <summary>max(x, 0), element-wise, any shape (see <see cref="F.Relu"/>). No parameters.</summary>
+/// <summary>max(x, 0), element-wise, any shape (see <see cref="F.Relu(Tensor)"/>). No parameters.</summary>
 public sealed class ReLU : Module
 {
     protected override Tensor ForwardCore(Tensor input) => F.Relu(input);
