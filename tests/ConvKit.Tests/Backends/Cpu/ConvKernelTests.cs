@@ -7,7 +7,8 @@ namespace ConvKit.Tests.Backends.Cpu;
 /// <summary>
 /// Every CPU convolution path (im2col + GEMM, several tiles per image whatever the thread count, the
 /// lone-image split of the data gradient, pointwise 1×1 without im2col, direct depthwise loops at unit and
-/// other strides) against the direct-loop reference, on odd shapes.
+/// other strides, the turned product of a lone image with a small plane, the fused ReLU) against the direct-loop
+/// reference, on odd shapes.
 /// </summary>
 public class ConvKernelTests
 {
@@ -44,6 +45,9 @@ public class ConvKernelTests
         { "depthwise multiplier 2, dilation 2, asymmetric", Geometry(2, 3, 23, 41, 6, 3, 4, padTop: 2, padLeft: 3, padBottom: 2, padRight: 4, dilation: 2, groups: 3) },
         { "depthwise stride 2", Geometry(2, 5, 19, 18, 5, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 5) },
         { "single input channel", Geometry(3, 1, 20, 21, 6, 5, 5, padTop: 2, padLeft: 2) },
+        { "lone image, small plane, 64 filters (turned product)", Geometry(1, 16, 9, 9, 64, 3, 3, padTop: 1, padLeft: 1) },
+        { "turned product, stride 2, 70 filters", Geometry(1, 24, 13, 12, 70, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
+        { "turned product, pointwise", Geometry(1, 96, 7, 7, 64, 1, 1) },
         { "transposed-style: fewer outputs than the formula", Geometry(2, 3, 12, 11, 4, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
     };
 
@@ -57,6 +61,8 @@ public class ConvKernelTests
         AssertClose(ConvReference.Forward(x, w, b, g), y, name + " forward");
         CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), null, new CpuStorage(y), g);
         AssertClose(ConvReference.Forward(x, w, null, g), y, name + " forward without bias");
+        CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), new CpuStorage(b), new CpuStorage(y), g, relu: true);
+        AssertClose(ConvReference.Forward(x, w, b, g).Select(v => Math.Max(v, 0f)).ToArray(), y, name + " forward with ReLU");
     }
 
     [Theory]
