@@ -13,7 +13,7 @@ namespace ConvKit.Bench;
 /// </summary>
 static class OnnxBench
 {
-    const int Rounds = 5, PerRound = 6, Warmup = 10;
+    const int Rounds = 10, PerRound = 6, Warmup = 10;
 
     public static void Run()
     {

@@ -24,9 +24,9 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Values only, one output row at a time: each input row under the window is split into its stride phases
-    /// between −∞ margins (as im2col splits rows between zero margins), so every kernel column's contribution to
-    /// the whole output row is one vectorised max with a contiguous run of a phase.
+    /// Values only, one output row at a time: the maximum of the input rows under the window is split into its
+    /// stride phases between −∞ margins (as im2col splits rows between zero margins), so every kernel column's
+    /// contribution to the whole output row is one vectorised max with a contiguous run of a phase.
     /// </summary>
     public void MaxPool2dValues(Storage x, Pool2dGeometry g, Storage y)
     {
@@ -37,21 +37,32 @@ public sealed partial class CpuBackend
         AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var phases = ArrayPool<float>.Shared.Rent(phaseStride * stride);
+            var columnMax = ArrayPool<float>.Shared.Rent(g.InputWidth);
             phases.AsSpan(0, phaseStride * stride).Fill(float.NegativeInfinity);
             var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
+            var rowMax = columnMax.AsSpan(0, g.InputWidth);
             for (int oh = 0; oh < g.OutputHeight; oh++)
             {
                 var row = output.AsSpan(p * g.OutputPlaneSize + oh * outputWidth, outputWidth);
-                row.Fill(float.NegativeInfinity);
+                // First the maximum down the window's input rows, then across: kernel height + width passes per
+                // output row instead of height × width.
+                bool any = false;
                 for (int i = 0; i < g.Kernel.Height; i++)
                 {
                     int ih = oh * g.Stride.Height - g.Padding.Height + i * g.Dilation.Height;
                     if ((uint)ih >= (uint)g.InputHeight) continue;
-                    Im2Col.SplitPhases(plane.Slice(ih * g.InputWidth, g.InputWidth), stride, phaseStride, phases.AsSpan(margin));
-                    for (int j = 0; j < kernelWidth; j++)
-                        TensorPrimitives.Max(row, phases.AsSpan(tapPhase[j] * phaseStride + margin + tapShift[j], outputWidth), row);
+                    var inputRow = plane.Slice(ih * g.InputWidth, g.InputWidth);
+                    if (any) TensorPrimitives.Max(rowMax, inputRow, rowMax);
+                    else inputRow.CopyTo(rowMax);
+                    any = true;
                 }
+                if (!any) { row.Fill(float.NegativeInfinity); continue; }
+                Im2Col.SplitPhases(rowMax, stride, phaseStride, phases.AsSpan(margin));
+                phases.AsSpan(tapPhase[0] * phaseStride + margin + tapShift[0], outputWidth).CopyTo(row);
+                for (int j = 1; j < kernelWidth; j++)
+                    TensorPrimitives.Max(row, phases.AsSpan(tapPhase[j] * phaseStride + margin + tapShift[j], outputWidth), row);
             }
+            ArrayPool<float>.Shared.Return(columnMax);
             ArrayPool<float>.Shared.Return(phases);
         });
     }
