@@ -48,6 +48,8 @@ public class ConvKernelTests
         { "lone image, small plane, 64 filters (turned product)", Geometry(1, 16, 9, 9, 64, 3, 3, padTop: 1, padLeft: 1) },
         { "turned product, stride 2, 70 filters", Geometry(1, 24, 13, 12, 70, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
         { "turned product, pointwise", Geometry(1, 96, 7, 7, 64, 1, 1) },
+        { "small plane, dilation 2, asymmetric padding", Geometry(2, 3, 10, 9, 4, 3, 2, padTop: 2, padLeft: 1, padBottom: 1, padRight: 3, dilation: 2) },
+        { "small plane, fewer outputs than the formula", Geometry(1, 2, 8, 8, 3, 3, 3, padTop: 1, padLeft: 1, outHeight: 5, outWidth: 6) },
         { "transposed-style: fewer outputs than the formula", Geometry(2, 3, 12, 11, 4, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
     };
 
