@@ -187,7 +187,7 @@ public sealed class OnnxModule : Module
             // made by an op whose output is never a view of another value (views would share the storage).
             var overwritable = Enumerable.Range(0, inputs.Length).Where(k =>
                 inputs[k].Length > 0 && lastUse[inputs[k]] == i && !keep.Contains(inputs[k]) && inputs.Count(n => n == inputs[k]) == 1
-                && producer.GetValueOrDefault(inputs[k]) is "Conv" or "Add" or "Relu").ToHashSet();
+                && producer.GetValueOrDefault(inputs[k]) is "Conv" or "BatchNormalization" or "Add" or "Relu").ToHashSet();
             var context = new NodeContext(node, Opset) { FusedRelu = fusedRelu, Overwritable = overwritable };
             // Intermediate values are dropped after their last reader, so inference keeps few activations alive.
             var release = inputs.Where(n => n.Length > 0 && lastUse[n] == i && !keep.Contains(n)).Distinct().ToArray();
