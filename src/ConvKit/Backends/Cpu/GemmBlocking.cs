@@ -37,7 +37,8 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
         int mr = kernel.MR, nr = kernel.NR;
         int kc0 = Split(k, KC, 1), mc0 = Split(m, MC, mr), nc0 = Split(n, NC, nr);
         bool packA = transA && n >= PackTransposedAMinCols, packB = transB || m >= PackBMinRows;
-        // Unpacked operands still pack their ragged last panel, zero-padded, so the kernel always runs full tiles.
+        // Unpacked operands still pack their ragged last panel, zero-padded, so the kernel always runs full tiles
+        // (but a family with a kernel for fewer rows runs the last rows of A in place with it).
         float[] bufferA = ArrayPool<float>.Shared.Rent((packA ? mc0 : mr) * kc0 + 16);
         float[] bufferB = ArrayPool<float>.Shared.Rent((packB ? nc0 : nr) * kc0 + 16);
         float* tile = stackalloc float[mr * nr];
@@ -64,7 +65,7 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
                             float* ap;
                             nint aRow, aStep;
                             if (packA) { ap = packedA + (nint)ir * kc; aRow = 1; aStep = mr; }
-                            else if (rows < mr)
+                            else if (rows < mr && kernel.RunRows == null)
                             {
                                 GemmPacking.PackA(transA, a, lda, i, pc, rows, kc, mr, packedA);
                                 ap = packedA; aRow = 1; aStep = mr;
@@ -84,10 +85,13 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
                                 float* cij = c + i * ldc + j;
                                 if (rows == mr && cols == nr)
                                     kernel.Run(kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
+                                else if (cols == nr && kernel.RunRows != null)
+                                    kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
                                 else
                                 {
-                                    // Partial tile: compute the full tile aside, then merge only the valid part.
-                                    kernel.Run(kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
+                                    // Partial tile: compute the tile's full width aside, then merge only the valid part.
+                                    if (rows < mr && kernel.RunRows != null) kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
+                                    else kernel.Run(kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
                                     for (int r = 0; r < rows; r++)
                                         for (int q = 0; q < cols; q++)
                                         {
