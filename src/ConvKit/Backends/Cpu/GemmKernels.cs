@@ -40,7 +40,7 @@ internal static unsafe class GemmKernels
 
     public static GemmMicroKernel For(GemmIsa isa) => isa switch
     {
-        GemmIsa.Vector512 => new(6, 64, &Kernel6x64, &KernelRowsx64),
+        GemmIsa.Vector512 => new(6, 64, &Kernel6x64<Six>, &Kernel6x64Rows),
         GemmIsa.Vector256 => new(6, 16, &Kernel6x16),
         _ => new(4, 4, &Kernel4x4),
     };
@@ -50,9 +50,13 @@ internal static unsafe class GemmKernels
     /// and 6 broadcasts feed 24 FMAs, so the FMA pipe (one zmm FMA a cycle on double-pumped Zen 4) stays the
     /// bottleneck; 6 rows also leave enough general registers for six row pointers when A is read in place.
     /// (12×32 and 8×48 measured the same in the kernel, 6×64 fits conv shapes with 64 channels exactly.)
+    /// The tile has <typeparamref name="T"/>.Rows ≤ 6 rows: the JIT compiles one loop per row count and drops the
+    /// rows past it, so a product's last, short panel (49 output positions are 8 panels and 1 row) costs only its
+    /// own rows instead of a padded 6-row tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x64(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+    static void Kernel6x64<T>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+        where T : struct, RowCount
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -61,74 +65,6 @@ internal static unsafe class GemmKernels
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
         Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
-        nint o = 0;
-        for (int p = 0; p < kc; p++, o += aStep, b += bStep)
-        {
-            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
-            var b2 = Vector512.Load(b + 32); var b3 = Vector512.Load(b + 48);
-            var x = Vector512.Create(a0[o]);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
-            x = Vector512.Create(a1[o]);
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
-            x = Vector512.Create(a2[o]);
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
-            x = Vector512.Create(a3[o]);
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
-            x = Vector512.Create(a4[o]);
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
-            x = Vector512.Create(a5[o]);
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
-        }
-        Store(c, alpha, beta, c00, c01, c02, c03);
-        Store(c + ldc, alpha, beta, c10, c11, c12, c13);
-        Store(c + 2 * ldc, alpha, beta, c20, c21, c22, c23);
-        Store(c + 3 * ldc, alpha, beta, c30, c31, c32, c33);
-        Store(c + 4 * ldc, alpha, beta, c40, c41, c42, c43);
-        Store(c + 5 * ldc, alpha, beta, c50, c51, c52, c53);
-    }
-
-    /// <summary>
-    /// 1 to 5 rows × 64 for the last panel of a product whose m is not a multiple of 6 (49 output positions are 8
-    /// panels and one row): the padded 6-row tile would spend 6 rows of work on it. Each row count is its own
-    /// compiled loop (see <see cref="RowCount"/>).
-    /// </summary>
-    static void KernelRowsx64(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
-    {
-        switch (rows)
-        {
-            case 1: KernelRowsx64<One>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 2: KernelRowsx64<Two>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 3: KernelRowsx64<Three>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 4: KernelRowsx64<Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 5: KernelRowsx64<Five>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "KernelRowsx64 takes 1 to 5 rows.");
-        }
-    }
-
-    /// <summary>A row count known when the kernel is compiled: the JIT specialises the generic kernel per count and drops the rows past it.</summary>
-    interface RowCount { static abstract int Rows { get; } }
-    struct One : RowCount { public static int Rows => 1; }
-    struct Two : RowCount { public static int Rows => 2; }
-    struct Three : RowCount { public static int Rows => 3; }
-    struct Four : RowCount { public static int Rows => 4; }
-    struct Five : RowCount { public static int Rows => 5; }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void KernelRowsx64<T>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
-        where T : struct, RowCount
-    {
-        float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow;
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         nint o = 0;
         for (int p = 0; p < kc; p++, o += aStep, b += bStep)
         {
@@ -153,13 +89,41 @@ internal static unsafe class GemmKernels
             x = Vector512.Create(a4[o]);
             c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
             c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+            if (T.Rows < 6) continue;
+            x = Vector512.Create(a5[o]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
         }
         Store(c, alpha, beta, c00, c01, c02, c03);
         if (T.Rows > 1) Store(c + ldc, alpha, beta, c10, c11, c12, c13);
         if (T.Rows > 2) Store(c + 2 * ldc, alpha, beta, c20, c21, c22, c23);
         if (T.Rows > 3) Store(c + 3 * ldc, alpha, beta, c30, c31, c32, c33);
         if (T.Rows > 4) Store(c + 4 * ldc, alpha, beta, c40, c41, c42, c43);
+        if (T.Rows > 5) Store(c + 5 * ldc, alpha, beta, c50, c51, c52, c53);
     }
+
+    /// <summary>The 6×64 tile for the 1 to 5 rows of a short last panel.</summary>
+    static void Kernel6x64Rows(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+    {
+        switch (rows)
+        {
+            case 1: Kernel6x64<One>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 2: Kernel6x64<Two>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 3: Kernel6x64<Three>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 4: Kernel6x64<Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 5: Kernel6x64<Five>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "Kernel6x64Rows takes 1 to 5 rows.");
+        }
+    }
+
+    /// <summary>A row count known when a kernel is compiled (see <see cref="Kernel6x64{T}"/>).</summary>
+    interface RowCount { static abstract int Rows { get; } }
+    struct One : RowCount { public static int Rows => 1; }
+    struct Two : RowCount { public static int Rows => 2; }
+    struct Three : RowCount { public static int Rows => 3; }
+    struct Four : RowCount { public static int Rows => 4; }
+    struct Five : RowCount { public static int Rows => 5; }
+    struct Six : RowCount { public static int Rows => 6; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store(float* c, float alpha, float beta, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
