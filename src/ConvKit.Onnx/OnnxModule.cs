@@ -167,7 +167,7 @@ public sealed class OnnxModule : Module
             if (absorbed.Contains(node)) continue;
             // A Conv whose only reader is a Relu runs fused with it.
             var relu = node.OpType == "Conv" && node.Output.Count == 1 && readers.GetValueOrDefault(node.Output[0]) == 1 && !keep.Contains(node.Output[0])
-                ? graphNodes.FirstOrDefault(n => n.OpType == "Relu" && n.Input.Count == 1 && n.Input[0] == node.Output[0]) : null;
+                ? graphNodes.FirstOrDefault(n => n.OpType == "Relu" && n.Domain is "" or "ai.onnx" && n.Input.Count == 1 && n.Input[0] == node.Output[0]) : null;
             if (relu != null) absorbed.Add(relu);
             planned.Add((node, relu != null, relu != null ? [.. relu.Output] : [.. node.Output]));
         }
@@ -183,10 +183,10 @@ public sealed class OnnxModule : Module
         {
             var (node, fusedRelu, outputs) = planned[i];
             var inputs = node.Input.ToArray();
-            // An input may be overwritten in place when it dies here, is read once by this node, and was freshly
-            // made by an op whose output is never a view of another value (views would share the storage).
+            // An input may be overwritten in place when this node is its only reader (so no other node made a view
+            // of it) and it was freshly made by an op whose output is never a view of another value.
             var overwritable = Enumerable.Range(0, inputs.Length).Where(k =>
-                inputs[k].Length > 0 && lastUse[inputs[k]] == i && !keep.Contains(inputs[k]) && inputs.Count(n => n == inputs[k]) == 1
+                inputs[k].Length > 0 && readers[inputs[k]] == 1 && !keep.Contains(inputs[k])
                 && producer.GetValueOrDefault(inputs[k]) is "Conv" or "BatchNormalization" or "Add" or "Relu").ToHashSet();
             var context = new NodeContext(node, Opset) { FusedRelu = fusedRelu, Overwritable = overwritable };
             // Intermediate values are dropped after their last reader, so inference keeps few activations alive.

@@ -156,6 +156,19 @@ public class ImportTests
     }
 
     [Fact]
+    public void InferenceNeverOverwritesAValueAnotherStillSees()
+    {
+        // c dies at the Add, but Identity made y, which shares c's storage and is read after the Add.
+        var builder = new GraphBuilder(13).Input("x", [1, 2, 5, 5]).Input("z", [1, 3, 5, 5]).Weight("w", [3, 2, 3, 3])
+            .Node("Conv", ["x", "w"], ["c"], ("pads", new[] { 1, 1, 1, 1 })).Node("Identity", ["c"], ["y"])
+            .Node("Add", ["c", "z"], ["s"]).Node("Mul", ["y", "s"], ["out"]).Output("out");
+        var expected = Reference.Run(builder.Bytes(), builder.Feeds)["out"];
+        IReadOnlyDictionary<string, Tensor> outputs;
+        using (Tensor.NoGrad()) outputs = OnnxModel.Load(builder.Bytes()).Run(builder.Feeds);
+        Reference.Close(expected.Values, expected.Shape, outputs["out"], 1e-5, "out");
+    }
+
+    [Fact]
     public void BatchNormFoldingKeepsResNet18Outputs()
     {
         var plain = OnnxModel.Load(Reference.ResNet18Path);
