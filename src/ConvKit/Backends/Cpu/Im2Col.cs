@@ -28,7 +28,7 @@ static class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(ReadOnlySpan<float> image, in ConvGeometry g, int first, int count, Span<float> columns)
     {
-        if (first == 0 && count == g.OutPlane && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth <= SmallWidth)
+        if (first == 0 && count == g.OutPlane && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth <= SmallWidth && g.PadTop >= 0 && g.PadLeft >= 0)
         {
             GatherSmallPlane(image, g, columns);
             return;
@@ -87,7 +87,7 @@ static class Im2Col
         for (int c = 0; c < g.InChannelsPerGroup; c++)
         {
             // The interior changes with the channel; the zero border is the same for all.
-            for (int ih = Math.Max(0, -g.PadTop); copiedWidth > 0 && ih < g.InHeight && ih + g.PadTop < paddedHeight; ih++)
+            for (int ih = 0; copiedWidth > 0 && ih < g.InHeight && ih + g.PadTop < paddedHeight; ih++)
                 image.Slice((c * g.InHeight + ih) * g.InWidth, copiedWidth).CopyTo(buffer.AsSpan((ih + g.PadTop) * paddedWidth + g.PadLeft));
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++, row++)
