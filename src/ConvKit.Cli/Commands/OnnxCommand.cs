@@ -105,7 +105,8 @@ static class OnnxCommand
     {
         if (top < 1) throw new ArgumentException($"--top must be at least 1, not {top}.");
         if (std.Any(s => s == 0)) throw new ArgumentException("--std must not contain 0.");
-        var module = OnnxModel.Load(path);
+        // Inference only: batch norm is folded into the convolutions, as ONNX Runtime does.
+        var module = OnnxModel.Load(path, new OnnxImportOptions { FoldBatchNorm = true });
         if (module.Inputs.Count != 1 || module.Outputs.Count != 1)
             throw new ArgumentException($"'{path}' has {module.Inputs.Count} inputs and {module.Outputs.Count} outputs; 'onnx run' needs one image input and one output.");
         var input = module.Inputs[0];
