@@ -54,10 +54,22 @@ static class OnnxBench
         Console.WriteLine($"ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}: IntraOpNumThreads = {Environment.ProcessorCount}; " +
             $"ConvKit threads: {Backends.Cpu.Threading.NumThreads}");
         Console.WriteLine();
-        Console.WriteLine("| engine | median ms | min ms | × ONNX Runtime |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine("| engine | median ms | min ms | × ONNX Runtime | max abs difference from ONNX Runtime / output scale |");
+        Console.WriteLine("|---|---|---|---|---|");
+        using var reference = session.Run(feeds);
+        var expected = reference.First().AsTensor<float>().ToArray();
+        double scale = expected.Max(v => Math.Abs((double)v));
         for (int e = 0; e < engines.Length; e++)
-            Console.WriteLine($"| {engines[e].Name} | {Median(times[e]):F1} | {times[e].Min():F1} | {Median(times[e]) / ort:F2} |");
+        {
+            string agreement = "";
+            if (e < 2)
+            {
+                Tensor y;
+                using (Tensor.NoGrad()) y = (e == 0 ? plain : folded).Forward(x);
+                agreement = $"{y.ToArray().Zip(expected, (a, b) => Math.Abs(a - (double)b)).Max() / scale:G2}";
+            }
+            Console.WriteLine($"| {engines[e].Name} | {Median(times[e]):F1} | {times[e].Min():F1} | {Median(times[e]) / ort:F2} | {agreement} |");
+        }
     }
 
     static double Median(List<double> values)
