@@ -1,3 +1,4 @@
+using ConvKit.Autograd;
 using ConvKit.NN;
 using ConvKit.Onnx.Import;
 using ConvKit.Onnx.Ops;
@@ -16,7 +17,7 @@ namespace ConvKit.Onnx;
 /// </summary>
 public sealed class OnnxModule : Module
 {
-    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release);
+    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release, string[] Recycle);
 
     readonly List<CompiledNode> nodes = [];
     readonly Dictionary<string, OnnxValue> constants = [];
@@ -174,24 +175,35 @@ public sealed class OnnxModule : Module
 
         var lastUse = new Dictionary<string, int>();
         var producer = new Dictionary<string, string>();
+        var readerTypes = new Dictionary<string, List<string>>();
         for (int i = 0; i < planned.Count; i++)
         {
-            foreach (var input in planned[i].Node.Input.Where(n => n.Length > 0)) lastUse[input] = i;
+            foreach (var input in planned[i].Node.Input.Where(n => n.Length > 0))
+            {
+                lastUse[input] = i;
+                if (!readerTypes.TryGetValue(input, out var types)) readerTypes[input] = types = [];
+                types.Add(planned[i].Node.OpType);
+            }
             foreach (var output in planned[i].Outputs) producer[output] = planned[i].Node.OpType;
         }
+        // These ops always return new storage, or (Add and Relu in place) the storage of an input that dies there.
+        static bool Fresh(string? opType) =>
+            opType is "Conv" or "BatchNormalization" or "Add" or "Relu" or "MaxPool" or "AveragePool" or "GlobalAveragePool";
         for (int i = 0; i < planned.Count; i++)
         {
             var (node, fusedRelu, outputs) = planned[i];
             var inputs = node.Input.ToArray();
-            // An input may be overwritten in place when this node is its only reader (so no other node made a view
-            // of it) and it was freshly made by an op whose output is never a view of another value.
-            var overwritable = Enumerable.Range(0, inputs.Length).Where(k =>
-                inputs[k].Length > 0 && readers[inputs[k]] == 1 && !keep.Contains(inputs[k])
-                && producer.GetValueOrDefault(inputs[k]) is "Conv" or "BatchNormalization" or "Add" or "Relu").ToHashSet();
+            // An Add or Relu may overwrite an input in place when it is the input's only reader (so no other node
+            // made a view of it) and the input was freshly made by an op whose output is never a view of another value.
+            var overwritable = Enumerable.Range(0, inputs.Length).Where(k => node.OpType is "Add" or "Relu"
+                && inputs[k].Length > 0 && readers[inputs[k]] == 1 && !keep.Contains(inputs[k]) && Fresh(producer.GetValueOrDefault(inputs[k]))).ToHashSet();
             var context = new NodeContext(node, Opset) { FusedRelu = fusedRelu, Overwritable = overwritable };
             // Intermediate values are dropped after their last reader, so inference keeps few activations alive.
             var release = inputs.Where(n => n.Length > 0 && lastUse[n] == i && !keep.Contains(n)).Distinct().ToArray();
-            nodes.Add(new CompiledNode(context, Operators.Compile(context), inputs, outputs, release));
+            // A released value's memory goes back to the backend for reuse when nothing else can hold it: it was
+            // freshly made, and its readers made no views of it and did not take it over in place.
+            var recycle = release.Where(n => Fresh(producer.GetValueOrDefault(n)) && readerTypes[n].All(Fresh) && !overwritable.Contains(Array.IndexOf(inputs, n))).ToArray();
+            nodes.Add(new CompiledNode(context, Operators.Compile(context), inputs, outputs, release, recycle));
         }
     }
 
@@ -234,6 +246,9 @@ public sealed class OnnxModule : Module
             for (int i = 0; i < node.Outputs.Length && i < results.Length; i++)
                 if (node.Outputs[i].Length > 0 && results[i] is { } result) values[node.Outputs[i]] = result;
             foreach (var name in node.Release) values.Remove(name);
+            if (!GradMode.IsEnabled && !OpTrace.IsActive)
+                foreach (var name in node.Recycle)
+                    if (arguments[Array.IndexOf(node.Inputs, name)]?.Float is { } dead) dead.Backend.Release(dead.Storage);
         }
         return Outputs.ToDictionary(o => o.Name, o => Values.AsFloat(values[o.Name]));
     }

@@ -169,6 +169,27 @@ public class ImportTests
     }
 
     [Fact]
+    public void InferenceReusesOnlyMemoryNothingElseHolds()
+    {
+        // c dies at the first Add, but Reshape made v, a view of c read at the end; the second Conv's output has c's
+        // size, so it would land in c's memory if c were handed back for reuse. Large enough to be reused (≥ 4096).
+        var builder = new GraphBuilder(13).Input("x", [1, 4, 32, 32]).Input("z", [1, 4, 32, 32])
+            .Weight("w1", [4, 4, 3, 3]).Weight("w2", [4, 4, 3, 3]).Ints("flat", [1, 4, 1024], 3).Ints("square", [1, 4, 32, 32], 4)
+            .Node("Conv", ["x", "w1"], ["c"], ("pads", new[] { 1, 1, 1, 1 })).Node("Reshape", ["c", "flat"], ["v"])
+            .Node("Add", ["c", "z"], ["s"]).Node("Conv", ["x", "w2"], ["c2"], ("pads", new[] { 1, 1, 1, 1 }))
+            .Node("Add", ["s", "c2"], ["t"]).Node("Reshape", ["v", "square"], ["back"]).Node("Mul", ["back", "t"], ["out"])
+            .Output("out");
+        var expected = Reference.Run(builder.Bytes(), builder.Feeds)["out"];
+        var model = OnnxModel.Load(builder.Bytes());
+        for (int run = 0; run < 3; run++)
+        {
+            IReadOnlyDictionary<string, Tensor> outputs;
+            using (Tensor.NoGrad()) outputs = model.Run(builder.Feeds);
+            Reference.Close(expected.Values, expected.Shape, outputs["out"], 1e-5, $"out, run {run}");
+        }
+    }
+
+    [Fact]
     public void BatchNormFoldingKeepsResNet18Outputs()
     {
         var plain = OnnxModel.Load(Reference.ResNet18Path);

@@ -13,6 +13,12 @@ public partial interface IBackend
     Storage Allocate(int length);
     /// <summary>A buffer with unspecified contents, for outputs a kernel overwrites entirely (saves a pass over memory).</summary>
     Storage AllocateUninitialized(int length);
+    /// <summary>
+    /// Hands back a buffer that nothing will read or write again, so a later <see cref="AllocateUninitialized"/> of
+    /// the same length on this thread may reuse its memory (a graph runner releases activations after their last
+    /// reader: fresh memory on every pass costs page faults and cache misses).
+    /// </summary>
+    void Release(Storage storage);
     Storage FromArray(ReadOnlySpan<float> values);
     void CopyTo(Storage source, Span<float> destination);
     float GetItem(Storage storage, int index);

@@ -14,7 +14,23 @@ public sealed partial class CpuBackend : IBackend
         : throw new ArgumentException($"the CPU backend cannot use storage from backend '{storage.Backend.Name}'");
 
     public Storage Allocate(int length) => new CpuStorage(length == 0 ? [] : new float[length]);
-    public Storage AllocateUninitialized(int length) => new CpuStorage(GC.AllocateUninitializedArray<float>(length));
+    public Storage AllocateUninitialized(int length) =>
+        new CpuStorage(released != null && released.TryGetValue(length, out var arrays) && arrays.TryPop(out var reused)
+            ? reused : GC.AllocateUninitializedArray<float>(length));
+
+    public void Release(Storage storage)
+    {
+        var array = Data(storage);
+        if (array.Length < MinReleasedLength) return;
+        released ??= [];
+        if (!released.TryGetValue(array.Length, out var arrays)) released[array.Length] = arrays = new();
+        if (arrays.Count < ReleasedPerLength) arrays.Push(array);
+    }
+
+    // Released arrays by length, per thread (ops allocate on the calling thread), a few of each length: a network
+    // reuses a handful of activation sizes. Small arrays are cheap to allocate and are left to the GC.
+    [ThreadStatic] static Dictionary<int, Stack<float[]>>? released;
+    const int ReleasedPerLength = 2, MinReleasedLength = 4096;
     public Storage FromArray(ReadOnlySpan<float> values) => new CpuStorage(values.ToArray());
     public void CopyTo(Storage source, Span<float> destination) => Data(source).CopyTo(destination);
     public float GetItem(Storage storage, int index) => Data(storage)[index];
