@@ -186,7 +186,7 @@ public sealed class OnnxModule : Module
             }
             foreach (var output in planned[i].Outputs) producer[output] = planned[i].Node.OpType;
         }
-        // These ops always return new storage, or (Add and Relu in place) the storage of an input that dies there.
+        // These ops always return new storage, or (Add and Relu in place) the storage of an input only they read.
         static bool Fresh(string? opType) =>
             opType is "Conv" or "BatchNormalization" or "Add" or "Relu" or "MaxPool" or "AveragePool" or "GlobalAveragePool";
         for (int i = 0; i < planned.Count; i++)

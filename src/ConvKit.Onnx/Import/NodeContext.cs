@@ -39,7 +39,7 @@ sealed class NodeContext(NodeProto node, long opset)
 
     /// <summary>
     /// Inputs this node may overwrite when no gradient graph is being recorded, as set by the planner: values that
-    /// die here, were freshly made by an earlier node, and are not views of anything still alive.
+    /// only this node reads, freshly made by an earlier node (so nothing else shares their storage).
     /// </summary>
     public IReadOnlySet<int> Overwritable { get; init; } = new HashSet<int>();
 
