@@ -53,7 +53,7 @@ public static partial class F
             }
         }
 
-        var y = Tensor.Empty(input.Dims, backend);
+        var y = Tensor.Uninitialized(input.Dims, backend); // every value is written below
         backend.BatchNormNormalize(input.Storage, batch, channels, spatial, mean.Storage, invStd.Storage, weight?.Storage, bias?.Storage, y.Storage);
         if (OpTrace.IsActive)
             OpTrace.Record("BatchNorm", y, [input, weight, bias, runningMean, runningVar], ("training", training), ("momentum", momentum), ("eps", eps));
