@@ -71,12 +71,15 @@ static class DepthwiseConv
     /// <summary>
     /// Stride 1: the input plane copied into a zero-bordered buffer, wide enough that every vector of outputs
     /// reads whole vectors, so no output needs edge tests. Buffer element (r, c) is input (r − pt, c − pl), or zero.
+    /// im2col lays small planes out the same way (see <see cref="Im2Col"/>).
     /// </summary>
-    readonly struct PaddedPlane
+    internal readonly struct PaddedPlane
     {
         readonly ConvGeometry g;
         readonly int width, height;
         public int Length => width * height;
+        /// <summary>Values per buffer row.</summary>
+        public int Width => width;
 
         public PaddedPlane(in ConvGeometry geometry)
         {

@@ -69,33 +69,31 @@ static class Im2Col
     /// <summary>
     /// Gather for a whole plane at stride 1 with short output rows (the 14×14 and 7×7 stages of an ImageNet network,
     /// 28×28 images): splitting every input row into phases costs more than the copies it serves there. Each
-    /// channel is laid once into a zero-bordered plane, and a tap's run along an output row is then copied as whole
-    /// vectors, the last of which may run past the run's end: the values it leaves there are overwritten by the
-    /// copies that follow, in order, and only the very last copy is exact.
+    /// channel is laid into a zero-bordered plane (the depthwise convolution's), and a tap's run along an output row
+    /// is then copied as whole vectors, the last of which may run past the run's end: the values it leaves there
+    /// are overwritten by the copies that follow, in order, and only the very last copy is exact.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void GatherSmallPlane(ReadOnlySpan<float> image, in ConvGeometry g, Span<float> columns)
     {
         int outWidth = g.OutWidth, outHeight = g.OutHeight, positions = g.OutPlane, width = Vector256<float>.Count;
-        int paddedWidth = outWidth + (g.KernelWidth - 1) * g.DilationWidth, paddedHeight = outHeight + (g.KernelHeight - 1) * g.DilationHeight;
-        int copiedWidth = Math.Min(g.InWidth, paddedWidth - g.PadLeft), vectors = (outWidth + width - 1) / width;
-        var buffer = ArrayPool<float>.Shared.Rent(paddedHeight * paddedWidth + width);
-        Array.Clear(buffer);
+        int vectors = (outWidth + width - 1) / width;
+        var plane = new DepthwiseConv.PaddedPlane(g);
+        // One vector more than the plane: the copies from its last row may read past the end.
+        var buffer = ArrayPool<float>.Shared.Rent(plane.Length + width);
         ref float padded = ref MemoryMarshal.GetArrayDataReference(buffer);
         ref float destination = ref MemoryMarshal.GetReference(columns);
         int row = 0, rows = g.InChannelsPerGroup * g.KernelArea;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
         {
-            // The interior changes with the channel; the zero border is the same for all.
-            for (int ih = 0; copiedWidth > 0 && ih < g.InHeight && ih + g.PadTop < paddedHeight; ih++)
-                image.Slice((c * g.InHeight + ih) * g.InWidth, copiedWidth).CopyTo(buffer.AsSpan((ih + g.PadTop) * paddedWidth + g.PadLeft));
+            plane.Fill(image.Slice(c * g.InPlane, g.InPlane), buffer);
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++, row++)
                 {
-                    int tap = i * g.DilationHeight * paddedWidth + j * g.DilationWidth, target = row * positions;
+                    int tap = i * g.DilationHeight * plane.Width + j * g.DilationWidth, target = row * positions;
                     for (int oh = 0; oh < outHeight; oh++)
                     {
-                        ref float from = ref Unsafe.Add(ref padded, tap + oh * paddedWidth);
+                        ref float from = ref Unsafe.Add(ref padded, tap + oh * plane.Width);
                         ref float to = ref Unsafe.Add(ref destination, target + oh * outWidth);
                         if (row == rows - 1 && oh == outHeight - 1) Copy(ref from, ref to, outWidth);
                         else
