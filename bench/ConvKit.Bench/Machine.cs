@@ -66,33 +66,44 @@ static class Machine
         return best;
     }
 
-    static float FmaLoop(long iterations) => Vector512.IsHardwareAccelerated ? FmaLoop512(iterations) : FmaLoop256(iterations);
+    static float FmaLoop(long iterations) =>
+        Vector512.IsHardwareAccelerated ? FmaLoop<Lanes512, Vector512<float>>(iterations) : FmaLoop<Lanes256, Vector256<float>>(iterations);
 
-    static float FmaLoop512(long iterations)
+    static float FmaLoop<TLanes, TVector>(long iterations) where TLanes : struct, ILanes<TVector>
     {
-        var (m, c) = (Vector512.Create(0.999f), Vector512.Create(1e-3f));
-        Vector512<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m;
+        var (m, c) = (TLanes.Create(0.999f), TLanes.Create(1e-3f));
+        TVector a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m;
         for (long i = 0; i < iterations; i++)
         {
-            a0 = Vector512.FusedMultiplyAdd(a0, m, c); a1 = Vector512.FusedMultiplyAdd(a1, m, c);
-            a2 = Vector512.FusedMultiplyAdd(a2, m, c); a3 = Vector512.FusedMultiplyAdd(a3, m, c);
-            a4 = Vector512.FusedMultiplyAdd(a4, m, c); a5 = Vector512.FusedMultiplyAdd(a5, m, c);
-            a6 = Vector512.FusedMultiplyAdd(a6, m, c); a7 = Vector512.FusedMultiplyAdd(a7, m, c);
+            a0 = TLanes.Fma(a0, m, c); a1 = TLanes.Fma(a1, m, c); a2 = TLanes.Fma(a2, m, c); a3 = TLanes.Fma(a3, m, c);
+            a4 = TLanes.Fma(a4, m, c); a5 = TLanes.Fma(a5, m, c); a6 = TLanes.Fma(a6, m, c); a7 = TLanes.Fma(a7, m, c);
         }
-        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+        return TLanes.Sum(a0) + TLanes.Sum(a1) + TLanes.Sum(a2) + TLanes.Sum(a3)
+            + TLanes.Sum(a4) + TLanes.Sum(a5) + TLanes.Sum(a6) + TLanes.Sum(a7);
     }
 
-    static float FmaLoop256(long iterations)
+    /// <summary>
+    /// The vector operations the peak loop needs, for one vector width: one loop serves both widths, specialised
+    /// per width by the JIT (.NET's own ISimdVector is not usable from user code).
+    /// </summary>
+    interface ILanes<TVector>
     {
-        var (m, c) = (Vector256.Create(0.999f), Vector256.Create(1e-3f));
-        Vector256<float> a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m;
-        for (long i = 0; i < iterations; i++)
-        {
-            a0 = Vector256.FusedMultiplyAdd(a0, m, c); a1 = Vector256.FusedMultiplyAdd(a1, m, c);
-            a2 = Vector256.FusedMultiplyAdd(a2, m, c); a3 = Vector256.FusedMultiplyAdd(a3, m, c);
-            a4 = Vector256.FusedMultiplyAdd(a4, m, c); a5 = Vector256.FusedMultiplyAdd(a5, m, c);
-            a6 = Vector256.FusedMultiplyAdd(a6, m, c); a7 = Vector256.FusedMultiplyAdd(a7, m, c);
-        }
-        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+        static abstract TVector Create(float value);
+        static abstract TVector Fma(TVector a, TVector b, TVector c);
+        static abstract float Sum(TVector vector);
+    }
+
+    struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static Vector512<float> Create(float value) => Vector512.Create(value);
+        public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+        public static float Sum(Vector512<float> vector) => Vector512.Sum(vector);
+    }
+
+    struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static Vector256<float> Create(float value) => Vector256.Create(value);
+        public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+        public static float Sum(Vector256<float> vector) => Vector256.Sum(vector);
     }
 }
