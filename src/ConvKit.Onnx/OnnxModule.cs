@@ -17,7 +17,7 @@ namespace ConvKit.Onnx;
 /// </summary>
 public sealed class OnnxModule : Module
 {
-    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release, string[] Recycle);
+    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release, int[] RecycledInputs);
 
     readonly List<CompiledNode> nodes = [];
     readonly Dictionary<string, OnnxValue> constants = [];
@@ -202,7 +202,8 @@ public sealed class OnnxModule : Module
             var release = inputs.Where(n => n.Length > 0 && lastUse[n] == i && !keep.Contains(n)).Distinct().ToArray();
             // A released value's memory goes back to the backend for reuse when nothing else can hold it: it was
             // freshly made, and its readers made no views of it and did not take it over in place.
-            var recycle = release.Where(n => Fresh(producer.GetValueOrDefault(n)) && readerTypes[n].All(Fresh) && !overwritable.Contains(Array.IndexOf(inputs, n))).ToArray();
+            var recycle = release.Select(n => Array.IndexOf(inputs, n))
+                .Where(k => Fresh(producer.GetValueOrDefault(inputs[k])) && readerTypes[inputs[k]].All(Fresh) && !overwritable.Contains(k)).ToArray();
             nodes.Add(new CompiledNode(context, Operators.Compile(context), inputs, outputs, release, recycle));
         }
     }
@@ -247,8 +248,8 @@ public sealed class OnnxModule : Module
                 if (node.Outputs[i].Length > 0 && results[i] is { } result) values[node.Outputs[i]] = result;
             foreach (var name in node.Release) values.Remove(name);
             if (!GradMode.IsEnabled && !OpTrace.IsActive)
-                foreach (var name in node.Recycle)
-                    if (arguments[Array.IndexOf(node.Inputs, name)]?.Float is { } dead) dead.Backend.Release(dead.Storage);
+                foreach (int k in node.RecycledInputs)
+                    if (arguments[k]?.Float is { } dead) dead.Backend.Release(dead.Storage);
         }
         return Outputs.ToDictionary(o => o.Name, o => Values.AsFloat(values[o.Name]));
     }
