@@ -127,8 +127,7 @@ public sealed partial class Tensor
         get => Backend.GetItem(Storage, FlatIndex(index));
         set
         {
-            if (RequiresGrad && GradMode.IsEnabled)
-                throw new InvalidOperationException("Tensor indexer: cannot write into a tensor that requires gradients; use Tensor.NoGrad() or Detach().");
+            RefuseInPlaceWhileRecording("Tensor indexer");
             Backend.SetItem(Storage, FlatIndex(index), value);
         }
     }
@@ -162,8 +161,7 @@ public sealed partial class Tensor
     /// </summary>
     public Tensor AddInPlace(Tensor other, float alpha = 1f)
     {
-        if (RequiresGrad && GradMode.IsEnabled)
-            throw new InvalidOperationException("AddInPlace: a tensor that requires gradients can be updated in place only inside Tensor.NoGrad().");
+        RefuseInPlaceWhileRecording("AddInPlace");
         if (!Shapes.BroadcastsTo(other.Dims, Dims))
             throw new ArgumentException($"AddInPlace: shape {other.ShapeString} cannot be broadcast to {ShapeString}.");
         using var _ = GradMode.Disable();
@@ -177,10 +175,16 @@ public sealed partial class Tensor
     {
         if (!source.HasShape(Dims))
             throw new ArgumentException($"CopyFrom: source shape {source.ShapeString} does not match {ShapeString}.");
-        if (RequiresGrad && GradMode.IsEnabled)
-            throw new InvalidOperationException("CopyFrom: a tensor that requires gradients can be overwritten only inside Tensor.NoGrad().");
+        RefuseInPlaceWhileRecording("CopyFrom");
         Backend.Copy(source.Storage, Storage);
         return this;
+    }
+
+    /// <summary>An in-place write to a tensor the graph may need is refused while recording: its gradient would be wrong.</summary>
+    internal void RefuseInPlaceWhileRecording(string op)
+    {
+        if (RequiresGrad && GradMode.IsEnabled)
+            throw new InvalidOperationException($"{op}: a tensor that requires gradients can be changed in place only inside Tensor.NoGrad().");
     }
 
     /// <summary>PyTorch-style text: <c>tensor([[1.0000, 2.0000], ...])</c>, abbreviated beyond 1000 elements.</summary>

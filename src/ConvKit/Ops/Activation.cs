@@ -17,8 +17,7 @@ public static partial class F
     public static Tensor Relu(Tensor x, bool inPlace)
     {
         if (!inPlace) return Relu(x);
-        if (x.RequiresGrad && GradMode.IsEnabled)
-            throw new InvalidOperationException("Relu: a tensor that requires gradients can be rectified in place only inside Tensor.NoGrad().");
+        x.RefuseInPlaceWhileRecording("Relu");
         x.Backend.Activation(ActivationOp.Relu, 0f, x.Storage, x.Storage);
         return x;
     }
