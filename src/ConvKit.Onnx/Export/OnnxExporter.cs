@@ -81,8 +81,9 @@ public static class OnnxExporter
         {
             using var grad = GradMode.Enable();
             using var trace = OpTrace.Start();
-            using var observation = Module.ObserveForward((module, moduleInput, moduleOutput) =>
+            using var hooks = model.RegisterForwardHookEverywhere((module, inputs, outputs) =>
             {
+                Tensor moduleInput = inputs[0], moduleOutput = outputs.Main;
                 if (!ReferenceEquals(moduleInput, moduleOutput) && names.TryGetValue(module, out var name))
                     moduleOutputs.TryAdd(moduleOutput, name);
             });

@@ -3,18 +3,14 @@ using ConvKit.Ops;
 
 namespace ConvKit.Vision.Models;
 
-/// <summary>GoogLeNet's outputs in training mode: the main logits and the two side classifiers' (null in evaluation mode or without them).</summary>
-/// <param name="Aux1">logits of the side classifier after inception4a (torchvision's aux_logits1)</param>
-/// <param name="Aux2">logits of the side classifier after inception4d (torchvision's aux_logits2)</param>
-public sealed record GoogLeNetOutputs(Tensor Logits, Tensor? Aux1, Tensor? Aux2);
-
 /// <summary>
 /// GoogLeNet, Inception v1 (Szegedy et al., 2014), laid out as torchvision's <c>googlenet</c> (names, sizes,
 /// batch norm with eps 0.001, 3×3 third branch): a stem, nine <see cref="InceptionBlock"/>s with max-pools between
 /// the groups, global average pooling, dropout and a linear classifier. During training two
-/// <see cref="AuxiliaryClassifier"/>s on intermediate features add gradient to the middle of the network; get
-/// them from <see cref="ForwardWithAuxiliary"/> (the paper weights their losses by 0.3). <see cref="Module.Forward"/>
-/// returns the main logits only. No input transform: feed images normalised as for the other models.
+/// <see cref="AuxiliaryClassifier"/>s on intermediate features add gradient to the middle of the network:
+/// in training mode <see cref="Module.ForwardOutputs"/> returns <c>logits</c>, <c>aux1</c> and <c>aux2</c> (the
+/// paper weights the side losses by 0.3, as the classification task of the trainer does); in evaluation mode, and
+/// from <see cref="Module.Forward(Tensor)"/> and export, only <c>logits</c>. No input transform: feed images normalised as for the other models.
 /// </summary>
 public sealed class GoogLeNet : Module
 {
@@ -74,29 +70,28 @@ public sealed class GoogLeNet : Module
     static InceptionBlock Inception(int inChannels, int ch1x1, int ch3x3Reduce, int ch3x3, int ch5x5Reduce, int ch5x5, int poolProj) =>
         new(inChannels, ch1x1, ch3x3Reduce, ch3x3, ch5x5Reduce, ch5x5, poolProj, ch5x5Kernel: 3, eps: 1e-3f);
 
-    /// <summary>
-    /// The main logits and, in training mode with side classifiers, theirs; a training step adds
-    /// 0.3·(loss(Aux1) + loss(Aux2)) to the main loss.
-    /// </summary>
-    /// <param name="input">(N, inChannels, 224, 224)</param>
-    public GoogLeNetOutputs ForwardWithAuxiliary(Tensor input) => Run(input, withAuxiliary: Training);
-
     /// <returns>logits (N, numClasses)</returns>
-    protected override Tensor ForwardCore(Tensor input) => Run(input, withAuxiliary: false).Logits;
+    protected override Tensor ForwardCore(Tensor input) => Run(input, withAuxiliary: false)["logits"];
 
-    GoogLeNetOutputs Run(Tensor input, bool withAuxiliary)
+    /// <param name="inputs">one tensor (N, inChannels, 224, 224)</param>
+    /// <returns><c>logits</c>, and in training mode with side classifiers <c>aux1</c> (after inception4a) and <c>aux2</c> (after inception4d), each (N, numClasses)</returns>
+    protected override TensorDict ForwardCore(IReadOnlyList<Tensor> inputs) => inputs.Count == 1
+        ? Run(inputs[0], withAuxiliary: Training && Aux1 != null)
+        : throw new ArgumentException($"GoogLeNet: takes 1 input, got {inputs.Count}.");
+
+    TensorDict Run(Tensor input, bool withAuxiliary)
     {
         var x = maxpool1.Forward(conv1.Forward(input));
         x = maxpool2.Forward(conv3.Forward(conv2.Forward(x)));
         x = maxpool3.Forward(inception3b.Forward(inception3a.Forward(x)));
         x = inception4a.Forward(x);
-        var aux1 = withAuxiliary ? Aux1?.Forward(x) : null;
+        var aux1 = withAuxiliary ? Aux1!.Forward(x) : null;
         x = inception4d.Forward(inception4c.Forward(inception4b.Forward(x)));
-        var aux2 = withAuxiliary ? Aux2?.Forward(x) : null;
+        var aux2 = withAuxiliary ? Aux2!.Forward(x) : null;
         x = maxpool4.Forward(inception4e.Forward(x));
         x = inception5b.Forward(inception5a.Forward(x));
         var logits = Fc.Forward(dropout.Forward(F.Flatten(avgpool.Forward(x), 1)));
-        return new GoogLeNetOutputs(logits, aux1, aux2);
+        return aux1 is null ? new TensorDict { { "logits", logits } } : new TensorDict { { "logits", logits }, { "aux1", aux1 }, { "aux2", aux2! } };
     }
 }
 

@@ -16,7 +16,7 @@ public sealed record LayerSummary(string Name, string Type, int[] OutputShape, l
 /// output shape, parameter count and multiply-accumulate count (MACs), and the totals.
 /// <para>
 /// The pass runs on zeros in evaluation mode without recording gradients (the model's modes are restored
-/// afterwards); <see cref="Module.ObserveForward"/> sees each call. Layers are the modules without sub-modules
+/// afterwards); a forward hook on every module (<see cref="Module.RegisterForwardHookEverywhere"/>) sees each call. Layers are the modules without sub-modules
 /// (plus any container holding parameters of its own), in the order they ran; a layer called twice appears twice.
 /// </para>
 /// <para>
@@ -55,8 +55,9 @@ public sealed class ModelSummary
 
         var layers = new List<LayerSummary>();
         var seen = new HashSet<Module>(ReferenceEqualityComparer.Instance);
-        void Record(Module module, Tensor input, Tensor output)
+        void Record(Module module, IReadOnlyList<Tensor> inputs, TensorDict outputs)
         {
+            Tensor input = inputs[0], output = outputs.Main;
             var own = OwnParameters(module);
             if (module.NamedChildren().Any() && own == 0) return;
             string name = names.TryGetValue(module, out var n) && n.Length > 0 ? n : "(model)";
@@ -69,7 +70,7 @@ public sealed class ModelSummary
         try
         {
             using var noGrad = Tensor.NoGrad();
-            using var observation = Module.ObserveForward(Record);
+            using var hooks = model.RegisterForwardHookEverywhere(Record);
             result = model.Forward(Tensor.Zeros(inputShape));
         }
         finally

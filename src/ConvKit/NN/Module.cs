@@ -17,34 +17,81 @@ public abstract class Module
     /// <summary>True in training mode (dropout active, batch norm uses batch statistics).</summary>
     public bool Training { get; private set; } = true;
 
-    [ThreadStatic] static List<Action<Module, Tensor, Tensor>>? observers;
+    ForwardHook[] hooks = [];
 
-    /// <summary>Runs the module on <paramref name="input"/>; observers registered with <see cref="ObserveForward"/> see the call.</summary>
+    /// <summary>Runs the module on one input and returns its main output; the module's forward hooks see the call.</summary>
+    /// <remarks>A module with several outputs returns the first (its <see cref="TensorDict.Main"/>); <see cref="ForwardOutputs"/> gives them all.</remarks>
     public Tensor Forward(Tensor input)
     {
         var output = ForwardCore(input);
-        if (observers is { Count: > 0 } active)
-            foreach (var observer in active.ToArray()) observer(this, input, output);
+        if (hooks.Length > 0) RunHooks([input], TensorDict.Single(output));
         return output;
     }
 
-    /// <summary>The module's computation; parents call children through <see cref="Forward"/> so observers see every layer.</summary>
-    protected abstract Tensor ForwardCore(Tensor input);
-
     /// <summary>
-    /// Calls <paramref name="observer"/>(module, input, output) after every module's forward on this thread
-    /// until the returned scope is disposed — children before their parents, in execution order. Used by
-    /// model summaries and debugging.
+    /// Runs the module on several inputs (an image and its region proposals, a pair of faces) and returns every named
+    /// output (GoogLeNet in training mode: <c>logits</c>, <c>aux1</c>, <c>aux2</c>). A single-output module returns
+    /// its output under <see cref="TensorDict.OutputName"/>.
     /// </summary>
-    public static IDisposable ObserveForward(Action<Module, Tensor, Tensor> observer)
+    public TensorDict ForwardOutputs(params Tensor[] inputs)
     {
-        (observers ??= []).Add(observer);
-        return new Observation(observer);
+        var outputs = ForwardCore((IReadOnlyList<Tensor>)inputs);
+        if (hooks.Length > 0) RunHooks(inputs, outputs);
+        return outputs;
     }
 
-    sealed class Observation(Action<Module, Tensor, Tensor> observer) : IDisposable
+    /// <summary>The computation of a one-input module; parents call children through <see cref="Forward(Tensor)"/> so hooks see every layer.</summary>
+    protected virtual Tensor ForwardCore(Tensor input) =>
+        throw new NotSupportedException($"{GetType().Name} does not take a single tensor; call ForwardOutputs with its inputs.");
+
+    /// <summary>
+    /// The computation of a module with several inputs or outputs; override it (and <see cref="ForwardCore(Tensor)"/>
+    /// for the main output of one input) in such a module. The default serves one-input, one-output modules.
+    /// </summary>
+    protected virtual TensorDict ForwardCore(IReadOnlyList<Tensor> inputs) => inputs.Count == 1
+        ? TensorDict.Single(ForwardCore(inputs[0]))
+        : throw new ArgumentException($"{GetType().Name}: takes 1 input, got {inputs.Count}.");
+
+    void RunHooks(IReadOnlyList<Tensor> inputs, TensorDict outputs)
     {
-        public void Dispose() => observers?.Remove(observer);
+        foreach (var hook in hooks) hook(this, inputs, outputs);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="hook"/>(module, inputs, outputs) after each forward call of this module until the
+    /// returned registration is disposed (PyTorch's <c>register_forward_hook</c>). Hooks run in registration order,
+    /// on the thread that ran the forward.
+    /// </summary>
+    public IDisposable RegisterForwardHook(ForwardHook hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        lock (parameters) hooks = [.. hooks, hook];
+        return new HookRegistration(this, hook);
+    }
+
+    /// <summary>Registers <paramref name="hook"/> on this module and every descendant (children run, and are seen, before their parents).</summary>
+    public IDisposable RegisterForwardHookEverywhere(ForwardHook hook)
+    {
+        var registrations = NamedModules().Select(m => m.Module).Distinct(ReferenceEqualityComparer.Instance)
+            .Select(m => ((Module)m!).RegisterForwardHook(hook)).ToList();
+        return new Registrations(registrations);
+    }
+
+    sealed class HookRegistration(Module module, ForwardHook hook) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (module.parameters)
+            {
+                int index = Array.IndexOf(module.hooks, hook);
+                if (index >= 0) module.hooks = [.. module.hooks[..index], .. module.hooks[(index + 1)..]];
+            }
+        }
+    }
+
+    sealed class Registrations(List<IDisposable> registrations) : IDisposable
+    {
+        public void Dispose() => registrations.ForEach(r => r.Dispose());
     }
 
     /// <summary>Registers a trainable tensor under <paramref name="name"/>; it is made to require gradients.</summary>
@@ -169,6 +216,9 @@ public abstract class Module
     /// <summary>One-line description: the type name and configuration, e.g. <c>Conv2d(3, 64, kernelSize=(3, 3))</c>.</summary>
     protected virtual string Describe() => GetType().Name;
 }
+
+/// <summary>Sees one forward call of <paramref name="module"/>: its inputs and its named outputs (a single output under "output").</summary>
+public delegate void ForwardHook(Module module, IReadOnlyList<Tensor> inputs, TensorDict outputs);
 
 /// <summary>Names a non-strict <see cref="Module.LoadStateDict"/> left alone.</summary>
 public sealed record StateDictLoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys)

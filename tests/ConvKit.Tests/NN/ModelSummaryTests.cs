@@ -65,7 +65,7 @@ public class ModelSummaryTests
         var before = model.NamedModules().Select(m => m.Module.Training).ToArray();
 
         var seen = new List<bool>();
-        using (Module.ObserveForward((m, _, output) => seen.Add(m.Training || output.RequiresGrad)))
+        using (model.RegisterForwardHookEverywhere((m, _, outputs) => seen.Add(m.Training || outputs.Main.RequiresGrad)))
             ModelSummary.Of(model, 2, 3);
 
         Assert.All(seen, Assert.False);

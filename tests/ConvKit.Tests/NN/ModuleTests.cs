@@ -110,14 +110,57 @@ public class ModuleTests
     }
 
     [Fact]
-    public void ObserversSeeEveryForwardChildrenFirstUntilDisposed()
+    public void HooksSeeEveryForwardChildrenFirstUntilDisposed()
     {
         var block = new Block();
         var seen = new List<string>();
-        using (Module.ObserveForward((module, input, output) => seen.Add($"{module.GetType().Name}:{Shapes.Format(output.Shape)}")))
+        using (block.RegisterForwardHookEverywhere((module, inputs, outputs) => seen.Add($"{module.GetType().Name}:{Shapes.Format(outputs.Main.Shape)}")))
             block.Forward(Tensor.Ones(2));
         Assert.Equal(["Affine:[2]", "Affine:[2]", "Affine:[2]", "Sequential:[2]", "Block:[2]"], seen);
         block.Forward(Tensor.Ones(2));
         Assert.Equal(5, seen.Count);
+    }
+
+    [Fact]
+    public void AHookSeesOnlyItsOwnModuleAndStopsWhenDisposed()
+    {
+        var block = new Block();
+        var first = block.NamedModules().Single(m => m.Name == "first").Module;
+        var calls = new List<(Tensor Input, Tensor Output)>();
+        var registration = first.RegisterForwardHook((module, inputs, outputs) =>
+        {
+            Assert.Same(first, module);
+            calls.Add((inputs.Single(), outputs[TensorDict.OutputName]));
+        });
+        var x = Tensor.Ones(2);
+        block.Forward(x);
+        Assert.Single(calls);
+        Assert.Same(x, calls[0].Input);
+        registration.Dispose();
+        block.Forward(x);
+        Assert.Single(calls);
+    }
+
+    sealed class Pair : Module
+    {
+        protected override TensorDict ForwardCore(IReadOnlyList<Tensor> inputs) =>
+            inputs.Count == 2 ? new TensorDict { { "sum", inputs[0] + inputs[1] }, { "difference", inputs[0] - inputs[1] } }
+                : throw new ArgumentException($"Pair: takes 2 inputs, got {inputs.Count}.");
+    }
+
+    [Fact]
+    public void AModuleTakesSeveralInputsAndGivesNamedOutputsThatHooksSee()
+    {
+        var pair = new Pair();
+        TensorDict? seen = null;
+        using var _ = pair.RegisterForwardHook((_, inputs, outputs) => { Assert.Equal(2, inputs.Count); seen = outputs; });
+        var outputs = pair.ForwardOutputs(Tensor.FromArray([3f], 1), Tensor.FromArray([1f], 1));
+        Assert.Equal(["sum", "difference"], outputs.Keys);
+        Assert.Equal(4f, outputs["sum"].Item());
+        Assert.Equal(2f, outputs["difference"].Item());
+        Assert.Same(outputs, seen);
+        Assert.Contains("does not take a single tensor", Assert.Throws<NotSupportedException>(() => pair.Forward(Tensor.Ones(1))).Message);
+        Assert.Contains("takes 1 input, got 2", Assert.Throws<ArgumentException>(() => new Linear(1, 1).ForwardOutputs(Tensor.Ones(1, 1), Tensor.Ones(1, 1))).Message);
+        Assert.Contains("no entry 'product'", Assert.Throws<KeyNotFoundException>(() => outputs["product"]).Message);
     }
 }

@@ -43,13 +43,12 @@ public class ArchitectureTests
         model.Eval();
         using (Tensor.NoGrad())
         {
-            var outputs = model.ForwardWithAuxiliary(input);
-            Assert.Null(outputs.Aux1);
-            Assert.Null(outputs.Aux2);
-            Assert.Equal(outputs.Logits.ToArray(), model.Forward(input).ToArray());
+            var outputs = model.ForwardOutputs(input);
+            Assert.Equal(["logits"], outputs.Keys);
+            Assert.Equal(outputs.Main.ToArray(), model.Forward(input).ToArray());
 
-            var withoutAux = new GoogLeNet(numClasses: 5, auxLogits: false);
-            Assert.Null(withoutAux.ForwardWithAuxiliary(input).Aux1);
+            var withoutAux = new GoogLeNet(numClasses: 5, auxLogits: false).Train();
+            Assert.Equal(["logits"], withoutAux.ForwardOutputs(input).Keys);
             Assert.DoesNotContain(withoutAux.StateDict().Keys, k => k.StartsWith("aux"));
         }
     }

@@ -41,13 +41,12 @@ public class ForwardBackwardTests
     {
         using var seeded = Generator.Use(new Generator(2));
         var model = new GoogLeNet(numClasses: 10);
-        var outputs = model.ForwardWithAuxiliary(Tensor.Randn([1, 3, 224, 224], seed: 7));
-        Assert.Equal([1, 10], outputs.Logits.Shape);
-        Assert.Equal([1, 10], outputs.Aux1!.Shape);
-        Assert.Equal([1, 10], outputs.Aux2!.Shape);
+        var outputs = model.ForwardOutputs(Tensor.Randn([1, 3, 224, 224], seed: 7));
+        Assert.Equal(["logits", "aux1", "aux2"], outputs.Keys);
+        Assert.All(outputs.Values, output => Assert.Equal([1, 10], output.Shape));
 
         var target = Targets(1, 10);
-        var loss = F.CrossEntropy(outputs.Logits, target) + 0.3f * (F.CrossEntropy(outputs.Aux1, target) + F.CrossEntropy(outputs.Aux2, target));
+        var loss = F.CrossEntropy(outputs["logits"], target) + 0.3f * (F.CrossEntropy(outputs["aux1"], target) + F.CrossEntropy(outputs["aux2"], target));
         loss.Backward();
         AssertEveryParameterHasAGradient(model);
     }
