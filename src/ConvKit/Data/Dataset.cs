@@ -1,42 +1,52 @@
 namespace ConvKit.Data;
 
 /// <summary>
-/// A labelled image-classification dataset, as torch.utils.data.Dataset with torchvision's ToTensor applied:
-/// sample i is an image of shape <see cref="SampleShape"/> (C, H, W) with values in [0, 1] and a class index
-/// in [0, <see cref="Classes"/>.Count). Images are written into a caller's buffer so a loader can batch them
-/// without a tensor per sample.
+/// A dataset of pictures, as torch.utils.data.Dataset with torchvision's ToTensor applied: sample i is a
+/// <see cref="Sample"/> — an image (C, H, W) with values in [0, 1] and what the task knows about it.
+/// <para>
+/// Two ways to write one. A labelled classification set of same-sized pictures overrides <see cref="SampleShape"/>,
+/// <see cref="Label"/> and <see cref="ReadImage"/>: images are written into a caller's buffer, so a loader batches
+/// them without a tensor per sample (the fast path). Any other set (boxes, masks, pictures of different sizes)
+/// overrides <see cref="GetSample"/> and <see cref="HasTargets"/>.
+/// </para>
 /// </summary>
 public abstract class Dataset
 {
     /// <summary>Number of samples.</summary>
     public abstract int Count { get; }
 
-    /// <summary>(C, H, W) of every image.</summary>
-    public abstract IReadOnlyList<int> SampleShape { get; }
+    /// <summary>(C, H, W) of every image; null when the pictures differ in size.</summary>
+    public virtual IReadOnlyList<int> SampleShape => null!;
 
-    /// <summary>Class names; a label is an index into this list.</summary>
+    /// <summary>Class names; a label (or a box's or a mask pixel's class) is an index into this list.</summary>
     public abstract IReadOnlyList<string> Classes { get; }
 
+    /// <summary>Whether samples carry more than a class label (boxes, masks, identities) or differ in size: the loader then collates whole <see cref="Sample"/>s.</summary>
+    public virtual bool HasTargets => false;
+
     /// <summary>The class index of sample <paramref name="index"/>.</summary>
-    public abstract int Label(int index);
+    public virtual int Label(int index) =>
+        GetSample(index).Label ?? throw new InvalidOperationException($"{GetType().Name}: sample {index} has no class label.");
 
     /// <summary>Writes sample <paramref name="index"/>'s C·H·W values (row-major, in [0, 1]) into <paramref name="destination"/>.</summary>
-    public abstract void ReadImage(int index, Span<float> destination);
+    public virtual void ReadImage(int index, Span<float> destination) => GetSample(index).Image.ToArray().CopyTo(destination);
+
+    /// <summary>Sample <paramref name="index"/>: by default its image (<see cref="ReadImage"/>) and class label (<see cref="Label"/>).</summary>
+    public virtual Sample GetSample(int index)
+    {
+        CheckIndex(index);
+        if (SampleShape is null) throw new NotImplementedException($"{GetType().Name}: override GetSample, or SampleShape, Label and ReadImage.");
+        var values = new float[SampleLength];
+        ReadImage(index, values);
+        return new Sample(Tensor.FromArray(values, SampleShape.ToArray())) { Label = Label(index) };
+    }
 
     /// <summary>C·H·W, the number of values of one image.</summary>
-    public int SampleLength => SampleShape.Aggregate(1, (product, size) => product * size);
+    public int SampleLength => SampleShape is { } shape ? shape.Aggregate(1, (product, size) => product * size)
+        : throw new InvalidOperationException($"{GetType().Name}: its pictures differ in size; read them with GetSample.");
 
-    /// <summary>Sample <paramref name="index"/> as an image tensor (C, H, W) and its label.</summary>
-    public (Tensor Image, int Label) this[int index]
-    {
-        get
-        {
-            CheckIndex(index);
-            var values = new float[SampleLength];
-            ReadImage(index, values);
-            return (Tensor.FromArray(values, SampleShape.ToArray()), Label(index));
-        }
-    }
+    /// <summary>Sample <paramref name="index"/> (<see cref="GetSample"/>).</summary>
+    public Sample this[int index] => GetSample(index);
 
     /// <summary>The samples at <paramref name="indices"/> of this dataset, in that order (torch.utils.data.Subset).</summary>
     public Dataset Subset(IEnumerable<int> indices) => new Subset(this, indices.ToArray());
@@ -95,8 +105,10 @@ sealed class Subset : Dataset
     public override int Count => indices.Length;
     public override IReadOnlyList<int> SampleShape => source.SampleShape;
     public override IReadOnlyList<string> Classes => source.Classes;
+    public override bool HasTargets => source.HasTargets;
     public override int Label(int index) => source.Label(indices[index]);
     public override void ReadImage(int index, Span<float> destination) => source.ReadImage(indices[index], destination);
+    public override Sample GetSample(int index) => source.GetSample(indices[index]);
 }
 
 /// <summary>Another dataset's images centred in a larger field of zeros.</summary>
