@@ -7,22 +7,31 @@ namespace ConvKit.Cli.Charts;
 /// <summary>The PNG charts of the command line, drawn with ScottPlot.</summary>
 static class TrainingCharts
 {
-    /// <summary>Two panels side by side: loss per epoch and accuracy per epoch, training and validation.</summary>
+    /// <summary>
+    /// Two panels side by side, training and validation: the losses per epoch (the loss and its terms, such as
+    /// GoogLeNet's side-classifier losses) and the task's other metrics (accuracy as a percentage).
+    /// </summary>
     public static void SaveHistory(IReadOnlyList<EpochMetrics> history, string path, string title)
     {
         double[] epochs = history.Select(e => (double)e.Epoch).ToArray();
-        var loss = new Plot();
-        AddLine(loss, epochs, history.Select(e => e.TrainLoss), "train");
-        if (history.All(e => e.ValidationLoss != null)) AddLine(loss, epochs, history.Select(e => e.ValidationLoss!.Value), "validation");
-        Label(loss, $"{title}: loss", "cross-entropy");
-        loss.ShowLegend(Alignment.UpperRight);
+        var names = history.SelectMany(e => e.Train.Keys).Distinct().ToList();
+        var losses = new Plot();
+        var metrics = new Plot();
+        foreach (var name in names)
+        {
+            bool isLoss = name.EndsWith("loss", StringComparison.Ordinal);
+            double scale = name == "accuracy" ? 100 : 1;
+            var plot = isLoss ? losses : metrics;
+            AddLine(plot, epochs, history.Select(e => scale * e.Train.GetValueOrDefault(name, double.NaN)), $"train {name}");
+            if (history.All(e => e.Validation?.ContainsKey(name) == true))
+                AddLine(plot, epochs, history.Select(e => scale * e.Validation![name]), $"validation {name}");
+        }
+        Label(losses, $"{title}: loss", "loss");
+        losses.ShowLegend(Alignment.UpperRight);
+        Label(metrics, $"{title}: metrics", names.Contains("accuracy") ? "accuracy (%)" : "value");
+        metrics.ShowLegend(Alignment.LowerRight);
 
-        var accuracy = new Plot();
-        AddLine(accuracy, epochs, history.Select(e => 100 * e.TrainAccuracy), "train");
-        if (history.All(e => e.ValidationAccuracy != null)) AddLine(accuracy, epochs, history.Select(e => 100 * e.ValidationAccuracy!.Value), "validation");
-        Label(accuracy, $"{title}: accuracy", "accuracy (%)");
-
-        SideBySide(path, 600, 420, loss, accuracy);
+        SideBySide(path, 600, 420, losses, metrics);
     }
 
     static void AddLine(Plot plot, double[] epochs, IEnumerable<double> values, string label)

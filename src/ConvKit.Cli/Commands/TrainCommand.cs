@@ -164,7 +164,7 @@ static class TrainCommand
             output.WriteJson(new
             {
                 model = record.Model, dataset = settings.Dataset, epochs = result.History, best_epoch = result.BestEpoch,
-                best_validation_accuracy = result.BestAccuracy, test_accuracy = test?.Accuracy, test_loss = test?.Loss,
+                monitor = result.Monitor, best_score = result.BestScore, test_accuracy = test?.Accuracy, test_loss = test?.Loss,
                 seconds, threads = settings.Threads, checkpoint = result.BestCheckpoint, last_checkpoint = result.LastCheckpoint,
                 metrics_csv = csv, chart,
             });
@@ -213,13 +213,15 @@ static class TrainCommand
                     }
                     samples += progress.Samples;
                     task.Value = progress.Batch;
-                    task.Description = $"epoch {progress.Epoch}/{trainer.Options.Epochs}  loss {progress.RunningLoss:F4}  acc {progress.RunningAccuracy:P1}  " +
+                    task.Description = $"epoch {progress.Epoch}/{trainer.Options.Epochs}  loss {progress.RunningLoss:F4}  " +
+                        (progress.Running.TryGetValue("accuracy", out var accuracy) ? $"acc {accuracy:P1}  " : "") +
                         $"{samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} img/s";
                 };
                 trainer.EpochCompleted += metrics =>
                 {
                     if (task == null) return;
-                    task.Description = $"epoch {metrics.Epoch}/{trainer.Options.Epochs}  loss {metrics.TrainLoss:F4}  acc {metrics.TrainAccuracy:P1}  " +
+                    task.Description = $"epoch {metrics.Epoch}/{trainer.Options.Epochs}  loss {metrics.TrainLoss:F4}  " +
+                        (metrics.TrainAccuracy is { } trainAccuracy ? $"acc {trainAccuracy:P1}  " : "") +
                         (metrics.ValidationAccuracy is { } accuracy ? $"val {accuracy:P2}  " : "") + $"{metrics.SamplesPerSecond:N0} img/s";
                     task.StopTask();
                 };
@@ -238,13 +240,19 @@ static class TrainCommand
         return table;
     }
 
+    /// <summary>One row per epoch: every training value (loss, its terms such as GoogLeNet's aux1_loss, the metrics), the same on the validation set, then rate and time.</summary>
     internal static string MetricsCsv(IReadOnlyList<EpochMetrics> history)
     {
-        var csv = new StringBuilder("epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second\n");
+        var trainNames = history.SelectMany(e => e.Train.Keys).Distinct().ToList();
+        var validationNames = history.SelectMany(e => e.Validation?.Keys ?? []).Distinct().ToList();
+        var csv = new StringBuilder(string.Join(',', ["epoch", .. trainNames.Select(n => "train_" + n), .. validationNames.Select(n => "val_" + n),
+            "learning_rate", "seconds", "samples_per_second"])).Append('\n');
         string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
         foreach (var e in history)
-            csv.AppendLine(string.Join(',', e.Epoch.ToString(CultureInfo.InvariantCulture), Number(e.TrainLoss), Number(e.TrainAccuracy),
-                Number(e.ValidationLoss), Number(e.ValidationAccuracy), Number(e.LearningRate), Number(e.Seconds), Number(e.SamplesPerSecond)));
+            csv.AppendLine(string.Join(',', [e.Epoch.ToString(CultureInfo.InvariantCulture),
+                .. trainNames.Select(n => Number(e.Train.TryGetValue(n, out var v) ? v : null)),
+                .. validationNames.Select(n => Number(e.Validation != null && e.Validation.TryGetValue(n, out var v) ? v : null)),
+                Number(e.LearningRate), Number(e.Seconds), Number(e.SamplesPerSecond)]));
         return csv.ToString();
     }
 }

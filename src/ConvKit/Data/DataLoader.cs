@@ -5,16 +5,29 @@ using ConvKit.Data.Transforms;
 
 namespace ConvKit.Data;
 
-/// <summary>A batch: images (N, C, H, W), labels (N) as float class indices (what F.CrossEntropy takes), and which samples they are.</summary>
+/// <summary>
+/// A batch: images (N, C, H, W), labels (N) as float class indices (what F.CrossEntropy takes; empty when the
+/// samples have none), which samples they are, and — for samples with more than a label — the targets:
+/// <see cref="Boxes"/> (a different number per picture, so one <see cref="BoundingBoxes"/> each), <see cref="Masks"/>
+/// (N, H, W) and <see cref="Identities"/> (N).
+/// </summary>
 public sealed record Batch(Tensor Images, Tensor Labels, IReadOnlyList<int> Indices)
 {
     public int Count => Indices.Count;
+    /// <summary>Each picture's boxes, when the samples have boxes.</summary>
+    public IReadOnlyList<BoundingBoxes>? Boxes { get; init; }
+    /// <summary>(N, H, W) per-pixel class indices, when the samples have masks.</summary>
+    public Tensor? Masks { get; init; }
+    /// <summary>(N) identities as floats, when the samples have them.</summary>
+    public Tensor? Identities { get; init; }
 }
 
 /// <summary>
 /// Batches a <see cref="Dataset"/>, as torch.utils.data.DataLoader: optional shuffling, dropping the last short
-/// batch, a per-sample <see cref="ITransform"/>, and a background thread that assembles the next
-/// <see cref="Prefetch"/> batches while the caller trains on the current one.
+/// batch, a per-sample transform, and a background thread that assembles the next <see cref="Prefetch"/> batches
+/// while the caller trains on the current one. Labelled same-sized pictures with an in-place <see cref="ITransform"/>
+/// are read straight into the batch; other samples are collated whole (<see cref="Sample"/>: images stacked — a
+/// transform must bring them to one size —, boxes kept per picture, masks stacked).
 /// Everything random is a function of (seed, epoch, sample): the order of epoch e is a shuffle seeded by
 /// (seed, e) and sample i's augmentation draws from (seed, e, i). So a run is reproducible, the prefetch thread
 /// cannot change the result, and a resumed run can rebuild any epoch's batches from the epoch number alone.
@@ -24,7 +37,7 @@ public sealed record Batch(Tensor Images, Tensor Labels, IReadOnlyList<int> Indi
 public sealed class DataLoader : IEnumerable<Batch>
 {
     public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long seed = 0,
-        ITransform? transform = null, int prefetch = 2)
+        ISampleTransform? transform = null, int prefetch = 2)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"DataLoader: batchSize must be ≥ 1, not {batchSize}.");
         if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, $"DataLoader: prefetch must be ≥ 0, not {prefetch}.");
@@ -42,7 +55,7 @@ public sealed class DataLoader : IEnumerable<Batch>
     public bool Shuffle { get; }
     public bool DropLast { get; }
     public long Seed { get; }
-    public ITransform? Transform { get; }
+    public ISampleTransform? Transform { get; }
     /// <summary>How many batches the background thread may prepare ahead; 0 builds each batch on the caller's thread.</summary>
     public int Prefetch { get; }
     /// <summary>The epoch the next direct enumeration walks.</summary>
@@ -107,18 +120,55 @@ public sealed class DataLoader : IEnumerable<Batch>
 
     Batch Build(int[] order, int epoch, int batch)
     {
-        int start = batch * BatchSize, count = Math.Min(BatchSize, order.Length - start), length = Dataset.SampleLength;
+        int start = batch * BatchSize, count = Math.Min(BatchSize, order.Length - start);
+        var indices = order[start..(start + count)];
+        bool inPlace = Transform is null || (Transform is ITransform and not Compose { IsInPlace: false });
+        return !Dataset.HasTargets && Dataset.SampleShape is not null && inPlace ? BuildLabelled(indices, epoch) : Collate(indices, epoch);
+    }
+
+    Batch BuildLabelled(int[] indices, int epoch)
+    {
+        int count = indices.Length, length = Dataset.SampleLength;
         var shape = Dataset.SampleShape;
         var images = new float[count * length];
         var labels = new float[count];
-        var indices = order[start..(start + count)];
         for (int i = 0; i < count; i++)
         {
             var image = images.AsSpan(i * length, length);
             Dataset.ReadImage(indices[i], image);
-            Transform?.Apply(image, shape, Generator.For(Seed, epoch, indices[i]));
+            ((ITransform?)Transform)?.Apply(image, shape, Generator.For(Seed, epoch, indices[i]));
             labels[i] = Dataset.Label(indices[i]);
         }
         return new Batch(Tensor.FromArray(images, [count, .. shape]), Tensor.FromArray(labels, count), indices);
+    }
+
+    Batch Collate(int[] indices, int epoch)
+    {
+        var samples = new Sample[indices.Length];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            var sample = Dataset.GetSample(indices[i]);
+            if (Transform != null) sample = Transform.Apply(sample, Generator.For(Seed, epoch, indices[i]));
+            samples[i] = sample.Validate($"DataLoader: sample {indices[i]}");
+            if (!samples[i].Image.Shape.SequenceEqual(samples[0].Image.Shape))
+                throw new InvalidOperationException($"DataLoader: sample {indices[i]} has image shape {Shapes.Format(samples[i].Image.Shape)} but sample {indices[0]} " +
+                    $"has {Shapes.Format(samples[0].Image.Shape)} in the same batch; add a transform that gives every picture one size (Resize, Letterbox, RandomResizedCrop).");
+        }
+        Tensor Stack(Func<Sample, Tensor> part) => Tensor.FromArray(samples.SelectMany(s => part(s).ToArray()).ToArray(), [samples.Length, .. part(samples[0]).Shape]);
+        Tensor? Numbers(Func<Sample, int?> part, string what) =>
+            Every(s => part(s) != null, what) ? Tensor.FromArray(samples.Select(s => (float)part(s)!.Value).ToArray(), samples.Length) : null;
+        bool Every(Func<Sample, bool> has, string what)
+        {
+            int with = samples.Count(has);
+            if (with != 0 && with != samples.Length)
+                throw new InvalidOperationException($"DataLoader: {with} of the {samples.Length} samples of a batch have {what} and the others do not (samples {string.Join(", ", indices)}).");
+            return with == samples.Length;
+        }
+        return new Batch(Stack(s => s.Image), Numbers(s => s.Label, "a class label") ?? Tensor.Zeros(0), indices)
+        {
+            Boxes = Every(s => s.Boxes != null, "boxes") ? samples.Select(s => s.Boxes!).ToArray() : null,
+            Masks = Every(s => s.Mask != null, "a mask") ? Stack(s => s.Mask!) : null,
+            Identities = Numbers(s => s.Identity, "an identity"),
+        };
     }
 }

@@ -35,10 +35,10 @@ public sealed class Checkpoint
     public int Batch { get; init; }
     public ulong GeneratorState { get; init; }
     public IReadOnlyList<EpochMetrics> History { get; init; } = [];
-    /// <summary>Running sums of the unfinished epoch: (loss·samples, correct, samples, seconds).</summary>
-    public PartialEpoch Partial { get; init; } = new(0, 0, 0, 0);
-    /// <summary>The best epoch so far and its accuracy (validation accuracy when there is a validation set).</summary>
-    public (int Epoch, double Accuracy) Best { get; init; }
+    /// <summary>Running sums of the unfinished epoch.</summary>
+    public PartialEpoch Partial { get; init; } = PartialEpoch.Empty;
+    /// <summary>The best epoch so far and its score (the task's monitored value, on the validation set when there is one).</summary>
+    public (int Epoch, double Score) Best { get; init; }
     /// <summary>The caller's strings, saved as they are.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
@@ -57,7 +57,7 @@ public sealed class Checkpoint
             ["training.options"] = JsonSerializer.Serialize(Options with { CheckpointDirectory = null }, Json),
             ["training.history"] = JsonSerializer.Serialize(History, Json),
             ["training.partial"] = JsonSerializer.Serialize(Partial, Json),
-            ["training.best"] = JsonSerializer.Serialize(new[] { Best.Epoch, Best.Accuracy }, Json),
+            ["training.best"] = JsonSerializer.Serialize(new[] { Best.Epoch, Best.Score }, Json),
         };
         Safetensors.Save(path, tensors, metadata);
     }
@@ -105,5 +105,12 @@ public sealed class Checkpoint
     static InvalidDataException Invalid(string path, string problem) => new($"'{path}' is not a ConvKit checkpoint: {problem}.");
 }
 
-/// <summary>Sums over the finished batches of an interrupted epoch, so the resumed epoch reports the same metrics.</summary>
-public sealed record PartialEpoch(double LossSum, long Correct, long Samples, double Seconds);
+/// <summary>
+/// Sums over the finished batches of an interrupted epoch, so the resumed epoch reports the same values: the loss
+/// and its terms times the batch sizes (<see cref="Sums"/>), each metric's <see cref="Metric.State"/>, the samples
+/// and seconds so far.
+/// </summary>
+public sealed record PartialEpoch(IReadOnlyDictionary<string, double> Sums, IReadOnlyDictionary<string, double[]> MetricStates, long Samples, double Seconds)
+{
+    public static readonly PartialEpoch Empty = new(new Dictionary<string, double>(), new Dictionary<string, double[]>(), 0, 0);
+}

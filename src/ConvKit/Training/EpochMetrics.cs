@@ -1,18 +1,39 @@
+using System.Text.Json.Serialization;
+
 namespace ConvKit.Training;
 
 /// <summary>
-/// One finished epoch (numbered from 1): mean training loss and accuracy over its batches (in training mode, as
-/// they were computed), the validation loss and accuracy after it (null without a validation set), the learning
-/// rate it used and how long its training took.
+/// One finished epoch (numbered from 1): the training values — mean loss, its named terms and the task's metrics over
+/// the epoch's batches, in training mode as they were computed —, the same values on the validation set after it
+/// (null without one), the learning rate it used and how long its training took.
 /// </summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAccuracy, double? ValidationLoss, double? ValidationAccuracy,
-    double LearningRate, double Seconds, double SamplesPerSecond);
+public sealed record EpochMetrics(int Epoch, IReadOnlyDictionary<string, double> Train, IReadOnlyDictionary<string, double>? Validation,
+    double LearningRate, double Seconds, double SamplesPerSecond)
+{
+    [JsonIgnore] public double TrainLoss => Train["loss"];
+    [JsonIgnore] public double? TrainAccuracy => Train.TryGetValue("accuracy", out var value) ? value : null;
+    [JsonIgnore] public double? ValidationLoss => Validation?.GetValueOrDefault("loss");
+    [JsonIgnore] public double? ValidationAccuracy => Validation != null && Validation.TryGetValue("accuracy", out var value) ? value : null;
 
-/// <summary>What a batch reports while an epoch runs: for progress bars.</summary>
-public readonly record struct BatchProgress(int Epoch, int Batch, int BatchCount, double Loss, double RunningLoss, double RunningAccuracy, int Samples);
+    /// <summary>Equal values, the dictionaries compared entry by entry (a checkpoint's history equals the run's).</summary>
+    public bool Equals(EpochMetrics? other) =>
+        other is not null && Epoch == other.Epoch && Same(Train, other.Train) && Same(Validation, other.Validation) &&
+        LearningRate.Equals(other.LearningRate) && Seconds.Equals(other.Seconds) && SamplesPerSecond.Equals(other.SamplesPerSecond);
 
-/// <summary>How <see cref="Trainer.Fit"/> ended.</summary>
-public sealed record TrainingResult(bool Interrupted, IReadOnlyList<EpochMetrics> History, int BestEpoch, double BestAccuracy)
+    public override int GetHashCode() => HashCode.Combine(Epoch, LearningRate, Seconds);
+
+    static bool Same(IReadOnlyDictionary<string, double>? a, IReadOnlyDictionary<string, double>? b) =>
+        a == null || b == null ? a == b : a.Count == b.Count && a.All(entry => b.TryGetValue(entry.Key, out var value) && value.Equals(entry.Value));
+}
+
+/// <summary>What a batch reports while an epoch runs: for progress bars. <see cref="Running"/> holds the epoch's values so far (loss, terms, metrics).</summary>
+public readonly record struct BatchProgress(int Epoch, int Batch, int BatchCount, double Loss, IReadOnlyDictionary<string, double> Running, int Samples)
+{
+    public double RunningLoss => Running["loss"];
+}
+
+/// <summary>How <see cref="Trainer.Fit"/> ended; the best epoch is the one with the best <see cref="Monitor"/> value.</summary>
+public sealed record TrainingResult(bool Interrupted, IReadOnlyList<EpochMetrics> History, int BestEpoch, double BestScore, string Monitor)
 {
     /// <summary>Where the run can be resumed from (null when it wrote no checkpoints).</summary>
     public string? LastCheckpoint { get; init; }

@@ -21,7 +21,7 @@ public sealed record EvaluationResult(double Loss, double Accuracy, int[][] Conf
     /// (each image passed through <paramref name="transform"/>, e.g. the training normalisation).
     /// The model's training mode is restored afterwards.
     /// </summary>
-    public static EvaluationResult Evaluate(Module model, Dataset dataset, ITransform? transform = null, int batchSize = 500)
+    public static EvaluationResult Evaluate(Module model, Dataset dataset, ISampleTransform? transform = null, int batchSize = 500)
     {
         int classes = dataset.Classes.Count;
         var confusion = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray();
@@ -34,7 +34,7 @@ public sealed record EvaluationResult(double Loss, double Accuracy, int[][] Conf
             foreach (var batch in new DataLoader(dataset, batchSize, transform: transform))
             {
                 var logits = model.Forward(batch.Images);
-                CheckLogits(logits, batch.Count, classes);
+                ClassificationTask.CheckLogits(logits, batch.Count, classes);
                 lossSum += F.CrossEntropy(logits, batch.Labels, reduction: Reduction.Sum).Item();
                 var predicted = logits.ArgMax(1).ToArray();
                 for (int i = 0; i < batch.Count; i++) confusion[dataset.Label(batch.Indices[i])][(int)predicted[i]]++;
@@ -43,13 +43,5 @@ public sealed record EvaluationResult(double Loss, double Accuracy, int[][] Conf
         finally { model.Train(wasTraining); }
         int count = Math.Max(1, dataset.Count);
         return new EvaluationResult(lossSum / count, confusion.Select((row, c) => row[c]).Sum() / (double)count, confusion, dataset.Classes);
-    }
-
-    /// <summary>A model whose output is not (N, classes) logits is a set-up error worth a clear message.</summary>
-    internal static void CheckLogits(Tensor logits, int batch, int classes)
-    {
-        if (logits.Rank != 2 || logits.Shape[0] != batch || logits.Shape[1] != classes)
-            throw new InvalidOperationException(
-                $"the model's output has shape {Shapes.Format(logits.Shape)}, but a classifier of {classes} classes must give [{batch}, {classes}] for a batch of {batch}.");
     }
 }

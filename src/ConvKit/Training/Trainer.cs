@@ -9,13 +9,14 @@ using ConvKit.Optim.Schedules;
 namespace ConvKit.Training;
 
 /// <summary>
-/// Trains a classifier with softmax cross-entropy, epoch by epoch: shuffled batches (seeded), the optimiser and
-/// learning-rate schedule of the <see cref="TrainingOptions"/>, validation after each epoch, and checkpoints —
-/// <c>last.safetensors</c> after every epoch and <c>best.safetensors</c> whenever the validation accuracy improves.
-/// Cancelling the token stops after the current batch and saves a checkpoint that <see cref="Resume"/> continues
-/// exactly: for a fixed seed and thread count an interrupted and resumed run ends with the same weights as an
-/// uninterrupted one (the batches of an epoch are a function of the seed and the epoch number, and the dropout
-/// generator's state is saved).
+/// Trains a model on a <see cref="TrainingTask"/> (classification by default), epoch by epoch: shuffled batches
+/// (seeded), an optimiser (any <see cref="Optim.Optimizer"/>, or the one the <see cref="TrainingOptions"/> name) and
+/// learning-rate schedule, validation after each epoch, and checkpoints — <c>last.safetensors</c> after every epoch
+/// and <c>best.safetensors</c> whenever the task's monitored value improves. Each epoch reports the loss, its named
+/// terms and the task's metrics. Cancelling the token stops after the current batch and saves a checkpoint that
+/// <see cref="Resume"/> continues exactly: for a fixed seed and thread count an interrupted and resumed run ends
+/// with the same weights as an uninterrupted one (the batches of an epoch are a function of the seed and the epoch
+/// number, and the dropout generator's state and the running sums are saved).
 /// </summary>
 public sealed class Trainer
 {
@@ -23,15 +24,17 @@ public sealed class Trainer
     readonly Generator dropoutGenerator;
     readonly List<EpochMetrics> history = [];
     int epoch, batch;
-    PartialEpoch partial = new(0, 0, 0, 0);
-    (int Epoch, double Accuracy) best = (0, double.NegativeInfinity);
+    PartialEpoch partial = PartialEpoch.Empty;
+    (int Epoch, double Score) best = (0, double.NaN);
 
-    /// <param name="model">a module mapping images (N, C, H, W) to logits (N, classes); seed its initial weights yourself (<see cref="Generator.Use"/>)</param>
-    /// <param name="trainTransform">applied to each training image (augmentation, normalisation)</param>
-    /// <param name="evaluationTransform">applied to each validation image (normalisation)</param>
-    /// <param name="metadata">strings saved in every checkpoint (e.g. the model's name and constructor arguments)</param>
-    public Trainer(Module model, TrainingOptions options, ITransform? trainTransform = null, ITransform? evaluationTransform = null,
-        IReadOnlyDictionary<string, string>? metadata = null)
+    /// <param name="model">for classification, a module mapping images (N, C, H, W) to logits (N, classes); seed its initial weights yourself (<see cref="Generator.Use"/>)</param>
+    /// <param name="trainTransform">applied to each training sample (augmentation, normalisation)</param>
+    /// <param name="evaluationTransform">applied to each validation sample (normalisation)</param>
+    /// <param name="metadata">strings saved in every checkpoint (e.g. the model card)</param>
+    /// <param name="task">how a batch becomes a loss and what is measured; classification when null</param>
+    /// <param name="optimizer">an optimiser over the model's parameters (with parameter groups if wanted); when null, the one <paramref name="options"/> names over all parameters</param>
+    public Trainer(Module model, TrainingOptions options, ISampleTransform? trainTransform = null, ISampleTransform? evaluationTransform = null,
+        IReadOnlyDictionary<string, string>? metadata = null, TrainingTask? task = null, Optimizer? optimizer = null)
     {
         options.Validate();
         this.model = model;
@@ -39,23 +42,30 @@ public sealed class Trainer
         TrainTransform = trainTransform;
         EvaluationTransform = evaluationTransform;
         Metadata = metadata ?? new Dictionary<string, string>();
+        Task = task ?? new ClassificationTask();
         var parameters = model.Parameters().ToList();
-        Optimizer = options.Optimizer switch
+        Optimizer = optimizer ?? options.Optimizer switch
         {
             OptimizerKind.Sgd => new SGD(parameters, options.LearningRate, momentum: options.Momentum, weightDecay: options.WeightDecay ?? 0),
             OptimizerKind.Adam => new Adam(parameters, options.LearningRate, weightDecay: options.WeightDecay ?? 0),
             _ => new AdamW(parameters, options.LearningRate, weightDecay: options.WeightDecay ?? 0.01),
         };
+        optimizerGiven = optimizer != null;
+        initialLearningRates = Optimizer.ParameterGroups.Select(g => g.LearningRate).ToArray();
         Schedule = CreateSchedule();
         dropoutGenerator = Generator.For(options.Seed, 0xD20);
     }
 
+    readonly bool optimizerGiven;
+    readonly double[] initialLearningRates;
+
     public TrainingOptions Options { get; private set; }
     public Optimizer Optimizer { get; }
+    public TrainingTask Task { get; }
     /// <summary>The learning-rate schedule, stepped once per epoch (null for a constant rate).</summary>
     public LRScheduler? Schedule { get; private set; }
-    public ITransform? TrainTransform { get; }
-    public ITransform? EvaluationTransform { get; }
+    public ISampleTransform? TrainTransform { get; }
+    public ISampleTransform? EvaluationTransform { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary>Epochs finished so far.</summary>
     public int Epoch => epoch;
@@ -89,8 +99,9 @@ public sealed class Trainer
         model.LoadStateDict(checkpoint.ModelState);
         Optimizer.LoadStateDict(checkpoint.OptimizerState);
         Options = options;
-        // The schedules are closed forms of the epoch: rebuild it from the base rate and step it to the checkpoint's epoch.
-        Optimizer.LearningRate = options.LearningRate;
+        // The schedules are closed forms of the epoch: rebuild it from the base rates and step it to the checkpoint's epoch.
+        for (int g = 0; g < initialLearningRates.Length; g++)
+            Optimizer.ParameterGroups[g].LearningRate = optimizerGiven ? initialLearningRates[g] : options.LearningRate;
         Schedule = CreateSchedule();
         for (int e = 0; e < checkpoint.Epoch; e++) Schedule?.Step();
         epoch = checkpoint.Epoch;
@@ -112,13 +123,14 @@ public sealed class Trainer
         if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.");
         if (validation != null && !validation.Classes.SequenceEqual(train.Classes))
             throw new ArgumentException("Trainer.Fit: the validation set's classes differ from the training set's.");
+        Task.CheckDataset(train);
         var loader = new DataLoader(train, Options.BatchSize, shuffle: true, seed: Options.Seed, transform: TrainTransform, prefetch: Options.Prefetch);
         string? directory = Options.CheckpointDirectory;
         if (directory != null) Directory.CreateDirectory(directory);
         string? lastPath = directory == null ? null : Path.Combine(directory, "last.safetensors");
         string? bestPath = directory == null ? null : Path.Combine(directory, "best.safetensors");
         TrainingResult Result(bool interrupted) =>
-            new(interrupted, history.ToList(), best.Epoch, best.Accuracy) { LastCheckpoint = lastPath, BestCheckpoint = bestPath };
+            new(interrupted, history.ToList(), best.Epoch, best.Score, Task.Monitor) { LastCheckpoint = lastPath, BestCheckpoint = bestPath };
 
         using var _ = Generator.Use(dropoutGenerator);
         while (epoch < Options.Epochs)
@@ -126,42 +138,37 @@ public sealed class Trainer
             model.Train();
             double learningRate = Optimizer.LearningRate;
             var clock = Stopwatch.StartNew();
+            var running = new RunningValues(Task, partial);
             foreach (var data in loader.Batches(epoch, batch))
             {
-                var logits = model.Forward(data.Images);
-                EvaluationResult.CheckLogits(logits, data.Count, train.Classes.Count);
-                var loss = F.CrossEntropy(logits, data.Labels);
+                var step = Task.Step(model, data);
                 Optimizer.ZeroGrad();
-                loss.Backward();
+                step.Loss.Backward();
                 Optimizer.Step();
 
-                double batchLoss = loss.Item();
-                int correct;
-                using (Tensor.NoGrad()) correct = (int)logits.ArgMax(1).Eq(data.Labels).Sum().Item();
-                partial = new PartialEpoch(partial.LossSum + batchLoss * data.Count, partial.Correct + correct, partial.Samples + data.Count, partial.Seconds);
+                double batchLoss = running.Add(data, step);
                 batch++;
-                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch, loader.BatchCount, batchLoss,
-                    partial.LossSum / partial.Samples, (double)partial.Correct / partial.Samples, data.Count));
+                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch, loader.BatchCount, batchLoss, running.Values(), data.Count));
                 if (cancellation.IsCancellationRequested && batch < loader.BatchCount)
                 {
-                    partial = partial with { Seconds = partial.Seconds + clock.Elapsed.TotalSeconds };
+                    partial = running.ToPartial(clock.Elapsed.TotalSeconds);
                     if (lastPath != null) CreateCheckpoint().Save(lastPath);
                     return Result(interrupted: true);
                 }
             }
             double seconds = partial.Seconds + clock.Elapsed.TotalSeconds;
-            var evaluation = validation == null ? null : EvaluationResult.Evaluate(model, validation, EvaluationTransform);
-            var metrics = new EpochMetrics(epoch + 1, partial.LossSum / partial.Samples, (double)partial.Correct / partial.Samples,
-                evaluation?.Loss, evaluation?.Accuracy, learningRate, seconds, partial.Samples / seconds);
+            var metrics = new EpochMetrics(epoch + 1, running.Values(), validation == null ? null : Evaluate(validation),
+                learningRate, seconds, running.Samples / seconds);
             history.Add(metrics);
             epoch++;
             batch = 0;
-            partial = new PartialEpoch(0, 0, 0, 0);
+            partial = PartialEpoch.Empty;
             Schedule?.Step();
 
-            double accuracy = metrics.ValidationAccuracy ?? metrics.TrainAccuracy;
-            bool improved = accuracy > best.Accuracy;
-            if (improved) best = (epoch, accuracy);
+            double score = (metrics.Validation ?? metrics.Train).GetValueOrDefault(Task.Monitor, double.NaN);
+            bool higherIsBetter = TrainingTask.HigherIsBetter(Task.Monitor, Task.CreateMetrics());
+            bool improved = double.IsNaN(best.Score) || (higherIsBetter ? score > best.Score : score < best.Score);
+            if (improved) best = (epoch, score);
             var checkpoint = lastPath != null ? CreateCheckpoint() : null;
             checkpoint?.Save(lastPath!);
             if (improved) checkpoint?.Save(bestPath!);
@@ -169,6 +176,24 @@ public sealed class Trainer
             if (cancellation.IsCancellationRequested && epoch < Options.Epochs) return Result(interrupted: true);
         }
         return Result(interrupted: false);
+    }
+
+    /// <summary>
+    /// The task's loss, terms and metrics on <paramref name="dataset"/> (each sample through
+    /// <see cref="EvaluationTransform"/>), in evaluation mode without recording gradients; the model's mode is restored.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Evaluate(Dataset dataset, int batchSize = 500)
+    {
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            using var _ = Tensor.NoGrad();
+            var running = new RunningValues(Task, PartialEpoch.Empty);
+            foreach (var data in new DataLoader(dataset, batchSize, transform: EvaluationTransform)) running.Add(data, Task.Step(model, data));
+            return running.Values();
+        }
+        finally { model.Train(wasTraining); }
     }
 
     /// <summary>A snapshot of the run as it stands.</summary>
@@ -185,4 +210,46 @@ public sealed class Trainer
         Best = best,
         Metadata = Metadata,
     };
+
+    /// <summary>An epoch's running loss, loss terms (both weighted by batch size) and metric accumulators.</summary>
+    sealed class RunningValues
+    {
+        readonly Dictionary<string, double> sums;
+        readonly IReadOnlyList<Metric> metrics;
+        readonly double previousSeconds;
+
+        public RunningValues(TrainingTask task, PartialEpoch partial)
+        {
+            sums = new Dictionary<string, double>(partial.Sums);
+            metrics = task.CreateMetrics();
+            foreach (var metric in metrics)
+                if (partial.MetricStates.TryGetValue(metric.Name, out var state)) metric.State = state;
+            Samples = partial.Samples;
+            previousSeconds = partial.Seconds;
+        }
+
+        public long Samples { get; private set; }
+
+        /// <returns>the batch's loss</returns>
+        public double Add(Batch data, TaskStep step)
+        {
+            double loss = step.Loss.Item();
+            sums["loss"] = sums.GetValueOrDefault("loss") + loss * data.Count;
+            foreach (var (name, term) in step.Terms) sums[name] = sums.GetValueOrDefault(name) + term.Item() * data.Count;
+            using (Tensor.NoGrad())
+                foreach (var metric in metrics) metric.Update(data, step);
+            Samples += data.Count;
+            return loss;
+        }
+
+        public IReadOnlyDictionary<string, double> Values()
+        {
+            var values = sums.ToDictionary(entry => entry.Key, entry => entry.Value / Math.Max(1, Samples));
+            foreach (var metric in metrics) values[metric.Name] = metric.Compute();
+            return values;
+        }
+
+        public PartialEpoch ToPartial(double seconds) =>
+            new(new Dictionary<string, double>(sums), metrics.ToDictionary(m => m.Name, m => m.State), Samples, previousSeconds + seconds);
+    }
 }

@@ -158,7 +158,7 @@ public sealed class TrainerTests : IDisposable
 
         var best = Checkpoint.Load(result.BestCheckpoint!);
         Assert.Equal(result.BestEpoch, best.Epoch);
-        Assert.Equal(result.BestAccuracy, best.History[result.BestEpoch - 1].ValidationAccuracy);
+        Assert.Equal(result.BestScore, best.History[result.BestEpoch - 1].ValidationAccuracy);
         Assert.Equal(["best.safetensors", "last.safetensors"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
     }
 
