@@ -120,6 +120,34 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void GoogLeNetTrainsItsSideClassifiersAndReportsTheirLosses()
+    {
+        string runs = PathOf("googlenet");
+        var train = RunJson("train", "googlenet", "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--epochs", "1", "--limit", "16",
+            "--batch-size", "8", "--image-size", "64", "--threads", "1", "--seed", "3", "--out", runs);
+
+        // The paper's loss: main + 0.3 × (aux1 + aux2), each side loss in metrics.csv; validation (evaluation mode) has none.
+        var csv = File.ReadAllLines(Path.Combine(runs, "metrics.csv"));
+        var header = csv[0].Split(',');
+        var row = csv[1].Split(',').Select(v => v.Length == 0 ? double.NaN : double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        double Column(string name) => row[Array.IndexOf(header, name)];
+        Assert.Contains("train_aux1_loss", header);
+        Assert.Contains("train_aux2_loss", header);
+        Assert.DoesNotContain("val_aux1_loss", header);
+        Assert.True(Column("train_aux1_loss") > 0 && Column("train_aux2_loss") > 0, csv[1]);
+
+        // Every side-classifier weight moved away from its seeded initial value: the optimiser saw their gradients.
+        Module initial;
+        using (Generator.Use(new Generator(3))) initial = ModelZoo.Create("googlenet", 3, 10);
+        var trained = ConvKit.Training.Checkpoint.Load(Path.Combine(runs, "last.safetensors")).ModelState;
+        var auxiliary = initial.StateDict().Where(p => p.Key.StartsWith("aux") && p.Key.EndsWith("weight")).ToList();
+        Assert.NotEmpty(auxiliary);
+        foreach (var (name, before) in auxiliary)
+            Assert.True(before.ToArray().Zip(trained[name].ToArray()).Any(pair => pair.First != pair.Second), $"{name} did not change");
+        Assert.Equal(1, train.GetProperty("epochs").GetArrayLength());
+    }
+
+    [Fact]
     public void ResumeContinuesToTheRequestedEpoch()
     {
         string data = WriteFashionMnist(), runs = PathOf("resume");
