@@ -30,20 +30,29 @@ public sealed record LayerSummary(string Name, string Type, int[] OutputShape, l
 /// </summary>
 public sealed class ModelSummary
 {
-    public IReadOnlyList<int> InputShape { get; }
-    public IReadOnlyList<int> OutputShape { get; }
+    /// <summary>The first input's shape.</summary>
+    public IReadOnlyList<int> InputShape => InputShapes[0];
+    /// <summary>The main output's shape.</summary>
+    public IReadOnlyList<int> OutputShape => Outputs.Values.First();
+    /// <summary>Every input's shape, for a module with several inputs.</summary>
+    public IReadOnlyList<IReadOnlyList<int>> InputShapes { get; }
+    /// <summary>Every named output's shape (one, "output", for a single-output model).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<int>> Outputs { get; }
     public IReadOnlyList<LayerSummary> Layers { get; }
     /// <summary>All trainable values of the model, whether or not their layer ran.</summary>
     public long TotalParameters { get; }
     /// <summary>Sum of the layers' multiply-accumulates.</summary>
     public long TotalMultiplyAccumulates => Layers.Sum(l => l.MultiplyAccumulates);
 
-    ModelSummary(int[] inputShape, int[] outputShape, List<LayerSummary> layers, long totalParameters) =>
-        (InputShape, OutputShape, Layers, TotalParameters) = (inputShape, outputShape, layers, totalParameters);
+    ModelSummary(IReadOnlyList<IReadOnlyList<int>> inputShapes, IReadOnlyDictionary<string, IReadOnlyList<int>> outputs, List<LayerSummary> layers, long totalParameters) =>
+        (InputShapes, Outputs, Layers, TotalParameters) = (inputShapes, outputs, layers, totalParameters);
 
     /// <summary>Runs <paramref name="model"/> once on zeros of <paramref name="inputShape"/> (batch included, e.g. [1, 3, 224, 224]).</summary>
     /// <exception cref="ArgumentException">the model cannot take that shape (the layer's own message)</exception>
-    public static ModelSummary Of(Module model, params int[] inputShape)
+    public static ModelSummary Of(Module model, params int[] inputShape) => Of(model, [inputShape]);
+
+    /// <summary>Runs a model with several inputs once, on zeros of <paramref name="inputShapes"/>, and lists every named output.</summary>
+    public static ModelSummary Of(Module model, IReadOnlyList<int[]> inputShapes)
     {
         var names = new Dictionary<Module, string>(ReferenceEqualityComparer.Instance);
         var modes = new List<(Module Module, bool Training)>();
@@ -65,20 +74,21 @@ public sealed class ModelSummary
                 seen.Add(module) ? own : 0, MultiplyAccumulates(module, input, output)));
         }
 
-        Tensor result;
+        TensorDict result;
         model.Eval();
         try
         {
             using var noGrad = Tensor.NoGrad();
             using var hooks = model.RegisterForwardHookEverywhere(Record);
-            result = model.Forward(Tensor.Zeros(inputShape));
+            result = model.ForwardOutputs(inputShapes.Select(shape => Tensor.Zeros(shape)).ToArray());
         }
         finally
         {
             // NamedModules lists parents before children, so each module ends in its own former mode.
             foreach (var (module, training) in modes) module.Train(training);
         }
-        return new ModelSummary(inputShape.ToArray(), result.Shape.ToArray(), layers, model.ParameterCount());
+        return new ModelSummary(inputShapes.Select(shape => (IReadOnlyList<int>)shape.ToArray()).ToList(),
+            result.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<int>)entry.Value.Shape.ToArray()), layers, model.ParameterCount());
     }
 
     static long OwnParameters(Module module) =>
@@ -107,7 +117,9 @@ public sealed class ModelSummary
         text.AppendLine(rule);
         rows.ForEach(Line);
         text.AppendLine(rule);
-        text.AppendLine($"Input shape: {Shapes.Format(InputShape)}   Output shape: {Shapes.Format(OutputShape)}");
+        text.AppendLine(InputShapes.Count == 1 && Outputs.Count == 1
+            ? $"Input shape: {Shapes.Format(InputShape)}   Output shape: {Shapes.Format(OutputShape)}"
+            : $"Input shapes: {string.Join(", ", InputShapes.Select(Shapes.Format))}   Outputs: {string.Join(", ", Outputs.Select(o => $"{o.Key} {Shapes.Format(o.Value)}"))}");
         text.AppendLine($"Total params: {Count(TotalParameters)}");
         text.AppendLine($"Total MACs: {Count(TotalMultiplyAccumulates)}");
         return text.ToString();

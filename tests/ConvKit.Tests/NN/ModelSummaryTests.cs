@@ -1,4 +1,5 @@
 using ConvKit.NN;
+using ConvKit.Ops;
 
 namespace ConvKit.Tests.NN;
 
@@ -77,5 +78,34 @@ public class ModelSummaryTests
     {
         var error = Assert.Throws<ArgumentException>(() => ModelSummary.Of(new Sequential(new Linear(3, 2)), 1, 4));
         Assert.Contains("Linear", error.Message);
+    }
+
+    /// <summary>An image and a per-image vector in; a class score and a box out.</summary>
+    sealed class TwoHeads : Module
+    {
+        readonly Linear scores, boxes;
+        public TwoHeads()
+        {
+            scores = RegisterModule("scores", new Linear(5, 3));
+            boxes = RegisterModule("boxes", new Linear(5, 4));
+        }
+
+        protected override TensorDict ForwardCore(IReadOnlyList<Tensor> inputs)
+        {
+            var features = F.Concat([F.Flatten(inputs[0], 1), inputs[1]], 1);
+            return new TensorDict { { "scores", scores.Forward(features) }, { "boxes", boxes.Forward(features) } };
+        }
+    }
+
+    [Fact]
+    public void AModelWithSeveralInputsAndOutputsListsThemAll()
+    {
+        var summary = ModelSummary.Of(new TwoHeads(), new int[][] { [2, 1, 2, 2], [2, 1] });
+        Assert.Equal(["scores", "boxes"], summary.Outputs.Keys);
+        Assert.Equal([2, 4], summary.Outputs["boxes"]);
+        Assert.Equal([2, 3], summary.OutputShape);
+        Assert.Equal(["scores", "boxes"], summary.Layers.Select(l => l.Name));
+        Assert.Equal(2L * 5 * 3 + 2L * 5 * 4, summary.TotalMultiplyAccumulates);
+        Assert.Contains("Outputs: scores [2, 3], boxes [2, 4]", summary.ToString());
     }
 }
