@@ -1,4 +1,5 @@
 using ConvKit.Data;
+using ConvKit.Data.Transforms;
 using ConvKit.Vision.Data;
 
 namespace ConvKit.Vision.Tests.Data;
@@ -81,6 +82,28 @@ public class AnnotatedFixtureTests
                     bool inBox = Enumerable.Range(0, pixels.Count).Any(b => x >= pixels[b][0] && x < pixels[b][2] && y >= pixels[b][1] && y < pixels[b][3]);
                     Assert.True(inBox == (Math.Abs(red[y * sample.Width + x] - 30 / 255f) > 1e-3), $"{Expected[i].File} pixel ({x}, {y})");
                 }
+        }
+    }
+
+    [Fact]
+    public void TransformsMoveTheReadBoxesWithThePixels()
+    {
+        // YOLO's relative cxcywh boxes through a flip and a letterbox: they keep their format and still sit on the objects.
+        var transform = new Compose(new RandomHorizontalFlip(p: 1), new Letterbox(80));
+        var dataset = Yolo();
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            var sample = transform.Apply(dataset[i], new Generator(i));
+            var boxes = sample.Boxes!;
+            Assert.Equal((BoxFormat.Cxcywh, true, 80, 80), (boxes.Format, boxes.Relative, boxes.CanvasHeight, boxes.CanvasWidth));
+            Assert.Equal(Expected[i].Objects.Length, boxes.Count);
+            var red = sample.Image.ToArray();
+            for (int b = 0; b < boxes.Count; b++)
+            {
+                int x = (int)(boxes[b][0] * 80), y = (int)(boxes[b][1] * 80);
+                float value = red[y * 80 + x];
+                Assert.True(Math.Abs(value - 30 / 255f) > 0.01f && Math.Abs(value - 114 / 255f) > 0.01f, $"picture {i} box {b}: centre ({x}, {y}) is {value}");
+            }
         }
     }
 
