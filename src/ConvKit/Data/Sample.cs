@@ -18,6 +18,13 @@ public sealed record Sample(Tensor Image)
     /// <summary>Which person (or object instance) the picture shows, for verification and recognition.</summary>
     public int? Identity { get; init; }
 
+    /// <summary>
+    /// The mask value of pixels that belong to no class: the padding that crops and letterboxes add, and Pascal VOC's
+    /// object boundaries. Pass it to the loss (<c>F.CrossEntropy(logits, mask, ignoreIndex: Sample.IgnoreIndex)</c>), as
+    /// torchvision's segmentation reference does with 255.
+    /// </summary>
+    public const int IgnoreIndex = 255;
+
     /// <summary>A classification sample as (image, label): <c>var (image, label) = dataset[i];</c></summary>
     public void Deconstruct(out Tensor image, out int label)
     {
