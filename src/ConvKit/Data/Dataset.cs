@@ -60,6 +60,7 @@ public abstract class Dataset
     /// </summary>
     public Dataset PadTo(int height, int width)
     {
+        if (SampleShape is null) throw new InvalidOperationException($"PadTo: the pictures of {GetType().Name} differ in size; use a Resize or Letterbox transform instead.");
         int extraHeight = height - SampleShape[1], extraWidth = width - SampleShape[2];
         if (extraHeight < 0 || extraWidth < 0)
             throw new ArgumentException($"PadTo: images of {SampleShape[1]}×{SampleShape[2]} cannot be padded to the smaller {height}×{width}.");

@@ -108,6 +108,24 @@ public class AnnotatedFixtureTests
     }
 
     [Fact]
+    public void TheLoaderBatchesLetterboxedPicturesWithTheirOwnBoxes()
+    {
+        var loader = new DataLoader(Yolo(), batchSize: 4, transform: new Compose(new RandomHorizontalFlip(), new Letterbox(32)), seed: 3);
+        var batch = loader.Single();
+        Assert.Equal([4, 3, 32, 32], batch.Images.Shape);
+        Assert.Equal(Expected.Select(e => e.Objects.Length), batch.Boxes!.Select(b => b.Count));
+        for (int i = 0; i < 4; i++)
+        {
+            var alone = new Compose(new RandomHorizontalFlip(), new Letterbox(32)).Apply(Yolo()[i], Generator.For(3, 0, i));
+            Assert.Equal(alone.Image.ToArray(), batch.Images.ToArray().AsSpan(i * 3 * 32 * 32, 3 * 32 * 32).ToArray());
+            Assert.Equal(alone.Boxes!.Coordinates.ToArray(), batch.Boxes![i].Coordinates.ToArray());
+            Assert.Equal((32, 32), (batch.Boxes[i].CanvasHeight, batch.Boxes[i].CanvasWidth));
+        }
+        Assert.Equal(0, batch.Labels.Numel);
+        Assert.Contains("differ in size", Assert.Throws<InvalidOperationException>(() => Yolo().PadTo(64, 64)).Message);
+    }
+
+    [Fact]
     public void CrowdAndDifficultObjectsFollowTheDocumentedChoices()
     {
         Assert.Equal(1, Coco().CrowdCount);
