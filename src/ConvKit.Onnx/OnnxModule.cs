@@ -14,12 +14,22 @@ namespace ConvKit.Onnx;
 /// is the ONNX name; a name that cannot nest (an empty segment, or a clash) is registered flat with '%' and '.' escaped
 /// as "%25" and "%2E" (and a "%" appended while the key is taken). <see cref="ParameterNames"/> maps each ONNX name to its key. Integer initialisers (shape
 /// constants) are constants. Made by <see cref="OnnxModel.Load(string, OnnxImportOptions?)"/>, in evaluation mode.
+/// Its intermediate values are features by their graph names (<see cref="IFeatureModel"/>, so a
+/// <see cref="FeatureExtractor"/> reads them).
 /// </summary>
-public sealed class OnnxModule : Module
+public sealed class OnnxModule : Module, IFeatureModel
 {
     sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release, int[] RecycledInputs);
 
-    readonly List<CompiledNode> nodes = [];
+    /// <summary>A plan that keeps the values <see cref="Names"/> (sorted, one a line) alive for <see cref="ForwardFeatures"/>.</summary>
+    sealed record FeaturePlan(string Names, CompiledNode[] Nodes);
+
+    readonly List<NodeProto> graphNodes;
+    readonly CompiledNode[] nodes;
+    readonly List<string> featureNames;
+    readonly HashSet<string> featureNameSet;
+    readonly HashSet<string> foldedAway;
+    FeaturePlan? featurePlan;
     readonly Dictionary<string, OnnxValue> constants = [];
     readonly Dictionary<string, object> rootEntries = [];
     readonly Dictionary<string, string> parameterNames = [];
@@ -42,9 +52,12 @@ public sealed class OnnxModule : Module
         Outputs = graph.Output.Select(Describe).ToList();
         if (Outputs.Count == 0) throw new InvalidDataException($"ONNX file '{source}' declares no graph outputs.");
 
-        var graphNodes = graph.Node.ToList();
+        graphNodes = graph.Node.ToList();
         var outputNames = Outputs.Select(o => o.Name).ToHashSet();
         if (options.FoldBatchNorm) graphNodes = BatchNormFolding.Fold(graphNodes, initializers, outputNames);
+        featureNames = Inputs.Select(i => i.Name).Concat(graphNodes.SelectMany(n => n.Output)).Where(n => n.Length > 0).Distinct().ToList();
+        featureNameSet = [.. featureNames];
+        foldedAway = graph.Node.SelectMany(n => n.Output).Where(n => n.Length > 0 && !featureNameSet.Contains(n)).ToHashSet();
         OpHistogram = graphNodes.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
             .ToDictionary(g => g.Key, g => g.Count());
 
@@ -57,7 +70,8 @@ public sealed class OnnxModule : Module
             constants[name] = value;
         }
 
-        Compile(graphNodes, source);
+        Validate(source);
+        nodes = Plan([]);
         Eval();
     }
 
@@ -143,7 +157,8 @@ public sealed class OnnxModule : Module
         else RegisterBuffer(name, tensor);
     }
 
-    void Compile(List<NodeProto> graphNodes, string source)
+    /// <summary>Checks that every value a node reads, and every graph output, is defined before use.</summary>
+    void Validate(string source)
     {
         var defined = new HashSet<string>(constants.Keys.Concat(Inputs.Select(i => i.Name)));
         foreach (var node in graphNodes)
@@ -157,9 +172,18 @@ public sealed class OnnxModule : Module
         foreach (var output in Outputs)
             if (!defined.Contains(output.Name))
                 throw new InvalidDataException($"ONNX file '{source}': graph output '{output.Name}' is not produced by any node.");
+    }
 
+    /// <summary>
+    /// Compiles the nodes into an execution plan: Conv+Relu fusion, in-place reuse and recycling of dead values.
+    /// The values in <paramref name="features"/> are kept as the graph outputs are: computed on their own (not fused
+    /// away), never overwritten in place, dropped or recycled.
+    /// </summary>
+    CompiledNode[] Plan(IEnumerable<string> features)
+    {
+        var plan = new List<CompiledNode>();
         // Values the caller gave or will read, and weights, are never overwritten or dropped.
-        var keep = Outputs.Select(o => o.Name).Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).ToHashSet();
+        var keep = Outputs.Select(o => o.Name).Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).Concat(features).ToHashSet();
         var readers = graphNodes.SelectMany(n => n.Input).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
         var absorbed = new HashSet<NodeProto>();
         var planned = new List<(NodeProto Node, bool FusedRelu, string[] Outputs)>();
@@ -204,8 +228,9 @@ public sealed class OnnxModule : Module
             // freshly made, and its readers made no views of it and did not take it over in place.
             var recycle = release.Select(n => Array.IndexOf(inputs, n))
                 .Where(k => Fresh(producer.GetValueOrDefault(inputs[k])) && readerTypes[inputs[k]].All(Fresh) && !overwritable.Contains(k)).ToArray();
-            nodes.Add(new CompiledNode(context, Operators.Compile(context), inputs, outputs, release, recycle));
+            plan.Add(new CompiledNode(context, Operators.Compile(context), inputs, outputs, release, recycle));
         }
+        return [.. plan];
     }
 
     /// <summary>Runs a graph with one input and one output.</summary>
@@ -221,6 +246,60 @@ public sealed class OnnxModule : Module
     /// <summary>Runs the graph on named inputs and returns every graph output by name (integer outputs as float tensors).</summary>
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
     {
+        var values = Execute(inputs, nodes);
+        return Outputs.ToDictionary(o => o.Name, o => Values.AsFloat(values[o.Name]));
+    }
+
+    /// <summary>
+    /// Every value of the graph by name: the inputs, then each node's outputs in execution order. Initialisers are
+    /// weights, not features (<see cref="Module.StateDict"/> has them). With <see cref="OnnxImportOptions.FoldBatchNorm"/>
+    /// a folded convolution's own output no longer exists — the convolution computes its batch norm's output — so
+    /// its name is not listed; load the model without folding to read it.
+    /// </summary>
+    public IReadOnlyCollection<string> FeatureNames => featureNames;
+
+    /// <summary>
+    /// Runs the graph on <paramref name="inputs"/> (in the order of <see cref="Inputs"/>) and returns the values called
+    /// <paramref name="names"/> (see <see cref="FeatureNames"/>; integer values as float tensors), in that order. They
+    /// are connected to the autograd graph, so a scalar made from them back-propagates to the inputs. The requested
+    /// values are computed on their own and kept intact (not fused into the next op, overwritten in place or recycled);
+    /// the plan that keeps them is compiled on first use and reused while the same names are asked for.
+    /// </summary>
+    public TensorDict ForwardFeatures(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(names);
+        foreach (var name in names)
+            if (!featureNameSet.Contains(name)) throw UnknownFeature(name);
+        if (inputs.Count != Inputs.Count)
+            throw new ArgumentException($"ONNX model '{Path.GetFileName(Source)}': takes {Inputs.Count} inputs ({string.Join(", ", Inputs)}), got {inputs.Count}.");
+
+        string key = string.Join("\n", names.Distinct().Order(StringComparer.Ordinal));
+        var plan = featurePlan;
+        if (plan == null || plan.Names != key) featurePlan = plan = new FeaturePlan(key, Plan(names));
+        var values = Execute(Inputs.Select((info, i) => (info.Name, Tensor: inputs[i])).ToDictionary(), plan.Nodes);
+        var result = new TensorDict();
+        foreach (var name in names)
+            result.Add(name, values.TryGetValue(name, out var value) ? Values.AsFloat(value)
+                : throw new InvalidOperationException($"ONNX model '{Path.GetFileName(Source)}': value '{name}' was not computed (an optional output its node leaves out)."));
+        return result;
+    }
+
+    ArgumentException UnknownFeature(string name)
+    {
+        string model = $"ONNX model '{Path.GetFileName(Source)}'";
+        if (foldedAway.Contains(name))
+            return new ArgumentException($"{model}: value '{name}' was folded into the batch norm that follows it (OnnxImportOptions.FoldBatchNorm); " +
+                "load the model without folding to read it, or ask for the batch norm's output.");
+        var nearby = featureNames.Where(n => n.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(n, StringComparison.OrdinalIgnoreCase)).Take(5).ToList();
+        var examples = nearby.Count > 0 ? nearby : featureNames.Take(3).Concat(featureNames.TakeLast(2)).Distinct().ToList();
+        return new ArgumentException($"{model} has no value '{name}' (an initialiser is a weight, not a feature); " +
+            $"it has {featureNames.Count} values, e.g. [{string.Join(", ", examples)}].");
+    }
+
+    /// <summary>Runs <paramref name="plan"/> on named inputs; returns the values it keeps by name.</summary>
+    Dictionary<string, OnnxValue> Execute(IReadOnlyDictionary<string, Tensor> inputs, CompiledNode[] plan)
+    {
         var values = new Dictionary<string, OnnxValue>(constants);
         foreach (var info in Inputs)
         {
@@ -235,7 +314,7 @@ public sealed class OnnxModule : Module
                 throw new ArgumentException($"ONNX model: '{name}' is not an input; the inputs are {string.Join(", ", Inputs.Select(i => $"'{i.Name}'"))}.");
 
         var state = new RunState(Training);
-        foreach (var node in nodes)
+        foreach (var node in plan)
         {
             var arguments = node.Inputs.Select(name => name.Length > 0 ? values[name] : null).ToArray();
             OnnxValue?[] results;
@@ -251,7 +330,7 @@ public sealed class OnnxModule : Module
                 foreach (int k in node.RecycledInputs)
                     if (arguments[k]?.Float is { } dead) dead.Backend.Release(dead.Storage);
         }
-        return Outputs.ToDictionary(o => o.Name, o => Values.AsFloat(values[o.Name]));
+        return values;
     }
 
     static void CheckShape(OnnxValueInfo info, Tensor tensor)
@@ -264,5 +343,5 @@ public sealed class OnnxModule : Module
                 $"ONNX model: input '{info.Name}' expects shape [{string.Join(", ", info.Shape)}] but got {Values.Format(tensor.Shape)}.");
     }
 
-    protected override string Describe() => $"OnnxModule('{Path.GetFileName(Source)}', opset {Opset}, {nodes.Count} nodes)";
+    protected override string Describe() => $"OnnxModule('{Path.GetFileName(Source)}', opset {Opset}, {nodes.Length} nodes)";
 }

@@ -23,7 +23,8 @@ static class TorchPattern
         return x * (1.0 / 2147483648.0) - 1.0;
     }
 
-    static Tensor Pattern(int[] shape, uint key, Func<double, double> scale)
+    /// <summary>The pattern s for key <paramref name="key"/>, element i, mapped through <paramref name="scale"/>.</summary>
+    public static Tensor Pattern(int[] shape, uint key, Func<double, double> scale)
     {
         int numel = shape.Aggregate(1, (a, b) => a * b);
         var values = new float[numel];
