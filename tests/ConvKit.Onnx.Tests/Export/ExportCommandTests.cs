@@ -58,6 +58,7 @@ public sealed class ExportCommandTests : IDisposable
         Tensor expected;
         using (Tensor.NoGrad()) expected = model.Eval().Forward(input);
         Reference.Close(values, shape, expected, 1e-4, "exported checkpoint");
+        Assert.Equal(record.ToMetadata(), OnnxModel.ReadModelCard(file).ToMetadata());
 
         // The checkpoint fixes the model, the classes and the channels.
         AssertOneLineError(Run("export", "lenet5", "--checkpoint", checkpoint, "-o", file), "holds a lenet5-mnist model");
