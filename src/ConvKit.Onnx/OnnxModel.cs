@@ -1,4 +1,5 @@
 using ConvKit.Onnx.Proto;
+using ConvKit.Training;
 using Google.Protobuf;
 
 namespace ConvKit.Onnx;
@@ -20,6 +21,26 @@ public static class OnnxModel
     /// <summary>Loads an ONNX model from its serialised bytes; <paramref name="source"/> names it in messages.</summary>
     public static OnnxModule Load(byte[] bytes, OnnxImportOptions? options = null, string source = "<bytes>") =>
         new(Parse(bytes, source), source, options ?? new OnnxImportOptions());
+
+    /// <summary>The <c>metadata_props</c> of an ONNX file (key → value; the last wins when a key repeats).</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"ONNX file '{path}' does not exist.", path);
+        return MetadataOf(Parse(File.ReadAllBytes(path), path));
+    }
+
+    /// <summary>
+    /// The model card an ONNX file exported from a <c>convkit train</c> checkpoint carries in its <c>metadata_props</c>
+    /// (<see cref="OnnxExportOptions.ModelCard"/>); a file without one throws <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static ModelCard ReadModelCard(string path) => ModelCard.FromMetadata(ReadMetadata(path), path);
+
+    internal static Dictionary<string, string> MetadataOf(ModelProto model)
+    {
+        var metadata = new Dictionary<string, string>();
+        foreach (var entry in model.MetadataProps) metadata[entry.Key] = entry.Value;
+        return metadata;
+    }
 
     /// <summary>Parses the protobuf message, turning the parser's complaints into <see cref="InvalidDataException"/>s.</summary>
     public static ModelProto Parse(byte[] bytes, string source)

@@ -40,6 +40,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         var graph = model.Graph ?? throw new InvalidDataException($"ONNX file '{source}' has no graph.");
         Opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         ProducerName = model.ProducerName;
+        Metadata = OnnxModel.MetadataOf(model);
 
         var initializers = new Dictionary<string, OnnxValue>();
         foreach (var tensor in graph.Initializer)
@@ -82,6 +83,9 @@ public sealed class OnnxModule : Module, IFeatureModel
     public long Opset { get; }
 
     public string ProducerName { get; }
+
+    /// <summary>The file's <c>metadata_props</c>: a model card when it was exported from a <c>convkit train</c> checkpoint (<see cref="OnnxModel.ReadModelCard"/>).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Inputs to feed (initialisers listed as inputs by old exporters are left out), with their declared shapes.</summary>
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }

@@ -3,6 +3,7 @@ using ConvKit.Backends.Cpu;
 using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Training;
+using ConvKit.Vision.Classification;
 using Spectre.Console;
 
 namespace ConvKit.Cli.Commands;
@@ -36,29 +37,32 @@ static class EvalCommand
     {
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, not {threads}.");
         Threading.NumThreads = threads;
-        var (model, record, checkpoint) = ModelRecord.Load(path);
-        var (name, dataset, split) = TestSet(record, checkpoint, datasetName ?? record.Dataset, dataDirectory);
-        if (!dataset.Classes.SequenceEqual(record.Classes))
-            throw new ArgumentException($"'{name}' has classes [{string.Join(", ", dataset.Classes)}] but the model was trained on [{string.Join(", ", record.Classes)}].");
-        if (!dataset.SampleShape.SequenceEqual(record.InputShape))
-            throw new ArgumentException($"'{name}' has images of shape [{string.Join(", ", dataset.SampleShape)}] but the model takes [{string.Join(", ", record.InputShape)}].");
+        var checkpoint = Checkpoint.Load(path);
+        var classifier = Classifier.FromCheckpoint(checkpoint, path);
+        var (model, card, input) = (classifier.Model, classifier.Card, classifier.Card.Preprocessing.InputShape);
+        var (name, dataset, split) = TestSet(card, checkpoint, datasetName ?? card.Dataset
+            ?? throw new ArgumentException($"checkpoint '{path}' does not name its dataset; give one with --dataset."), dataDirectory);
+        if (!dataset.Classes.SequenceEqual(card.Classes))
+            throw new ArgumentException($"'{name}' has classes [{string.Join(", ", dataset.Classes)}] but the model was trained on [{string.Join(", ", card.Classes)}].");
+        if (!dataset.SampleShape.SequenceEqual(input))
+            throw new ArgumentException($"'{name}' has images of shape [{string.Join(", ", dataset.SampleShape)}] but the model takes [{string.Join(", ", input)}].");
 
-        var result = EvaluationResult.Evaluate(model, dataset, record.Normalization);
+        var result = EvaluationResult.Evaluate(model, dataset, card.Preprocessing.Normalization);
         pngPath ??= Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "confusion.png");
-        TrainingCharts.SaveConfusion(result.Confusion, result.Classes, pngPath, $"{record.Model} on {name} ({split}): {result.Accuracy:P2}");
+        TrainingCharts.SaveConfusion(result.Confusion, result.Classes, pngPath, $"{card.Model} on {name} ({split}): {result.Accuracy:P2}");
         var perClass = result.PerClassAccuracy;
 
         if (output.Json)
         {
             output.WriteJson(new
             {
-                checkpoint = path, model = record.Model, dataset = name, split, images = result.Count, accuracy = result.Accuracy, loss = result.Loss,
+                checkpoint = path, model = card.Model, dataset = name, split, images = result.Count, accuracy = result.Accuracy, loss = result.Loss,
                 per_class = result.Classes.Select((c, i) => new { @class = c, accuracy = perClass[i], images = result.Confusion[i].Sum() }),
                 confusion = result.Confusion, classes = result.Classes, confusion_png = pngPath,
             });
             return 0;
         }
-        output.Line($"[bold]{record.Model}[/] ({Markup.Escape(path)}, epoch {checkpoint.Epoch}) on {Markup.Escape(name)} {split}, {result.Count:N0} images");
+        output.Line($"[bold]{card.Model}[/] ({Markup.Escape(path)}, epoch {checkpoint.Epoch}) on {Markup.Escape(name)} {split}, {result.Count:N0} images");
         output.Line($"Accuracy: [bold green]{result.Accuracy:P2}[/]   loss {result.Loss:F4}");
 
         var classTable = new Table().AddColumns("class", "images", "accuracy");
@@ -77,12 +81,13 @@ static class EvalCommand
     }
 
     /// <summary>The dataset's test split, or for a dataset without one the validation split the training held out (same seed, same fraction).</summary>
-    static (string Name, Dataset Dataset, string Split) TestSet(ModelRecord record, Checkpoint checkpoint, string name, string? dataDirectory)
+    static (string Name, Dataset Dataset, string Split) TestSet(ModelCard card, Checkpoint checkpoint, string name, string? dataDirectory)
     {
-        var data = DatasetChoice.Load(name, dataDirectory, record.InputShape[0], new Size2(record.InputShape[1], record.InputShape[2])).FitTo(record.InputShape[1], record.InputShape[2]);
+        var input = card.Preprocessing.InputShape;
+        var data = DatasetChoice.Load(name, dataDirectory, input[0], new Size2(input[1], input[2])).FitTo(input[1], input[2]);
         if (data.Test != null) return (name, data.Test, "test");
-        if (record.ValidationSplit > 0 && string.Equals(name, record.Dataset, StringComparison.OrdinalIgnoreCase))
-            return (name, data.Train.RandomSplit(record.ValidationSplit, checkpoint.Options.Seed).Second, "validation");
+        if (card.ValidationSplit > 0 && string.Equals(name, card.Dataset, StringComparison.OrdinalIgnoreCase))
+            return (name, data.Train.RandomSplit(card.ValidationSplit, checkpoint.Options.Seed).Second, "validation");
         return (name, data.Train, "all images");
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using ConvKit.NN;
 using ConvKit.Onnx;
+using ConvKit.Training;
+using ConvKit.Vision.Classification;
 using ConvKit.Vision.Models;
 using Google.Protobuf;
 using Spectre.Console;
@@ -47,16 +49,23 @@ static class ExportCommand
             throw new ArgumentException($"--input has {r.Channels} channels but --in-channels says {c}.");
 
         Module model;
+        ModelCard? card = null;
         (int Channels, int Height, int Width) shape;
         if (checkpointPath != null)
         {
-            var (trained, record, _) = ModelRecord.Load(checkpointPath);
-            if (!string.Equals(record.Model, entry.Name, StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"checkpoint '{checkpointPath}' holds a {record.Model} model, not {entry.Name}.");
-            Agree("--classes", classes, record.Arguments.NumClasses, checkpointPath);
-            Agree("--in-channels", inChannels ?? requested?.Channels, record.Arguments.InChannels, checkpointPath);
-            model = trained;
-            shape = requested ?? (record.InputShape[0], record.InputShape[1], record.InputShape[2]);
+            var trained = Classifier.Load(checkpointPath);
+            card = trained.Card;
+            if (!string.Equals(card.Model, entry.Name, StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"checkpoint '{checkpointPath}' holds a {card.Model} model, not {entry.Name}.");
+            Agree("--classes", classes, card.Arguments.NumClasses, checkpointPath);
+            Agree("--in-channels", inChannels ?? requested?.Channels, card.Arguments.InChannels, checkpointPath);
+            model = trained.Model;
+            var trainedInput = card.Preprocessing.InputShape;
+            shape = requested ?? (trainedInput[0], trainedInput[1], trainedInput[2]);
+            // The file carries the card; exported at another size, pictures are stretched to fill that input.
+            int[] exported = [shape.Channels, shape.Height, shape.Width];
+            if (!trainedInput.SequenceEqual(exported))
+                card = card with { Preprocessing = card.Preprocessing with { InputShape = exported, ImageShape = exported } };
         }
         else
         {
@@ -66,7 +75,7 @@ static class ExportCommand
         }
 
         outputPath ??= entry.Name + ".onnx";
-        var proto = OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width]);
+        var proto = OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], new OnnxExportOptions { ModelCard = card });
         using (var file = File.Create(outputPath)) proto.WriteTo(file);
         long bytes = new FileInfo(outputPath).Length;
         string[] outputShape = ["batch", .. proto.Graph.Output[0].Type.TensorType.Shape.Dim.Skip(1).Select(d => d.DimValue.ToString())];

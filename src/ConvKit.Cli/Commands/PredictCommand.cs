@@ -1,6 +1,5 @@
 using System.CommandLine;
-using ConvKit.Ops;
-using ConvKit.Vision.Imaging;
+using ConvKit.Vision.Classification;
 using Spectre.Console;
 
 namespace ConvKit.Cli.Commands;
@@ -31,36 +30,18 @@ static class PredictCommand
     static int Run(string path, string[] files, int top, bool invert, CommandOutput output)
     {
         if (top < 1) throw new ArgumentException($"--top must be at least 1, not {top}.");
-        var (model, record, _) = ModelRecord.Load(path);
-        // Each picture is brought to the dataset's image size, then centred in the model's input as in training.
-        int[] input = record.InputShape, image = record.ImageShape;
-        int length = input[0] * input[1] * input[2], padTop = (input[1] - image[1]) / 2, padLeft = (input[2] - image[2]) / 2;
-        var values = new float[files.Length * length];
-        for (int i = 0; i < files.Length; i++)
-        {
-            var picture = ImageFiles.Load(files[i], input[0], new Size2(image[1], image[2]));
-            var pixels = (invert ? 1f - picture : picture).ToArray();
-            var sample = values.AsSpan(i * length, length);
-            for (int c = 0; c < input[0]; c++)
-                for (int y = 0; y < image[1]; y++)
-                    pixels.AsSpan((c * image[1] + y) * image[2], image[2]).CopyTo(sample[(((c * input[1]) + padTop + y) * input[2] + padLeft)..]);
-            record.Normalization.Apply(sample, input, Random.Shared);
-        }
-        float[] probabilities;
-        using (Tensor.NoGrad())
-            probabilities = F.Softmax(model.Forward(Tensor.FromArray(values, [files.Length, .. input])), 1).ToArray();
-
-        int classes = record.Classes.Length, k = Math.Min(top, classes);
+        var classifier = Classifier.Load(path);
+        classifier.Invert = invert;
+        var results = classifier.Predict(files, top);
         var predictions = files.Select((file, i) => new
         {
             image = file,
-            top = Enumerable.Range(0, classes).OrderByDescending(c => probabilities[i * classes + c]).Take(k)
-                .Select(c => new { @class = record.Classes[c], index = c, probability = (double)probabilities[i * classes + c] }).ToArray(),
+            top = results[i].Select(p => new { @class = p.ClassName, index = p.Index, probability = (double)p.Probability }).ToArray(),
         }).ToArray();
 
         if (output.Json)
         {
-            output.WriteJson(new { checkpoint = path, model = record.Model, predictions });
+            output.WriteJson(new { checkpoint = path, model = classifier.Card.Model, predictions });
             return 0;
         }
         var table = new Table().AddColumns("image", "rank", "class", "probability");

@@ -81,15 +81,15 @@ static class TrainCommand
 
         // Resuming takes everything that shaped the run from the checkpoint; only the epoch count comes from the command line.
         var resumed = settings.Resume == null ? null : Checkpoint.Load(settings.Resume);
-        var previous = resumed == null ? null : ModelRecord.FromMetadata(resumed.Metadata, settings.Resume!);
+        var previous = resumed == null ? null : ModelCard.FromCheckpoint(resumed, settings.Resume!);
         if (previous != null && !string.Equals(previous.Model, settings.Model, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"checkpoint '{settings.Resume}' trained model '{previous.Model}', not '{settings.Model}'.");
         if (previous != null && !string.Equals(previous.Dataset, settings.Dataset, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"checkpoint '{settings.Resume}' trained on '{previous.Dataset}', not '{settings.Dataset}'.");
         var zoo = ModelZoo.Get(settings.Model);
-        int channelCount = previous?.InputShape[0] ?? settings.Channels ?? zoo.InChannels;
-        int height = previous?.InputShape[1] ?? settings.ImageSize ?? zoo.InputSize.Height;
-        int width = previous?.InputShape[2] ?? settings.ImageSize ?? zoo.InputSize.Width;
+        int channelCount = previous?.Preprocessing.InputShape[0] ?? settings.Channels ?? zoo.InChannels;
+        int height = previous?.Preprocessing.InputShape[1] ?? settings.ImageSize ?? zoo.InputSize.Height;
+        int width = previous?.Preprocessing.InputShape[2] ?? settings.ImageSize ?? zoo.InputSize.Width;
         var loaded = DatasetChoice.Load(settings.Dataset, settings.Data, channelCount, new Size2(height, width));
         var data = loaded.FitTo(height, width);
         var options = resumed?.Options ?? new TrainingOptions
@@ -111,14 +111,21 @@ static class TrainCommand
         if (!(split >= 0 && split < 1)) throw new ArgumentException($"--val-split must be in [0, 1), not {split}.");
         var (trainPart, validation) = split > 0 ? trainSet.RandomSplit(split, options.Seed) : (trainSet, data.Test);
         if (trainPart.Count == 0) throw new ArgumentException("the training set is empty.");
-        var normalize = previous?.Normalization ?? Normalize.FromDataset(trainPart);
+        var normalize = previous?.Preprocessing.Normalization ?? Normalize.FromDataset(trainPart);
         string augment = previous?.Augment ?? settings.Augment;
         var trainTransform = TrainTransform(augment, normalize, data.Train.SampleShape[1]);
 
-        var record = previous ?? new ModelRecord(zoo.Name, new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count),
-            settings.Dataset, data.Train.Classes.ToArray(), data.Train.SampleShape.ToArray(), loaded.Train.SampleShape.ToArray(), normalize.Mean.ToArray(), normalize.Std.ToArray(), split, augment, limit);
+        var record = previous ?? new ModelCard
+        {
+            Model = zoo.Name, Arguments = new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count), Classes = data.Train.Classes.ToArray(),
+            Preprocessing = new ImagePreprocessing
+            {
+                InputShape = data.Train.SampleShape.ToArray(), ImageShape = loaded.Train.SampleShape.ToArray(), Mean = normalize.Mean, Std = normalize.Std,
+            },
+            Dataset = settings.Dataset, ValidationSplit = split, Augment = augment, Limit = limit,
+        };
         NN.Module network;
-        using (Generator.Use(new Generator(options.Seed))) network = record.CreateModel();
+        using (Generator.Use(new Generator(options.Seed))) network = ModelZoo.Create(record);
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());
         if (resumed != null) trainer.Resume(resumed, settings.Epochs);
 

@@ -1,3 +1,5 @@
+using ConvKit.Training;
+
 namespace ConvKit.Onnx;
 
 /// <summary>How <see cref="OnnxExporter"/> names and shapes the exported graph.</summary>
@@ -17,4 +19,10 @@ public sealed record OnnxExportOptions
 
     /// <summary>The dim_param of the dynamic batch axis.</summary>
     public string BatchDimension { get; init; } = "batch";
+
+    /// <summary>
+    /// A model card (classes, preprocessing, ...) to write as the file's <c>metadata_props</c>, with the same keys and
+    /// values as in a checkpoint; <see cref="OnnxModel.ReadModelCard"/> reads it back.
+    /// </summary>
+    public ModelCard? ModelCard { get; init; }
 }

@@ -43,6 +43,9 @@ public static class OnnxExporter
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        if (options.ModelCard != null)
+            foreach (var (key, value) in options.ModelCard.ToMetadata().OrderBy(entry => entry.Key, StringComparer.Ordinal))
+                proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return proto;
     }
 

@@ -13,36 +13,110 @@ public static class ImageFiles
         new HashSet<string>([".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Decodes <paramref name="path"/> into a (C, H, W) tensor: grey for 1 channel (ITU-R 601 luma, as PIL's
-    /// convert("L")), RGB for 3 (alpha dropped); resized with bilinear filtering when a size is given.
+    /// Decodes <paramref name="path"/> into a (C, H, W) tensor: grey for 1 channel (ITU-R 601 luma, rounded exactly as
+    /// PIL's convert("L")), RGB for 3 (alpha dropped); resized with bilinear filtering when a size is given.
     /// A missing file throws <see cref="FileNotFoundException"/>, an undecodable one <see cref="InvalidDataException"/>.
     /// </summary>
     public static Tensor Load(string path, int channels = 3, Size2? size = null)
     {
         using var bitmap = Decode(path, size);
-        var values = new float[channels * bitmap.Height * bitmap.Width];
-        ToChannels(bitmap, channels, values);
-        return Tensor.FromArray(values, channels, bitmap.Height, bitmap.Width);
+        return ToTensor(bitmap, channels);
+    }
+
+    /// <summary>
+    /// A decoded picture as a (C, H, W) tensor, converted as <see cref="Load"/> converts a file; any colour type is
+    /// accepted (it is read as unpremultiplied RGBA).
+    /// </summary>
+    public static Tensor ToTensor(SKBitmap bitmap, int channels = 3, Size2? size = null)
+    {
+        var values = Pixels(bitmap, channels, size, out var height, out var width);
+        return Tensor.FromArray(values, channels, height, width);
+    }
+
+    /// <summary>The values of <see cref="ToTensor"/>, C·H·W of them, with the height and width.</summary>
+    internal static float[] Pixels(SKBitmap bitmap, int channels, Size2? size, out int height, out int width)
+    {
+        ArgumentNullException.ThrowIfNull(bitmap);
+        if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "images have 1 (grey) or 3 (RGB) channels.");
+        var rgba = AsRgba(bitmap);
+        var resized = size is { } target ? Resize(rgba, target, "the picture") : rgba;
+        try
+        {
+            (height, width) = (resized.Height, resized.Width);
+            var values = new float[channels * height * width];
+            ToChannels(resized, channels, values);
+            return values;
+        }
+        finally
+        {
+            if (resized != rgba) resized.Dispose();
+            if (rgba != bitmap) rgba.Dispose();
+        }
     }
 
     /// <summary>Decodes and (when <paramref name="size"/> is given) resizes into RGBA bytes.</summary>
     internal static SKBitmap Decode(string path, Size2? size)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"image '{path}' does not exist.", path);
-        using var codec = SKCodec.Create(path)
-            ?? throw new InvalidDataException($"cannot read image '{path}': not a PNG, JPEG, BMP, GIF or WebP file, or it is corrupt.");
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var bitmap = SKBitmap.Decode(codec, info)
-            ?? throw new InvalidDataException($"cannot decode image '{path}': its data is corrupt or truncated.");
-        if (size is not { } target || (target.Height == bitmap.Height && target.Width == bitmap.Width)) return bitmap;
-        using (bitmap)
-        {
-            return bitmap.Resize(info.WithSize(target.Width, target.Height), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
-                ?? throw new InvalidDataException($"cannot resize image '{path}' to {target.Height}×{target.Width}.");
-        }
+        using var codec = SKCodec.Create(path);
+        return Decode(codec, $"'{path}'", size);
     }
 
-    /// <summary>Writes an RGBA bitmap's pixels as C planes of values in [0, 1].</summary>
+    /// <summary>Decodes encoded bytes (PNG, JPEG, ...) into RGBA; <paramref name="source"/> names them in messages.</summary>
+    internal static SKBitmap Decode(ReadOnlySpan<byte> encoded, string source, Size2? size)
+    {
+        if (encoded.IsEmpty) throw new InvalidDataException($"cannot read image {source}: it is empty.");
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data);
+        return Decode(codec, source, size);
+    }
+
+    static SKBitmap Decode(SKCodec? codec, string source, Size2? size)
+    {
+        if (codec == null) throw new InvalidDataException($"cannot read image {source}: not a PNG, JPEG, BMP, GIF or WebP file, or it is corrupt.");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        // SKBitmap.Decode would return a half-grey picture for a truncated file; PIL refuses it ("image file is truncated"), so do we.
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new InvalidDataException($"cannot decode image {source}: its data is " + (result == SKCodecResult.IncompleteInput ? "truncated." : $"corrupt ({result})."));
+        }
+        if (size is not { } target) return bitmap;
+        var resized = Resize(bitmap, target, source);
+        if (resized != bitmap) bitmap.Dispose();
+        return resized;
+    }
+
+    /// <summary>A new RGBA bitmap of <paramref name="size"/> (bilinear, with mipmaps when shrinking), or <paramref name="rgba"/> itself when its size is right.</summary>
+    static SKBitmap Resize(SKBitmap rgba, Size2 size, string source)
+    {
+        if (size.Height == rgba.Height && size.Width == rgba.Width) return rgba;
+        return rgba.Resize(rgba.Info.WithSize(size.Width, size.Height), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
+            ?? throw new InvalidDataException($"cannot resize image {source} to {size.Height}×{size.Width}.");
+    }
+
+    /// <summary><paramref name="bitmap"/> itself when it is tightly packed unpremultiplied RGBA, else a converted copy.</summary>
+    static SKBitmap AsRgba(SKBitmap bitmap)
+    {
+        if (bitmap.ColorType == SKColorType.Rgba8888 && bitmap.AlphaType is SKAlphaType.Unpremul or SKAlphaType.Opaque && bitmap.RowBytes == 4 * bitmap.Width)
+            return bitmap;
+        var converted = new SKBitmap(new SKImageInfo(bitmap.Width, bitmap.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using var pixels = bitmap.PeekPixels();
+        if (pixels == null || !pixels.ReadPixels(converted.Info, converted.GetPixels(), converted.RowBytes))
+        {
+            converted.Dispose();
+            throw new ArgumentException($"cannot read the pixels of a {bitmap.ColorType} bitmap as RGBA.", nameof(bitmap));
+        }
+        return converted;
+    }
+
+    /// <summary>
+    /// Writes an RGBA bitmap's pixels as C planes of values in [0, 1]. Grey is PIL's convert("L") to the bit:
+    /// L = R·299/1000 + G·587/1000 + B·114/1000 in 16-bit fixed point, rounded, (R·19595 + G·38470 + B·7471 + 2¹⁵) >> 16,
+    /// so pure yellow (255, 255, 0) is 226, not the 225 that truncating gives.
+    /// </summary>
     internal static void ToChannels(SKBitmap bitmap, int channels, Span<float> destination)
     {
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "images have 1 (grey) or 3 (RGB) channels.");
@@ -51,7 +125,7 @@ public static class ImageFiles
         for (int i = 0; i < plane; i++)
         {
             byte r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
-            if (channels == 1) destination[i] = (r * 299 + g * 587 + b * 114) / 1000 / 255f;
+            if (channels == 1) destination[i] = Luma(r, g, b) / 255f;
             else
             {
                 destination[i] = r / 255f;
@@ -60,6 +134,9 @@ public static class ImageFiles
             }
         }
     }
+
+    /// <summary>ITU-R 601 luma of an RGB pixel, rounded as PIL's convert("L") rounds it.</summary>
+    internal static byte Luma(byte r, byte g, byte b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
 
     /// <summary>Writes <paramref name="image"/> (C, H, W) or (H, W), values in [0, 1] (clamped), as a grey or RGB PNG.</summary>
     public static void SavePng(Tensor image, string path)

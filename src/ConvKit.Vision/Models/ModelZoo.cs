@@ -1,4 +1,5 @@
 using ConvKit.NN;
+using ConvKit.Training;
 
 namespace ConvKit.Vision.Models;
 
@@ -65,4 +66,7 @@ public static class ModelZoo
         var model = Get(name);
         return model.Create(inChannels ?? model.InChannels, numClasses ?? model.NumClasses);
     }
+
+    /// <summary>A fresh model as <paramref name="card"/> describes it (its zoo name and constructor arguments), untrained.</summary>
+    public static Module Create(ModelCard card) => Get(card.Model).Create(card.Arguments.InChannels, card.Arguments.NumClasses);
 }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ConvKit.Cli;
-using ConvKit.Cli.Commands;
 using ConvKit.Training;
 using ConvKit.Vision.Models;
 
@@ -41,8 +40,11 @@ public sealed class ExportCommandTests : IDisposable
     {
         var model = ModelZoo.Create("lenet5-mnist", 1, 3);
         string checkpoint = PathOf("best.safetensors"), file = PathOf("trained.onnx");
-        var record = new ModelRecord("lenet5-mnist", new ModelArguments(1, 3), "fashion-mnist", ["a", "b", "c"], [1, 28, 28], [1, 28, 28],
-            [0.5f], [0.25f], 0, "none", null);
+        var record = new ModelCard
+        {
+            Model = "lenet5-mnist", Arguments = new ModelArguments(1, 3), Classes = ["a", "b", "c"], Dataset = "fashion-mnist",
+            Preprocessing = new ImagePreprocessing { InputShape = [1, 28, 28], Mean = [0.5f], Std = [0.25f] },
+        };
         new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = record.ToMetadata() }.Save(checkpoint);
 
         var (code, output, error) = Run("export", "lenet5-mnist", "--checkpoint", checkpoint, "-o", file, "--json");
@@ -56,6 +58,7 @@ public sealed class ExportCommandTests : IDisposable
         Tensor expected;
         using (Tensor.NoGrad()) expected = model.Eval().Forward(input);
         Reference.Close(values, shape, expected, 1e-4, "exported checkpoint");
+        Assert.Equal(record.ToMetadata(), OnnxModel.ReadModelCard(file).ToMetadata());
 
         // The checkpoint fixes the model, the classes and the channels.
         AssertOneLineError(Run("export", "lenet5", "--checkpoint", checkpoint, "-o", file), "holds a lenet5-mnist model");

@@ -39,7 +39,7 @@ public sealed class CliTests : IDisposable
     }
 
     /// <summary>A Fashion-MNIST-format split of 28×28 images: class k is a bright 6×6 square at one of ten places, plus noise.</summary>
-    static void WriteIdxSplit(string folder, string split, int count, int seed)
+    internal static void WriteIdxSplit(string folder, string split, int count, int seed)
     {
         Directory.CreateDirectory(folder);
         var random = new Generator(seed);
@@ -176,12 +176,12 @@ public sealed class CliTests : IDisposable
         var (image, _) = test[3];
         string png = PathOf("sample.png");
         ImageFiles.SavePng(image, png);
-        var (model, record, _) = ConvKit.Cli.Commands.ModelRecord.Load(checkpoint);
+        var classifier = ConvKit.Vision.Classification.Classifier.Load(checkpoint);
         var padded = new float[32 * 32];
         test.PadTo(32, 32).ReadImage(3, padded);
-        record.Normalization.Apply(padded, [1, 32, 32], new Generator(0));
+        classifier.Card.Preprocessing.Normalization.Apply(padded, [1, 32, 32], new Generator(0));
         float[] expected;
-        using (Tensor.NoGrad()) expected = ConvKit.Ops.F.Softmax(model.Forward(Tensor.FromArray(padded, 1, 1, 32, 32)), 1).ToArray();
+        using (Tensor.NoGrad()) expected = ConvKit.Ops.F.Softmax(classifier.Model.Forward(Tensor.FromArray(padded, 1, 1, 32, 32)), 1).ToArray();
         var top = RunJson("predict", checkpoint, png, "--top", "1").GetProperty("predictions")[0].GetProperty("top")[0];
         int best = Array.IndexOf(expected, expected.Max());
         Assert.Equal(best, top.GetProperty("index").GetInt32());

@@ -1,0 +1,106 @@
+using System.Reflection;
+using System.Text.Json;
+using ConvKit.Cli;
+using ConvKit.Data;
+using ConvKit.Vision.Classification;
+using ConvKit.Vision.Imaging;
+using ConvKit.Vision.Tests.Cli;
+
+namespace ConvKit.Vision.Tests.Readme;
+
+/// <summary>Runs the README's C# blocks, compiled from README.md itself (see ReadmeExamples.targets), and checks what they print.</summary>
+[CollectionDefinition(nameof(ReadmeExampleTests), DisableParallelization = true)]
+public sealed class ReadmeExampleCollection;
+
+/// <summary>
+/// The examples print to the console and use paths relative to the working directory, as a user's program does, so
+/// they run alone (no other test runs meanwhile) with the console and the working directory redirected.
+/// </summary>
+[Collection(nameof(ReadmeExampleTests))]
+public sealed class ReadmeExampleTests : IDisposable
+{
+    readonly string directory = Directory.CreateTempSubdirectory("convkit-readme-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    /// <summary>Runs an example in <see cref="directory"/> and returns what it printed.</summary>
+    string Run(Action example)
+    {
+        var (console, workingDirectory) = (Console.Out, Environment.CurrentDirectory);
+        var printed = new StringWriter();
+        Console.SetOut(printed);
+        Environment.CurrentDirectory = directory;
+        try { example(); }
+        finally
+        {
+            Console.SetOut(console);
+            Environment.CurrentDirectory = workingDirectory;
+        }
+        return printed.ToString();
+    }
+
+    [Fact]
+    public void EveryCSharpBlockOfTheReadmeIsCompiledAndHasATest()
+    {
+        string readme = File.ReadAllText(FindReadme()).ReplaceLineEndings("\n");
+        var blocks = readme.Split("```csharp\n").Skip(1).Select(block => block[..block.IndexOf("\n```", StringComparison.Ordinal)]).ToList();
+        var examples = typeof(ReadmeExampleTests).Assembly.GetTypes()
+            .Where(type => type.Namespace?.StartsWith("ReadmeExamples.", StringComparison.Ordinal) == true && type.Name == "Example")
+            .Select(type => (Name: type.Namespace!["ReadmeExamples.".Length..], Code: (string)type.GetField("Code")!.GetRawConstantValue()!))
+            .OrderBy(example => readme.IndexOf(example.Code, StringComparison.Ordinal)).ToList();
+
+        // The compiled blocks are the README's blocks as they are now, in order (README.md found from the test assembly).
+        Assert.Equal(blocks, examples.Select(example => example.Code));
+        // one test below per example; a new block in the README needs its own
+        Assert.Equal(["TheAPIInAFewLines", "ClassifyAPictureWithATrainedModel"], examples.Select(example => example.Name));
+    }
+
+    [Fact]
+    public void TheApiExampleLearnsTheSum()
+    {
+        string printed = Run(ReadmeExamples.TheAPIInAFewLines.Example.Run);
+        // every weight ends at 1.0000
+        Assert.Equal(3, printed.Split("1.0000").Length - 1);
+    }
+
+    [Fact]
+    public void TheClassifyExamplePrintsWhatConvkitPredictFinds()
+    {
+        // What the example expects: a checkpoint written by 'convkit train' (one epoch on generated Fashion-MNIST-format
+        // files) and a 28×28 picture.
+        string data = Path.Combine(directory, "fashion");
+        CliTests.WriteIdxSplit(data, "train", 64, seed: 1);
+        CliTests.WriteIdxSplit(data, "t10k", 16, seed: 2);
+        string checkpoint = Path.Combine(directory, "runs", "lenet5-fashion-mnist", "best.safetensors");
+        var train = Cli(["train", "lenet5", "--dataset", "fashion-mnist", "--data", data, "--epochs", "1", "--threads", "1",
+            "--out", Path.GetDirectoryName(checkpoint)!, "--json"]);
+        Assert.True(train.Code == 0, train.Error);
+        var (picture, _) = IdxDatasets.FashionMnist(train: false, data)[3];
+        ImageFiles.SavePng(picture, Path.Combine(directory, "shoe.png"));
+
+        string printed = Run(ReadmeExamples.ClassifyAPictureWithATrainedModel.Example.Run);
+
+        var predict = Cli(["predict", checkpoint, Path.Combine(directory, "shoe.png"), "--top", "3", "--json"]);
+        Assert.True(predict.Code == 0, predict.Error);
+        var top = JsonDocument.Parse(predict.Output).RootElement.GetProperty("predictions")[0].GetProperty("top").EnumerateArray()
+            .Select(p => $"{p.GetProperty("class").GetString()}: {(float)p.GetProperty("probability").GetDouble():P1}");
+        Assert.Equal(top, printed.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(IdxDatasets.FashionMnistClasses, Classifier.Load(checkpoint).Card.Classes);
+    }
+
+    static (int Code, string Output, string Error) Cli(string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        int code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>README.md, found by walking up from the test assembly's folder.</summary>
+    static string FindReadme()
+    {
+        for (var folder = new DirectoryInfo(Path.GetDirectoryName(Assembly.GetExecutingAssembly().Location)!); folder != null; folder = folder.Parent)
+            if (File.Exists(Path.Combine(folder.FullName, "README.md")) && Directory.Exists(Path.Combine(folder.FullName, "src", "ConvKit")))
+                return Path.Combine(folder.FullName, "README.md");
+        throw new FileNotFoundException("README.md not found above the test assembly.");
+    }
+}
