@@ -11,8 +11,9 @@ namespace ConvKit.Onnx;
 /// mode on an input of the given shape — every op it runs, whether inside a layer or in plain tensor code, is
 /// recorded — and the recorded ops become ONNX nodes. Parameters and buffers become initialisers named by their
 /// state-dict names (<c>layer1.0.conv1.weight</c>); any other constant becomes an initialiser too. Dropout
-/// vanishes and batch norm uses its running statistics. The input is named "input", the output "output", and
-/// axis 0 of both is the symbolic "batch" (see <see cref="OnnxExportOptions"/>). Sizes other than the batch
+/// vanishes and batch norm uses its running statistics. The input is named "input", the output "output" (a model
+/// with several named outputs in evaluation mode — <see cref="Module.ForwardOutputs"/> — gets one graph output per
+/// name), and axis 0 of both is the symbolic "batch" (see <see cref="OnnxExportOptions"/>). Sizes other than the batch
 /// are those of the traced input. An op that has no ONNX translation throws <see cref="NotSupportedException"/>
 /// naming it and the layer it ran in.
 /// </summary>
@@ -32,8 +33,8 @@ public static class OnnxExporter
         options ??= new OnnxExportOptions();
 
         var input = Tensor.Randn(inputShape, seed: 0).RequireGrad();
-        var (output, trace, moduleOutputs) = Trace(model, input);
-        var graph = new TraceToOnnx(trace, input, model, moduleOutputs, options).Build(output);
+        var (outputs, trace, moduleOutputs) = Trace(model, input);
+        var graph = new TraceToOnnx(trace, input, model, moduleOutputs, options).Build(outputs);
         graph.Name = model.GetType().Name;
         var proto = new ModelProto
         {
@@ -72,7 +73,7 @@ public static class OnnxExporter
     /// that does not report to the trace still leaves its name on its output (<see cref="Tensor.GradFn"/>)
     /// instead of passing for a constant.
     /// </summary>
-    static (Tensor Output, OpTrace Trace, Dictionary<Tensor, string> ModuleOutputs) Trace(Module model, Tensor input)
+    static (TensorDict Outputs, OpTrace Trace, Dictionary<Tensor, string> ModuleOutputs) Trace(Module model, Tensor input)
     {
         var modules = model.NamedModules().ToList();
         var names = new Dictionary<Module, string>(ReferenceEqualityComparer.Instance);
@@ -90,7 +91,7 @@ public static class OnnxExporter
                 if (!ReferenceEquals(moduleInput, moduleOutput) && names.TryGetValue(module, out var name))
                     moduleOutputs.TryAdd(moduleOutput, name);
             });
-            return (model.Forward(input), trace, moduleOutputs);
+            return (model.ForwardOutputs(input), trace, moduleOutputs);
         }
         finally
         {

@@ -29,16 +29,21 @@ sealed partial class TraceToOnnx
         foreach (var (name, buffer) in model.NamedBuffers()) stateNames.TryAdd(buffer, name);
     }
 
-    public GraphProto Build(Tensor output)
+    /// <summary>The graph from the input to <paramref name="outputs"/>: one output is named by the options, several by their own names.</summary>
+    public GraphProto Build(TensorDict outputs)
     {
-        string inputName = graph.Unique(options.InputName), outputName = graph.Unique(options.OutputName);
+        string inputName = graph.Unique(options.InputName);
         valueNames[input] = inputName;
         string? batch = options.DynamicBatch ? options.BatchDimension : null;
         graph.Graph.Input.Add(OnnxGraphBuilder.ValueInfo(inputName, input.Shape, batch));
 
-        string produced = ValueOf(output, "", outputName);
-        if (produced != outputName) graph.Node("Identity", "Identity", [produced], outputName);
-        graph.Graph.Output.Add(OnnxGraphBuilder.ValueInfo(outputName, output.Shape, output.Rank > 0 ? batch : null));
+        foreach (var (key, output) in outputs)
+        {
+            string outputName = graph.Unique(outputs.Count == 1 ? options.OutputName : key);
+            string produced = ValueOf(output, "", outputName);
+            if (produced != outputName) graph.Node("Identity", "Identity", [produced], outputName);
+            graph.Graph.Output.Add(OnnxGraphBuilder.ValueInfo(outputName, output.Shape, output.Rank > 0 ? batch : null));
+        }
         return graph.Graph;
     }
 
