@@ -10,8 +10,8 @@ namespace ConvKit.Training;
 /// <c>model.{name}</c> for the model's state dict (PyTorch names) and <c>optimizer.{key}</c> for the optimiser's.
 /// Metadata: the trainer's position (<c>training.epoch</c> epochs done, <c>training.batch</c> batches done in the
 /// next one), the dropout generator's state, the options, the history and the partial sums of an interrupted
-/// epoch, all as JSON strings; beside them the caller's own <see cref="Metadata"/> (the CLI stores the model's
-/// name and constructor arguments, the classes and the normalisation there).
+/// epoch, all as JSON strings; beside them the caller's own <see cref="Metadata"/> (<c>convkit train</c> stores the
+/// <see cref="ModelCard"/> there: the model's name and constructor arguments, the classes and the preprocessing).
 /// </summary>
 public sealed class Checkpoint
 {

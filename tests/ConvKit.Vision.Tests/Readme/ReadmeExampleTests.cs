@@ -52,7 +52,8 @@ public sealed class ReadmeExampleTests : IDisposable
         // The compiled blocks are the README's blocks as they are now, in order (README.md found from the test assembly).
         Assert.Equal(blocks, examples.Select(example => example.Code));
         // one test below per example; a new block in the README needs its own
-        Assert.Equal(["TheAPIInAFewLines", "ClassifyAPictureWithATrainedModel"], examples.Select(example => example.Name));
+        Assert.Equal(["TheAPIInAFewLines", "ClassifyAPictureWithATrainedModel", "BeyondClassificationSeveralOutputsFeaturesBoxesAndMasksAnyTask"],
+            examples.Select(example => example.Name));
     }
 
     [Fact]
@@ -86,6 +87,16 @@ public sealed class ReadmeExampleTests : IDisposable
             .Select(p => $"{p.GetProperty("class").GetString()}: {(float)p.GetProperty("probability").GetDouble():P1}");
         Assert.Equal(top, printed.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(IdxDatasets.FashionMnistClasses, Classifier.Load(checkpoint).Card.Classes);
+    }
+
+    [Fact]
+    public void TheContractsExampleTakesFeaturesWithGradientsAndMovesABox()
+    {
+        string printed = Run(ReadmeExamples.BeyondClassificationSeveralOutputsFeaturesBoxesAndMasksAnyTask.Example.Run);
+        var lines = printed.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("layer1 1×64×16×16, layer3 1×256×4×4", lines[0]);
+        // Flipped in a 64-wide picture: x 4..24 → 40..60; then halved and moved down by the letterbox's 4-row band.
+        Assert.Equal("box 20, 7, 30, 14 on 32×32", lines[1]);
     }
 
     static (int Code, string Output, string Error) Cli(string[] args)
