@@ -41,3 +41,32 @@ public readonly record struct Padding
 }
 
 public enum PaddingMode { Explicit, Same }
+
+/// <summary>
+/// Padding of each side of a 2-D window, (top, left, bottom, right) as ONNX and TensorFlow write explicit pads, for
+/// ops whose padding need not be symmetric. <see cref="Same"/> computes TensorFlow's "SAME" padding.
+/// </summary>
+public readonly record struct Pads2d(int Top, int Left, int Bottom, int Right)
+{
+    /// <summary>The same padding on both sides of each axis.</summary>
+    public static Pads2d Symmetric(Size2 padding) => new(padding.Height, padding.Width, padding.Height, padding.Width);
+
+    /// <summary>
+    /// TensorFlow's "SAME" padding for an <paramref name="input"/> (height, width): output size ⌈input / stride⌉, total
+    /// padding max((out − 1)·s + d(k − 1) + 1 − in, 0) per axis, of which the top/left side gets ⌊total/2⌋ and the
+    /// bottom/right side the rest (the extra row or column goes to the bottom/right).
+    /// </summary>
+    public static Pads2d Same(Size2 input, Size2 kernelSize, Size2? stride = null, Size2? dilation = null)
+    {
+        Size2 s = stride ?? 1, d = dilation ?? 1;
+        if (input.Height < 1 || input.Width < 1 || kernelSize.Height < 1 || kernelSize.Width < 1 || s.Height < 1 || s.Width < 1 || d.Height < 1 || d.Width < 1)
+            throw new ArgumentOutOfRangeException(nameof(input),
+                $"Pads2d.Same: input {input}, kernelSize {kernelSize}, stride {s} and dilation {d} must all be positive.");
+        int Total(int size, int kernel, int step, int dilationStep) =>
+            Math.Max(((size + step - 1) / step - 1) * step + dilationStep * (kernel - 1) + 1 - size, 0);
+        int height = Total(input.Height, kernelSize.Height, s.Height, d.Height), width = Total(input.Width, kernelSize.Width, s.Width, d.Width);
+        return new Pads2d(height / 2, width / 2, height - height / 2, width - width / 2);
+    }
+
+    public override string ToString() => $"(top {Top}, left {Left}, bottom {Bottom}, right {Right})";
+}

@@ -64,6 +64,15 @@ public sealed partial class Tensor
     public Tensor Slice(int dim, int start, int end, int step = 1) => F.Slice(this, dim, start, end, step);
     public Tensor Narrow(int dim, int start, int length) => F.Narrow(this, dim, start, length);
 
+    public Tensor[] Split(int splitSize, int dim = 0) => F.Split(this, splitSize, dim);
+    public Tensor[] Split(int[] sections, int dim = 0) => F.Split(this, sections, dim);
+    public Tensor[] Chunk(int chunks, int dim = 0) => F.Chunk(this, chunks, dim);
+    public Tensor Gather(int dim, Tensor index) => F.Gather(this, dim, index);
+    public Tensor IndexSelect(int dim, Tensor indices) => F.IndexSelect(this, dim, indices);
+    public (Tensor Values, Tensor Indices) Sort(int dim = -1, bool descending = false) => F.Sort(this, dim, descending);
+    public Tensor ArgSort(int dim = -1, bool descending = false) => F.ArgSort(this, dim, descending);
+    public (Tensor Values, Tensor Indices) TopK(int k, int dim = -1, bool largest = true, bool sorted = true) => F.TopK(this, k, dim, largest, sorted);
+
     public static Tensor Concat(IReadOnlyList<Tensor> tensors, int dim = 0) => F.Concat(tensors, dim);
     public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0) => F.Stack(tensors, dim);
 }

@@ -93,7 +93,10 @@ sealed partial class TraceToOnnx
                 var common = new List<AttributeProto>
                 {
                     Ints("kernel_shape", g.Kernel.Height, g.Kernel.Width), Ints("strides", g.Stride.Height, g.Stride.Width),
-                    Ints("pads", g.Padding.Height, g.Padding.Width, g.Padding.Height, g.Padding.Width),
+                    // Asymmetric max pooling traces its (top, left, bottom, right) pads beside the geometry.
+                    op.Attributes.TryGetValue("pads", out var traced) && traced is Pads2d p
+                        ? Ints("pads", p.Top, p.Left, p.Bottom, p.Right)
+                        : Ints("pads", g.Padding.Height, g.Padding.Width, g.Padding.Height, g.Padding.Width),
                     Int("ceil_mode", Attribute<bool>("ceilMode") ? 1 : 0),
                 };
                 if (op.Op == "MaxPool2d") return Node("MaxPool", inputs, [.. common, Ints("dilations", g.Dilation.Height, g.Dilation.Width)]);

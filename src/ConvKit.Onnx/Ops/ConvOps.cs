@@ -75,8 +75,8 @@ static partial class Operators
                 // Remove padding from the result; output_padding adds cells at the end.
                 end[axis] -= extra;
             }
-            var y = Values.PadConstant(full, [0, 0, -begin[0], -begin[1]], [0, 0, -end[0], -end[1]], 0f);
-            if (y.Size(2) < 1 || y.Size(3) < 1) throw node.Invalid("the padding removes the whole output.");
+            if (full.Size(2) - begin[0] - end[0] < 1 || full.Size(3) - begin[1] - end[1] < 1) throw node.Invalid("the padding removes the whole output.");
+            var y = F.Pad(full, [-begin[1], -end[1], -begin[0], -end[0]]);
             if (bias != null) y = y + bias.Reshape(1, bias.Numel, 1, 1);
             return [OnnxValue.Of(oneD ? y.Squeeze(2) : y)];
         };

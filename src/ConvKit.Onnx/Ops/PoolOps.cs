@@ -12,15 +12,8 @@ static partial class Operators
         bool ceilMode = node.Opset >= 10 && node.Int("ceil_mode", 0) != 0;
         if (node.Int("storage_order", 0) != 0) throw node.Unsupported("storage_order 1 (column-major indices) is not supported");
         if (node.HasOutput(1)) throw node.Unsupported("the Indices output is not supported");
-        return (inputs, _) => Pool(node, windows, ceilMode, inputs, (x, kernel, stride, dilation, pads, output) =>
-        {
-            // ConvKit pads symmetrically by at most half the kernel; larger pads are written into the input.
-            if (pads[0] > kernel.Height / 2 || pads[1] > kernel.Width / 2)
-                return F.MaxPool2d(Values.PadConstant(x, [0, 0, pads[0], pads[1]], [0, 0, pads[2], pads[3]], float.NegativeInfinity),
-                    kernel, stride, 0, dilation, ceilMode);
-            return Values.WithPads(x, pads, float.NegativeInfinity,
-                (padded, padding) => F.MaxPool2d(padded, kernel, stride, padding, dilation, ceilMode), output);
-        });
+        return (inputs, _) => Pool(node, windows, ceilMode, inputs, (x, kernel, stride, dilation, pads, _) =>
+            F.MaxPool2d(x, kernel, stride, new Pads2d(pads[0], pads[1], pads[2], pads[3]), dilation, ceilMode));
     }
 
     static OpKernel AveragePool(NodeContext node)
@@ -36,12 +29,13 @@ static partial class Operators
             // bottom/right pads are no larger than the top/left ones (ConvKit leaves its own padding out of the count).
             if (fits && (countPads || (pads[2] <= pads[0] && pads[3] <= pads[1])))
                 return Values.WithPads(x, pads, 0f, (padded, padding) => F.AvgPool2d(padded, kernel, stride, padding, ceilMode, countPads), output);
-            var padded = Values.PadConstant(x, [0, 0, pads[0], pads[1]], [0, 0, pads[2], pads[3]], 0f);
+            int[] torchPads = [pads[1], pads[3], pads[0], pads[2]];
+            var padded = F.Pad(x, torchPads);
             if (countPads) return F.AvgPool2d(padded, kernel, stride, 0, ceilMode);
             // Window sums divided by the number of real (unpadded) cells in each window.
             Tensor cells;
             using (Tensor.NoGrad())
-                cells = F.AvgPool2d(Values.PadConstant(Tensor.Ones(1, 1, x.Size(2), x.Size(3)), [0, 0, pads[0], pads[1]], [0, 0, pads[2], pads[3]], 0f),
+                cells = F.AvgPool2d(F.Pad(Tensor.Ones(1, 1, x.Size(2), x.Size(3)), torchPads),
                     kernel, stride, 0, ceilMode, divisorOverride: 1);
             return F.AvgPool2d(padded, kernel, stride, 0, ceilMode, divisorOverride: 1) / cells;
         });

@@ -1,5 +1,6 @@
 using ConvKit.Onnx.Import;
 using ConvKit.Onnx.Proto;
+using ConvKit.Ops;
 using DataType = ConvKit.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace ConvKit.Onnx.Ops;
@@ -223,6 +224,7 @@ static partial class Operators
             }
             if (sizes.Length != parts || sizes.Sum() != size)
                 throw node.Invalid($"split sizes [{string.Join(", ", sizes)}] do not divide axis {a} of size {size} into {parts} outputs.");
+            if (x.Float is { } t) return F.Split(t, sizes.Select(s => (int)s).ToArray(), a).Select(OnnxValue.Of).ToArray();
             var outputs = new OnnxValue?[parts];
             for (int p = 0, start = 0; p < parts; start += (int)sizes[p], p++)
                 outputs[p] = SliceAxis(x, a, Enumerable.Range(start, (int)sizes[p]).ToArray());
@@ -252,19 +254,15 @@ static partial class Operators
                 begin[axes[i]] = (int)pads[i];
                 end[axes[i]] = (int)pads[i + axes.Length];
             }
-            if (mode == "constant") return [OnnxValue.Of(Values.PadConstant(x, begin, end, value))];
-            for (int d = 0; d < x.Rank; d++)
+            for (int d = 0; d < x.Rank && mode != "constant"; d++)
             {
                 int size = x.Size(d);
                 if (begin[d] < 0 || end[d] < 0) throw node.Unsupported($"negative pads in mode '{mode}' are not supported");
                 if (mode == "reflect" && (begin[d] >= size || end[d] >= size))
                     throw node.Invalid($"reflect pads ({begin[d]}, {end[d]}) must be smaller than axis {d}'s size {size}.");
-                // reflect mirrors around the edge element (…, 2, 1 | 0, 1, 2 …), edge repeats it.
-                var indices = Enumerable.Range(-begin[d], size + begin[d] + end[d])
-                    .Select(i => mode == "edge" ? Math.Clamp(i, 0, size - 1) : i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i).ToArray();
-                x = Values.Take(x, d, indices);
             }
-            return [OnnxValue.Of(x)];
+            var padMode = mode switch { "reflect" => PadMode.Reflect, "edge" => PadMode.Replicate, _ => PadMode.Constant };
+            return [OnnxValue.Of(F.Pad(x, Values.TorchPads(begin, end), padMode, value))];
         };
     }
 

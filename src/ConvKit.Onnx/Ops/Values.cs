@@ -1,3 +1,5 @@
+using ConvKit.Ops;
+
 namespace ConvKit.Onnx.Ops;
 
 /// <summary>
@@ -29,7 +31,7 @@ static class Values
     {
         var shape = (int[])v.Shape.Clone();
         shape[axis] = indices.Length;
-        if (v.Float is { } x) return OnnxValue.Of(Take(x, axis, indices));
+        if (v.Float is { } x) return OnnxValue.Of(F.IndexSelect(x, axis, Tensor.FromArray(indices.Select(i => (float)i).ToArray(), indices.Length)));
         var (outer, extent, inner) = Split(v.Shape, axis);
         var result = new long[outer * indices.Length * inner];
         for (int o = 0, k = 0; o < outer; o++)
@@ -39,26 +41,6 @@ static class Values
                 k += inner;
             }
         return OnnxValue.OfInts(result, shape);
-    }
-
-    /// <summary>Float gather along an axis: runs of consecutive indices become one narrow each, then one concat.</summary>
-    public static Tensor Take(Tensor x, int axis, int[] indices)
-    {
-        if (indices.Length == 0)
-        {
-            var empty = x.Shape.ToArray();
-            empty[axis] = 0;
-            return Tensor.Zeros(empty);
-        }
-        var pieces = new List<Tensor>();
-        for (int start = 0; start < indices.Length;)
-        {
-            int end = start + 1;
-            while (end < indices.Length && indices[end] == indices[end - 1] + 1) end++;
-            pieces.Add(x.Narrow(axis, indices[start], end - start));
-            start = end;
-        }
-        return pieces.Count == 1 ? pieces[0] : Tensor.Concat(pieces, axis);
     }
 
     public static OnnxValue Concat(IReadOnlyList<OnnxValue> values, int axis)
@@ -151,30 +133,9 @@ static class Values
         return strides;
     }
 
-    /// <summary>A float tensor padded along each axis by (begin[d], end[d]) elements of <paramref name="value"/>; negative amounts crop.</summary>
-    public static Tensor PadConstant(Tensor x, int[] begin, int[] end, float value)
-    {
-        for (int d = 0; d < begin.Length; d++)
-        {
-            if (begin[d] == 0 && end[d] == 0) continue;
-            int size = x.Size(d);
-            int from = Math.Max(0, -begin[d]), to = size - Math.Max(0, -end[d]);
-            if (from > 0 || to < size) x = x.Narrow(d, from, Math.Max(0, to - from));
-            var parts = new List<Tensor>();
-            if (begin[d] > 0) parts.Add(Filled(x, d, begin[d], value));
-            parts.Add(x);
-            if (end[d] > 0) parts.Add(Filled(x, d, end[d], value));
-            if (parts.Count > 1) x = Tensor.Concat(parts, d);
-        }
-        return x;
-    }
-
-    static Tensor Filled(Tensor like, int axis, int count, float value)
-    {
-        var shape = like.Shape.ToArray();
-        shape[axis] = count;
-        return Tensor.Full(shape, value);
-    }
+    /// <summary>ONNX's (begin of every axis…, end of every axis…) as F.Pad's (before, after) pairs, last axis first.</summary>
+    public static int[] TorchPads(int[] begin, int[] end) =>
+        Enumerable.Range(0, begin.Length).Reverse().SelectMany(d => new[] { begin[d], end[d] }).ToArray();
 
     /// <summary>
     /// Runs a 2-D windowed op (convolution, pooling) that only supports symmetric padding with ONNX's per-side pads
@@ -184,7 +145,7 @@ static class Values
     public static Tensor WithPads(Tensor x, int[] pads, float fill, Func<Tensor, Size2, Tensor> op, Size2 expectedOutput)
     {
         int extraH = Math.Max(0, pads[2] - pads[0]), extraW = Math.Max(0, pads[3] - pads[1]);
-        if (extraH > 0 || extraW > 0) x = PadConstant(x, [0, 0, 0, 0], [0, 0, extraH, extraW], fill);
+        if (extraH > 0 || extraW > 0) x = F.Pad(x, [0, extraW, 0, extraH], value: fill);
         var y = op(x, new Size2(pads[0], pads[1]));
         if (y.Size(2) > expectedOutput.Height) y = y.Narrow(2, 0, expectedOutput.Height);
         if (y.Size(3) > expectedOutput.Width) y = y.Narrow(3, 0, expectedOutput.Width);

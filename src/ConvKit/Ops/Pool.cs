@@ -20,13 +20,23 @@ public static partial class F
         Size2? dilation = null, bool ceilMode = false)
     {
         var g = PoolShapes.Geometry("MaxPool2d", input.Dims, kernelSize, stride ?? kernelSize, padding ?? 0, dilation ?? 1, ceilMode);
+        return MaxPool2d(input, g, ceilMode, null);
+    }
+
+    /// <summary>Runs max pooling over windows placed by <paramref name="g"/>; <paramref name="pads"/> is traced when not symmetric.</summary>
+    static Tensor MaxPool2d(Tensor input, Pool2dGeometry g, bool ceilMode, Pads2d? pads)
+    {
         var backend = input.Backend;
         var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
         // Without a gradient to route, the faster kernel that keeps no argmax.
         var argmax = GradMode.IsEnabled && input.RequiresGrad ? backend.Allocate(y.Numel) : null;
         if (argmax == null) backend.MaxPool2dValues(input.Storage, g, y.Storage);
         else backend.MaxPool2d(input.Storage, g, y.Storage, argmax);
-        if (OpTrace.IsActive) OpTrace.Record("MaxPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode));
+        if (OpTrace.IsActive)
+        {
+            if (pads is { } p) OpTrace.Record("MaxPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode), ("pads", p));
+            else OpTrace.Record("MaxPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode));
+        }
         if (argmax == null) return y;
         return Node.Record(y, "MaxPool2d", input, grad =>
         {
@@ -37,11 +47,25 @@ public static partial class F
     }
 
     /// <summary>
+    /// Max pooling with its own padding on each side, −∞ so that padded positions never win: ONNX's explicit pads
+    /// and TensorFlow's "SAME" (<c>F.MaxPool2d(x, 2, 1, Pads2d.Same((13, 13), 2, 1))</c> keeps a 13×13 map 13×13).
+    /// Windows start <paramref name="padding"/>.Top rows above and .Left columns left of the input; the bottom and
+    /// right pads only add windows. Each pad must be smaller than the dilated kernel, so every window sees the input.
+    /// </summary>
+    /// <param name="input">(N, C, H, W) or (C, H, W)</param>
+    /// <returns>(N, C, OH, OW) or (C, OH, OW) with OH = ⌊(H + top + bottom − d(k−1) − 1)/s⌋ + 1 (⌈⌉ in ceil mode)</returns>
+    public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2 stride, Pads2d padding, Size2? dilation = null, bool ceilMode = false)
+    {
+        var g = PoolShapes.Geometry("MaxPool2d", input.Dims, kernelSize, stride, padding, dilation ?? 1, ceilMode);
+        return MaxPool2d(input, g, ceilMode, padding == Pads2d.Symmetric(g.Padding) ? null : padding);
+    }
+
+    /// <summary>
     /// The mean of each kernel window. The divisor is <paramref name="divisorOverride"/> when given; otherwise
     /// the window's size counting padding (<paramref name="countIncludePad"/>) or only the input positions it covers.
     /// </summary>
     /// <param name="input">(N, C, H, W) or (C, H, W)</param>
-    /// <returns>(N, C, OH, OW) or (C, OH, OW), sizes as in <see cref="MaxPool2d"/> with dilation 1</returns>
+    /// <returns>(N, C, OH, OW) or (C, OH, OW), sizes as in <see cref="MaxPool2d(Tensor, Size2, Size2?, Size2?, Size2?, bool)"/> with dilation 1</returns>
     public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2? padding = null,
         bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
     {
@@ -111,13 +135,35 @@ static class PoolShapes
     {
         ValidateConfiguration(op, kernelSize, stride, padding, dilation);
         var (planes, height, width) = Planes(op, inputShape);
-        int outputHeight = OutputSize(height, kernelSize.Height, stride.Height, padding.Height, dilation.Height, ceilMode);
-        int outputWidth = OutputSize(width, kernelSize.Width, stride.Width, padding.Width, dilation.Width, ceilMode);
+        int outputHeight = OutputSize(height, kernelSize.Height, stride.Height, padding.Height, padding.Height, dilation.Height, ceilMode);
+        int outputWidth = OutputSize(width, kernelSize.Width, stride.Width, padding.Width, padding.Width, dilation.Width, ceilMode);
         if (outputHeight < 1 || outputWidth < 1)
             throw new ArgumentException(
                 $"{op}: input of shape {Shapes.Format(inputShape)} is too small for kernelSize {kernelSize} with padding {padding} " +
                 $"and dilation {dilation}: the output would be {outputHeight}×{outputWidth}.");
         return new Pool2dGeometry(planes, height, width, outputHeight, outputWidth, kernelSize, stride, padding, dilation);
+    }
+
+    /// <summary>
+    /// As above with (top, left, bottom, right) padding: any amount below the dilated kernel span on each side. The
+    /// geometry's Padding is (top, left), where windows start; the bottom/right pads only set the output size.
+    /// </summary>
+    public static Pool2dGeometry Geometry(string op, int[] inputShape, Size2 kernelSize, Size2 stride, Pads2d pads, Size2 dilation, bool ceilMode)
+    {
+        ValidateConfiguration(op, kernelSize, stride, 0, dilation);
+        int spanHeight = dilation.Height * (kernelSize.Height - 1) + 1, spanWidth = dilation.Width * (kernelSize.Width - 1) + 1;
+        if (pads.Top < 0 || pads.Left < 0 || pads.Bottom < 0 || pads.Right < 0)
+            throw new ArgumentOutOfRangeException(nameof(pads), $"{op}: padding must not be negative, got {pads}.");
+        if (Math.Max(pads.Top, pads.Bottom) >= spanHeight || Math.Max(pads.Left, pads.Right) >= spanWidth)
+            throw new ArgumentException($"{op}: padding {pads} must be smaller than the kernel {kernelSize} dilated by {dilation} on each side.", nameof(pads));
+        var (planes, height, width) = Planes(op, inputShape);
+        int outputHeight = OutputSize(height, kernelSize.Height, stride.Height, pads.Top, pads.Bottom, dilation.Height, ceilMode);
+        int outputWidth = OutputSize(width, kernelSize.Width, stride.Width, pads.Left, pads.Right, dilation.Width, ceilMode);
+        if (outputHeight < 1 || outputWidth < 1)
+            throw new ArgumentException(
+                $"{op}: input of shape {Shapes.Format(inputShape)} is too small for kernelSize {kernelSize} with padding {pads} " +
+                $"and dilation {dilation}: the output would be {outputHeight}×{outputWidth}.");
+        return new Pool2dGeometry(planes, height, width, outputHeight, outputWidth, kernelSize, stride, (pads.Top, pads.Left), dilation);
     }
 
     public static void ValidateDivisor(string op, int? divisorOverride)
@@ -143,14 +189,14 @@ static class PoolShapes
     public static int[] OutputShape(int[] inputShape, Pool2dGeometry g) => [.. inputShape[..^2], g.OutputHeight, g.OutputWidth];
 
     /// <summary>
-    /// ⌊(in + 2p − d(k−1) − 1)/s⌋ + 1, or rounded up in ceil mode, where a last window starting beyond the
-    /// input and left padding is dropped (it would see only right padding).
+    /// ⌊(in + before + after − d(k−1) − 1)/s⌋ + 1, or rounded up in ceil mode, where a last window starting beyond the
+    /// input and its leading padding is dropped (it would see only trailing padding).
     /// </summary>
-    static int OutputSize(int input, int kernel, int stride, int padding, int dilation, bool ceilMode)
+    static int OutputSize(int input, int kernel, int stride, int before, int after, int dilation, bool ceilMode)
     {
-        int span = input + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
+        int span = input + before + after - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
         int output = (int)Math.Floor(span / (double)stride) + 1;
-        if (ceilMode && (output - 1) * stride >= input + padding) output--;
+        if (ceilMode && (output - 1) * stride >= input + before) output--;
         return output;
     }
 

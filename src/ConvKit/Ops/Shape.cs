@@ -3,7 +3,7 @@ using ConvKit.Backends;
 
 namespace ConvKit.Ops;
 
-// Shape ops: views (reshape family, shares storage) and copies (permute, slice, concat, expand).
+// Shape ops: views (reshape family, shares storage) and copies (permute, slice, concat, split, expand).
 public static partial class F
 {
     /// <summary>The same values in a new shape (one axis may be -1, inferred); shares storage.</summary>
@@ -171,6 +171,46 @@ public static partial class F
                 throw new ArgumentException($"Stack: shapes {tensors[0].ShapeString} and {t.ShapeString} differ.");
         int d = Shapes.NormalizeDim(dim, tensors[0].Rank + 1, "Stack");
         return Concat(tensors.Select(t => Unsqueeze(t, d)).ToArray(), d);
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="x"/> along <paramref name="dim"/> into pieces of <paramref name="splitSize"/> (the last one
+    /// smaller when the size does not divide), as torch.split with an int. Each piece is a copy; gradients flow back.
+    /// </summary>
+    /// <returns>⌈size / splitSize⌉ tensors (one empty tensor for an empty axis)</returns>
+    public static Tensor[] Split(Tensor x, int splitSize, int dim = 0)
+    {
+        int d = Shapes.NormalizeDim(dim, x.Rank, "Split"), size = x.Dims[d];
+        if (splitSize < 1 && !(splitSize == 0 && size == 0))
+            throw new ArgumentOutOfRangeException(nameof(splitSize), $"Split: splitSize must be positive, got {splitSize} (input shape {x.ShapeString}).");
+        if (size == 0) return [Narrow(x, d, 0, 0)];
+        var pieces = new Tensor[(size + splitSize - 1) / splitSize];
+        for (int p = 0; p < pieces.Length; p++) pieces[p] = Narrow(x, d, p * splitSize, Math.Min(splitSize, size - p * splitSize));
+        return pieces;
+    }
+
+    /// <summary>Cuts <paramref name="x"/> along <paramref name="dim"/> into pieces of the given sizes, which must add up to the axis's size (torch.split with a list).</summary>
+    /// <returns>one tensor per section</returns>
+    public static Tensor[] Split(Tensor x, int[] sections, int dim = 0)
+    {
+        int d = Shapes.NormalizeDim(dim, x.Rank, "Split");
+        if (sections.Any(s => s < 0) || sections.Sum() != x.Dims[d])
+            throw new ArgumentException($"Split: sections {Shapes.Format(sections)} must be non-negative and add up to {x.Dims[d]}, the size of axis {d} of input shape {x.ShapeString}.");
+        var pieces = new Tensor[sections.Length];
+        for (int p = 0, start = 0; p < pieces.Length; start += sections[p], p++) pieces[p] = Narrow(x, d, start, sections[p]);
+        return pieces;
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="x"/> along <paramref name="dim"/> into pieces of ⌈size / chunks⌉, as torch.chunk: the last
+    /// piece may be smaller, and there may be fewer than <paramref name="chunks"/> pieces (size 5 in 4 chunks gives 2, 2, 1).
+    /// </summary>
+    public static Tensor[] Chunk(Tensor x, int chunks, int dim = 0)
+    {
+        int d = Shapes.NormalizeDim(dim, x.Rank, "Chunk");
+        if (chunks < 1) throw new ArgumentOutOfRangeException(nameof(chunks), $"Chunk: chunks must be positive, got {chunks} (input shape {x.ShapeString}).");
+        int size = x.Dims[d];
+        return size == 0 ? Enumerable.Range(0, chunks).Select(_ => Narrow(x, d, 0, 0)).ToArray() : Split(x, (size + chunks - 1) / chunks, d);
     }
 
     static BlockCopy Reverse(BlockCopy c) => new(c.Outer, c.Count, c.BlockLength,

@@ -3,18 +3,24 @@ using ConvKit.Ops;
 namespace ConvKit.NN;
 
 /// <summary>
-/// 2-D max pooling of (N, C, H, W) or (C, H, W) inputs (see <see cref="F.MaxPool2d"/>); no parameters.
-/// <c>new MaxPool2d(2)</c> halves the height and width.
+/// 2-D max pooling of (N, C, H, W) or (C, H, W) inputs (see <see cref="F.MaxPool2d(Tensor, Size2, Size2?, Size2?, Size2?, bool)"/>);
+/// no parameters. <c>new MaxPool2d(2)</c> halves the height and width; <c>MaxPool2d.Same(2, stride: 1)</c> pools
+/// with TensorFlow's "SAME" padding, keeping the size.
 /// </summary>
 public sealed class MaxPool2d : Module
 {
     public Size2 KernelSize { get; }
     /// <summary>Defaults to the kernel size.</summary>
     public Size2 Stride { get; }
-    /// <summary>−∞ padding on each side, at most half the kernel.</summary>
+    /// <summary>−∞ padding on each side, at most half the kernel; ignored when <see cref="SamePadding"/>.</summary>
     public Size2 Padding { get; }
     public Size2 Dilation { get; }
     public bool CeilMode { get; }
+    /// <summary>
+    /// TensorFlow's "SAME" padding, worked out for each input's size (<see cref="Pads2d.Same"/>): output ⌈input / stride⌉,
+    /// the extra row/column of padding at the bottom/right.
+    /// </summary>
+    public bool SamePadding { get; }
 
     public MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false)
     {
@@ -22,12 +28,23 @@ public sealed class MaxPool2d : Module
         PoolShapes.ValidateConfiguration("MaxPool2d", KernelSize, Stride, Padding, Dilation);
     }
 
-    /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shapes, if the input cannot be pooled.</summary>
-    public int[] OutputShape(int[] inputShape) =>
-        PoolShapes.OutputShape(inputShape, PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, Padding, Dilation, CeilMode));
+    MaxPool2d(Size2 kernelSize, Size2 stride, Size2 dilation) : this(kernelSize, stride, 0, dilation) => SamePadding = true;
 
-    protected override Tensor ForwardCore(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+    /// <summary>Max pooling with TensorFlow's "SAME" padding (see <see cref="SamePadding"/>).</summary>
+    public static MaxPool2d Same(Size2 kernelSize, Size2? stride = null, Size2? dilation = null) => new(kernelSize, stride ?? kernelSize, dilation ?? 1);
+
+    /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shapes, if the input cannot be pooled.</summary>
+    public int[] OutputShape(int[] inputShape) => PoolShapes.OutputShape(inputShape, SamePadding
+        ? PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, SamePads(inputShape), Dilation, CeilMode)
+        : PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, Padding, Dilation, CeilMode));
+
+    protected override Tensor ForwardCore(Tensor input) => SamePadding
+        ? F.MaxPool2d(input, KernelSize, Stride, SamePads(input.Dims), Dilation, CeilMode)
+        : F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+
+    Pads2d SamePads(int[] inputShape) => inputShape.Length >= 2 && inputShape[^1] > 0 && inputShape[^2] > 0
+        ? Pads2d.Same((inputShape[^2], inputShape[^1]), KernelSize, Stride, Dilation) : default;
 
     protected override string Describe() =>
-        $"MaxPool2d(kernelSize={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceilMode={(CeilMode ? "true" : "false")})";
+        $"MaxPool2d(kernelSize={KernelSize}, stride={Stride}, padding={(SamePadding ? "same" : Padding.ToString())}, dilation={Dilation}, ceilMode={(CeilMode ? "true" : "false")})";
 }
