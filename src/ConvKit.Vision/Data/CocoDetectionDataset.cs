@@ -21,18 +21,15 @@ namespace ConvKit.Vision.Data;
 /// missing picture file each throw one exception naming the file and the annotation (index and id) or image id.
 /// Pictures are decoded when read.
 /// </summary>
-public sealed class CocoDetectionDataset : Dataset
+public sealed class CocoDetectionDataset : DetectionDataset
 {
-    readonly AnnotatedPicture[] pictures;
-    readonly string[] classes;
-    readonly int channels;
 
     /// <param name="imagesDirectory">the folder the images' <c>file_name</c>s are relative to</param>
     /// <param name="annotationJsonPath">the instances JSON</param>
     /// <param name="channels">1 (grey) or 3 (RGB)</param>
     public CocoDetectionDataset(string imagesDirectory, string annotationJsonPath, int channels = 3)
+        : base(channels)
     {
-        AnnotationChecks.CheckChannels(channels, nameof(CocoDetectionDataset));
         AnnotationChecks.CheckDirectory(imagesDirectory, "images");
         if (!File.Exists(annotationJsonPath))
             throw new FileNotFoundException($"the COCO annotation file '{annotationJsonPath}' does not exist.", annotationJsonPath);
@@ -83,36 +80,17 @@ public sealed class CocoDetectionDataset : Dataset
             picture.Labels.Add(label);
         }
 
-        pictures = images.Values.Select(p => new AnnotatedPicture(p.Path,
+        Pictures = images.Values.Select(p => new AnnotatedPicture(p.Path,
             new BoundingBoxes(p.Boxes.ToArray(), p.Labels.ToArray(), BoxFormat.Xywh, p.Height, p.Width), $"{file}: {p.Where}")).ToArray();
-        classes = categories.Values.ToArray();
+        ClassNames = categories.Values.ToArray();
         CategoryIds = categories.Keys.ToArray();
-        this.channels = channels;
     }
-
-    public override int Count => pictures.Length;
-    public override IReadOnlyList<string> Classes => classes;
-    public override bool HasTargets => true;
 
     /// <summary>The COCO category id of each class index.</summary>
     public IReadOnlyList<long> CategoryIds { get; }
 
     /// <summary>How many crowd annotations were left out.</summary>
     public int CrowdCount { get; }
-
-    /// <summary>The picture file of sample <paramref name="index"/>.</summary>
-    public string PathOf(int index)
-    {
-        CheckIndex(index);
-        return pictures[index].ImagePath;
-    }
-
-    /// <summary>The picture (C, H, W) with its boxes: Xywh pixels, canvas H × W.</summary>
-    public override Sample GetSample(int index)
-    {
-        CheckIndex(index);
-        return pictures[index].Load(channels);
-    }
 
     static JsonDocument Parse(string path, string file)
     {

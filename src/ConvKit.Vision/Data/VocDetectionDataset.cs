@@ -22,7 +22,7 @@ namespace ConvKit.Vision.Data;
 /// or of zero size and a missing picture file each throw one exception naming the XML file and the object (its
 /// number, from 1, and line). Pictures are decoded when read.
 /// </summary>
-public sealed class VocDetectionDataset : Dataset
+public sealed class VocDetectionDataset : DetectionDataset
 {
     /// <summary>Pascal VOC's twenty object classes, in the usual order.</summary>
     public static IReadOnlyList<string> VocClasses { get; } =
@@ -31,9 +31,6 @@ public sealed class VocDetectionDataset : Dataset
         "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
     ];
 
-    readonly AnnotatedPicture[] pictures;
-    readonly string[] classes;
-    readonly int channels;
 
     /// <summary>A VOC folder: <c>root/JPEGImages</c>, <c>root/Annotations</c>, and the ids of <paramref name="imageSet"/>
     /// ("train", "val", "trainval") from <c>root/ImageSets/Main/</c>, or every annotation file when null.</summary>
@@ -54,8 +51,8 @@ public sealed class VocDetectionDataset : Dataset
     }
 
     VocDetectionDataset(string imagesDirectory, string annotationsDirectory, IReadOnlyList<string> classes, string[]? ids, bool includeDifficult, int channels)
+        : base(channels)
     {
-        AnnotationChecks.CheckChannels(channels, nameof(VocDetectionDataset));
         if (classes.Count == 0) throw new ArgumentException("VocDetectionDataset: give at least one class name.", nameof(classes));
         AnnotationChecks.CheckDirectory(imagesDirectory, "images");
         AnnotationChecks.CheckDirectory(annotationsDirectory, "annotations");
@@ -64,27 +61,8 @@ public sealed class VocDetectionDataset : Dataset
             if (!classIndex.TryAdd(classes[i], i)) throw new ArgumentException($"VocDetectionDataset: class '{classes[i]}' is given twice.", nameof(classes));
         var files = ids?.Select(id => Path.Combine(annotationsDirectory, id + ".xml")).ToArray()
             ?? Directory.GetFiles(annotationsDirectory, "*.xml").Order(StringComparer.Ordinal).ToArray();
-        pictures = files.Select(file => Read(file, imagesDirectory, classIndex, includeDifficult)).ToArray();
-        this.classes = classes.ToArray();
-        this.channels = channels;
-    }
-
-    public override int Count => pictures.Length;
-    public override IReadOnlyList<string> Classes => classes;
-    public override bool HasTargets => true;
-
-    /// <summary>The picture file of sample <paramref name="index"/>.</summary>
-    public string PathOf(int index)
-    {
-        CheckIndex(index);
-        return pictures[index].ImagePath;
-    }
-
-    /// <summary>The picture (C, H, W) with its boxes: Xyxy pixels, canvas H × W.</summary>
-    public override Sample GetSample(int index)
-    {
-        CheckIndex(index);
-        return pictures[index].Load(channels);
+        Pictures = files.Select(file => Read(file, imagesDirectory, classIndex, includeDifficult)).ToArray();
+        ClassNames = classes.ToArray();
     }
 
     static string[] ImageSetIds(string path)

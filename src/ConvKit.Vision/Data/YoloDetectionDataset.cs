@@ -18,11 +18,8 @@ namespace ConvKit.Vision.Data;
 /// more than 1 pixel; boxes within that are clipped) or of zero size, and a label file without a picture each throw one
 /// exception naming the label file and the line number. Pictures are decoded when read.
 /// </summary>
-public sealed class YoloDetectionDataset : Dataset
+public sealed class YoloDetectionDataset : DetectionDataset
 {
-    readonly AnnotatedPicture[] pictures;
-    readonly string[] classes;
-    readonly int channels;
 
     /// <param name="imagesDirectory">the pictures (PNG, JPEG, BMP, GIF, WebP), sorted by name</param>
     /// <param name="labelsDirectory">one <c>name.txt</c> per picture <c>name.png</c></param>
@@ -43,8 +40,8 @@ public sealed class YoloDetectionDataset : Dataset
     }
 
     YoloDetectionDataset(string imagesDirectory, string labelsDirectory, IReadOnlyList<string> classes, string? classesFile, int channels)
+        : base(channels)
     {
-        AnnotationChecks.CheckChannels(channels, nameof(YoloDetectionDataset));
         if (classes.Count == 0) throw new ArgumentException("YoloDetectionDataset: give at least one class name.", nameof(classes));
         AnnotationChecks.CheckDirectory(imagesDirectory, "images");
         AnnotationChecks.CheckDirectory(labelsDirectory, "labels");
@@ -57,27 +54,8 @@ public sealed class YoloDetectionDataset : Dataset
                 && (classesFile is null || Path.GetFullPath(label) != Path.GetFullPath(classesFile)))
                 throw new FileNotFoundException($"YOLO labels '{label}': there is no picture '{Path.GetFileNameWithoutExtension(label)}.*' " +
                     $"({string.Join("/", ImageFiles.Extensions)}) in '{imagesDirectory}'.", label);
-        pictures = images.Select(image => Read(image, Path.Combine(labelsDirectory, Path.GetFileNameWithoutExtension(image) + ".txt"), classes.Count)).ToArray();
-        this.classes = classes.ToArray();
-        this.channels = channels;
-    }
-
-    public override int Count => pictures.Length;
-    public override IReadOnlyList<string> Classes => classes;
-    public override bool HasTargets => true;
-
-    /// <summary>The picture file of sample <paramref name="index"/>.</summary>
-    public string PathOf(int index)
-    {
-        CheckIndex(index);
-        return pictures[index].ImagePath;
-    }
-
-    /// <summary>The picture (C, H, W) with its boxes: Cxcywh relative, canvas H × W.</summary>
-    public override Sample GetSample(int index)
-    {
-        CheckIndex(index);
-        return pictures[index].Load(channels);
+        Pictures = images.Select(image => Read(image, Path.Combine(labelsDirectory, Path.GetFileNameWithoutExtension(image) + ".txt"), classes.Count)).ToArray();
+        ClassNames = classes.ToArray();
     }
 
     static string[] ReadClasses(string path)
