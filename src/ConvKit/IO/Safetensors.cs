@@ -215,7 +215,9 @@ public static class Safetensors
     /// <summary>
     /// Writes <paramref name="tensors"/> as float32 in their enumeration order, with optional string metadata.
     /// The file appears atomically: it is written to a temporary file beside <paramref name="path"/>, flushed to
-    /// disk and then moved over it, so an interrupted or failed save leaves any earlier file intact.
+    /// disk and then moved over it (and the directory flushed too), so an interrupted or failed save, a killed
+    /// process or a power cut, leaves any earlier file intact. A killed save may leave its temporary file behind:
+    /// <c>.{name}.{guid}.tmp</c>, a hidden name that no <c>*.safetensors</c> pattern matches.
     /// </summary>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -250,6 +252,32 @@ public static class Safetensors
             if (File.Exists(temporary)) File.Delete(temporary);
             throw;
         }
+        SyncDirectory(Path.GetDirectoryName(fullPath)!);
+    }
+
+    /// <summary>
+    /// Flushes a directory's entries to disk, so that a rename into it survives a power cut, not only a killed process
+    /// (POSIX leaves the new name in the page cache until the directory itself is synced). Best effort, Unix only:
+    /// Windows has no portable way to open a directory for flushing and NTFS journals its renames.
+    /// </summary>
+    static void SyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        try
+        {
+            int descriptor = Posix.Open(directory, 0 /* O_RDONLY */);
+            if (descriptor < 0) return;
+            Posix.Fsync(descriptor);
+            Posix.Close(descriptor);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    static class Posix
+    {
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)] internal static extern int Open(string path, int flags);
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)] internal static extern int Fsync(int descriptor);
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)] internal static extern int Close(int descriptor);
     }
 
     /// <summary>The JSON header, metadata first as the reference writer puts it, padded with spaces to a multiple of 8 bytes.</summary>

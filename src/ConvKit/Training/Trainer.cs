@@ -169,9 +169,12 @@ public sealed class Trainer
             bool higherIsBetter = TrainingTask.HigherIsBetter(Task.Monitor, Task.CreateMetrics());
             bool improved = double.IsNaN(best.Score) || (higherIsBetter ? score > best.Score : score < best.Score);
             if (improved) best = (epoch, score);
+            // The best checkpoint first: the last one is the commit point. Killed between the two saves, the run resumes
+            // from the previous epoch, redoes this one and saves the best again; the other order would leave a last
+            // checkpoint naming this epoch the best beside a best.safetensors from an older epoch, never replaced.
             var checkpoint = lastPath != null ? CreateCheckpoint() : null;
-            checkpoint?.Save(lastPath!);
             if (improved) checkpoint?.Save(bestPath!);
+            checkpoint?.Save(lastPath!);
             EpochCompleted?.Invoke(metrics);
             if (cancellation.IsCancellationRequested && epoch < Options.Epochs) return Result(interrupted: true);
         }

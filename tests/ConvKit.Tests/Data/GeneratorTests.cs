@@ -43,14 +43,15 @@ public class GeneratorTests
     [Fact]
     public void UseMakesLayerInitialisationAndDropoutReproducible()
     {
-        Tensor Build()
+        Tensor Build(int seed = 5)
         {
-            using var _ = Generator.Use(new Generator(5));
+            using var _ = Generator.Use(new Generator(seed));
             var layer = new Linear(4, 3);
             var dropped = new Dropout(0.5f).Forward(Tensor.Ones(1, 20));
             return Tensor.Concat([layer.Weight.Detach().Flatten(), dropped.Flatten()]);
         }
         Assert.Equal(Build().ToArray(), Build().ToArray());
+        Assert.NotEqual(Build().ToArray(), Build(6).ToArray()); // both come from the generator in use, not from elsewhere
         Assert.Same(Random.Shared, Generator.Current);
     }
 

@@ -7,6 +7,8 @@ using ConvKit.Training;
 namespace ConvKit.Tests.Training;
 
 /// <summary>The trainer on a task of the user's own: its loss, terms and metrics reported, the best epoch by its monitored value, exact resume.</summary>
+/// <summary>The resume test sets the process-wide thread count to 1, hence the collection.</summary>
+[Collection(nameof(ProcessWideSettings))]
 public sealed class TaskTrainingTests : IDisposable
 {
     readonly string directory = Directory.CreateTempSubdirectory("convkit-task-").FullName;

@@ -6,6 +6,8 @@ using ConvKit.Training;
 
 namespace ConvKit.Tests.Training;
 
+/// <summary>The resume tests set the process-wide thread count to 1, hence the collection.</summary>
+[Collection(nameof(ProcessWideSettings))]
 public sealed class TrainerTests : IDisposable
 {
     readonly string directory = Directory.CreateTempSubdirectory("convkit-train-").FullName;
@@ -72,13 +74,15 @@ public sealed class TrainerTests : IDisposable
     [Fact]
     public void AFixedSeedGivesTheSameWeights()
     {
-        float[] Run()
+        float[] Run(long seed = 11)
         {
             var model = TinyNet(3);
-            new Trainer(model, Options(2), Augment).Fit(Bars(64, 1));
+            new Trainer(model, Options(2) with { Seed = seed }, Augment).Fit(Bars(64, 1));
             return Weights(model);
         }
         Assert.Equal(Run(), Run());
+        Assert.NotEqual(Weights(TinyNet(3)), Run()); // it trained
+        Assert.NotEqual(Run(), Run(12));              // and the seed shapes the batches and the dropout
     }
 
     /// <summary>The acceptance case: stopped after epoch 2, resumed to epoch 4, the same weights as 4 epochs in one go (one thread).</summary>

@@ -7,9 +7,26 @@ namespace ConvKit.Vision.Tests.Models;
 /// <summary>The course's named ideas, visible in the models' structure, and their configuration checks.</summary>
 public class ArchitectureTests
 {
-    [Fact]
-    public void ResNetBuildersDifferOnlyInBlockAndCounts() =>
-        Assert.Equal(ResNet.ResNet18().ToString(), new ResNet(Basic, [2, 2, 2, 2]).ToString());
+    /// <summary>
+    /// Each builder's block type and blocks per stage, as in the paper's table 1, and its parameter count as torchvision
+    /// prints it (sum(p.numel() for p in torchvision.models.resnetNN().parameters())).
+    /// </summary>
+    [Theory]
+    [InlineData(18, "BasicBlock", new[] { 2, 2, 2, 2 }, 11_689_512L)]
+    [InlineData(34, "BasicBlock", new[] { 3, 4, 6, 3 }, 21_797_672L)]
+    [InlineData(50, "BottleneckBlock", new[] { 3, 4, 6, 3 }, 25_557_032L)]
+    [InlineData(101, "BottleneckBlock", new[] { 3, 4, 23, 3 }, 44_549_160L)]
+    [InlineData(152, "BottleneckBlock", new[] { 3, 8, 36, 3 }, 60_192_808L)]
+    public void ResNetBuildersDifferOnlyInBlockAndCounts(int depth, string block, int[] blocks, long parameters)
+    {
+        var model = depth switch
+        {
+            18 => ResNet.ResNet18(), 34 => ResNet.ResNet34(), 50 => ResNet.ResNet50(), 101 => ResNet.ResNet101(), _ => ResNet.ResNet152(),
+        };
+        Assert.Equal(blocks, model.Stages.Select(stage => stage.Count));
+        Assert.All(model.Stages.SelectMany(stage => Enumerable.Range(0, stage.Count).Select(i => stage[i])), b => Assert.Equal(block, b.GetType().Name));
+        Assert.Equal(parameters, model.ParameterCount());
+    }
 
     [Fact]
     public void ResidualShortcutsAreIdentitiesUntilTheShapeChanges()

@@ -20,8 +20,13 @@ public sealed class ReadmeExampleCollection;
 public sealed class ReadmeExampleTests : IDisposable
 {
     readonly string directory = Directory.CreateTempSubdirectory("convkit-readme-").FullName;
+    readonly int threads = ConvKit.Backends.Cpu.Threading.NumThreads; // convkit train --threads sets it for the process
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose()
+    {
+        ConvKit.Backends.Cpu.Threading.NumThreads = threads;
+        Directory.Delete(directory, recursive: true);
+    }
 
     /// <summary>Runs an example in <see cref="directory"/> and returns what it printed.</summary>
     string Run(Action example)

@@ -1,3 +1,4 @@
+using ConvKit.Backends.Cpu;
 using ConvKit.Ops;
 
 namespace ConvKit.Tests.Backends.Cpu;
@@ -102,6 +103,8 @@ public class PoolKernelTests
     /// </summary>
     static void ParallelMatchesSlices(Func<Tensor, Tensor> op, params int[] shape)
     {
+        // Tests that change the thread count run alone (collection ProcessWideSettings), so this one runs with the default.
+        Assert.Equal(Environment.ProcessorCount, Threading.NumThreads);
         var x = (Tensor.Rand(shape, seed: 11) * 4f - 2f).RequireGrad();
         var y = op(x);
         var upstream = Tensor.Randn(y.Shape.ToArray(), seed: 12);
