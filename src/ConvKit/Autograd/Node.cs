@@ -46,18 +46,15 @@ public sealed class Node
                 $"Backward: trying to backward through the graph a second time ({Op} was freed by an earlier Backward); " +
                 "specify retainGraph: true on the first Backward to walk a graph more than once.");
         for (int i = 0; i < Inputs.Length; i++)
-            CheckVersion(Inputs[i].Storage.Version, inputVersions[i], $"input {i}", Inputs[i].Dims);
-        CheckVersion(output.Version, outputVersion, "the output", outputDims);
+            if (Inputs[i].Storage.Version != inputVersions[i])
+                throw Modified($"input {i}", Inputs[i].Dims, Inputs[i].Storage.Version, inputVersions[i]);
+        if (output.Version != outputVersion) throw Modified("the output", outputDims, output.Version, outputVersion);
     }
 
-    void CheckVersion(int version, int expected, string operand, int[] shape)
-    {
-        if (version != expected)
-            throw new InvalidOperationException(
-                "Backward: one of the tensors needed for gradient computation has been modified by an in-place operation: " +
-                $"{operand} of {Op}, of shape {Shapes.Format(shape)}, is at version {version}; expected version {expected}. " +
-                "Make the in-place change (an optimiser step, AddInPlace, CopyFrom, ...) after Backward, or give the op a Clone().");
-    }
+    InvalidOperationException Modified(string operand, int[] shape, int version, int expected) => new(
+        "Backward: one of the tensors needed for gradient computation has been modified by an in-place operation: " +
+        $"{operand} of {Op}, of shape {Shapes.Format(shape)}, is at version {version}; expected version {expected}. " +
+        "Make the in-place change (an optimiser step, AddInPlace, CopyFrom, ...) after Backward, or give the op a Clone().");
 
     /// <summary>Drops the backward rule and the inputs, and with them every tensor they kept alive.</summary>
     internal void Free()
