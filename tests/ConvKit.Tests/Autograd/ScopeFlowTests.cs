@@ -45,6 +45,17 @@ public class ScopeFlowTests
     }
 
     [Fact]
+    public void AParallelLoopInsideNoGradRecordsNothing()
+    {
+        var x = Tensor.Ones(3).RequireGrad();
+        var recorded = new bool[64];
+        using (Tensor.NoGrad())
+            Parallel.For(0, recorded.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => recorded[i] = (x * 2f).RequiresGrad);
+        Assert.DoesNotContain(true, recorded);
+        Assert.True((x * 2f).RequiresGrad);
+    }
+
+    [Fact]
     public void GeneratorUseFlowsAcrossAwait()
     {
         float drawn = 0;
