@@ -9,7 +9,8 @@ namespace ConvKit;
 /// </summary>
 public sealed class Generator : Random
 {
-    [ThreadStatic] static Generator? current;
+    // Flows with the execution context (as GradMode does), so a Use scope reaches the code after an await.
+    static readonly AsyncLocal<Generator?> current = new();
 
     public Generator(long seed) => State = Mix((ulong)seed);
 
@@ -17,25 +18,26 @@ public sealed class Generator : Random
     public ulong State { get; set; }
 
     /// <summary>
-    /// The default source of randomness on this thread: the generator of the innermost <see cref="Use"/> scope, or
+    /// The default source of randomness here: the generator of the innermost <see cref="Use"/> scope around this code
+    /// (across awaits and into tasks started inside it), or
     /// <see cref="Random.Shared"/> outside any scope. Init's initialisers and F.Dropout use it when given no Random.
     /// </summary>
-    public static Random Current => current ?? Shared;
+    public static Random Current => current.Value ?? Shared;
 
     /// <summary>
-    /// Makes <paramref name="generator"/> this thread's <see cref="Current"/> until the scope is disposed:
+    /// Makes <paramref name="generator"/> the <see cref="Current"/> of the code inside the scope until it is disposed:
     /// <c>using (Generator.Use(new Generator(42))) model = new Conv2d(1, 6, 5);</c> builds the same weights every time.
     /// </summary>
     public static IDisposable Use(Generator generator)
     {
-        var scope = new Scope(current);
-        current = generator;
+        var scope = new Scope(current.Value);
+        current.Value = generator;
         return scope;
     }
 
     sealed class Scope(Generator? previous) : IDisposable
     {
-        public void Dispose() => current = previous;
+        public void Dispose() => current.Value = previous;
     }
 
     /// <summary>A generator for a sub-stream, e.g. (seed, epoch) or (seed, epoch, sample): its values do not depend on how many were drawn elsewhere.</summary>

@@ -85,9 +85,13 @@ public sealed partial class Tensor
     /// <summary>
     /// Back-propagates from this tensor. Without <paramref name="gradient"/> the tensor must hold one element
     /// (a loss); otherwise <paramref name="gradient"/> is dLoss/dThis and must have this tensor's shape.
-    /// Gradients add up in the leaves' <see cref="Grad"/> across calls.
+    /// Gradients add up in the leaves' <see cref="Grad"/> across calls. The walk frees the graph behind this tensor
+    /// (each op's backward rule and the tensors it kept), so a second Backward through it is refused unless the
+    /// first was given <paramref name="retainGraph"/>. An op whose operands were overwritten in place since it ran
+    /// (an optimiser step, <see cref="AddInPlace"/> through a <see cref="Detach"/> or state-dict alias) is refused
+    /// before any gradient changes, since its gradient would be wrong.
     /// </summary>
-    public void Backward(Tensor? gradient = null)
+    public void Backward(Tensor? gradient = null, bool retainGraph = false)
     {
         if (!RequiresGrad)
             throw new InvalidOperationException("Backward: this tensor does not require gradients (no input of the ops that made it had RequiresGrad set).");
@@ -100,7 +104,7 @@ public sealed partial class Tensor
         }
         else if (!gradient.HasShape(Dims))
             throw new ArgumentException($"Backward: gradient shape {gradient.ShapeString} does not match tensor shape {ShapeString}.");
-        Engine.Backward(this, gradient);
+        Engine.Backward(this, gradient, retainGraph);
     }
 
     /// <summary>A scope in which no op records the graph: <c>using (Tensor.NoGrad()) { ... }</c>.</summary>
@@ -127,8 +131,8 @@ public sealed partial class Tensor
         get => Backend.GetItem(Storage, FlatIndex(index));
         set
         {
-            RefuseInPlaceWhileRecording("Tensor indexer");
             Backend.SetItem(Storage, FlatIndex(index), value);
+            Storage.BumpVersion();
         }
     }
 
@@ -156,36 +160,36 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// this += alpha·other in place (other broadcasts to this shape); for optimiser steps and other
-    /// updates outside the graph, so it refuses a tensor that requires gradients while recording is on.
+    /// this += alpha·other in place (other broadcasts to this shape), outside the graph: for optimiser steps and
+    /// other updates. It counts as a write to this tensor's <see cref="Version"/>.
     /// </summary>
     public Tensor AddInPlace(Tensor other, float alpha = 1f)
     {
-        RefuseInPlaceWhileRecording("AddInPlace");
         if (!Shapes.BroadcastsTo(other.Dims, Dims))
             throw new ArgumentException($"AddInPlace: shape {other.ShapeString} cannot be broadcast to {ShapeString}.");
         using var _ = GradMode.Disable();
         var addend = alpha == 1f ? other : other * alpha;
         Backend.Binary(BinaryOp.Add, Storage, Dims, addend.Storage, addend.Dims, Storage, Dims);
+        Storage.BumpVersion();
         return this;
     }
 
-    /// <summary>Overwrites this tensor's values with <paramref name="source"/>'s (same shape), outside the graph.</summary>
+    /// <summary>Overwrites this tensor's values with <paramref name="source"/>'s (same shape), outside the graph; a write to its <see cref="Version"/>.</summary>
     public Tensor CopyFrom(Tensor source)
     {
         if (!source.HasShape(Dims))
             throw new ArgumentException($"CopyFrom: source shape {source.ShapeString} does not match {ShapeString}.");
-        RefuseInPlaceWhileRecording("CopyFrom");
         Backend.Copy(source.Storage, Storage);
+        Storage.BumpVersion();
         return this;
     }
 
-    /// <summary>An in-place write to a tensor the graph may need is refused while recording: its gradient would be wrong.</summary>
-    internal void RefuseInPlaceWhileRecording(string op)
-    {
-        if (RequiresGrad && GradMode.IsEnabled)
-            throw new InvalidOperationException($"{op}: a tensor that requires gradients can be changed in place only inside Tensor.NoGrad().");
-    }
+    /// <summary>
+    /// How many in-place writes this tensor's storage has had (shared with its <see cref="Detach"/>, <see cref="Reshape"/>
+    /// and state-dict aliases). <see cref="Backward"/> refuses an op whose operands' versions moved since it ran; a
+    /// kernel may cache data derived from the values for as long as the version stays the same.
+    /// </summary>
+    public int Version => Storage.Version;
 
     /// <summary>PyTorch-style text: <c>tensor([[1.0000, 2.0000], ...])</c>, abbreviated beyond 1000 elements.</summary>
     public override string ToString() => TensorFormatter.Format(this);

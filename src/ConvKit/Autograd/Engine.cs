@@ -5,31 +5,39 @@ namespace ConvKit.Autograd;
 /// <summary>Reverse-mode differentiation: walk the graph in reverse topological order, accumulating gradients.</summary>
 static class Engine
 {
-    public static void Backward(Tensor root, Tensor gradient)
+    public static void Backward(Tensor root, Tensor gradient, bool retainGraph)
     {
         using var _ = GradMode.Disable();
+        var order = ReverseTopologicalOrder(root);
+        // Every node is checked before any runs, so a refused walk leaves every Grad as it was.
+        foreach (var tensor in order) tensor.GradFn?.CheckUsable();
         var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
         // Storages already owned elsewhere (the caller's gradient, an earlier leaf's Grad): a leaf that would
         // receive one of these gets a copy, any other gradient is handed over without copying.
         var owned = new HashSet<Storage>(ReferenceEqualityComparer.Instance) { gradient.Storage };
-        foreach (var tensor in ReverseTopologicalOrder(root))
+        foreach (var tensor in order)
         {
-            if (!pending.Remove(tensor, out var grad)) continue;
+            bool reached = pending.Remove(tensor, out var grad);
             if (tensor.GradFn is not { } node)
             {
-                tensor.AccumulateGrad(grad, owned.Add(grad.Storage));
+                if (reached) tensor.AccumulateGrad(grad!, owned.Add(grad!.Storage));
                 continue;
             }
-            var inputGrads = node.Backward(grad);
-            for (int i = 0; i < node.Inputs.Length; i++)
+            if (reached)
             {
-                var input = node.Inputs[i];
-                if (!input.RequiresGrad || inputGrads[i] is not { } inputGrad) continue;
-                if (!inputGrad.HasShape(input.Dims))
-                    throw new InvalidOperationException(
-                        $"{node.Op} backward produced a gradient of shape {inputGrad.ShapeString} for an input of shape {input.ShapeString}.");
-                pending[input] = pending.TryGetValue(input, out var sum) ? sum + inputGrad : inputGrad;
+                var inputGrads = node.Backward(grad!);
+                for (int i = 0; i < node.Inputs.Length; i++)
+                {
+                    var input = node.Inputs[i];
+                    if (!input.RequiresGrad || inputGrads[i] is not { } inputGrad) continue;
+                    if (!inputGrad.HasShape(input.Dims))
+                        throw new InvalidOperationException(
+                            $"{node.Op} backward produced a gradient of shape {inputGrad.ShapeString} for an input of shape {input.ShapeString}.");
+                    pending[input] = pending.TryGetValue(input, out var sum) ? sum + inputGrad : inputGrad;
+                }
             }
+            // Freed as soon as it has run: its saved tensors can go while the rest of the walk goes on.
+            if (!retainGraph) node.Free();
         }
     }
 

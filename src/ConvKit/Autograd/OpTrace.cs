@@ -7,15 +7,19 @@ namespace ConvKit.Autograd;
 public sealed record TracedOp(string Op, IReadOnlyList<Tensor?> Inputs, Tensor Output, IReadOnlyDictionary<string, object> Attributes);
 
 /// <summary>
-/// Records the ops that run on this thread while the trace is open — the op-level view of a forward pass that
-/// an exporter (ONNX) turns into a graph, whatever mix of layers and plain tensor code computed it.
+/// Records the ops that run inside the trace's scope (after its awaits and in tasks started inside it too) — the
+/// op-level view of a forward pass that an exporter (ONNX) turns into a graph, whatever mix of layers and plain tensor
+/// code computed it.
 /// Ops report after computing their output, so an op built from other reporting ops (a composite) reports
 /// last and <see cref="ProducerOf"/> gives it, not its parts. When no trace is open an op's only cost is the
 /// <see cref="IsActive"/> check. Traces nest; the innermost one records.
 /// </summary>
 public sealed class OpTrace : IDisposable
 {
-    [ThreadStatic] static OpTrace? current;
+    // Flows with the execution context, as GradMode does. Traces are rare, so a count of open ones lets every op skip
+    // even the AsyncLocal read when none is.
+    static readonly AsyncLocal<OpTrace?> current = new();
+    static int open;
 
     readonly OpTrace? outer;
     readonly Dictionary<Tensor, TracedOp> producers = new(ReferenceEqualityComparer.Instance);
@@ -23,11 +27,17 @@ public sealed class OpTrace : IDisposable
 
     OpTrace(OpTrace? outer) => this.outer = outer;
 
-    /// <summary>Starts recording on this thread until the returned trace is disposed.</summary>
-    public static OpTrace Start() => current = new OpTrace(current);
+    /// <summary>Starts recording here until the returned trace is disposed.</summary>
+    public static OpTrace Start()
+    {
+        var trace = new OpTrace(current.Value);
+        Interlocked.Increment(ref open);
+        current.Value = trace;
+        return trace;
+    }
 
-    /// <summary>Whether a trace is recording on this thread; ops test it before building their report.</summary>
-    public static bool IsActive => current != null;
+    /// <summary>Whether a trace is recording here; ops test it before building their report.</summary>
+    public static bool IsActive => Volatile.Read(ref open) != 0 && current.Value != null;
 
     /// <summary>
     /// Reports that <paramref name="op"/> made <paramref name="output"/> from <paramref name="inputs"/>. Call only when
@@ -36,19 +46,24 @@ public sealed class OpTrace : IDisposable
     /// </summary>
     public static void Record(string op, Tensor output, Tensor?[] inputs, params (string Name, object Value)[] attributes)
     {
-        if (current == null) return;
+        if (current.Value is not { } trace) return;
         var named = new Dictionary<string, object>(attributes.Length);
         foreach (var (name, value) in attributes) named[name] = value;
-        current.producers[output] = new TracedOp(op, inputs, output, named);
+        // Tasks started inside the scope share the trace, so its table is locked.
+        lock (trace.producers) trace.producers[output] = new TracedOp(op, inputs, output, named);
     }
 
     /// <summary>The outermost op that made <paramref name="tensor"/> while this trace was open, or null.</summary>
-    public TracedOp? ProducerOf(Tensor tensor) => producers.GetValueOrDefault(tensor);
+    public TracedOp? ProducerOf(Tensor tensor)
+    {
+        lock (producers) return producers.GetValueOrDefault(tensor);
+    }
 
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
-        if (current == this) current = outer;
+        Interlocked.Decrement(ref open);
+        if (current.Value == this) current.Value = outer;
     }
 }

@@ -3,9 +3,21 @@ namespace ConvKit.Backends;
 /// <summary>A flat buffer of float32 values owned by one backend. Tensors share storage for cheap views.</summary>
 public abstract class Storage
 {
+    int version;
+
     /// <summary>Number of float32 elements.</summary>
     public abstract int Length { get; }
 
     /// <summary>The backend whose kernels can read and write this storage.</summary>
     public abstract IBackend Backend { get; }
+
+    /// <summary>
+    /// How many times values already here were overwritten in place (optimiser steps, <c>AddInPlace</c>, <c>CopyFrom</c>,
+    /// in-place ReLU, the indexer, initialisers, loading a state dict). Backward compares it with the version an op saw,
+    /// and a kernel may keep data derived from these values (packed weights) for as long as it is unchanged.
+    /// </summary>
+    public int Version => Volatile.Read(ref version);
+
+    /// <summary>Counts one in-place write; every write into storage that may already be in use must call it.</summary>
+    internal void BumpVersion() => Interlocked.Increment(ref version);
 }

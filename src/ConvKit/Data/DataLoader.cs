@@ -96,7 +96,7 @@ public sealed class DataLoader : IEnumerable<Batch>
         using var ready = new BlockingCollection<Batch>(Prefetch);
         using var stop = new CancellationTokenSource();
         Exception? failure = null;
-        var producer = Task.Factory.StartNew(() =>
+        void Produce()
         {
             try
             {
@@ -105,7 +105,11 @@ public sealed class DataLoader : IEnumerable<Batch>
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
             catch (Exception e) { failure = e; }
             finally { ready.CompleteAdding(); }
-        }, TaskCreationOptions.LongRunning);
+        }
+        // The producer starts outside the consumer's scopes (grad mode, Generator.Use, an open trace), which would otherwise
+        // flow into it: its draws come from its own per-sample generators, and its ops belong to no trace.
+        Task producer;
+        using (ExecutionContext.SuppressFlow()) producer = Task.Factory.StartNew(Produce, TaskCreationOptions.LongRunning);
         try
         {
             foreach (var batch in ready.GetConsumingEnumerable()) yield return batch;

@@ -11,14 +11,14 @@ public static partial class F
 
     /// <summary>
     /// max(x, 0), overwriting x when <paramref name="inPlace"/> (as torch.nn.functional.relu(x, inplace=True)): for
-    /// inference, where the input is not needed again. In place, a tensor that requires gradients is refused while
-    /// recording is on, since the graph would lose the values its gradient needs.
+    /// inference, where the input is not needed again. The overwrite is not recorded; it counts as a write to
+    /// x's <see cref="Tensor.Version"/>, so a Backward through an op that needed x's old values is refused.
     /// </summary>
     public static Tensor Relu(Tensor x, bool inPlace)
     {
         if (!inPlace) return Relu(x);
-        x.RefuseInPlaceWhileRecording("Relu");
         x.Backend.Activation(ActivationOp.Relu, 0f, x.Storage, x.Storage);
+        x.Storage.BumpVersion();
         return x;
     }
 

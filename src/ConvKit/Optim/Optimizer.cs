@@ -74,6 +74,7 @@ public abstract class Optimizer
                     var state = states[index] ??= new ParameterState();
                     state.Step++;
                     Update(group, parameter, gradient, state);
+                    parameter.Storage.BumpVersion();
                 }
                 index++;
             }
