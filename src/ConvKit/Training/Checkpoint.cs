@@ -81,13 +81,13 @@ public sealed class Checkpoint
                 Epoch = int.Parse(Required(metadata, "training.epoch"), CultureInfo.InvariantCulture),
                 Batch = int.Parse(Required(metadata, "training.batch"), CultureInfo.InvariantCulture),
                 GeneratorState = ulong.Parse(Required(metadata, "training.generator"), CultureInfo.InvariantCulture),
-                History = Parse<EpochMetrics[]>(metadata, "training.history"),
-                Partial = Parse<PartialEpoch>(metadata, "training.partial"),
+                History = Parse<JsonElement[]>(metadata, "training.history").Select(ReadEpoch).ToArray(),
+                Partial = ReadPartial(Parse<JsonElement>(metadata, "training.partial")),
                 Best = best.Length == 2 ? ((int)best[0], best[1]) : throw new FormatException("'training.best' should hold two numbers"),
                 Metadata = metadata.Where(entry => !TrainingKeys.Contains(entry.Key)).ToDictionary(),
             };
         }
-        catch (Exception e) when (e is FormatException or JsonException or OverflowException or KeyNotFoundException)
+        catch (Exception e) when (e is FormatException or JsonException or OverflowException or KeyNotFoundException or InvalidOperationException)
         {
             throw Invalid(path, e.Message.TrimEnd('.'));
         }
@@ -101,6 +101,28 @@ public sealed class Checkpoint
 
     static T Parse<T>(IReadOnlyDictionary<string, string> metadata, string key) =>
         JsonSerializer.Deserialize<T>(Required(metadata, key), Json) ?? throw new FormatException($"'{key}' is empty");
+
+    // Checkpoints written before tasks (classification only) hold TrainLoss/TrainAccuracy/... and LossSum/Correct:
+    // read as the classification task's values, so they still load, evaluate and resume.
+    static EpochMetrics ReadEpoch(JsonElement epoch)
+    {
+        if (epoch.TryGetProperty(nameof(EpochMetrics.Train), out _)) return epoch.Deserialize<EpochMetrics>(Json)!;
+        Dictionary<string, double>? Values(string loss, string accuracy) =>
+            epoch.GetProperty(loss).ValueKind == JsonValueKind.Null ? null
+                : new() { ["loss"] = epoch.GetProperty(loss).GetDouble(), ["accuracy"] = epoch.GetProperty(accuracy).GetDouble() };
+        return new EpochMetrics(epoch.GetProperty("Epoch").GetInt32(), Values("TrainLoss", "TrainAccuracy")!, Values("ValidationLoss", "ValidationAccuracy"),
+            epoch.GetProperty("LearningRate").GetDouble(), epoch.GetProperty("Seconds").GetDouble(), epoch.GetProperty("SamplesPerSecond").GetDouble());
+    }
+
+    static PartialEpoch ReadPartial(JsonElement partial)
+    {
+        if (partial.TryGetProperty(nameof(PartialEpoch.Sums), out _)) return partial.Deserialize<PartialEpoch>(Json)!;
+        double samples = partial.GetProperty("Samples").GetDouble();
+        return samples == 0 ? PartialEpoch.Empty : new PartialEpoch(
+            new Dictionary<string, double> { ["loss"] = partial.GetProperty("LossSum").GetDouble() },
+            new Dictionary<string, double[]> { ["accuracy"] = [partial.GetProperty("Correct").GetDouble(), samples] },
+            (long)samples, partial.GetProperty("Seconds").GetDouble());
+    }
 
     static InvalidDataException Invalid(string path, string problem) => new($"'{path}' is not a ConvKit checkpoint: {problem}.");
 }
