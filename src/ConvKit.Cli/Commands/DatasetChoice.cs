@@ -17,7 +17,7 @@ sealed record DatasetChoice(string Name, Dataset Train, Dataset? Test)
     /// </summary>
     public DatasetChoice FitTo(int height, int width)
     {
-        var shape = Train.SampleShape;
+        var shape = Train.SampleShape!; // the command line's sets (IDX files, picture folders) have one picture size
         if (shape[1] > height || shape[2] > width)
             throw new ArgumentException($"'{Name}' has {shape[1]}×{shape[2]} images, larger than the {height}×{width} the model takes.");
         return this with { Train = Train.PadTo(height, width), Test = Test?.PadTo(height, width) };

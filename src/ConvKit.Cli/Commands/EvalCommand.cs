@@ -44,8 +44,8 @@ static class EvalCommand
             ?? throw new ArgumentException($"checkpoint '{path}' does not name its dataset; give one with --dataset."), dataDirectory);
         if (!dataset.Classes.SequenceEqual(card.Classes))
             throw new ArgumentException($"'{name}' has classes [{string.Join(", ", dataset.Classes)}] but the model was trained on [{string.Join(", ", card.Classes)}].");
-        if (!dataset.SampleShape.SequenceEqual(input))
-            throw new ArgumentException($"'{name}' has images of shape [{string.Join(", ", dataset.SampleShape)}] but the model takes [{string.Join(", ", input)}].");
+        if (dataset.SampleShape is not { } shape || !shape.SequenceEqual(input))
+            throw new ArgumentException($"'{name}' has images of shape [{string.Join(", ", dataset.SampleShape ?? [])}] but the model takes [{string.Join(", ", input)}].");
 
         var result = EvaluationResult.Evaluate(model, dataset, card.Preprocessing.Normalization);
         pngPath ??= Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "confusion.png");

@@ -113,14 +113,14 @@ static class TrainCommand
         if (trainPart.Count == 0) throw new ArgumentException("the training set is empty.");
         var normalize = previous?.Preprocessing.Normalization ?? Normalize.FromDataset(trainPart);
         string augment = previous?.Augment ?? settings.Augment;
-        var trainTransform = TrainTransform(augment, normalize, data.Train.SampleShape[1]);
+        var trainTransform = TrainTransform(augment, normalize, data.Train.SampleShape![1]);
 
         var record = previous ?? new ModelCard
         {
             Model = zoo.Name, Arguments = new ModelArguments(data.Train.SampleShape[0], data.Train.Classes.Count), Classes = data.Train.Classes.ToArray(),
             Preprocessing = new ImagePreprocessing
             {
-                InputShape = data.Train.SampleShape.ToArray(), ImageShape = loaded.Train.SampleShape.ToArray(), Mean = normalize.Mean, Std = normalize.Std,
+                InputShape = data.Train.SampleShape!.ToArray(), ImageShape = loaded.Train.SampleShape!.ToArray(), Mean = normalize.Mean, Std = normalize.Std,
             },
             Dataset = settings.Dataset, ValidationSplit = split, Augment = augment, Limit = limit,
         };

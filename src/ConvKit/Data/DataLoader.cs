@@ -133,7 +133,7 @@ public sealed class DataLoader : IEnumerable<Batch>
     Batch BuildLabelled(int[] indices, int epoch)
     {
         int count = indices.Length, length = Dataset.SampleLength;
-        var shape = Dataset.SampleShape;
+        var shape = Dataset.SampleShape!;
         var images = new float[count * length];
         var labels = new float[count];
         for (int i = 0; i < count; i++)

@@ -16,7 +16,7 @@ public abstract class Dataset
     public abstract int Count { get; }
 
     /// <summary>(C, H, W) of every image; null when the pictures differ in size.</summary>
-    public virtual IReadOnlyList<int> SampleShape => null!;
+    public virtual IReadOnlyList<int>? SampleShape => null;
 
     /// <summary>Class names; a label (or a box's or a mask pixel's class) is an index into this list.</summary>
     public abstract IReadOnlyList<string> Classes { get; }
@@ -104,7 +104,7 @@ sealed class Subset : Dataset
     }
 
     public override int Count => indices.Length;
-    public override IReadOnlyList<int> SampleShape => source.SampleShape;
+    public override IReadOnlyList<int>? SampleShape => source.SampleShape;
     public override IReadOnlyList<string> Classes => source.Classes;
     public override bool HasTargets => source.HasTargets;
     public override int Label(int index) => source.Label(indices[index]);
@@ -115,7 +115,7 @@ sealed class Subset : Dataset
 /// <summary>Another dataset's images centred in a larger field of zeros.</summary>
 sealed class Padded(Dataset source, int height, int width) : Dataset
 {
-    readonly int[] shape = [source.SampleShape[0], height, width];
+    readonly int[] shape = [source.SampleShape![0], height, width];
 
     public override int Count => source.Count;
     public override IReadOnlyList<int> SampleShape => shape;
@@ -124,7 +124,7 @@ sealed class Padded(Dataset source, int height, int width) : Dataset
 
     public override void ReadImage(int index, Span<float> destination)
     {
-        int channels = shape[0], innerHeight = source.SampleShape[1], innerWidth = source.SampleShape[2];
+        int channels = shape[0], innerHeight = source.SampleShape![1], innerWidth = source.SampleShape[2];
         int top = (height - innerHeight) / 2, left = (width - innerWidth) / 2;
         float[] inner = System.Buffers.ArrayPool<float>.Shared.Rent(source.SampleLength);
         source.ReadImage(index, inner);

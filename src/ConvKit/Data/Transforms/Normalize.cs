@@ -40,22 +40,36 @@ public sealed class Normalize : ITransform
     public static Normalize FromDataset(Dataset dataset, int maxSamples = 10_000)
     {
         if (dataset.Count == 0) throw new ArgumentException("Normalize.FromDataset: the dataset is empty.");
-        int channels = dataset.SampleShape[0], plane = dataset.SampleLength / channels;
         int samples = Math.Min(maxSamples, dataset.Count);
-        var sum = new double[channels];
-        var sumOfSquares = new double[channels];
-        var image = new float[dataset.SampleLength];
+        // Same-sized pictures are read into one buffer; pictures of varying size (annotated sets) one by one.
+        var buffer = dataset.SampleShape != null ? new float[dataset.SampleLength] : null;
+        double[] sum = [], sumOfSquares = [];
+        double count = 0;
         for (int s = 0; s < samples; s++)
         {
-            dataset.ReadImage((int)((long)s * dataset.Count / samples), image);
+            int index = (int)((long)s * dataset.Count / samples);
+            float[] image;
+            IReadOnlyList<int> shape;
+            if (buffer != null)
+            {
+                dataset.ReadImage(index, buffer);
+                (image, shape) = (buffer, dataset.SampleShape!);
+            }
+            else
+            {
+                var picture = dataset.GetSample(index).Image;
+                (image, shape) = (picture.ToArray(), picture.Shape);
+            }
+            int channels = shape[0], plane = shape[1] * shape[2];
+            if (sum.Length == 0) (sum, sumOfSquares) = (new double[channels], new double[channels]);
             for (int c = 0; c < channels; c++)
             {
                 var channel = image.AsSpan(c * plane, plane);
                 sum[c] += TensorPrimitives.Sum(channel);
                 sumOfSquares[c] += TensorPrimitives.SumOfSquares(channel);
             }
+            count += plane;
         }
-        double count = (double)samples * plane;
         var mean = sum.Select(total => total / count).ToArray();
         var std = sumOfSquares.Select((squares, c) => Math.Sqrt(Math.Max(squares / count - mean[c] * mean[c], 1e-12))).ToArray();
         return new Normalize(mean.Select(m => (float)m).ToArray(), std.Select(s => (float)s).ToArray());
