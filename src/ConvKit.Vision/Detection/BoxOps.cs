@@ -13,7 +13,7 @@ namespace ConvKit.Vision.Detection;
 /// <item>Two zero-area boxes have IoU 0 here; torchvision divides 0 by 0 and returns NaN. NMS is unaffected: a NaN
 /// IoU never exceeds the threshold in torchvision either.</item>
 /// <item>A box with x2 &lt; x1 or y2 &lt; y1, a non-finite coordinate or a NaN score is an error here; torchvision
-/// computes a negative area (or sorts NaN first) without a word.</item>
+/// computes a negative area, or sorts a NaN score first and lets it suppress better boxes, without a word.</item>
 /// </list>
 /// </summary>
 public static class BoxOps
