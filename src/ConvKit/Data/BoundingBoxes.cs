@@ -104,6 +104,25 @@ public sealed class BoundingBoxes
     /// <summary>The boxes mirrored left to right on the same canvas (pixels, xyxy).</summary>
     public BoundingBoxes FlipHorizontal() => Transform(-1, 1, CanvasWidth, 0, CanvasHeight, CanvasWidth);
 
+    /// <summary>
+    /// Rewrites boxes from one format to another, box after box, without a canvas (pixels stay pixels, relative stays
+    /// relative), like torchvision's <c>box_convert</c>.
+    /// </summary>
+    /// <param name="source">4 numbers per box, in <paramref name="from"/></param>
+    /// <param name="destination">as long as <paramref name="source"/>; receives the boxes in <paramref name="to"/></param>
+    public static void Convert(ReadOnlySpan<float> source, BoxFormat from, BoxFormat to, Span<float> destination)
+    {
+        if (source.Length % 4 != 0 || destination.Length != source.Length)
+            throw new ArgumentException($"BoundingBoxes.Convert: {source.Length} source and {destination.Length} destination numbers; give 4 per box, as many in both.");
+        if (!Enum.IsDefined(from)) throw new ArgumentOutOfRangeException(nameof(from), from, "BoundingBoxes.Convert: unknown box format.");
+        if (!Enum.IsDefined(to)) throw new ArgumentOutOfRangeException(nameof(to), to, "BoundingBoxes.Convert: unknown box format.");
+        for (int i = 0; i < source.Length; i += 4)
+        {
+            var (x1, y1, x2, y2) = ToXyxy(source.Slice(i, 4), from);
+            FromXyxy(x1, y1, x2, y2, to, destination.Slice(i, 4));
+        }
+    }
+
     internal static (float X1, float Y1, float X2, float Y2) ToXyxy(ReadOnlySpan<float> box, BoxFormat format) => format switch
     {
         BoxFormat.Xyxy => (box[0], box[1], box[2], box[3]),
