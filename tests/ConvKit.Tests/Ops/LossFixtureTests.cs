@@ -6,7 +6,7 @@ namespace ConvKit.Tests.Ops;
 /// <summary>
 /// Softmax, log-softmax, linear and every loss against PyTorch (tools/fixtures/gen_loss.py): forward values and
 /// the gradients of every differentiable input, for each reduction, class weights, ignored targets, label
-/// smoothing, spatial cross-entropy, BCE weights and pos_weight, and triplet swap.
+/// smoothing, spatial cross-entropy (masks with ignored borders), the Dice loss, BCE weights and pos_weight, and triplet swap.
 /// </summary>
 public class LossFixtureTests
 {
@@ -56,6 +56,7 @@ public class LossFixtureTests
             "mse" => F.MseLoss(x["input"], x["target"], reduction),
             "l1" => F.L1Loss(x["input"], x["target"], reduction),
             "smooth_l1" => F.SmoothL1Loss(x["input"], x["target"], reduction, Float("beta")),
+            "dice" => F.DiceLoss(x["input"], x["target"], Int("ignoreIndex"), Float("smooth")),
             "triplet" => F.TripletMarginLoss(x["anchor"], x["positive"], x["negative"], Float("margin"), Float("p"),
                 swap: args.GetProperty("swap").GetBoolean(), reduction: reduction),
             _ => throw new NotSupportedException(op),
