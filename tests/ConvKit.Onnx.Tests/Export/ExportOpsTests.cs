@@ -47,6 +47,34 @@ public class ExportOpsTests
         }
     }
 
+    /// <summary>A custom head of plain tensor code: the ops that once reached autograd but not the exporter.</summary>
+    sealed class Head : Module
+    {
+        readonly Conv2d conv = new(3, 4, 3, padding: 1);
+
+        public Head() => RegisterModule("conv", conv);
+
+        protected override Tensor ForwardCore(Tensor x)
+        {
+            var y = conv.Forward(x);                                               // (N, 4, 6, 6)
+            var energy = F.Mean(y.Pow(2f), [2, 3], keepDim: true);                 // (N, 4, 1, 1)
+            var peak = F.Max(y, [2, 3]);                                           // (N, 4)
+            var low = F.Min(y, [1], keepDim: true);                                // (N, 1, 6, 6)
+            var spread = F.Expand(energy, -1, -1, 6, 6) + F.Expand(low, -1, 4, -1, -1);
+            var rows = F.Slice(spread, 2, 1, 6, step: 2) + F.Narrow(y, 2, 0, 3);   // (N, 4, 3, 6)
+            var total = F.Sum(rows, [1, 3]) + F.Sum(rows.Clone().Abs().Pow(0.5f), [3]).Sum([1]); // (N, 3)
+            var where = F.ArgMax(rows, 3, keepDim: false);                         // (N, 4, 3)
+            return F.Concat([F.Flatten(rows, 1), peak, total, F.Flatten(where, 1), F.Var(y, [2, 3])], 1);
+        }
+    }
+
+    [Fact]
+    public void PowExpandSliceAndReductionsMatchOnnxRuntime()
+    {
+        var model = new Head();
+        OrtCheck.ExportAndCompare(model, Tensor.Randn([3, 3, 6, 6], seed: 7), "head");
+    }
+
     [Fact]
     public void MixedLayersAndTensorCodeMatchOnnxRuntime()
     {
