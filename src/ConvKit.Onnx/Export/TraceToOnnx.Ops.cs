@@ -49,6 +49,15 @@ sealed partial class TraceToOnnx
                     ? Node("ReduceSum", [inputs[0], graph.Int64Constant(axes)], Int("keepdims", 1))
                     : Node("Reduce" + op.Op, inputs, Ints("axes", axes), Int("keepdims", 1));
             }
+            // ONNX compares into booleans; ConvKit holds 0/1 floats, and its Where picks x where the condition is non-zero.
+            case "Eq" or "Lt" or "Le" or "Gt" or "Ge":
+            {
+                string onnx = op.Op switch { "Eq" => "Equal", "Lt" => "Less", "Le" => "LessOrEqual", "Gt" => "Greater", _ => "GreaterOrEqual" };
+                return Node("Cast", [Step(onnx, inputs)], Int("to", (long)TensorProto.Types.DataType.Float));
+            }
+            case "Ne": return Node("Cast", [Step("Not", [Step("Equal", inputs)])], Int("to", (long)TensorProto.Types.DataType.Float));
+            case "Where":
+                return Node("Where", [Step("Cast", [inputs[0]], Int("to", (long)TensorProto.Types.DataType.Bool)), inputs[1], inputs[2]]);
             case "ArgMax":
                 // ONNX gives int64 indices; ConvKit holds them as floats.
                 return Node("Cast", [Step("ArgMax", inputs, Int("axis", Attribute<int>("dim")), Int("keepdims", 1))], Int("to", (long)TensorProto.Types.DataType.Float));

@@ -68,6 +68,26 @@ public class ExportOpsTests
         }
     }
 
+    /// <summary>Comparisons (0/1 floats) and Where, whose ONNX forms work on booleans.</summary>
+    sealed class Masks : Module
+    {
+        protected override Tensor ForwardCore(Tensor x)
+        {
+            var rounded = F.Clamp(x, -1f, 1f);             // many values exactly 1 or -1: ties for every comparison
+            var one = Tensor.Ones([1]);
+            var flags = F.Concat([F.Eq(rounded, one), F.Ne(rounded, one), F.Lt(x, one), F.Le(rounded, one), F.Gt(x, one * 0f), F.Ge(rounded, -one)], 1);
+            return F.Concat([flags, F.Where(F.Gt(x, one * 0f), x, x * -3f), F.Where(flags.Narrow(1, 0, 3), x, one)], 1);
+        }
+    }
+
+    [Fact]
+    public void ComparisonsAndWhereMatchOnnxRuntime()
+    {
+        var x = Tensor.Randn([3, 3, 4, 4], seed: 8);
+        using (Tensor.NoGrad()) x = F.Where(F.Gt(x, Tensor.Ones([1])), Tensor.Ones([1]), x); // some values exactly 1
+        OrtCheck.ExportAndCompare(new Masks(), x, "masks");
+    }
+
     [Fact]
     public void PowExpandSliceAndReductionsMatchOnnxRuntime()
     {
