@@ -21,6 +21,8 @@ sealed partial class TraceToOnnx
         NotSupportedException Unsupported(string why) => this.Unsupported($"op '{op.Op}'", layer, why);
         T Attribute<T>(string name) => (T)op.Attributes[name];
 
+        // The coverage table is authoritative: an op it does not list does not export, whatever the switch says.
+        if (!OnnxOpCoverage.Translated.Contains(op.Op)) throw Unsupported("it has no ONNX translation");
         var x = op.Inputs[0]!;
         switch (op.Op)
         {

@@ -60,6 +60,12 @@ public sealed class OpTrace : IDisposable
         lock (producers) return producers.GetValueOrDefault(tensor);
     }
 
+    /// <summary>Every op call recorded so far (the outermost per output tensor), in no particular order.</summary>
+    public IReadOnlyList<TracedOp> Ops
+    {
+        get { lock (producers) return [.. producers.Values]; }
+    }
+
     public void Dispose()
     {
         if (disposed) return;
