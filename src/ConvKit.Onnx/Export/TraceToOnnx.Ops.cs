@@ -21,9 +21,48 @@ sealed partial class TraceToOnnx
         NotSupportedException Unsupported(string why) => this.Unsupported($"op '{op.Op}'", layer, why);
         T Attribute<T>(string name) => (T)op.Attributes[name];
 
+        // The coverage table is authoritative: an op it does not list does not export, whatever the switch says.
+        if (!OnnxOpCoverage.Translated.Contains(op.Op)) throw Unsupported("it has no ONNX translation");
         var x = op.Inputs[0]!;
         switch (op.Op)
         {
+            case "Pow" when op.Attributes.TryGetValue("exponent", out var exponent):
+                return Node("Pow", [inputs[0], graph.Constant([(float)exponent])]);
+            case "Clone": return Node("Identity", inputs);
+            case "Expand":
+            {
+                // 1 where the axis keeps its size, so that ONNX's two-way broadcast leaves the batch free.
+                var shape = Attribute<int[]>("shape");
+                var target = shape.Select((d, i) => (long)d).ToArray();
+                for (int i = 1; i <= x.Rank; i++)
+                    if (x.Shape[^i] == shape[^i]) target[^i] = 1;
+                return Node("Expand", [inputs[0], graph.Int64Constant(target)]);
+            }
+            case "Slice":
+                return Node("Slice", [inputs[0], graph.Int64Constant(Attribute<int>("start")), graph.Int64Constant(Attribute<int>("end")),
+                    graph.Int64Constant(Attribute<int>("dim")), graph.Int64Constant(Attribute<int>("step"))]);
+            // Reductions are traced with their axes kept (size 1); dropping them is a Reshape traced after.
+            case "Sum" or "Max" or "Min":
+            {
+                var axes = Attribute<int[]>("dims").Select(d => (long)d).ToArray();
+                if (axes.Length == 0) return Node("Identity", inputs);
+                // Opset 17: ReduceSum takes its axes as an input, ReduceMax and ReduceMin as an attribute.
+                return op.Op == "Sum"
+                    ? Node("ReduceSum", [inputs[0], graph.Int64Constant(axes)], Int("keepdims", 1))
+                    : Node("Reduce" + op.Op, inputs, Ints("axes", axes), Int("keepdims", 1));
+            }
+            // ONNX compares into booleans; ConvKit holds 0/1 floats, and its Where picks x where the condition is non-zero.
+            case "Eq" or "Lt" or "Le" or "Gt" or "Ge":
+            {
+                string onnx = op.Op switch { "Eq" => "Equal", "Lt" => "Less", "Le" => "LessOrEqual", "Gt" => "Greater", _ => "GreaterOrEqual" };
+                return Node("Cast", [Step(onnx, inputs)], Int("to", (long)TensorProto.Types.DataType.Float));
+            }
+            case "Ne": return Node("Cast", [Step("Not", [Step("Equal", inputs)])], Int("to", (long)TensorProto.Types.DataType.Float));
+            case "Where":
+                return Node("Where", [Step("Cast", [inputs[0]], Int("to", (long)TensorProto.Types.DataType.Bool)), inputs[1], inputs[2]]);
+            case "ArgMax":
+                // ONNX gives int64 indices; ConvKit holds them as floats.
+                return Node("Cast", [Step("ArgMax", inputs, Int("axis", Attribute<int>("dim")), Int("keepdims", 1))], Int("to", (long)TensorProto.Types.DataType.Float));
             case "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Relu" or "Tanh" or "Sigmoid" or "Neg" or "Exp" or "Log" or "Sqrt" or "Abs" or "Sign":
                 return Node(op.Op, inputs);
             case "Maximum": return Node("Max", inputs);

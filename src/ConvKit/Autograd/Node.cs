@@ -64,12 +64,20 @@ public sealed class Node
     }
 
     /// <summary>
-    /// Attaches a node to <paramref name="output"/> when recording is on and any input needs a gradient.
-    /// The backward rule runs with recording off.
+    /// The one record of an op call, made by every op after computing its output: it reports the call to the open
+    /// <see cref="OpTrace"/> (name, operands, attributes; what the exporter reads) and, when recording is on and any
+    /// input needs a gradient, attaches a node to <paramref name="output"/> (what Backward reads). Both views come from
+    /// this call, so no op can reach one and not the other. The backward rule runs with recording off; a null rule
+    /// marks a non-differentiable op (comparisons, indices), which is still traced.
     /// </summary>
-    public static Tensor Record(Tensor output, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    /// <param name="operands">the op's tensor operands as traced, in parameter order (null for an optional one not given)</param>
+    /// <param name="inputs">the operands the backward rule returns gradients for, in its order</param>
+    /// <param name="attributes">the op's non-tensor settings by name, as the exporter reads them</param>
+    public static Tensor Record(Tensor output, string op, Tensor?[] operands, Tensor[] inputs, Func<Tensor, Tensor?[]>? backward,
+        params ReadOnlySpan<(string Name, object Value)> attributes)
     {
-        if (!GradMode.IsEnabled) return output;
+        if (OpTrace.IsActive) OpTrace.Record(op, output, operands, attributes);
+        if (backward == null || !GradMode.IsEnabled) return output;
         foreach (var input in inputs)
             if (input.RequiresGrad)
             {
@@ -79,6 +87,13 @@ public sealed class Node
         return output;
     }
 
-    public static Tensor Record(Tensor output, string op, Tensor input, Func<Tensor, Tensor?> backward)
-        => Record(output, op, [input], g => [backward(g)]);
+    /// <summary><see cref="Record(Tensor, string, Tensor?[], Tensor[], Func{Tensor, Tensor?[]}?, ReadOnlySpan{ValueTuple{string, object}})"/> for an op whose traced operands are its differentiable inputs.</summary>
+    public static Tensor Record(Tensor output, string op, Tensor[] inputs, Func<Tensor, Tensor?[]>? backward,
+        params ReadOnlySpan<(string Name, object Value)> attributes)
+        => Record(output, op, inputs, inputs, backward, attributes);
+
+    /// <summary>The one-operand form of <see cref="Record(Tensor, string, Tensor[], Func{Tensor, Tensor?[]}?, ReadOnlySpan{ValueTuple{string, object}})"/>.</summary>
+    public static Tensor Record(Tensor output, string op, Tensor input, Func<Tensor, Tensor?>? backward,
+        params ReadOnlySpan<(string Name, object Value)> attributes)
+        => Record(output, op, [input], backward == null ? null : g => [backward(g)], attributes);
 }

@@ -40,11 +40,12 @@ public sealed class OpTrace : IDisposable
     public static bool IsActive => Volatile.Read(ref open) != 0 && current.Value != null;
 
     /// <summary>
-    /// Reports that <paramref name="op"/> made <paramref name="output"/> from <paramref name="inputs"/>. Call only when
-    /// <see cref="IsActive"/> (the attribute array is then the only allocation). An op that returns one of its
+    /// Reports that <paramref name="op"/> made <paramref name="output"/> from <paramref name="inputs"/>. Ops do not call
+    /// this themselves: <see cref="Node.Record(Tensor, string, Tensor?[], Tensor[], Func{Tensor, Tensor?[]}?, ReadOnlySpan{ValueTuple{string, object}})"/>
+    /// calls it when <see cref="IsActive"/>, so the trace and autograd see the same ops. An op that returns one of its
     /// inputs unchanged does not report.
     /// </summary>
-    public static void Record(string op, Tensor output, Tensor?[] inputs, params (string Name, object Value)[] attributes)
+    internal static void Record(string op, Tensor output, Tensor?[] inputs, ReadOnlySpan<(string Name, object Value)> attributes)
     {
         if (current.Value is not { } trace) return;
         var named = new Dictionary<string, object>(attributes.Length);
@@ -57,6 +58,12 @@ public sealed class OpTrace : IDisposable
     public TracedOp? ProducerOf(Tensor tensor)
     {
         lock (producers) return producers.GetValueOrDefault(tensor);
+    }
+
+    /// <summary>Every op call recorded so far (the outermost per output tensor), in no particular order.</summary>
+    public IReadOnlyList<TracedOp> Ops
+    {
+        get { lock (producers) return [.. producers.Values]; }
     }
 
     public void Dispose()

@@ -39,13 +39,12 @@ public static partial class F
         var backend = x.Backend;
         var y = Tensor.Uninitialized(x.Dims, backend);
         backend.Activation(op, parameter, x.Storage, y.Storage);
-        if (OpTrace.IsActive) OpTrace.Record(name, y, [x], ("negativeSlope", parameter));
         return Node.Record(y, name, x, g =>
         {
             var gradInput = Tensor.Uninitialized(x.Dims, backend);
             backend.ActivationBackward(op, parameter, x.Storage, y.Storage, g.Storage, gradInput.Storage);
             return gradInput;
-        });
+        }, op == ActivationOp.LeakyRelu ? [("negativeSlope", parameter)] : []);
     }
 
     /// <summary>

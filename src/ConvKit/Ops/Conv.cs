@@ -28,8 +28,8 @@ public static partial class F
     {
         var geometry = ConvShapes.Conv2d("Conv2d", input.Dims, weight.Dims, bias?.Dims, stride ?? 1, padding ?? 0, dilation ?? 1, groups);
         var output = ConvForward("Conv2d", input, weight, bias, geometry, relu: false);
-        if (OpTrace.IsActive) OpTrace.Record("Conv2d", output, [input, weight, bias], ("geometry", geometry));
-        return Node.Record(output, "Conv2d", ConvInputs(input, weight, bias), g => ConvGradients(g, input, weight, bias, geometry));
+        return Node.Record(output, "Conv2d", [input, weight, bias], ConvInputs(input, weight, bias), g => ConvGradients(g, input, weight, bias, geometry),
+            ("geometry", geometry));
     }
 
     /// <summary>
@@ -87,10 +87,9 @@ public static partial class F
             stride ?? 1, padding ?? 0, outputPadding ?? 0, dilation ?? 1, groups);
         var backend = CheckBackends("ConvTranspose2d", input, weight, bias);
         var output = ConvData(input, weight, bias, geometry);
-        if (OpTrace.IsActive) OpTrace.Record("ConvTranspose2d", output, [input, weight, bias], ("geometry", geometry));
         // Output = convᵀ(input): the input's gradient is the convolution of the output's gradient, and the
         // weight's gradient is the convolution's weight gradient with the roles of input and gradient swapped.
-        return Node.Record(output, "ConvTranspose2d", ConvInputs(input, weight, bias), g =>
+        return Node.Record(output, "ConvTranspose2d", [input, weight, bias], ConvInputs(input, weight, bias), g =>
         {
             Tensor? inputGrad = null;
             if (input.RequiresGrad)
@@ -104,7 +103,7 @@ public static partial class F
                 weight.RequiresGrad ? ConvWeight(g, input, geometry, weight.Dims) : null,
                 bias?.RequiresGrad == true ? Sum(g, [0, 2, 3]) : null,
             ];
-        });
+        }, ("geometry", geometry));
     }
 
     /// <summary>convᵀ(outputSide, weight) + bias: a tensor of the geometry's input shape. No graph recorded.</summary>

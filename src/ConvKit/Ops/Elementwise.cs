@@ -53,9 +53,7 @@ public static partial class F
         int[] shape = a.HasShape(b.Dims) ? a.Dims : Shapes.Broadcast(a.Dims, b.Dims, name);
         var y = Tensor.Uninitialized(shape, backend);
         backend.Binary(op, a.Storage, a.Dims, b.Storage, b.Dims, y.Storage, shape);
-        if (OpTrace.IsActive) OpTrace.Record(name, y, [a, b]);
-        if (backward == null) return y;
-        return Node.Record(y, name, [a, b], g =>
+        return Node.Record(y, name, [a, b], backward == null ? null : g =>
         {
             var (ga, gb) = backward(g, a, b, y);
             return [a.RequiresGrad ? SumTo(ga, a.Dims) : null, b.RequiresGrad ? SumTo(gb, b.Dims) : null];
@@ -97,8 +95,7 @@ public static partial class F
     {
         var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.Unary(op, x.Storage, y.Storage);
-        if (OpTrace.IsActive) OpTrace.Record(name, y, [x]);
-        return backward == null ? y : Node.Record(y, name, x, g => backward(g, x, y));
+        return Node.Record(y, name, x, backward == null ? null : g => backward(g, x, y));
     }
 
     // d(xᵖ)/dx = p·xᵖ⁻¹
@@ -106,7 +103,7 @@ public static partial class F
     {
         var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.PowScalar(x.Storage, exponent, y.Storage);
-        return Node.Record(y, "Pow", x, g => g * Pow(x, exponent - 1) * exponent);
+        return Node.Record(y, "Pow", x, g => g * Pow(x, exponent - 1) * exponent, ("exponent", exponent));
     }
 
     /// <summary>Limits every element to [min, max]; the gradient passes where the input lies inside.</summary>
@@ -115,7 +112,6 @@ public static partial class F
         if (min > max) throw new ArgumentException($"Clamp: min ({min}) is greater than max ({max}).");
         var y = Tensor.Uninitialized(x.Dims, x.Backend);
         x.Backend.Clamp(x.Storage, min, max, y.Storage);
-        if (OpTrace.IsActive) OpTrace.Record("Clamp", y, [x], ("min", min), ("max", max));
-        return Node.Record(y, "Clamp", x, g => g * (Ge(x, min) * Le(x, max)));
+        return Node.Record(y, "Clamp", x, g => g * (Ge(x, min) * Le(x, max)), ("min", min), ("max", max));
     }
 }

@@ -73,8 +73,7 @@ public static partial class F
         }
         var result = Tensor.Uninitialized(shape, backend);
         backend.Where(Broadcast(condition, shape), Broadcast(x, shape), Broadcast(y, shape), result.Storage);
-        if (OpTrace.IsActive) OpTrace.Record("Where", result, [condition, x, y]);
-        return Node.Record(result, "Where", [x, y], g =>
+        return Node.Record(result, "Where", [condition, x, y], [x, y], g =>
         [
             x.RequiresGrad ? SumTo(Where(condition, g, 0f), x.Dims) : null,
             y.RequiresGrad ? SumTo(Where(condition, 0f, g), y.Dims) : null,

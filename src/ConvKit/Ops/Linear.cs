@@ -27,9 +27,8 @@ public static partial class F
         backend.Gemm(false, true, rows, outFeatures, inFeatures, 1f, input.Storage, 0, inFeatures,
             weight.Storage, 0, inFeatures, bias != null ? 1f : 0f, y.Storage, 0, outFeatures);
 
-        if (OpTrace.IsActive) OpTrace.Record("Linear", y, [input, weight, bias]);
         Tensor[] inputs = bias != null ? [input, weight, bias] : [input, weight];
-        return Node.Record(y, "Linear", inputs, g =>
+        return Node.Record(y, "Linear", [input, weight, bias], inputs, g =>
         {
             Tensor? dInput = null, dWeight = null, dBias = null;
             if (input.RequiresGrad)

@@ -19,7 +19,6 @@ public static partial class F
         if (a.Dims[^1] != b.Dims[^2])
             throw new ArgumentException($"MatMul: shapes {a.ShapeString} and {b.ShapeString} cannot be multiplied ({a.Dims[^1]} vs {b.Dims[^2]}).");
         var y = BatchedGemm(a, false, b, false);
-        if (OpTrace.IsActive) OpTrace.Record("MatMul", y, [a, b]);
         // dA = dY·Bᵀ, dB = Aᵀ·dY, summed over any batch axes the operand was broadcast along.
         return Node.Record(y, "MatMul", [a, b], g =>
         [

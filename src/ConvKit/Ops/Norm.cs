@@ -55,13 +55,11 @@ public static partial class F
 
         var y = Tensor.Uninitialized(input.Dims, backend); // every value is written below
         backend.BatchNormNormalize(input.Storage, batch, channels, spatial, mean.Storage, invStd.Storage, weight?.Storage, bias?.Storage, y.Storage);
-        if (OpTrace.IsActive)
-            OpTrace.Record("BatchNorm", y, [input, weight, bias, runningMean, runningVar], ("training", training), ("momentum", momentum), ("eps", eps));
 
         var inputs = new List<Tensor> { input };
         if (weight != null) inputs.Add(weight);
         if (bias != null) inputs.Add(bias);
-        return Node.Record(y, "BatchNorm", [.. inputs], g =>
+        return Node.Record(y, "BatchNorm", [input, weight, bias, runningMean, runningVar], [.. inputs], g =>
         {
             var gradInput = input.RequiresGrad ? Tensor.Empty(input.Dims, backend) : null;
             var gradWeight = Tensor.Empty([channels], backend);
@@ -72,7 +70,7 @@ public static partial class F
             if (weight != null) grads.Add(weight.RequiresGrad ? gradWeight : null);
             if (bias != null) grads.Add(bias.RequiresGrad ? gradBias : null);
             return [.. grads];
-        });
+        }, ("training", training), ("momentum", momentum), ("eps", eps));
     }
 
     static (int Batch, int Channels, int Spatial) BatchNormShape(Tensor input, params Tensor?[] perChannel)
@@ -111,12 +109,11 @@ public static partial class F
         var y = Tensor.Empty(input.Dims, backend);
         var scale = backend.Allocate(input.Numel);
         backend.LocalResponseNorm(input.Storage, batch, channels, spatial, size, alpha, beta, k, y.Storage, scale);
-        if (OpTrace.IsActive) OpTrace.Record("LocalResponseNorm", y, [input], ("size", size), ("alpha", alpha), ("beta", beta), ("k", k));
         return Node.Record(y, "LocalResponseNorm", input, g =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
             backend.LocalResponseNormBackward(input.Storage, y.Storage, scale, g.Storage, batch, channels, spatial, size, alpha, beta, gradInput.Storage);
             return gradInput;
-        });
+        }, ("size", size), ("alpha", alpha), ("beta", beta), ("k", k));
     }
 }

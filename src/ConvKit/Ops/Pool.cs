@@ -32,18 +32,13 @@ public static partial class F
         var argmax = GradMode.IsEnabled && input.RequiresGrad ? backend.Allocate(y.Numel) : null;
         if (argmax == null) backend.MaxPool2dValues(input.Storage, g, y.Storage);
         else backend.MaxPool2d(input.Storage, g, y.Storage, argmax);
-        if (OpTrace.IsActive)
-        {
-            if (pads is { } p) OpTrace.Record("MaxPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode), ("pads", p));
-            else OpTrace.Record("MaxPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode));
-        }
-        if (argmax == null) return y;
-        return Node.Record(y, "MaxPool2d", input, grad =>
+        // Without an argmax there is no gradient to route, but the call is still traced.
+        return Node.Record(y, "MaxPool2d", input, argmax == null ? null : grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
             backend.MaxPool2dBackward(grad.Storage, argmax, g, gradInput.Storage);
             return gradInput;
-        });
+        }, pads is { } p ? [("geometry", g), ("ceilMode", ceilMode), ("pads", p)] : [("geometry", g), ("ceilMode", ceilMode)]);
     }
 
     /// <summary>
@@ -75,14 +70,12 @@ public static partial class F
         var backend = input.Backend;
         var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
         backend.AvgPool2d(input.Storage, g, countIncludePad, divisor, y.Storage);
-        if (OpTrace.IsActive)
-            OpTrace.Record("AvgPool2d", y, [input], ("geometry", g), ("ceilMode", ceilMode), ("countIncludePad", countIncludePad), ("divisor", divisor));
         return Node.Record(y, "AvgPool2d", input, grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
             backend.AvgPool2dBackward(grad.Storage, g, countIncludePad, divisor, gradInput.Storage);
             return gradInput;
-        });
+        }, ("geometry", g), ("ceilMode", ceilMode), ("countIncludePad", countIncludePad), ("divisor", divisor));
     }
 
     /// <summary>
@@ -97,7 +90,6 @@ public static partial class F
         var backend = input.Backend;
         var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
         backend.AdaptiveAvgPool2d(input.Storage, g, y.Storage);
-        if (OpTrace.IsActive) OpTrace.Record("AdaptiveAvgPool2d", y, [input]);
         return Node.Record(y, "AdaptiveAvgPool2d", input, grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);

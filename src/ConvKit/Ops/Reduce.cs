@@ -12,7 +12,7 @@ public static partial class F
         var axes = Shapes.NormalizeDims(dims, x.Rank, "Sum");
         var y = ReduceKeepDim(ReduceOp.Sum, "Sum", x, axes);
         // Every input element contributed once: the gradient is the output's, broadcast back.
-        Node.Record(y, "Sum", x, g => Expand(g, x.Dims));
+        Node.Record(y, "Sum", x, g => Expand(g, x.Dims), ("dims", axes));
         return keepDim ? y : DropAxes(y, axes);
     }
 
@@ -38,7 +38,7 @@ public static partial class F
         {
             var winners = Eq(x, y);
             return winners * g / Sum(winners, axes, keepDim: true);
-        });
+        }, ("dims", axes));
         return keepDim ? y : DropAxes(y, axes);
     }
 
@@ -58,6 +58,7 @@ public static partial class F
         var (outer, extent, inner) = Split(x.Dims, axis, axis + 1);
         var y = Tensor.Uninitialized(WithOnes(x.Dims, axis, axis + 1), x.Backend);
         x.Backend.ArgMax(x.Storage, outer, extent, inner, y.Storage);
+        Node.Record(y, "ArgMax", x, null, ("dim", axis));
         return keepDim ? y : DropAxes(y, [axis]);
     }
 

@@ -24,7 +24,6 @@ public static partial class F
         if (Shapes.Numel(dims) != x.Numel)
             throw new ArgumentException($"Reshape: cannot view shape {x.ShapeString} ({x.Numel} elements) as {Shapes.Format(shape)}.");
         var y = new Tensor(x.Storage, dims);
-        if (OpTrace.IsActive) OpTrace.Record("Reshape", y, [x]);
         return Node.Record(y, "Reshape", x, g => Reshape(g, x.Dims));
     }
 
@@ -64,7 +63,7 @@ public static partial class F
         if (x.HasShape(dims)) return x;
         var y = Tensor.Uninitialized(dims, x.Backend);
         x.Backend.Expand(x.Storage, x.Dims, y.Storage, dims);
-        return Node.Record(y, "Expand", x, g => SumTo(g, x.Dims));
+        return Node.Record(y, "Expand", x, g => SumTo(g, x.Dims), ("shape", dims));
     }
 
     /// <summary>Reorders axes: output axis i is input axis dims[i].</summary>
@@ -77,10 +76,9 @@ public static partial class F
             throw new ArgumentException($"Permute: {Shapes.Format(dims)} repeats an axis.");
         var y = Tensor.Uninitialized(order.Select(d => x.Dims[d]).ToArray(), x.Backend);
         x.Backend.Permute(x.Storage, x.Dims, order, y.Storage);
-        if (OpTrace.IsActive) OpTrace.Record("Permute", y, [x], ("dims", order));
         var inverse = new int[order.Length];
         for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
-        return Node.Record(y, "Permute", x, g => Permute(g, inverse));
+        return Node.Record(y, "Permute", x, g => Permute(g, inverse), ("dims", order));
     }
 
     /// <summary>Swaps two axes.</summary>
@@ -113,7 +111,7 @@ public static partial class F
             var grad = Tensor.Empty(x.Dims, x.Backend);
             g.Backend.CopyBlocks(g.Storage, grad.Storage, Reverse(copy));
             return grad;
-        });
+        }, ("dim", d), ("start", start), ("end", end), ("step", step));
     }
 
     /// <summary><paramref name="length"/> elements from <paramref name="start"/> along <paramref name="dim"/>; out-of-range is an error.</summary>
@@ -152,14 +150,13 @@ public static partial class F
             offset += t.Dims[d];
         }
         var inputs = tensors.ToArray();
-        if (OpTrace.IsActive) OpTrace.Record("Concat", y, inputs, ("dim", d));
         return Node.Record(y, "Concat", inputs, g =>
         {
             var grads = new Tensor?[inputs.Length];
             for (int i = 0, start = 0; i < inputs.Length; start += inputs[i].Dims[d], i++)
                 if (inputs[i].RequiresGrad) grads[i] = Narrow(g, d, start, inputs[i].Dims[d]);
             return grads;
-        });
+        }, ("dim", d));
     }
 
     /// <summary>Joins equal-shaped tensors along a new axis.</summary>

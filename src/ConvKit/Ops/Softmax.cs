@@ -22,7 +22,6 @@ public static partial class F
         var y = Tensor.Uninitialized(x.Dims, backend);
         if (log) backend.LogSoftmax(x.Storage, outer, extent, inner, y.Storage);
         else backend.Softmax(x.Storage, outer, extent, inner, y.Storage);
-        if (OpTrace.IsActive) OpTrace.Record(name, y, [x], ("dim", axis));
         // softmax: dx = y ⊙ (g − Σ g⊙y);  log-softmax: dx = g − softmax · Σ g
         return Node.Record(y, name, x, g =>
         {
@@ -30,6 +29,6 @@ public static partial class F
             if (log) backend.LogSoftmaxBackward(y.Storage, g.Storage, outer, extent, inner, dx.Storage);
             else backend.SoftmaxBackward(y.Storage, g.Storage, outer, extent, inner, dx.Storage);
             return dx;
-        });
+        }, ("dim", axis));
     }
 }

@@ -26,7 +26,9 @@ public static partial class F
             var grad = Tensor.Empty(x.Dims, backend);
             backend.GatherBackward(g.Storage, indices.Storage, outer, extent, inner, extent, grad.Storage);
             return grad;
-        });
+        }, ("dim", d), ("descending", descending));
+        // The indices are traced too (not differentiable), so an exporter cannot mistake them for a constant.
+        Node.Record(indices, "SortIndices", x, null, ("dim", d), ("descending", descending));
         return (values, indices);
     }
 

@@ -31,14 +31,13 @@ public static partial class F
         var y = Tensor.Empty([input.Dims[0], input.Dims[1], g.OutputHeight, g.OutputWidth], backend);
         if (mode == UpsampleMode.Nearest) backend.UpsampleNearest(input.Storage, g, y.Storage);
         else backend.UpsampleBilinear(input.Storage, g, y.Storage);
-        if (OpTrace.IsActive) OpTrace.Record("Upsample", y, [input], ("geometry", g), ("mode", mode));
         return Node.Record(y, "Upsample", input, grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
             if (mode == UpsampleMode.Nearest) backend.UpsampleNearestBackward(grad.Storage, g, gradInput.Storage);
             else backend.UpsampleBilinearBackward(grad.Storage, g, gradInput.Storage);
             return gradInput;
-        });
+        }, ("geometry", g), ("mode", mode));
     }
 }
 
