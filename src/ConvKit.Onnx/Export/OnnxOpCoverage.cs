@@ -49,6 +49,7 @@ public static class OnnxOpCoverage
         ["L1Loss"] = "a training loss",
         ["SmoothL1Loss"] = "a training loss",
         ["TripletMarginLoss"] = "a training loss",
+        ["DiceLoss"] = "a training loss",
         ["PairwiseDistance"] = "used by TripletMarginLoss; not translated yet",
         ["Dropout"] = "training only: with training false it returns its input, so an evaluation-mode trace never sees it",
         ["Gather"] = "not translated yet: indices are float tensors in ConvKit, int64 in ONNX (GatherElements after a Cast)",
