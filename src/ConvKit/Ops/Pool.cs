@@ -126,14 +126,7 @@ static class PoolShapes
     public static Pool2dGeometry Geometry(string op, int[] inputShape, Size2 kernelSize, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
     {
         ValidateConfiguration(op, kernelSize, stride, padding, dilation);
-        var (planes, height, width) = Planes(op, inputShape);
-        int outputHeight = OutputSize(height, kernelSize.Height, stride.Height, padding.Height, padding.Height, dilation.Height, ceilMode);
-        int outputWidth = OutputSize(width, kernelSize.Width, stride.Width, padding.Width, padding.Width, dilation.Width, ceilMode);
-        if (outputHeight < 1 || outputWidth < 1)
-            throw new ArgumentException(
-                $"{op}: input of shape {Shapes.Format(inputShape)} is too small for kernelSize {kernelSize} with padding {padding} " +
-                $"and dilation {dilation}: the output would be {outputHeight}×{outputWidth}.");
-        return new Pool2dGeometry(planes, height, width, outputHeight, outputWidth, kernelSize, stride, padding, dilation);
+        return Place(op, inputShape, kernelSize, stride, Pads2d.Symmetric(padding), dilation, ceilMode, $"{padding}");
     }
 
     /// <summary>
@@ -148,12 +141,18 @@ static class PoolShapes
             throw new ArgumentOutOfRangeException(nameof(pads), $"{op}: padding must not be negative, got {pads}.");
         if (Math.Max(pads.Top, pads.Bottom) >= spanHeight || Math.Max(pads.Left, pads.Right) >= spanWidth)
             throw new ArgumentException($"{op}: padding {pads} must be smaller than the kernel {kernelSize} dilated by {dilation} on each side.", nameof(pads));
+        return Place(op, inputShape, kernelSize, stride, pads, dilation, ceilMode, $"{pads}");
+    }
+
+    /// <summary>The output size for validated settings; windows start at (top, left) padding.</summary>
+    static Pool2dGeometry Place(string op, int[] inputShape, Size2 kernelSize, Size2 stride, Pads2d pads, Size2 dilation, bool ceilMode, string padding)
+    {
         var (planes, height, width) = Planes(op, inputShape);
         int outputHeight = OutputSize(height, kernelSize.Height, stride.Height, pads.Top, pads.Bottom, dilation.Height, ceilMode);
         int outputWidth = OutputSize(width, kernelSize.Width, stride.Width, pads.Left, pads.Right, dilation.Width, ceilMode);
         if (outputHeight < 1 || outputWidth < 1)
             throw new ArgumentException(
-                $"{op}: input of shape {Shapes.Format(inputShape)} is too small for kernelSize {kernelSize} with padding {pads} " +
+                $"{op}: input of shape {Shapes.Format(inputShape)} is too small for kernelSize {kernelSize} with padding {padding} " +
                 $"and dilation {dilation}: the output would be {outputHeight}×{outputWidth}.");
         return new Pool2dGeometry(planes, height, width, outputHeight, outputWidth, kernelSize, stride, (pads.Top, pads.Left), dilation);
     }
