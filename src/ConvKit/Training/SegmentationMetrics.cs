@@ -61,7 +61,7 @@ public sealed class ConfusionMatrix
 
     void EnsureClasses(int classes)
     {
-        if (Classes == 0 && counts.Length == 0) { Classes = classes; counts = new long[classes * classes]; }
+        if (Classes == 0) { Classes = classes; counts = new long[classes * classes]; }
         else if (classes != Classes)
             throw new ArgumentException($"ConfusionMatrix: the logits have {classes} classes, but the matrix counts {Classes}.");
     }

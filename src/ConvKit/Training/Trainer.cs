@@ -132,6 +132,7 @@ public sealed class Trainer
         TrainingResult Result(bool interrupted) =>
             new(interrupted, history.ToList(), best.Epoch, best.Score, Task.Monitor) { LastCheckpoint = lastPath, BestCheckpoint = bestPath };
 
+        bool higherIsBetter = Task.MonitorHigherIsBetter();
         using var _ = Generator.Use(dropoutGenerator);
         while (epoch < Options.Epochs)
         {
@@ -166,7 +167,6 @@ public sealed class Trainer
             Schedule?.Step();
 
             double score = (metrics.Validation ?? metrics.Train).GetValueOrDefault(Task.Monitor, double.NaN);
-            bool higherIsBetter = TrainingTask.HigherIsBetter(Task.Monitor, Task.CreateMetrics());
             bool improved = double.IsNaN(best.Score) || (higherIsBetter ? score > best.Score : score < best.Score);
             if (improved) best = (epoch, score);
             // The best checkpoint first: the last one is the commit point. Killed between the two saves, the run resumes

@@ -26,9 +26,9 @@ public abstract class TrainingTask
     /// <summary>Throws an <see cref="ArgumentException"/> when <paramref name="dataset"/> does not suit the task; called before training.</summary>
     public virtual void CheckDataset(Dataset dataset) { }
 
-    /// <summary>Whether a larger value of <paramref name="name"/> (the loss or one of <paramref name="metrics"/>) is better.</summary>
-    internal static bool HigherIsBetter(string name, IReadOnlyList<Metric> metrics) =>
-        metrics.FirstOrDefault(m => m.Name == name)?.HigherIsBetter ?? !name.EndsWith("loss", StringComparison.Ordinal);
+    /// <summary>Whether a larger <see cref="Monitor"/> value is better: as its metric says, or false for a loss.</summary>
+    internal bool MonitorHigherIsBetter() =>
+        CreateMetrics().FirstOrDefault(m => m.Name == Monitor)?.HigherIsBetter ?? !Monitor.EndsWith("loss", StringComparison.Ordinal);
 }
 
 /// <summary>One step of a task: the scalar loss, its named terms, and the model's outputs.</summary>
