@@ -47,6 +47,7 @@ public sealed class DataLoader : IEnumerable<Batch>
         DropLast = dropLast;
         Seed = seed;
         Transform = transform;
+        transformInPlace = transform is null || Compose.InPlace(transform);
         Prefetch = prefetch;
     }
 
@@ -56,6 +57,7 @@ public sealed class DataLoader : IEnumerable<Batch>
     public bool DropLast { get; }
     public long Seed { get; }
     public ISampleTransform? Transform { get; }
+    readonly bool transformInPlace;
     /// <summary>How many batches the background thread may prepare ahead; 0 builds each batch on the caller's thread.</summary>
     public int Prefetch { get; }
     /// <summary>The epoch the next direct enumeration walks.</summary>
@@ -126,8 +128,7 @@ public sealed class DataLoader : IEnumerable<Batch>
     {
         int start = batch * BatchSize, count = Math.Min(BatchSize, order.Length - start);
         var indices = order[start..(start + count)];
-        bool inPlace = Transform is null || (Transform is ITransform and not Compose { IsInPlace: false });
-        return !Dataset.HasTargets && Dataset.SampleShape is not null && inPlace ? BuildLabelled(indices, epoch) : Collate(indices, epoch);
+        return !Dataset.HasTargets && Dataset.SampleShape is not null && transformInPlace ? BuildLabelled(indices, epoch) : Collate(indices, epoch);
     }
 
     Batch BuildLabelled(int[] indices, int epoch)

@@ -29,7 +29,10 @@ public sealed class Compose(params ISampleTransform[] transforms) : ITransform
     public IReadOnlyList<ISampleTransform> Transforms { get; } = transforms;
 
     /// <summary>Whether every part only changes the image in place (no resize, no boxes to move).</summary>
-    public bool IsInPlace => Transforms.All(t => t is ITransform and not Compose { IsInPlace: false });
+    public bool IsInPlace => Transforms.All(InPlace);
+
+    /// <summary>Whether <paramref name="transform"/> only changes the image in place (a nested Compose: all of its parts).</summary>
+    internal static bool InPlace(ISampleTransform transform) => transform is ITransform and not Compose { IsInPlace: false };
 
     public void Apply(Span<float> image, IReadOnlyList<int> shape, Random random)
     {
