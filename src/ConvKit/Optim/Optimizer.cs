@@ -59,7 +59,7 @@ public abstract class Optimizer
     }
 
     /// <summary>Updates every parameter that has a gradient, in place; parameters without one are left alone.</summary>
-    public void Step()
+    public virtual void Step()
     {
         using var _ = Tensor.NoGrad();
         int index = 0;
