@@ -20,6 +20,7 @@ static class Program
         root.Add(SummaryCommand.Create());
         root.Add(OnnxCommand.Create());
         root.Add(ExportCommand.Create());
+        root.Add(StyleCommand.Create());
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
@@ -27,6 +28,7 @@ static class Program
             convkit conv photo.jpg --filter sobel-x -o edges.png
             convkit onnx run model.onnx photo.jpg --top 5
             convkit export lenet5 --checkpoint runs/lenet5-fashion-mnist/best.safetensors -o lenet5.onnx
+            convkit style photo.jpg painting.jpg -o painted.png
             """);
         return root;
     }

@@ -10,4 +10,11 @@ public sealed record OnnxImportOptions
     /// takes the batch norm's B name when the convolution had none); the batch norm's initialisers disappear.
     /// </summary>
     public bool FoldBatchNorm { get; init; }
+
+    /// <summary>
+    /// Accepts pictures (rank-4 inputs) of any height and width, whatever size the graph declares: its convolutions
+    /// and pools compute on any size, and a feature read before the last fixed-size layer (as style transfer reads
+    /// the packaged ResNet-18) is valid. Batch and channel counts are still checked.
+    /// </summary>
+    public bool AnyPictureSize { get; init; }
 }

@@ -29,6 +29,7 @@ public sealed class OnnxModule : Module, IFeatureModel
     readonly List<string> featureNames;
     readonly HashSet<string> featureNameSet;
     readonly HashSet<string> foldedAway;
+    readonly bool anyPictureSize;
     FeaturePlan? featurePlan;
     readonly Dictionary<string, OnnxValue> constants = [];
     readonly Dictionary<string, object> rootEntries = [];
@@ -55,6 +56,7 @@ public sealed class OnnxModule : Module, IFeatureModel
 
         graphNodes = graph.Node.ToList();
         var outputNames = Outputs.Select(o => o.Name).ToHashSet();
+        anyPictureSize = options.AnyPictureSize;
         if (options.FoldBatchNorm) graphNodes = BatchNormFolding.Fold(graphNodes, initializers, outputNames);
         featureNames = Inputs.Select(i => i.Name).Concat(graphNodes.SelectMany(n => n.Output)).Where(n => n.Length > 0).Distinct().ToList();
         featureNameSet = [.. featureNames];
@@ -183,20 +185,24 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// The values in <paramref name="features"/> are kept as the graph outputs are: computed on their own (not fused
     /// away), never overwritten in place, dropped or recycled.
     /// </summary>
-    CompiledNode[] Plan(IEnumerable<string> features)
+    CompiledNode[] Plan(IReadOnlyCollection<string> features)
     {
         var plan = new List<CompiledNode>();
+        // A feature plan runs only the nodes its values depend on (so a picture too small for the graph's last
+        // layers can still be read at the early ones); the full plan produces the graph outputs.
+        var wanted = features.Count > 0 ? features : Outputs.Select(o => o.Name).ToList();
+        var nodesToRun = NodesNeededFor(wanted);
         // Values the caller gave or will read, and weights, are never overwritten or dropped.
-        var keep = Outputs.Select(o => o.Name).Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).Concat(features).ToHashSet();
-        var readers = graphNodes.SelectMany(n => n.Input).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
+        var keep = wanted.Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).ToHashSet();
+        var readers = nodesToRun.SelectMany(n => n.Input).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
         var absorbed = new HashSet<NodeProto>();
         var planned = new List<(NodeProto Node, bool FusedRelu, string[] Outputs)>();
-        foreach (var node in graphNodes)
+        foreach (var node in nodesToRun)
         {
             if (absorbed.Contains(node)) continue;
             // A Conv whose only reader is a Relu runs fused with it.
             var relu = node.OpType == "Conv" && node.Output.Count == 1 && readers.GetValueOrDefault(node.Output[0]) == 1 && !keep.Contains(node.Output[0])
-                ? graphNodes.FirstOrDefault(n => n.OpType == "Relu" && n.Domain is "" or "ai.onnx" && n.Input.Count == 1 && n.Input[0] == node.Output[0]) : null;
+                ? nodesToRun.FirstOrDefault(n => n.OpType == "Relu" && n.Domain is "" or "ai.onnx" && n.Input.Count == 1 && n.Input[0] == node.Output[0]) : null;
             if (relu != null) absorbed.Add(relu);
             planned.Add((node, relu != null, relu != null ? [.. relu.Output] : [.. node.Output]));
         }
@@ -237,6 +243,21 @@ public sealed class OnnxModule : Module, IFeatureModel
         return [.. plan];
     }
 
+    /// <summary>The nodes, in graph order, whose outputs <paramref name="values"/> depend on.</summary>
+    List<NodeProto> NodesNeededFor(IEnumerable<string> values)
+    {
+        var needed = new HashSet<string>(values);
+        var nodesNeeded = new List<NodeProto>();
+        for (int i = graphNodes.Count - 1; i >= 0; i--)
+        {
+            if (!graphNodes[i].Output.Any(needed.Contains)) continue;
+            nodesNeeded.Add(graphNodes[i]);
+            needed.UnionWith(graphNodes[i].Input.Where(n => n.Length > 0));
+        }
+        nodesNeeded.Reverse();
+        return nodesNeeded;
+    }
+
     /// <summary>Runs a graph with one input and one output.</summary>
     /// <exception cref="InvalidOperationException">the graph has several inputs or outputs (use <see cref="Run"/>)</exception>
     protected override Tensor ForwardCore(Tensor input)
@@ -267,7 +288,8 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// <paramref name="names"/> (see <see cref="FeatureNames"/>; integer values as float tensors), in that order. They
     /// are connected to the autograd graph, so a scalar made from them back-propagates to the inputs. The requested
     /// values are computed on their own and kept intact (not fused into the next op, overwritten in place or recycled);
-    /// the plan that keeps them is compiled on first use and reused while the same names are asked for.
+    /// the plan that keeps them is compiled on first use and reused while the same names are asked for. Only the nodes the
+    /// requested values depend on run.
     /// </summary>
     public TensorDict ForwardFeatures(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> names)
     {
@@ -280,7 +302,7 @@ public sealed class OnnxModule : Module, IFeatureModel
 
         string key = string.Join("\n", names.Distinct().Order(StringComparer.Ordinal));
         var plan = featurePlan;
-        if (plan == null || plan.Names != key) featurePlan = plan = new FeaturePlan(key, Plan(names));
+        if (plan == null || plan.Names != key) featurePlan = plan = new FeaturePlan(key, Plan([.. names.Distinct()]));
         var values = Execute(Inputs.Select((info, i) => (info.Name, Tensor: inputs[i])).ToDictionary(), plan.Nodes);
         var result = new TensorDict();
         foreach (var name in names)
@@ -337,11 +359,11 @@ public sealed class OnnxModule : Module, IFeatureModel
         return values;
     }
 
-    static void CheckShape(OnnxValueInfo info, Tensor tensor)
+    void CheckShape(OnnxValueInfo info, Tensor tensor)
     {
         if (info.Shape == null) return;
         bool matches = info.Shape.Count == tensor.Rank
-            && info.Shape.Select((dim, d) => dim.Value == null || dim.Value == tensor.Shape[d]).All(ok => ok);
+            && info.Shape.Select((dim, d) => dim.Value == null || dim.Value == tensor.Shape[d] || anyPictureSize && tensor.Rank == 4 && d >= 2).All(ok => ok);
         if (!matches)
             throw new ArgumentException(
                 $"ONNX model: input '{info.Name}' expects shape [{string.Join(", ", info.Shape)}] but got {Values.Format(tensor.Shape)}.");

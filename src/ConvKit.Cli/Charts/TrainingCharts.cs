@@ -1,4 +1,5 @@
 using ConvKit.Training;
+using ConvKit.Vision.Style;
 using ScottPlot;
 using SkiaSharp;
 
@@ -92,6 +93,33 @@ static class TrainingCharts
         plot.XLabel("predicted");
         plot.YLabel("true");
         plot.SavePng(path, 720, 680);
+    }
+
+    /// <summary>
+    /// Style transfer's costs per evaluation, each weighted as in the objective (α·content, β·style, γ·TV, and their
+    /// total), on a log scale; scales of a multi-scale run follow one another.
+    /// </summary>
+    public static void SaveStyleCosts(IReadOnlyList<StyleStep> history, StyleTransferOptions options, string path, string title)
+    {
+        var plot = new Plot();
+        double[] steps = [.. Enumerable.Range(1, history.Count).Select(i => (double)i)];
+        var terms = new List<(string Label, Func<StyleStep, double> Value)>
+        {
+            ("total", s => s.Total), ("α·content", s => options.ContentWeight * s.Content), ("β·style", s => options.StyleWeight * s.Style),
+        };
+        if (options.TotalVariationWeight > 0) terms.Add(("γ·TV", s => options.TotalVariationWeight * s.TotalVariation));
+        foreach (var (label, value) in terms)
+        {
+            var line = plot.Add.Scatter(steps, history.Select(s => Math.Log10(Math.Max(value(s), 1e-12))).ToArray());
+            line.LegendText = label;
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+        }
+        plot.Title(title);
+        plot.XLabel("evaluation");
+        plot.YLabel("log₁₀ cost");
+        plot.ShowLegend(Alignment.UpperRight);
+        SideBySide(path, 720, 420, plot);
     }
 
     /// <summary>Renders the plots next to each other into one PNG.</summary>

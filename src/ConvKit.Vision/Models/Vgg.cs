@@ -37,23 +37,7 @@ public sealed class Vgg : Module
     {
         ModelChecks.ClassesAndChannels("Vgg", numClasses, inChannels);
         (Depth, BatchNorm) = (depth, batchNorm);
-        Features = RegisterModule("features", new Sequential());
-        int channels = inChannels;
-        foreach (int outChannels in Configuration(depth))
-        {
-            if (outChannels == Pool)
-            {
-                Features.Add(new MaxPool2d(2));
-                continue;
-            }
-            var conv = new Conv2d(channels, outChannels, kernelSize: 3, padding: 1);
-            Init.KaimingNormal(conv.Weight, mode: FanMode.FanOut, nonlinearity: Nonlinearity.Relu);
-            Init.Zeros(conv.Bias!);
-            Features.Add(conv);
-            if (batchNorm) Features.Add(new BatchNorm2d(outChannels));
-            Features.Add(new ReLU());
-            channels = outChannels;
-        }
+        Features = RegisterModule("features", FeatureLayers(depth, batchNorm, inChannels));
         AvgPool = RegisterModule("avgpool", new AdaptiveAvgPool2d(7));
         Classifier = RegisterModule("classifier", new Sequential(
             new Linear(512 * 7 * 7, 4096), new ReLU(), new Dropout(dropout),
@@ -64,6 +48,32 @@ public sealed class Vgg : Module
             Init.Normal(linear.Weight, 0, 0.01f);
             Init.Zeros(linear.Bias!);
         }
+    }
+
+    /// <summary>
+    /// The convolutional part alone (torchvision's <c>features</c>: indices as there, so <c>features.34.weight</c> of
+    /// VGG-19 is <c>34.weight</c> here), for feature extraction without the 120M-parameter classifier.
+    /// </summary>
+    public static Sequential FeatureLayers(int depth, bool batchNorm = false, int inChannels = 3)
+    {
+        var features = new Sequential();
+        int channels = inChannels;
+        foreach (int outChannels in Configuration(depth))
+        {
+            if (outChannels == Pool)
+            {
+                features.Add(new MaxPool2d(2));
+                continue;
+            }
+            var conv = new Conv2d(channels, outChannels, kernelSize: 3, padding: 1);
+            Init.KaimingNormal(conv.Weight, mode: FanMode.FanOut, nonlinearity: Nonlinearity.Relu);
+            Init.Zeros(conv.Bias!);
+            features.Add(conv);
+            if (batchNorm) features.Add(new BatchNorm2d(outChannels));
+            features.Add(new ReLU());
+            channels = outChannels;
+        }
+        return features;
     }
 
     public static Vgg Vgg11(int numClasses = 1000, int inChannels = 3) => new(11, false, numClasses, inChannels);

@@ -49,9 +49,13 @@ static class TorchPattern
         Fixture.GetProperty("models").GetProperty(model).GetProperty("state").EnumerateArray()
             .Select(e => (e[0].GetString()!, Fixtures.Ints(e[1]))).ToList();
 
-    /// <summary>A state dict with PyTorch's names and shapes for <paramref name="model"/>, holding the pattern.</summary>
-    public static Dictionary<string, Tensor> StateDict(string model) =>
-        StateEntries(model).Select((e, k) => (e.Name, Value: Entry(e.Name, e.Shape, (uint)k))).ToDictionary(e => e.Name, e => e.Value);
+    /// <summary>
+    /// A state dict with PyTorch's names and shapes for <paramref name="model"/>, holding the pattern; only the entries
+    /// <paramref name="include"/> picks, when given (keys stay those of the whole state dict).
+    /// </summary>
+    public static Dictionary<string, Tensor> StateDict(string model, Func<string, bool>? include = null) =>
+        StateEntries(model).Select((e, k) => (e.Name, e.Shape, Key: (uint)k)).Where(e => include?.Invoke(e.Name) ?? true)
+            .ToDictionary(e => e.Name, e => Entry(e.Name, e.Shape, e.Key));
 
     public static Tensor Input(int[] shape) => Pattern(shape, (uint)Fixture.GetProperty("input_key").GetInt32(), s => s);
 }
