@@ -1,11 +1,16 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|all]
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
 if (suite is "train-worker")
 {
     TrainBench.Worker(int.Parse(args[1]));
+    return;
+}
+if (suite is "style-worker")
+{
+    StyleBench.Worker(args.Length > 1 ? int.Parse(args[1]) : null);
     return;
 }
 Console.WriteLine($"CPU: {Machine.CpuModel}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -17,3 +22,4 @@ if (suite is "conv" or "all") ConvBench.Run();
 if (suite is "zoo" or "all") ZooBench.Run();
 if (suite is "train" or "all") TrainBench.Run();
 if (suite is "onnx" or "all") OnnxBench.Run();
+if (suite is "style" or "all") StyleBench.Run();
