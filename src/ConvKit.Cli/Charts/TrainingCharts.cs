@@ -102,7 +102,6 @@ static class TrainingCharts
     public static void SaveStyleCosts(IReadOnlyList<StyleStep> history, StyleTransferOptions options, string path, string title)
     {
         var plot = new Plot();
-        double[] steps = [.. Enumerable.Range(1, history.Count).Select(i => (double)i)];
         var terms = new List<(string Label, Func<StyleStep, double> Value)>
         {
             ("total", s => s.Total), ("α·content", s => options.ContentWeight * s.Content), ("β·style", s => options.StyleWeight * s.Style),
@@ -110,7 +109,9 @@ static class TrainingCharts
         if (options.TotalVariationWeight > 0) terms.Add(("γ·TV", s => options.TotalVariationWeight * s.TotalVariation));
         foreach (var (label, value) in terms)
         {
-            var line = plot.Add.Scatter(steps, history.Select(s => Math.Log10(Math.Max(value(s), 1e-12))).ToArray());
+            // A cost of 0 (the content cost when starting from the content picture) has no logarithm: left out.
+            var points = history.Select((s, i) => (Step: i + 1.0, Value: value(s))).Where(p => p.Value > 0).ToArray();
+            var line = plot.Add.Scatter(points.Select(p => p.Step).ToArray(), points.Select(p => Math.Log10(p.Value)).ToArray());
             line.LegendText = label;
             line.LineWidth = 2;
             line.MarkerSize = 0;
