@@ -57,7 +57,7 @@ public sealed class ReadmeExampleTests : IDisposable
         // The compiled blocks are the README's blocks as they are now, in order (README.md found from the test assembly).
         Assert.Equal(blocks, examples.Select(example => example.Code));
         // one test below per example; a new block in the README needs its own
-        Assert.Equal(["TheAPIInAFewLines", "ClassifyAPictureWithATrainedModel", "BeyondClassificationSeveralOutputsFeaturesBoxesAndMasksAnyTask"],
+        Assert.Equal(["TheAPIInAFewLines", "ClassifyAPictureWithATrainedModel", "BeyondClassificationSeveralOutputsFeaturesBoxesAndMasksAnyTask", "NeuralStyleTransfer"],
             examples.Select(example => example.Name));
     }
 
@@ -102,6 +102,33 @@ public sealed class ReadmeExampleTests : IDisposable
         Assert.Equal("layer1 1×64×16×16, layer3 1×256×4×4", lines[0]);
         // Flipped in a 64-wide picture: x 4..24 → 40..60; then halved and moved down by the letterbox's 4-row band.
         Assert.Equal("box 20, 7, 30, 14 on 32×32", lines[1]);
+    }
+
+    [Fact]
+    public void TheStyleTransferExampleLowersTheStyleCostAndWritesThePicture()
+    {
+        // Pictures for the example: noisy grey, and coloured diagonal stripes (JPEG, as the example names them).
+        var photo = Tensor.Zeros(3, 120, 200) + Tensor.Rand([3, 120, 200], 1) * 0.2f + 0.4f;
+        var painting = Tensor.FromArray([.. Enumerable.Range(0, 3 * 90 * 90).Select(i => (i % 90 + i / 90 % 90 + 30 * (i / 8100)) / 12 % 2 == 0 ? 0.9f : 0.1f)], 3, 90, 90);
+        SaveJpeg(photo, Path.Combine(directory, "photo.jpg"));
+        SaveJpeg(painting, Path.Combine(directory, "painting.jpg"));
+
+        string printed = Run(ReadmeExamples.NeuralStyleTransfer.Example.Run);
+
+        var lines = printed.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 100, $"{lines.Length} steps printed");
+        static double Style(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Style(lines[^1]) < Style(lines[0]) / 10, $"style cost {lines[0]} → {lines[^1]}");
+        Assert.Equal([3, 160, 256], ImageFiles.Load(Path.Combine(directory, "painted.png")).Shape);
+    }
+
+    static void SaveJpeg(Tensor picture, string path)
+    {
+        string png = Path.ChangeExtension(path, ".png");
+        ImageFiles.SavePng(picture, png);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 95);
+        File.WriteAllBytes(path, data.ToArray());
     }
 
     static (int Code, string Output, string Error) Cli(string[] args)
