@@ -71,7 +71,9 @@ static class Im2Col
     /// 28×28 images): splitting every input row into phases costs more than the copies it serves there. Each
     /// channel is laid into a zero-bordered plane (the depthwise convolution's), and a tap's run along an output row
     /// is then copied as whole vectors, the last of which may run past the run's end: the values it leaves there
-    /// are overwritten by the copies that follow, in order, and only the very last copy is exact.
+    /// are overwritten by the copies that follow, in order. A copy that would run past the end of the columns is
+    /// exact: with rows of one or two positions that is more than the last copy, and past the end lies memory that
+    /// is not ours (in a forward pass, the rows another thread gathers at the same time).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void GatherSmallPlane(ReadOnlySpan<float> image, in ConvGeometry g, Span<float> columns)
@@ -83,7 +85,7 @@ static class Im2Col
         var buffer = ArrayPool<float>.Shared.Rent(plane.Length + width);
         ref float padded = ref MemoryMarshal.GetArrayDataReference(buffer);
         ref float destination = ref MemoryMarshal.GetReference(columns);
-        int row = 0, rows = g.InChannelsPerGroup * g.KernelArea;
+        int row = 0, rows = g.InChannelsPerGroup * g.KernelArea, end = rows * positions;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
         {
             plane.Fill(image.Slice(c * g.InPlane, g.InPlane), buffer);
@@ -95,7 +97,7 @@ static class Im2Col
                     {
                         ref float from = ref Unsafe.Add(ref padded, tap + oh * plane.Width);
                         ref float to = ref Unsafe.Add(ref destination, target + oh * outWidth);
-                        if (row == rows - 1 && oh == outHeight - 1) Copy(ref from, ref to, outWidth);
+                        if (target + oh * outWidth + vectors * width > end) Copy(ref from, ref to, outWidth);
                         else
                             for (int v = 0; v < vectors; v++)
                                 Vector256.LoadUnsafe(ref from, (nuint)(v * width)).StoreUnsafe(ref to, (nuint)(v * width));

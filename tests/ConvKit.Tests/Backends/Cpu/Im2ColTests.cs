@@ -38,6 +38,34 @@ public class Im2ColTests
             }
     }
 
+    /// <summary>
+    /// A whole small plane at stride 1 is copied by whole vectors that may run past a row. With rows of one or two
+    /// positions they ran past the end of the columns too: into the rows another thread gathers at the same time in
+    /// a forward pass (ResNet's last stage on 64×64 pictures, 2×2), which then held garbage when that thread had
+    /// already written them. Gathered into the middle of a buffer, the columns must be exact and the rest untouched.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void SmallPlanesGatherNothingPastTheirColumns(int size)
+    {
+        var g = new ConvGeometry(1, 3, size, size, 1, size, size, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        var image = Enumerable.Range(1, g.InChannels * g.InPlane).Select(v => (float)v).ToArray();
+        var expected = Columns(image, g);
+        const int margin = 64;
+        int length = g.ColumnRows * g.OutPlane;
+        var buffer = Enumerable.Repeat(-1f, margin + length + margin).ToArray();
+        Im2Col.Gather(image, g, 0, g.OutPlane, buffer.AsSpan(margin, length));
+        for (int i = 0; i < buffer.Length; i++)
+        {
+            int k = i - margin;
+            float want = k >= 0 && k < length ? expected[k / g.OutPlane, k % g.OutPlane] : -1f;
+            Assert.True(want == buffer[i], $"{size}×{size}: element {k} of the columns ({length} long): {buffer[i]}, expected {want}");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Geometries))]
     public void TilesScatterIntoTheElementsTheyWereReadFrom(string name, ConvGeometry g)
