@@ -21,6 +21,7 @@ static class Program
         root.Add(OnnxCommand.Create());
         root.Add(ExportCommand.Create());
         root.Add(StyleCommand.Create());
+        root.Add(SegmentCommand.Create());
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
@@ -29,6 +30,7 @@ static class Program
             convkit onnx run model.onnx photo.jpg --top 5
             convkit export lenet5 --checkpoint runs/lenet5-fashion-mnist/best.safetensors -o lenet5.onnx
             convkit style photo.jpg painting.jpg -o painted.png
+            convkit segment train unet-small --dataset fashion-scenes
             """);
         return root;
     }

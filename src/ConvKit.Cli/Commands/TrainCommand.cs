@@ -199,7 +199,7 @@ static class TrainCommand
         return new Compose([.. steps]);
     }
 
-    static TrainingResult FitWithProgress(Trainer trainer, Dataset train, Dataset? validation, CommandOutput output, CancellationToken stop)
+    internal static TrainingResult FitWithProgress(Trainer trainer, Dataset train, Dataset? validation, CommandOutput output, CancellationToken stop)
     {
         TrainingResult? result = null;
         output.Console.Progress()

@@ -44,6 +44,7 @@ public sealed class Classifier
     public static Classifier FromCheckpoint(Checkpoint checkpoint, string path)
     {
         var card = ModelCard.FromCheckpoint(checkpoint, path);
+        card.RequireTask(ModelCard.Classification, path);
         var model = ModelZoo.Create(card);
         model.LoadStateDict(checkpoint.ModelState);
         return new Classifier(model, card);

@@ -40,6 +40,10 @@ public static class ModelZoo
         Register("googlenet", "GoogLeNet (Inception v1) with its two auxiliary classifiers", (c, n) => new GoogLeNet(n, c));
         Register("unet", "U-Net: depth 4, widths 64–1024, transposed-convolution up-sampling, skip concatenation",
             (c, n) => new UNet(n, c), numClasses: 2, inputSize: 256);
+        Register("unet-small", "U-Net at a quarter of the width: depth 4, widths 16–256 (1.9M parameters), for training on a CPU",
+            (c, n) => new UNet(n, c, width: 16), inChannels: 1, numClasses: 11, inputSize: 64);
+        Register("fcn-resnet18", "FCN-16s on a ResNet-18 backbone: 1×1 class scores at 1/32 and 1/16, transposed-convolution up-sampling",
+            (c, n) => new FcnResNet(n, c), numClasses: 21);
     }
 
     /// <summary>Adds (or replaces) a model; <paramref name="create"/> takes (input channels, number of classes).</summary>

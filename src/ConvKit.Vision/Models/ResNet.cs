@@ -86,10 +86,17 @@ public sealed class ResNet : Module
 
     /// <param name="input">(N, inChannels, H, W); 224×224 for the ImageNet layouts</param>
     /// <returns>logits (N, numClasses)</returns>
-    protected override Tensor ForwardCore(Tensor input)
+    protected override Tensor ForwardCore(Tensor input) => Fc.Forward(F.Flatten(avgpool.Forward(ForwardStages(input)[^1]), 1));
+
+    /// <summary>
+    /// The output of every stage (<c>layer1</c> … <c>layer4</c>), at 1/4, 1/8, 1/16 and 1/32 of the input's size with the
+    /// ImageNet stem: the features a dense head (FCN, a detector's neck) reads. The pooling and classifier do not run.
+    /// </summary>
+    public IReadOnlyList<Tensor> ForwardStages(Tensor input)
     {
+        var outputs = new Tensor[stages.Length];
         var x = maxpool.Forward(relu.Forward(bn1.Forward(conv1.Forward(input))));
-        foreach (var stage in stages) x = stage.Forward(x);
-        return Fc.Forward(F.Flatten(avgpool.Forward(x), 1));
+        for (int i = 0; i < stages.Length; i++) x = outputs[i] = stages[i].Forward(x);
+        return outputs;
     }
 }

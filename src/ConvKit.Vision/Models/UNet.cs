@@ -1,5 +1,6 @@
 using ConvKit.NN;
 using ConvKit.Ops;
+using ConvKit.Vision.Segmentation;
 
 namespace ConvKit.Vision.Models;
 
@@ -13,7 +14,7 @@ namespace ConvKit.Vision.Models;
 /// be divisible by 2^depth. Level i has width·2^i channels. Sub-modules <c>encoder.i</c>, <c>bottleneck</c>,
 /// <c>upsample.i</c>, <c>decoder.i</c> (index i counts levels from the top) and <c>head</c>.
 /// </summary>
-public sealed class UNet : Module
+public sealed class UNet : Module, ISegmentationModel
 {
     readonly ModuleList encoder, upsample, decoder;
     readonly Sequential bottleneck;
@@ -22,6 +23,9 @@ public sealed class UNet : Module
 
     public int Depth { get; }
     public int Width { get; }
+
+    /// <summary>2^depth: the input's height and width must be multiples of it.</summary>
+    public int SizeMultiple => 1 << Depth;
 
     /// <param name="numClasses">output channels: one score map per class</param>
     /// <param name="depth">number of down-sampling steps (the paper: 4)</param>
@@ -63,7 +67,7 @@ public sealed class UNet : Module
     /// <returns>per-pixel class scores (N, numClasses, H, W)</returns>
     protected override Tensor ForwardCore(Tensor input)
     {
-        int multiple = 1 << Depth;
+        int multiple = SizeMultiple;
         if (input.Rank != 4 || input.Shape[2] % multiple != 0 || input.Shape[3] % multiple != 0)
             throw new ArgumentException(
                 $"UNet: expected an input (N, C, H, W) with H and W divisible by 2^depth = {multiple}, got {ModelChecks.Format(input.Shape)}.");

@@ -33,6 +33,21 @@ public sealed record ModelCard
     /// <summary>How a picture becomes the model's input.</summary>
     public required ImagePreprocessing Preprocessing { get; init; }
 
+    /// <summary>
+    /// What the model's outputs mean: <c>classification</c> (one score per class for the picture; the default, and what
+    /// cards without a <c>task</c> entry were) or <c>segmentation</c> (one score per class for every pixel).
+    /// </summary>
+    public string Task { get; init; } = Classification;
+
+    public const string Classification = "classification", Segmentation = "segmentation";
+
+    /// <summary>Throws an <see cref="ArgumentException"/> unless the card's task is <paramref name="task"/>; <paramref name="source"/> names the file.</summary>
+    public void RequireTask(string task, string source)
+    {
+        if (Task != task)
+            throw new ArgumentException($"'{source}' holds a {Task} model ({Model}), not a {task} model.");
+    }
+
     /// <summary>The dataset the model was trained on, as <c>convkit train --dataset</c> names it (<c>fashion-mnist</c>, <c>folder:DIR</c>).</summary>
     public string? Dataset { get; init; }
 
@@ -67,6 +82,7 @@ public sealed record ModelCard
             ["limit"] = JsonSerializer.Serialize(Limit),
         };
         if (Dataset != null) metadata["dataset"] = Dataset;
+        if (Task != Classification) metadata["task"] = Task;
         return metadata;
     }
 
@@ -109,6 +125,12 @@ public sealed record ModelCard
             ValidationSplit = metadata.ContainsKey("validation_split") ? Parse<double>("validation_split") : 0,
             Augment = metadata.GetValueOrDefault("augment", "none"),
             Limit = metadata.GetValueOrDefault("limit", "null") == "null" ? null : Parse<int>("limit"),
+            Task = metadata.GetValueOrDefault("task", Classification) switch
+            {
+                Classification => Classification,
+                Segmentation => Segmentation,
+                var task => throw new InvalidDataException($"'{source}': model card entry 'task' is '{task}', which this version of ConvKit does not know (it knows {Classification} and {Segmentation})."),
+            },
         };
         string? problem = card.Problem();
         return problem == null ? card : throw new InvalidDataException($"'{source}': the model card is inconsistent: {problem}.");

@@ -18,6 +18,38 @@ public class ConvTranspose2dTests
         Assert.Equal([3, 2, expected, expected], layer.Forward(Tensor.Rand([3, 4, n, n], seed: 1)).Shape);
     }
 
+    /// <summary>
+    /// The course's example: a 2×2 input, a 3×3 filter, padding 1, stride 2 gives a 4×4 output (PyTorch needs
+    /// output_padding 1 to say which of the two sizes that fit — 3 or 4 — is meant). Each input value stamps the filter,
+    /// times itself, onto the output at twice its position; where stamps overlap their contributions add up; the
+    /// padding trims one row and column. With an all-ones filter the full 5×5 stamp canvas is
+    /// <code>
+    /// 1 1  3 2 2
+    /// 1 1  3 2 2
+    /// 4 4 10 6 6      (the centre is covered by all four stamps: 1 + 2 + 3 + 4)
+    /// 3 3  7 4 4
+    /// 3 3  7 4 4
+    /// </code>
+    /// and the output is its rows and columns 1 to 4.
+    /// </summary>
+    [Fact]
+    public void TheCoursesTwoByTwoToFourByFourExampleSumsTheOverlappingStamps()
+    {
+        var x = Tensor.FromArray([1f, 2f, 3f, 4f], 1, 1, 2, 2);
+        var ones = Tensor.Ones([1, 1, 3, 3]);
+        var y = F.ConvTranspose2d(x, ones, stride: 2, padding: 1, outputPadding: 1);
+        Assert.Equal([1, 1, 4, 4], y.Shape);
+        Assert.Equal([1f, 3, 2, 2, 4, 10, 6, 6, 3, 7, 4, 4, 3, 7, 4, 4], y.ToArray());
+
+        // With a filter of distinct values, the centre pixel (1, 1) collects one distinct filter tap from each input value.
+        var w = Tensor.FromArray([1f, 2, 3, 4, 5, 6, 7, 8, 9], 1, 1, 3, 3);
+        var z = F.ConvTranspose2d(x, w, stride: 2, padding: 1, outputPadding: 1).ToArray();
+        // output (1, 1) is canvas (2, 2): tap (2, 2) of x[0, 0], tap (2, 0) of x[0, 1], tap (0, 2) of x[1, 0], tap (0, 0) of x[1, 1]
+        Assert.Equal(1 * 9 + 2 * 7 + 3 * 3 + 4 * 1, z[1 * 4 + 1]);
+        // output (0, 0) is canvas (1, 1): only x[0, 0] reaches it, through tap (1, 1)
+        Assert.Equal(1 * 5, z[0]);
+    }
+
     [Fact]
     public void ForwardIsTheFunctionalOpWithTheLayersParameters()
     {
