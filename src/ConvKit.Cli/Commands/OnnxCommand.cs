@@ -86,7 +86,7 @@ static class OnnxCommand
         CommandOutput.AddJsonOption(command);
         CommandOutput.AddExamples(command, """
             convkit onnx run mobilenet.onnx cat.jpg --top 3
-            convkit onnx run ResNet18.onnx shoe.png --scale 255 --mean 123.68,116.78,103.94 --std 1,1,1 --bgr --json
+            convkit onnx run ResNet18.onnx shoe.png --scale 255 --mean 103.06,115.90,123.15 --std 1,1,1 --bgr --json
             """);
         command.SetAction(parsed => Run(parsed.GetValue(model)!, parsed.GetValue(images)!, parsed.GetValue(top), Numbers(parsed.GetValue(mean)!, "--mean"),
             Numbers(parsed.GetValue(std)!, "--std"), parsed.GetValue(scale), parsed.GetValue(bgr), parsed.GetValue(size), new CommandOutput(parsed)));
