@@ -1,5 +1,6 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|all]
+// segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -23,3 +24,4 @@ if (suite is "zoo" or "all") ZooBench.Run();
 if (suite is "train" or "all") TrainBench.Run();
 if (suite is "onnx" or "all") OnnxBench.Run();
 if (suite is "style" or "all") StyleBench.Run();
+if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..] : []);
