@@ -43,10 +43,7 @@ public sealed class Classifier
     /// <summary>As <see cref="Load"/>, from a checkpoint already read; <paramref name="path"/> names it in messages.</summary>
     public static Classifier FromCheckpoint(Checkpoint checkpoint, string path)
     {
-        var card = ModelCard.FromCheckpoint(checkpoint, path);
-        card.RequireTask(ModelCard.Classification, path);
-        var model = ModelZoo.Create(card);
-        model.LoadStateDict(checkpoint.ModelState);
+        var (model, card) = ModelZoo.Load(checkpoint, path, ModelCard.Classification);
         return new Classifier(model, card);
     }
 

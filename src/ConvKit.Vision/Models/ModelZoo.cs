@@ -73,4 +73,18 @@ public static class ModelZoo
 
     /// <summary>A fresh model as <paramref name="card"/> describes it (its zoo name and constructor arguments), untrained.</summary>
     public static Module Create(ModelCard card) => Get(card.Model).Create(card.Arguments.InChannels, card.Arguments.NumClasses);
+
+    /// <summary>
+    /// The trained model of a checkpoint written by <c>convkit train</c> or <c>convkit segment train</c>: its card, which
+    /// must be for <paramref name="task"/> (another task's checkpoint is refused, naming <paramref name="path"/>), and the
+    /// zoo model it describes holding the checkpoint's weights.
+    /// </summary>
+    public static (Module Model, ModelCard Card) Load(Checkpoint checkpoint, string path, string task)
+    {
+        var card = ModelCard.FromCheckpoint(checkpoint, path);
+        card.RequireTask(task, path);
+        var model = Create(card);
+        model.LoadStateDict(checkpoint.ModelState);
+        return (model, card);
+    }
 }

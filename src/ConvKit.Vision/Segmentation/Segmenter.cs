@@ -35,11 +35,7 @@ public sealed class Segmenter
     /// <summary>Reads a checkpoint written by <c>convkit segment train</c>; a checkpoint of another task is refused, naming it.</summary>
     public static Segmenter Load(string checkpointPath)
     {
-        var checkpoint = Checkpoint.Load(checkpointPath);
-        var card = ModelCard.FromCheckpoint(checkpoint, checkpointPath);
-        card.RequireTask(ModelCard.Segmentation, checkpointPath);
-        var model = ModelZoo.Create(card);
-        model.LoadStateDict(checkpoint.ModelState);
+        var (model, card) = ModelZoo.Load(Checkpoint.Load(checkpointPath), checkpointPath, ModelCard.Segmentation);
         return new Segmenter(model, card);
     }
 

@@ -35,7 +35,8 @@ public sealed class CliTests : IDisposable
 
     string PathOf(params string[] parts) => Path.Combine([directory, .. parts]);
 
-    static (int Code, string Output, string Error) Run(params string[] args)
+    /// <summary>Runs a command line in-process; also used by the other command tests.</summary>
+    internal static (int Code, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -43,7 +44,8 @@ public sealed class CliTests : IDisposable
         return (code, output.ToString(), error.ToString());
     }
 
-    static JsonElement RunJson(params string[] args)
+    /// <summary>Runs a command line with --json, asserting success, and returns the document.</summary>
+    internal static JsonElement RunJson(params string[] args)
     {
         var (code, output, error) = Run([.. args, "--json"]);
         Assert.True(code == 0, $"exit code {code}: {error}");

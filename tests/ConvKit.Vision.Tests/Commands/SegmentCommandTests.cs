@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ConvKit.Cli;
+using static ConvKit.Vision.Tests.Cli.CliTests;
 using ConvKit.Vision.Data;
 using ConvKit.Vision.Imaging;
 using SkiaSharp;
@@ -16,20 +16,6 @@ public sealed class SegmentCommandTests : IDisposable
     readonly string directory = Directory.CreateTempSubdirectory("convkit-segment-").FullName;
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
-
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
-    static JsonElement RunJson(params string[] args)
-    {
-        var (code, output, error) = Run([.. args, "--json"]);
-        Assert.True(code == 0, $"exit code {code}: {error}");
-        return JsonDocument.Parse(output).RootElement;
-    }
 
     [Fact]
     public void TrainsDrawsOverlaysAndEvaluates()

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ConvKit.Cli;
+using static ConvKit.Vision.Tests.Cli.CliTests;
 using ConvKit.IO;
 using ConvKit.Vision.Imaging;
 using ConvKit.Vision.Tests.Models;
@@ -18,13 +18,6 @@ public sealed class StyleCommandTests : IDisposable
     readonly string directory = Directory.CreateTempSubdirectory("convkit-style-").FullName;
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
-
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     /// <summary>A grey picture, 90 × 60, with a bright disc on a gradient.</summary>
     string GreyContent()
