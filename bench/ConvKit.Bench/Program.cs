@@ -1,5 +1,5 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|boxes|all]
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 using ConvKit.Bench;
 
@@ -24,4 +24,5 @@ if (suite is "zoo" or "all") ZooBench.Run();
 if (suite is "train" or "all") TrainBench.Run();
 if (suite is "onnx" or "all") OnnxBench.Run();
 if (suite is "style" or "all") StyleBench.Run();
+if (suite is "boxes" or "all") BoxBench.Run();
 if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..] : []);

