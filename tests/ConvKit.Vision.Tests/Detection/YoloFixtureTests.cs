@@ -93,4 +93,27 @@ public class YoloFixtureTests
         var loss = new YoloLoss();
         GradCheck.Check(inputs => loss.Compute(inputs[0], anchors, 8, boxes).Loss, Tensor.Randn([1, 2 * 7, 2, 2], seed: 3) * 0.5f);
     }
+
+    [Fact]
+    public void BadShapesAndBoxesAreClearErrors()
+    {
+        var anchors = Tensor.FromArray([6f, 6, 10, 14], 2, 2);
+        var loss = new YoloLoss();
+        BoundingBoxes Boxes(int label, int canvas = 32) => new([1f, 2, 7, 9], [label], BoxFormat.Xyxy, canvas, canvas);
+
+        var channels = Assert.Throws<ArgumentException>(() => YoloDecoder.Decode(Tensor.Zeros(1, 13, 2, 2), anchors, 16));
+        Assert.Contains("YoloDecoder.Decode: the output must be (N, B·(5 + classes), H, W) for B = 2 anchors", channels.Message);
+        Assert.Contains("[1, 13, 2, 2]", channels.Message);
+        Assert.Contains("(B, 2)", Assert.Throws<ArgumentException>(() => YoloDecoder.Decode(Tensor.Zeros(1, 14, 2, 2), Tensor.Zeros(2, 3), 16)).Message);
+        Assert.Contains("MaxDetections must be at least 1",
+            Assert.Throws<ArgumentException>(() => YoloDecoder.Decode(Tensor.Zeros(1, 14, 2, 2), anchors, 16, new DetectionOptions(MaxDetections: 0))).Message);
+
+        var output = Tensor.Zeros(1, 14, 2, 2);
+        Assert.Contains("2 pictures' boxes for an output of 1",
+            Assert.Throws<ArgumentException>(() => loss.Compute(output, anchors, 16, [Boxes(0), Boxes(0)])).Message);
+        Assert.Contains("picture 0's boxes belong to a 64×64 canvas, but the output's 2×2 grid at stride 16 covers 32×32",
+            Assert.Throws<ArgumentException>(() => loss.Compute(output, anchors, 16, [Boxes(0, canvas: 64)])).Message);
+        Assert.Contains("picture 0 has a box of class 2, outside 0 … 1",
+            Assert.Throws<ArgumentException>(() => loss.Compute(output, anchors, 16, [Boxes(2)])).Message);
+    }
 }
