@@ -54,7 +54,7 @@ public sealed class YoloLoss
 
         var anchorSizes = anchors.ToArray();
         var targets = YoloTargets.Assign(grid, truths, anchorSizes);
-        var objectWeight = NegativeWeights(grid, output.ToArray(), anchorSizes, picture, truths, targets);
+        var objectWeight = ObjectnessWeights(grid, output.ToArray(), anchorSizes, picture, truths, targets);
 
         // One row of 5 + C predictions per position, positions in YoloGrid's order.
         var rows = output.Reshape(grid.N, grid.B, grid.PerAnchor, grid.Height, grid.Width).Permute(0, 1, 3, 4, 2).Reshape(grid.Positions, grid.PerAnchor);
@@ -81,7 +81,7 @@ public sealed class YoloLoss
     }
 
     /// <summary>The objectness term's weight per position: 1 where responsible, λnoobj where negative, 0 where ignored.</summary>
-    float[] NegativeWeights(YoloGrid grid, float[] values, float[] anchors, Size2 picture, (float[] Boxes, int[] Labels)[] truths, YoloTargets targets)
+    float[] ObjectnessWeights(YoloGrid grid, float[] values, float[] anchors, Size2 picture, (float[] Boxes, int[] Labels)[] truths, YoloTargets targets)
     {
         var predicted = grid.DecodeBoxes(values, anchors, picture);
         var weights = new float[grid.Positions];
