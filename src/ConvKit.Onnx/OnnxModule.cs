@@ -369,5 +369,6 @@ public sealed class OnnxModule : Module, IFeatureModel
                 $"ONNX model: input '{info.Name}' expects shape [{string.Join(", ", info.Shape)}] but got {Values.Format(tensor.Shape)}.");
     }
 
+    /// <inheritdoc/>
     protected override string Describe() => $"OnnxModule('{Path.GetFileName(Source)}', opset {Opset}, {nodes.Length} nodes)";
 }

@@ -59,15 +59,24 @@ public sealed class Generator : Random
     }
 
     // Every Random member draws from NextUInt64, so no call reaches System.Random's own (unsaveable) state.
+    /// <inheritdoc/>
     protected override double Sample() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    /// <inheritdoc/>
     public override double NextDouble() => Sample();
+    /// <inheritdoc/>
     public override float NextSingle() => (NextUInt64() >> 40) * (1f / (1 << 24));
+    /// <inheritdoc/>
     public override int Next() => (int)NextInt64(0, int.MaxValue);
+    /// <inheritdoc/>
     public override int Next(int maxValue) => (int)NextInt64(maxValue);
+    /// <inheritdoc/>
     public override int Next(int minValue, int maxValue) => (int)NextInt64(minValue, maxValue);
+    /// <inheritdoc/>
     public override long NextInt64() => NextInt64(0, long.MaxValue);
+    /// <inheritdoc/>
     public override long NextInt64(long maxValue) => NextInt64(0, maxValue);
 
+    /// <inheritdoc/>
     public override long NextInt64(long minValue, long maxValue)
     {
         if (minValue > maxValue) throw new ArgumentOutOfRangeException(nameof(minValue), $"Generator: minValue {minValue} exceeds maxValue {maxValue}.");
@@ -80,8 +89,10 @@ public sealed class Generator : Random
         return minValue + (long)(draw % range);
     }
 
+    /// <inheritdoc/>
     public override void NextBytes(byte[] buffer) => NextBytes(buffer.AsSpan());
 
+    /// <inheritdoc/>
     public override void NextBytes(Span<byte> buffer)
     {
         for (int i = 0; i < buffer.Length; i += 8)

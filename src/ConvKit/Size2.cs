@@ -8,6 +8,7 @@ public readonly record struct Size2(int Height, int Width)
 {
     public static implicit operator Size2(int both) => new(both, both);
     public static implicit operator Size2((int Height, int Width) pair) => new(pair.Height, pair.Width);
+    /// <inheritdoc/>
     public override string ToString() => $"({Height}, {Width})";
 }
 
@@ -37,6 +38,7 @@ public readonly record struct Padding
         _ => throw new ArgumentException($"Padding: unknown mode '{mode}'; use \"same\", \"valid\" or a number."),
     };
 
+    /// <inheritdoc/>
     public override string ToString() => Mode == PaddingMode.Same ? "same" : Size.ToString();
 }
 
@@ -68,5 +70,6 @@ public readonly record struct Pads2d(int Top, int Left, int Bottom, int Right)
         return new Pads2d(height / 2, width / 2, height - height / 2, width - width / 2);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"(top {Top}, left {Left}, bottom {Bottom}, right {Right})";
 }

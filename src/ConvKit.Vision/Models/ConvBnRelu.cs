@@ -21,5 +21,6 @@ public sealed class ConvBnRelu : Module
         relu = RegisterModule("relu", new ReLU());
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => relu.Forward(Bn.Forward(Conv.Forward(input)));
 }

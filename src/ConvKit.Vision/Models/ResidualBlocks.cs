@@ -51,6 +51,7 @@ public abstract class ResidualBlock : Module
     /// <summary>F(x): the block's convolutions, without the final ReLU.</summary>
     protected abstract Tensor Residual(Tensor input);
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         var residual = Residual(input);
@@ -77,6 +78,7 @@ public sealed class BasicBlock : ResidualBlock
         AddShortcut(inChannels, width, stride);
     }
 
+    /// <inheritdoc/>
     protected override Tensor Residual(Tensor input) =>
         bn2.Forward(conv2.Forward(Relu.Forward(bn1.Forward(conv1.Forward(input)))));
 }
@@ -103,6 +105,7 @@ public sealed class BottleneckBlock : ResidualBlock
         AddShortcut(inChannels, outChannels, stride);
     }
 
+    /// <inheritdoc/>
     protected override Tensor Residual(Tensor input)
     {
         var x = Relu.Forward(bn1.Forward(conv1.Forward(input)));

@@ -140,5 +140,6 @@ public sealed class BoundingBoxes
         }
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"BoundingBoxes({Count} boxes, {Format}{(Relative ? ", relative" : "")}, canvas {CanvasHeight}×{CanvasWidth})";
 }

@@ -226,5 +226,6 @@ public sealed record StateDictLoadResult(IReadOnlyList<string> MissingKeys, IRea
     internal static string Describe(IReadOnlyList<string> missing, IReadOnlyList<string> unexpected) =>
         $"missing keys [{string.Join(", ", missing)}]; unexpected keys [{string.Join(", ", unexpected)}]";
 
+    /// <inheritdoc/>
     public override string ToString() => Describe(MissingKeys, UnexpectedKeys);
 }

@@ -27,6 +27,7 @@ public class ModuleList : Module, IReadOnlyList<Module>
     public IEnumerator<Module> GetEnumerator() => modules.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) =>
         throw new InvalidOperationException("ModuleList has no Forward of its own: call its modules from the owning module.");
 }

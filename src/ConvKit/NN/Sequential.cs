@@ -21,6 +21,7 @@ public class Sequential : Module
     public int Count => layers.Count;
     public Module this[int index] => layers[index];
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         var x = input;

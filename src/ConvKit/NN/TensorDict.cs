@@ -48,5 +48,6 @@ public sealed class TensorDict : IReadOnlyDictionary<string, Tensor>
     public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => entries.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <inheritdoc/>
     public override string ToString() => "{" + string.Join(", ", entries.Select(e => $"{e.Key}: {Shapes.Format(e.Value.Shape)}")) + "}";
 }

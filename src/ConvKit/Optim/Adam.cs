@@ -72,6 +72,7 @@ public class Adam : Optimizer, IHasMomentum
         Maximize = maximize;
     }
 
+    /// <inheritdoc/>
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state)
     {
         var expAvg = state.Buffer("exp_avg", parameter, out _);
@@ -81,9 +82,12 @@ public class Adam : Optimizer, IHasMomentum
             new AdamUpdate(group.LearningRate, Beta1, Beta2, Eps, group.WeightDecay, decoupledWeightDecay, Amsgrad, Maximize, state.Step));
     }
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> BufferNames => ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> RequiredBufferNames => ["exp_avg", "exp_avg_sq"];
 
+    /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, double> GetOptions() => new Dictionary<string, double>
     {
         ["beta1"] = Beta1,
@@ -93,6 +97,7 @@ public class Adam : Optimizer, IHasMomentum
         ["maximize"] = Maximize ? 1 : 0,
     };
 
+    /// <inheritdoc/>
     protected override void SetOptions(IReadOnlyDictionary<string, double> options) =>
         Configure(options["beta1"], options["beta2"], options["eps"], Flag(options, "amsgrad"), Flag(options, "maximize"));
 }

@@ -94,6 +94,7 @@ public sealed class LBFGS : Optimizer
     /// <summary>Always throws: L-BFGS re-evaluates the loss several times per step, so it needs <see cref="Step(Func{float})"/>.</summary>
     public override void Step() => throw NeedsClosure();
 
+    /// <inheritdoc/>
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state) => throw NeedsClosure();
 
     InvalidOperationException NeedsClosure() => new(
@@ -411,8 +412,10 @@ public sealed class LBFGS : Optimizer
         WriteParameters(values);
     }
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> BufferNames => [];
 
+    /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, double> GetOptions() => new Dictionary<string, double>
     {
         ["max_iter"] = maxIter,

@@ -48,6 +48,7 @@ public sealed class SGD : Optimizer, IHasMomentum
         Maximize = maximize;
     }
 
+    /// <inheritdoc/>
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state)
     {
         Tensor? buffer = null;
@@ -57,8 +58,10 @@ public sealed class SGD : Optimizer, IHasMomentum
             new SgdUpdate(group.LearningRate, Momentum, Dampening, Nesterov, group.WeightDecay, Maximize, firstStep));
     }
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> BufferNames => ["momentum_buffer"];
 
+    /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, double> GetOptions() => new Dictionary<string, double>
     {
         ["momentum"] = Momentum,
@@ -67,6 +70,7 @@ public sealed class SGD : Optimizer, IHasMomentum
         ["maximize"] = Maximize ? 1 : 0,
     };
 
+    /// <inheritdoc/>
     protected override void SetOptions(IReadOnlyDictionary<string, double> options) =>
         Configure(options["momentum"], options["dampening"], Flag(options, "nesterov"), Flag(options, "maximize"));
 }

@@ -20,6 +20,7 @@ public sealed record EpochMetrics(int Epoch, IReadOnlyDictionary<string, double>
         other is not null && Epoch == other.Epoch && Same(Train, other.Train) && Same(Validation, other.Validation) &&
         LearningRate.Equals(other.LearningRate) && Seconds.Equals(other.Seconds) && SamplesPerSecond.Equals(other.SamplesPerSecond);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Epoch, LearningRate, Seconds);
 
     static bool Same(IReadOnlyDictionary<string, double>? a, IReadOnlyDictionary<string, double>? b) =>

@@ -29,16 +29,20 @@ public sealed class Accuracy : Metric
 {
     double correct, total;
 
+    /// <inheritdoc/>
     public override string Name => "accuracy";
 
+    /// <inheritdoc/>
     public override void Update(Batch batch, TaskStep step)
     {
         correct += step.Outputs.Main.ArgMax(1).Eq(batch.Labels).Sum().Item();
         total += batch.Count;
     }
 
+    /// <inheritdoc/>
     public override double Compute() => total == 0 ? double.NaN : correct / total;
 
+    /// <inheritdoc/>
     public override double[] State
     {
         get => [correct, total];

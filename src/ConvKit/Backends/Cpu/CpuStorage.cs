@@ -4,6 +4,8 @@ namespace ConvKit.Backends.Cpu;
 public sealed class CpuStorage(float[] data) : Storage
 {
     public float[] Data { get; } = data;
+    /// <inheritdoc/>
     public override int Length => Data.Length;
+    /// <inheritdoc/>
     public override IBackend Backend => CpuBackend.Instance;
 }

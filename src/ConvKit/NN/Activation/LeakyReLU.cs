@@ -9,7 +9,9 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
     public float NegativeSlope { get; } = float.IsFinite(negativeSlope) ? negativeSlope
         : throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"LeakyReLU: negativeSlope must be finite, got {negativeSlope}.");
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.LeakyRelu(input, NegativeSlope);
 
+    /// <inheritdoc/>
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU(negativeSlope={NegativeSlope})");
 }

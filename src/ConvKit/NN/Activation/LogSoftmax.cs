@@ -7,7 +7,9 @@ public class LogSoftmax(int dim = -1) : Module
 {
     public int Dim { get; } = dim;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.LogSoftmax(input, Dim);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"LogSoftmax(dim={Dim})";
 }

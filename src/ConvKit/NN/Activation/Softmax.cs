@@ -7,7 +7,9 @@ public class Softmax(int dim = -1) : Module
 {
     public int Dim { get; } = dim;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Softmax(input, Dim);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"Softmax(dim={Dim})";
 }

@@ -60,6 +60,7 @@ public sealed class Conv2d : Module
         return F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
     }
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         $"Conv2d({InChannels}, {OutChannels}, kernelSize={KernelSize}, stride={Stride}"
         + (Padding == (Padding)0 ? "" : $", padding={Padding}")

@@ -67,6 +67,7 @@ public sealed class ConvTranspose2d : Module
         return F.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding, Groups, Dilation);
     }
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         $"ConvTranspose2d({InChannels}, {OutChannels}, kernelSize={KernelSize}, stride={Stride}"
         + (Padding == (Size2)0 ? "" : $", padding={Padding}")

@@ -18,6 +18,7 @@ public class Add : Module
 
     public IReadOnlyList<Module> Branches => branches;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         var sum = branches[0].Forward(input);

@@ -21,7 +21,9 @@ public class Concat : Module
     public int Dim { get; }
     public IReadOnlyList<Module> Branches => branches;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Concat(branches.Select(b => b.Forward(input)).ToArray(), Dim);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"Concat(dim={Dim})";
 }

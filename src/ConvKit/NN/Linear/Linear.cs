@@ -24,7 +24,9 @@ public class Linear : Module
         Init.LayerDefault(Weight, Bias, random);
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Linear(input, Weight, Bias);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"Linear({InFeatures}, {OutFeatures}, bias={(Bias != null).ToString().ToLowerInvariant()})";
 }

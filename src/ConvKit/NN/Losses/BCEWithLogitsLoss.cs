@@ -11,6 +11,7 @@ public class BCEWithLogitsLoss(Tensor? weight = null, Tensor? posWeight = null, 
     public Tensor? Weight { get; } = weight;
     public Tensor? PosWeight { get; } = posWeight;
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor target) =>
         F.BinaryCrossEntropyWithLogits(input, target, Weight, PosWeight, Reduction);
 }

@@ -25,6 +25,7 @@ public class CrossEntropyLoss : Loss
         LabelSmoothing = labelSmoothing;
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor target) =>
         F.CrossEntropy(input, target, Weight, IgnoreIndex, Reduction, LabelSmoothing);
 }

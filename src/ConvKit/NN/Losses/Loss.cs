@@ -14,5 +14,6 @@ public abstract class Loss(Reduction reduction)
 
     public abstract Tensor Forward(Tensor input, Tensor target);
 
+    /// <inheritdoc/>
     public override string ToString() => $"{GetType().Name}(reduction={Reduction})";
 }

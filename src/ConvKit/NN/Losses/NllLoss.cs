@@ -19,5 +19,6 @@ public class NllLoss : Loss
         IgnoreIndex = ignoreIndex;
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor target) => F.NllLoss(input, target, Weight, IgnoreIndex, Reduction);
 }

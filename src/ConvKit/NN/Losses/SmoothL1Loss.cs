@@ -13,7 +13,9 @@ public class SmoothL1Loss : Loss
         Beta = beta;
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor target) => F.SmoothL1Loss(input, target, Reduction, Beta);
 
+    /// <inheritdoc/>
     public override string ToString() => $"SmoothL1Loss(reduction={Reduction}, beta={Beta})";
 }

@@ -26,5 +26,6 @@ public class TripletMarginLoss
     public Tensor Forward(Tensor anchor, Tensor positive, Tensor negative) =>
         F.TripletMarginLoss(anchor, positive, negative, Margin, P, Eps, Swap, Reduction);
 
+    /// <inheritdoc/>
     public override string ToString() => $"TripletMarginLoss(margin={Margin}, p={P}, eps={Eps}, swap={Swap.ToString().ToLowerInvariant()}, reduction={Reduction})";
 }

@@ -54,6 +54,7 @@ public abstract class BatchNorm : Module
     /// <summary>Throws unless <paramref name="inputShape"/> has a rank this layer accepts.</summary>
     protected abstract void CheckRank(int[] inputShape);
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         CheckRank(input.Dims);
@@ -68,6 +69,7 @@ public abstract class BatchNorm : Module
         return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, training: Training || RunningMean == null, momentum, Eps);
     }
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         string.Create(CultureInfo.InvariantCulture,
             $"{GetType().Name}({NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(CultureInfo.InvariantCulture) ?? "null")}, affine={(Affine ? "true" : "false")}, trackRunningStats={(TrackRunningStats ? "true" : "false")})");

@@ -21,8 +21,10 @@ public sealed class LocalResponseNorm : Module
         (Size, Alpha, Beta, K) = (size, alpha, beta, k);
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.LocalResponseNorm(input, Size, Alpha, Beta, K);
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         string.Create(CultureInfo.InvariantCulture, $"LocalResponseNorm({Size}, alpha={Alpha}, beta={Beta}, k={K})");
 }

@@ -20,7 +20,9 @@ public sealed class AdaptiveAvgPool2d : Module
     public int[] OutputShape(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.AdaptiveGeometry("AdaptiveAvgPool2d", inputShape, OutputSize));
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"AdaptiveAvgPool2d(outputSize={OutputSize})";
 }

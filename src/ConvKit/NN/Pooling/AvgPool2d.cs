@@ -29,9 +29,11 @@ public sealed class AvgPool2d : Module
     public int[] OutputShape(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.Geometry("AvgPool2d", inputShape, KernelSize, Stride, Padding, 1, CeilMode));
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) =>
         F.AvgPool2d(input, KernelSize, Stride, Padding, CeilMode, CountIncludePad, DivisorOverride);
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         $"AvgPool2d(kernelSize={KernelSize}, stride={Stride}, padding={Padding}, ceilMode={(CeilMode ? "true" : "false")}, countIncludePad={(CountIncludePad ? "true" : "false")}"
         + (DivisorOverride is { } d ? $", divisorOverride={d})" : ")");

@@ -38,6 +38,7 @@ public sealed class MaxPool2d : Module
         ? PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, SamePads(inputShape), Dilation, CeilMode)
         : PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, Padding, Dilation, CeilMode));
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => SamePadding
         ? F.MaxPool2d(input, KernelSize, Stride, SamePads(input.Dims), Dilation, CeilMode)
         : F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
@@ -45,6 +46,7 @@ public sealed class MaxPool2d : Module
     Pads2d SamePads(int[] inputShape) => inputShape.Length >= 2 && inputShape[^1] > 0 && inputShape[^2] > 0
         ? Pads2d.Same((inputShape[^2], inputShape[^1]), KernelSize, Stride, Dilation) : default;
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         $"MaxPool2d(kernelSize={KernelSize}, stride={Stride}, padding={(SamePadding ? "same" : Padding.ToString())}, dilation={Dilation}, ceilMode={(CeilMode ? "true" : "false")})";
 }

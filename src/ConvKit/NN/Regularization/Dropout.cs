@@ -23,7 +23,9 @@ public sealed class Dropout : Module
         this.random = random;
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Dropout(input, P, Training, random);
 
+    /// <inheritdoc/>
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P})");
 }

@@ -11,7 +11,9 @@ public class Flatten(int startDim = 1, int endDim = -1) : Module
     public int StartDim { get; } = startDim;
     public int EndDim { get; } = endDim;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Flatten(input, StartDim, EndDim);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"Flatten(startDim={StartDim}, endDim={EndDim})";
 }

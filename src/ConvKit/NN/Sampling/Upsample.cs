@@ -24,8 +24,10 @@ public sealed class Upsample : Module
     public int[] OutputShape(int[] inputShape) =>
         UpsampleShapes.OutputShape(inputShape, UpsampleShapes.Geometry(inputShape, Size, ScaleFactor, Mode, AlignCorners));
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Upsample(input, Size, ScaleFactor, Mode, AlignCorners);
 
+    /// <inheritdoc/>
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"Upsample({(Size is { } s ? $"size={s}" : $"scaleFactor={ScaleFactor}")}, mode={Mode}{(AlignCorners ? ", alignCorners=true" : "")})");
 }

@@ -19,6 +19,7 @@ public sealed class CosineAnnealingLR : LRScheduler
     public int TMax { get; }
     public double EtaMin { get; }
 
+    /// <inheritdoc/>
     protected override double LearningRateAt(int epoch, double baseLearningRate) =>
         EtaMin + (baseLearningRate - EtaMin) * (1 + Math.Cos(Math.PI * epoch / TMax)) / 2;
 }

@@ -70,18 +70,21 @@ public sealed class OneCycleLR : LRScheduler
     static ArgumentOutOfRangeException Bad(string name, double value, string rule) => new(name, value, $"OneCycleLR: {name} must be {rule}, not {value}.");
 
     // PyTorch allows one step beyond the last scheduled one (LastEpoch == TotalSteps) and refuses the next.
+    /// <inheritdoc/>
     protected override void CheckCanReach(int epoch)
     {
         if (epoch > TotalSteps)
             throw new InvalidOperationException($"OneCycleLR: tried to step {epoch + 1} times, but the schedule has {TotalSteps} total steps.");
     }
 
+    /// <inheritdoc/>
     protected override double LearningRateAt(int epoch, double baseLearningRate)
     {
         var (phase, fraction) = Locate(epoch);
         return Anneal(phase.StartLr, phase.EndLr, fraction);
     }
 
+    /// <inheritdoc/>
     protected override void Apply()
     {
         base.Apply();

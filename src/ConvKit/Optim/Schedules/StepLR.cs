@@ -16,5 +16,6 @@ public sealed class StepLR : LRScheduler
     public int StepSize { get; }
     public double Gamma { get; }
 
+    /// <inheritdoc/>
     protected override double LearningRateAt(int epoch, double baseLearningRate) => baseLearningRate * Math.Pow(Gamma, epoch / StepSize);
 }
