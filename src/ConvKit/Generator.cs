@@ -12,6 +12,7 @@ public sealed class Generator : Random
     // Flows with the execution context (as GradMode does), so a Use scope reaches the code after an await.
     static readonly AsyncLocal<Generator?> current = new();
 
+    /// <summary>A generator whose stream is fixed by <paramref name="seed"/>.</summary>
     public Generator(long seed) => State = Mix((ulong)seed);
 
     /// <summary>The generator's position in its stream; setting it to a saved value replays the stream from there.</summary>

@@ -139,9 +139,11 @@ public abstract class Module
                 yield return entry;
     }
 
+    /// <summary>Every trainable tensor of this module and its descendants, with PyTorch's dotted names (<c>layer1.0.conv1.weight</c>).</summary>
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters() =>
         NamedModules().SelectMany(m => m.Module.parameters.Select(p => (Join(m.Name, p.Key), p.Value)));
 
+    /// <summary>Every buffer (state that is saved but not trained, such as batch norm's running statistics), with dotted names.</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers() =>
         NamedModules().SelectMany(m => m.Module.buffers.Select(b => (Join(m.Name, b.Key), b.Value)));
 
@@ -163,6 +165,7 @@ public abstract class Module
     /// <summary>Evaluation mode: dropout off, batch norm uses running statistics.</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>Clears the accumulated gradient of every parameter.</summary>
     public void ZeroGrad()
     {
         foreach (var parameter in Parameters()) parameter.ZeroGrad();

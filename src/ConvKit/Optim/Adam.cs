@@ -12,6 +12,7 @@ public class Adam : Optimizer, IHasMomentum
     readonly bool decoupledWeightDecay;
     double beta1, beta2, eps;
 
+    /// <summary>Adam over <paramref name="parameters"/> (one group), with torch.optim.Adam's defaults (β = (0.9, 0.999)).</summary>
     public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
         double weightDecay = 0, bool amsgrad = false, bool maximize = false)
         : this(OneGroup(parameters), lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay: false) { }
@@ -47,6 +48,7 @@ public class Adam : Optimizer, IHasMomentum
 
     /// <summary>Added to the denominator for numerical stability.</summary>
     public double Eps => eps;
+    /// <summary>Whether the denominator uses the running maximum of the second moment (AMSGrad).</summary>
     public bool Amsgrad { get; private set; }
     /// <summary>Whether to maximise the objective instead of minimising it.</summary>
     public bool Maximize { get; private set; }

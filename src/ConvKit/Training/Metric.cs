@@ -12,6 +12,7 @@ public abstract class Metric
     /// <summary>The column name in <c>metrics.csv</c> (after <c>train_</c> or <c>val_</c>).</summary>
     public abstract string Name { get; }
 
+    /// <summary>Whether a larger value is better (accuracy, IoU) rather than smaller (an error); picks the best epoch.</summary>
     public virtual bool HigherIsBetter => true;
 
     /// <summary>Adds a batch; called without gradient recording.</summary>

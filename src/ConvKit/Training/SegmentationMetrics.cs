@@ -21,7 +21,9 @@ public sealed class ConfusionMatrix
         counts = new long[classes * classes];
     }
 
+    /// <summary>Number of classes, including the background.</summary>
     public int Classes { get; private set; }
+    /// <summary>A target value whose pixels are not counted.</summary>
     public int IgnoreIndex { get; }
 
     /// <summary>The pixels of target class <paramref name="target"/> predicted as <paramref name="predicted"/>.</summary>

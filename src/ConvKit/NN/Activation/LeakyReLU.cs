@@ -6,6 +6,7 @@ namespace ConvKit.NN;
 /// <summary>x where x &gt; 0, else negativeSlope·x, element-wise, any shape (see <see cref="F.LeakyRelu"/>). No parameters.</summary>
 public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
 {
+    /// <summary>Slope for negative inputs.</summary>
     public float NegativeSlope { get; } = float.IsFinite(negativeSlope) ? negativeSlope
         : throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"LeakyReLU: negativeSlope must be finite, got {negativeSlope}.");
 

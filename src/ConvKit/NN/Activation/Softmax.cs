@@ -5,6 +5,7 @@ namespace ConvKit.NN;
 /// <summary>Softmax along <see cref="Dim"/>: non-negative values summing to one (class probabilities).</summary>
 public class Softmax(int dim = -1) : Module
 {
+    /// <summary>The dimension that sums to one (−1: the last).</summary>
     public int Dim { get; } = dim;
 
     /// <inheritdoc/>

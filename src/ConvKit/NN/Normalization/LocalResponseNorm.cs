@@ -11,10 +11,14 @@ public sealed class LocalResponseNorm : Module
 {
     /// <summary>Number of neighbouring channels summed over.</summary>
     public int Size { get; }
+    /// <summary>Scale of the sum of squares, α in b = a / (k + α/n·Σa²)^β.</summary>
     public float Alpha { get; }
+    /// <summary>Exponent β of the denominator.</summary>
     public float Beta { get; }
+    /// <summary>Additive constant k of the denominator.</summary>
     public float K { get; }
 
+    /// <summary>A normalisation over <paramref name="size"/> neighbouring channels (AlexNet used 5, α 1e-4, β 0.75, k 2).</summary>
     public LocalResponseNorm(int size, float alpha = 1e-4f, float beta = 0.75f, float k = 1f)
     {
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"LocalResponseNorm: size must be positive, got {size}.");

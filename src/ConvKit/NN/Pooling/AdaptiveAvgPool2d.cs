@@ -8,8 +8,10 @@ namespace ConvKit.NN;
 /// </summary>
 public sealed class AdaptiveAvgPool2d : Module
 {
+    /// <summary>Height and width of the output.</summary>
     public Size2 OutputSize { get; }
 
+    /// <summary>Pooling to <paramref name="outputSize"/> (1 for global average pooling).</summary>
     public AdaptiveAvgPool2d(Size2 outputSize)
     {
         PoolShapes.ValidateOutputSize("AdaptiveAvgPool2d", outputSize);

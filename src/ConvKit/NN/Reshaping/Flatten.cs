@@ -8,7 +8,9 @@ namespace ConvKit.NN;
 /// </summary>
 public class Flatten(int startDim = 1, int endDim = -1) : Module
 {
+    /// <summary>First dimension merged (1 keeps the batch dimension).</summary>
     public int StartDim { get; } = startDim;
+    /// <summary>Last dimension merged (−1: the last).</summary>
     public int EndDim { get; } = endDim;
 
     /// <inheritdoc/>
