@@ -39,6 +39,7 @@ public sealed class ImageFolderDataset : Dataset
         cache = new byte[]?[samples.Length];
     }
 
+    /// <summary>The folder read, with one subfolder per class.</summary>
     public string Root { get; }
     /// <inheritdoc/>
     public override int Count => samples.Length;

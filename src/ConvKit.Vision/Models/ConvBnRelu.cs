@@ -9,7 +9,9 @@ namespace ConvKit.Vision.Models;
 /// </summary>
 public sealed class ConvBnRelu : Module
 {
+    /// <summary>The convolution, without bias.</summary>
     public Conv2d Conv { get; }
+    /// <summary>The batch normalisation.</summary>
     public BatchNorm2d Bn { get; }
     readonly ReLU relu;
 

@@ -69,6 +69,7 @@ public sealed class BasicBlock : ResidualBlock
     readonly Conv2d conv1, conv2;
     readonly BatchNorm2d bn1, bn2;
 
+    /// <summary>A block from <paramref name="inChannels"/> to <paramref name="width"/> channels; a stride above 1, or a change of channels, gives the shortcut a 1×1 convolution with batch norm.</summary>
     public BasicBlock(int inChannels, int width, int stride = 1)
     {
         conv1 = RegisterModule("conv1", ResNet.KaimingConv(new Conv2d(inChannels, width, 3, stride, padding: 1, bias: false)));
@@ -93,6 +94,7 @@ public sealed class BottleneckBlock : ResidualBlock
     readonly Conv2d conv1, conv2, conv3;
     readonly BatchNorm2d bn1, bn2, bn3;
 
+    /// <summary>A block from <paramref name="inChannels"/> to 4·<paramref name="width"/> channels; a stride above 1, or a change of channels, gives the shortcut a 1×1 convolution with batch norm.</summary>
     public BottleneckBlock(int inChannels, int width, int stride = 1)
     {
         int outChannels = width * Expansion(ResidualBlockKind.Bottleneck);
