@@ -2,8 +2,9 @@
 # Packs ConvKit, ConvKit.Onnx, ConvKit.Vision and the convkit tool (ConvKit.Cli) into a local folder feed, then uses
 # them as a package user would, in a fresh temporary folder outside the repository: a new console project takes
 # ConvKit and ConvKit.Vision from the feed (third-party dependencies from the machine's NuGet sources), compiles and
-# runs the README's first library example, and the tool installed from the feed runs 'convkit models' and
-# 'convkit summary resnet18 --json'. Prints "package test: passed" and exits 0, or says what failed and exits 1.
+# runs the README's first library example, and the tool installed from the feed (with the README's runtime settings)
+# runs 'convkit models' and 'convkit summary resnet18 --json'. Prints "package test: passed" and exits 0, or says
+# what failed and exits 1. .ci/run runs it after the tests (about 50 s once the tests have built the sources).
 #   scripts/package-test.sh [FEED]   keeps the packages in FEED (default: a temporary folder, removed afterwards)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,6 +26,21 @@ version="$(dotnet msbuild "$repo/src/ConvKit" -getProperty:Version)"
 for package in ConvKit ConvKit.Onnx ConvKit.Vision ConvKit.Cli; do
     [[ -f "$feed/$package.$version.nupkg" && -f "$feed/$package.$version.snupkg" ]] || fail "$package.$version.nupkg or .snupkg missing in $feed"
 done
+
+# Each library package carries its XML docs, the README, the licence and metadata; its symbols are in the .snupkg.
+python3 - "$feed" "$version" <<'PY' || fail "a package lacks its docs, readme, licence or symbols"
+import sys, zipfile
+feed, version = sys.argv[1:]
+for package in ["ConvKit", "ConvKit.Onnx", "ConvKit.Vision"]:
+    with zipfile.ZipFile(f"{feed}/{package}.{version}.nupkg") as nupkg:
+        names, nuspec = nupkg.namelist(), nupkg.read(f"{package}.nuspec").decode()
+    for name in [f"lib/net10.0/{package}.dll", f"lib/net10.0/{package}.xml", "README.md", "CHANGELOG.md"]:
+        assert name in names, f"{package}: no {name}"
+    for tag in ['<license type="expression">MIT</license>', "<readme>README.md</readme>", "<description>", "<repository "]:
+        assert tag in nuspec, f"{package}: no {tag} in its nuspec"
+    with zipfile.ZipFile(f"{feed}/{package}.{version}.snupkg") as snupkg:
+        assert f"lib/net10.0/{package}.pdb" in snupkg.namelist(), f"{package}: no pdb in its snupkg"
+PY
 
 # 2. A package user's program, away from the sources: its own NuGet cache (so packages come from the feed just
 #    made, never from an earlier run's copy), the feed as a source beside the machine's ones.
@@ -58,6 +74,15 @@ echo "$printed"
 
 # 3. The tool, installed from the feed as 'dotnet tool install' does for a user.
 dotnet tool install ConvKit.Cli --version "$version" --tool-path "$work/tools" --add-source "$feed" >/dev/null
+# The tool runs with the runtime settings the README asks applications to use (src/ConvKit.Cli/ConvKit.Cli.csproj).
+python3 - "$work/tools" <<'PY' || fail "the installed tool's runtimeconfig.json lacks the README's runtime settings"
+import glob, json, sys
+[path] = glob.glob(sys.argv[1] + "/.store/convkit.cli/*/convkit.cli/*/tools/*/any/ConvKit.Cli.runtimeconfig.json")
+options = json.load(open(path))["runtimeOptions"]["configProperties"]
+wanted = {"System.GC.Concurrent": False, "System.GC.LOHThreshold": 33554432, "System.GC.RetainVM": True,
+          "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit": 1000}
+assert all(options.get(key) == value for key, value in wanted.items()), options
+PY
 "$work/tools/convkit" models | tee "$work/models.txt"
 grep -q resnet18 "$work/models.txt" || fail "'convkit models' does not list resnet18"
 "$work/tools/convkit" summary resnet18 --json > "$work/summary.json"
