@@ -165,7 +165,7 @@ public abstract class Module
     /// <summary>Evaluation mode: dropout off, batch norm uses running statistics.</summary>
     public Module Eval() => Train(false);
 
-    /// <summary>Clears the accumulated gradient of every parameter.</summary>
+    /// <summary>Sets every parameter's gradient back to none (<see cref="Tensor.ZeroGrad"/>).</summary>
     public void ZeroGrad()
     {
         foreach (var parameter in Parameters()) parameter.ZeroGrad();

@@ -11,7 +11,7 @@ public sealed class LocalResponseNorm : Module
 {
     /// <summary>Number of neighbouring channels summed over.</summary>
     public int Size { get; }
-    /// <summary>Scale of the sum of squares, α in b = a / (k + α/n·Σa²)^β.</summary>
+    /// <summary>Scale of the sum of squares: α in y = x / (k + α/size · Σ x²)^β.</summary>
     public float Alpha { get; }
     /// <summary>Exponent β of the denominator.</summary>
     public float Beta { get; }
