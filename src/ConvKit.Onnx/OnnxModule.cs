@@ -84,6 +84,7 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// <summary>The version of the default ONNX operator set the model uses.</summary>
     public long Opset { get; }
 
+    /// <summary>The tool that wrote the file, as the file names it (<c>pytorch</c>, <c>convkit</c>, ...).</summary>
     public string ProducerName { get; }
 
     /// <summary>The file's <c>metadata_props</c>: a model card when it was exported from a <c>convkit train</c> checkpoint (<see cref="OnnxModel.ReadModelCard"/>).</summary>
@@ -92,6 +93,7 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// <summary>Inputs to feed (initialisers listed as inputs by old exporters are left out), with their declared shapes.</summary>
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
 
+    /// <summary>The graph's outputs, with their declared shapes.</summary>
     public IReadOnlyList<OnnxValueInfo> Outputs { get; }
 
     /// <summary>How many nodes of each op type the graph has (after batch-norm folding, if asked for), most common first.</summary>
@@ -369,5 +371,6 @@ public sealed class OnnxModule : Module, IFeatureModel
                 $"ONNX model: input '{info.Name}' expects shape [{string.Join(", ", info.Shape)}] but got {Values.Format(tensor.Shape)}.");
     }
 
+    /// <inheritdoc/>
     protected override string Describe() => $"OnnxModule('{Path.GetFileName(Source)}', opset {Opset}, {nodes.Length} nodes)";
 }

@@ -6,6 +6,7 @@ namespace ConvKit.Onnx;
 /// </summary>
 public sealed class OnnxNotSupportedException : NotSupportedException
 {
+    /// <summary>The <paramref name="problem"/> of node <paramref name="nodeName"/> of type <paramref name="opType"/>, in a model of <paramref name="opset"/>.</summary>
     public OnnxNotSupportedException(string opType, string nodeName, long opset, string problem)
         : base($"ONNX {opType} node '{nodeName}' (opset {opset}): {problem}")
     {
@@ -14,7 +15,10 @@ public sealed class OnnxNotSupportedException : NotSupportedException
         Opset = opset;
     }
 
+    /// <summary>The node's operator type (<c>Conv</c>, <c>Resize</c>, ...).</summary>
     public string OpType { get; }
+    /// <summary>The node's name in the graph.</summary>
     public string NodeName { get; }
+    /// <summary>The model's default operator-set version.</summary>
     public long Opset { get; }
 }

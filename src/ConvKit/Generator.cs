@@ -12,6 +12,7 @@ public sealed class Generator : Random
     // Flows with the execution context (as GradMode does), so a Use scope reaches the code after an await.
     static readonly AsyncLocal<Generator?> current = new();
 
+    /// <summary>A generator whose stream is fixed by <paramref name="seed"/>.</summary>
     public Generator(long seed) => State = Mix((ulong)seed);
 
     /// <summary>The generator's position in its stream; setting it to a saved value replays the stream from there.</summary>
@@ -59,15 +60,24 @@ public sealed class Generator : Random
     }
 
     // Every Random member draws from NextUInt64, so no call reaches System.Random's own (unsaveable) state.
+    /// <inheritdoc/>
     protected override double Sample() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    /// <inheritdoc/>
     public override double NextDouble() => Sample();
+    /// <inheritdoc/>
     public override float NextSingle() => (NextUInt64() >> 40) * (1f / (1 << 24));
+    /// <inheritdoc/>
     public override int Next() => (int)NextInt64(0, int.MaxValue);
+    /// <inheritdoc/>
     public override int Next(int maxValue) => (int)NextInt64(maxValue);
+    /// <inheritdoc/>
     public override int Next(int minValue, int maxValue) => (int)NextInt64(minValue, maxValue);
+    /// <inheritdoc/>
     public override long NextInt64() => NextInt64(0, long.MaxValue);
+    /// <inheritdoc/>
     public override long NextInt64(long maxValue) => NextInt64(0, maxValue);
 
+    /// <inheritdoc/>
     public override long NextInt64(long minValue, long maxValue)
     {
         if (minValue > maxValue) throw new ArgumentOutOfRangeException(nameof(minValue), $"Generator: minValue {minValue} exceeds maxValue {maxValue}.");
@@ -80,8 +90,10 @@ public sealed class Generator : Random
         return minValue + (long)(draw % range);
     }
 
+    /// <inheritdoc/>
     public override void NextBytes(byte[] buffer) => NextBytes(buffer.AsSpan());
 
+    /// <inheritdoc/>
     public override void NextBytes(Span<byte> buffer)
     {
         for (int i = 0; i < buffer.Length; i += 8)

@@ -6,8 +6,11 @@ namespace ConvKit;
 /// </summary>
 public readonly record struct Size2(int Height, int Width)
 {
+    /// <summary>The same size for height and width.</summary>
     public static implicit operator Size2(int both) => new(both, both);
+    /// <summary>A (height, width) tuple.</summary>
     public static implicit operator Size2((int Height, int Width) pair) => new(pair.Height, pair.Width);
+    /// <inheritdoc/>
     public override string ToString() => $"({Height}, {Width})";
 }
 
@@ -20,16 +23,23 @@ public readonly record struct Padding
 {
     /// <summary>Explicit symmetric padding; ignored when <see cref="Mode"/> is Same.</summary>
     public Size2 Size { get; }
+    /// <summary>Explicit sizes, or worked out per input as "same".</summary>
     public PaddingMode Mode { get; }
 
     Padding(Size2 size, PaddingMode mode) { Size = size; Mode = mode; }
 
+    /// <summary>No padding ("valid"): the output shrinks by the kernel's extent.</summary>
     public static Padding Valid { get; } = new(0, PaddingMode.Explicit);
+    /// <summary>"same" padding: output size ⌈input / stride⌉.</summary>
     public static Padding Same { get; } = new(0, PaddingMode.Same);
 
+    /// <summary>The same explicit padding on every side.</summary>
     public static implicit operator Padding(int both) => new(both, PaddingMode.Explicit);
+    /// <summary>Explicit padding: height on the top and bottom, width on the left and right.</summary>
     public static implicit operator Padding((int Height, int Width) pair) => new(pair, PaddingMode.Explicit);
+    /// <summary>Explicit padding: height on the top and bottom, width on the left and right.</summary>
     public static implicit operator Padding(Size2 size) => new(size, PaddingMode.Explicit);
+    /// <summary>"same" or "valid" (any case); another string throws.</summary>
     public static implicit operator Padding(string mode) => mode.ToLowerInvariant() switch
     {
         "same" => Same,
@@ -37,10 +47,18 @@ public readonly record struct Padding
         _ => throw new ArgumentException($"Padding: unknown mode '{mode}'; use \"same\", \"valid\" or a number."),
     };
 
+    /// <inheritdoc/>
     public override string ToString() => Mode == PaddingMode.Same ? "same" : Size.ToString();
 }
 
-public enum PaddingMode { Explicit, Same }
+/// <summary>How a <see cref="Padding"/> gives its sizes.</summary>
+public enum PaddingMode
+{
+    /// <summary>The sizes in <see cref="Padding.Size"/>.</summary>
+    Explicit,
+    /// <summary>Worked out per input so that the output size is ⌈input / stride⌉.</summary>
+    Same,
+}
 
 /// <summary>
 /// Padding of each side of a 2-D window, (top, left, bottom, right) as ONNX and TensorFlow write explicit pads, for
@@ -68,5 +86,6 @@ public readonly record struct Pads2d(int Top, int Left, int Bottom, int Right)
         return new Pads2d(height / 2, width / 2, height - height / 2, width - width / 2);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"(top {Top}, left {Left}, bottom {Bottom}, right {Right})";
 }

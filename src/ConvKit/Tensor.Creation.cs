@@ -17,10 +17,13 @@ public sealed partial class Tensor
     internal static Tensor Uninitialized(int[] shape, Backends.IBackend backend) =>
         new(backend.AllocateUninitialized(Shapes.Numel(shape)), shape);
 
+    /// <summary>A tensor of <paramref name="shape"/> filled with 0.</summary>
     public static Tensor Zeros(params int[] shape) => Allocate(shape);
 
+    /// <summary>A tensor of <paramref name="shape"/> filled with 1.</summary>
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
 
+    /// <summary>A tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
     public static Tensor Full(int[] shape, float value)
     {
         var tensor = Allocate(shape);
@@ -28,8 +31,10 @@ public sealed partial class Tensor
         return tensor;
     }
 
+    /// <summary>Zeros of <paramref name="like"/>'s shape, on its backend.</summary>
     public static Tensor ZerosLike(Tensor like) => Empty(like.Dims, like.Backend);
 
+    /// <summary>Ones of <paramref name="like"/>'s shape, on its backend.</summary>
     public static Tensor OnesLike(Tensor like)
     {
         var tensor = Empty(like.Dims, like.Backend);
@@ -59,6 +64,7 @@ public sealed partial class Tensor
         return FromArray(values, count);
     }
 
+    /// <summary>0, 1, ..., <paramref name="end"/> − 1 as a rank-1 tensor.</summary>
     public static Tensor Arange(int end) => Arange(0, end);
 
     /// <summary>Uniform values in [0, 1) from <paramref name="random"/> (seed it for reproducible values).</summary>
@@ -69,6 +75,7 @@ public sealed partial class Tensor
         return FromArray(values, shape);
     }
 
+    /// <summary>Uniform values in [0, 1) from a generator seeded with <paramref name="seed"/>: the same values for the same seed.</summary>
     public static Tensor Rand(int[] shape, int seed) => Rand(shape, SeededRandom(seed));
 
     /// <summary>Standard normal values (Box–Muller) from <paramref name="random"/>.</summary>
@@ -85,6 +92,7 @@ public sealed partial class Tensor
         return FromArray(values, shape);
     }
 
+    /// <summary>Standard normal values from a generator seeded with <paramref name="seed"/>: the same values for the same seed.</summary>
     public static Tensor Randn(int[] shape, int seed) => Randn(shape, SeededRandom(seed));
 
     /// <summary>

@@ -24,9 +24,11 @@ public sealed partial class Tensor
 
     /// <summary>Sizes of the axes, outermost first.</summary>
     public IReadOnlyList<int> Shape => Dims;
+    /// <summary>Number of dimensions (0 for a scalar).</summary>
     public int Rank => Dims.Length;
     /// <summary>Number of elements.</summary>
     public int Numel { get; }
+    /// <summary>The backend that holds the storage and runs the kernels.</summary>
     public IBackend Backend => Storage.Backend;
 
     /// <summary>Size of axis <paramref name="dim"/>; negative counts from the end.</summary>
@@ -54,6 +56,7 @@ public sealed partial class Tensor
 
     /// <summary>The op that made this tensor, or null for a leaf.</summary>
     public Node? GradFn { get; private set; }
+    /// <summary>True when no recorded op made this tensor (an input or a parameter).</summary>
     public bool IsLeaf => GradFn == null;
 
     internal void AttachNode(Node node)

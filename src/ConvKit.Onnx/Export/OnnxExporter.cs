@@ -19,7 +19,9 @@ namespace ConvKit.Onnx;
 /// </summary>
 public static class OnnxExporter
 {
+    /// <summary>The ONNX operator set the exported files declare.</summary>
     public const int OpsetVersion = 17;
+    /// <summary>The ONNX IR (file format) version the exported files declare.</summary>
     public const long IrVersion = 8;
 
     /// <summary>The ONNX model as a message.</summary>

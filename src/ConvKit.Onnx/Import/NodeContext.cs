@@ -33,7 +33,7 @@ sealed class NodeContext(NodeProto node, long opset)
 
     /// <summary>
     /// Set by the planner for a Conv whose only reader is a Relu: the node then computes Relu(Conv) in one pass
-    /// (<see cref="Ops.F.Conv2dRelu"/>) and stands for both.
+    /// (<see cref="ConvKit.Ops.F.Conv2dRelu"/>) and stands for both.
     /// </summary>
     public bool FusedRelu { get; init; }
 

@@ -20,8 +20,11 @@ public abstract class DetectionDataset : Dataset
     private protected AnnotatedPicture[] Pictures { get; init; } = [];
     private protected string[] ClassNames { get; init; } = [];
 
+    /// <inheritdoc/>
     public override int Count => Pictures.Length;
+    /// <inheritdoc/>
     public override IReadOnlyList<string> Classes => ClassNames;
+    /// <inheritdoc/>
     public override bool HasTargets => true;
 
     /// <summary>The picture file of sample <paramref name="index"/>.</summary>

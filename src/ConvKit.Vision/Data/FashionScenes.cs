@@ -26,6 +26,7 @@ public sealed record FashionScenesOptions
     public int TrainScenes { get; init; } = 6000;
     /// <summary>Scenes in the test split.</summary>
     public int TestScenes { get; init; } = 1000;
+    /// <summary>Seeds the choice, placement and scaling of the items: the same seed makes the same scenes.</summary>
     public int Seed { get; init; } = 2026;
 }
 

@@ -39,9 +39,13 @@ public sealed class ImageFolderDataset : Dataset
         cache = new byte[]?[samples.Length];
     }
 
+    /// <summary>The folder read, with one subfolder per class.</summary>
     public string Root { get; }
+    /// <inheritdoc/>
     public override int Count => samples.Length;
+    /// <inheritdoc/>
     public override IReadOnlyList<int> SampleShape => sampleShape;
+    /// <inheritdoc/>
     public override IReadOnlyList<string> Classes => classes;
 
     /// <summary>The file of sample <paramref name="index"/>.</summary>
@@ -51,12 +55,14 @@ public sealed class ImageFolderDataset : Dataset
         return samples[index].Path;
     }
 
+    /// <inheritdoc/>
     public override int Label(int index)
     {
         CheckIndex(index);
         return samples[index].Label;
     }
 
+    /// <inheritdoc/>
     public override void ReadImage(int index, Span<float> destination)
     {
         CheckIndex(index);

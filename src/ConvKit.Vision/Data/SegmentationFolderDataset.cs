@@ -56,8 +56,11 @@ public sealed class SegmentationFolderDataset : Dataset
         this.channels = channels;
     }
 
+    /// <inheritdoc/>
     public override int Count => pairs.Length;
+    /// <inheritdoc/>
     public override IReadOnlyList<string> Classes => classes;
+    /// <inheritdoc/>
     public override bool HasTargets => true;
 
     /// <summary>The picture and mask files of sample <paramref name="index"/>.</summary>

@@ -89,6 +89,7 @@ public sealed class DetectionEvaluator
         this.classes = classes;
     }
 
+    /// <summary>Number of classes, numbered from 0.</summary>
     public int Classes => classes;
 
     /// <summary>

@@ -23,11 +23,16 @@ public enum AlexNetVariant
 /// </summary>
 public sealed class AlexNet : Module
 {
+    /// <summary>torchvision's layout or the paper's.</summary>
     public AlexNetVariant Variant { get; }
+    /// <summary>The convolutions, ReLUs, max-pools (and local response norms).</summary>
     public Sequential Features { get; }
+    /// <summary>Adaptive average pooling to 6×6.</summary>
     public AdaptiveAvgPool2d AvgPool { get; }
+    /// <summary>The three fully connected layers with dropout.</summary>
     public Sequential Classifier { get; }
 
+    /// <summary>An AlexNet of <paramref name="variant"/> for <paramref name="numClasses"/> classes and <paramref name="inChannels"/> input channels.</summary>
     public AlexNet(AlexNetVariant variant = AlexNetVariant.TorchVision, int numClasses = 1000, int inChannels = 3, float dropout = 0.5f)
     {
         ModelChecks.ClassesAndChannels("AlexNet", numClasses, inChannels);

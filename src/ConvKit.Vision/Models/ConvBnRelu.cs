@@ -9,7 +9,9 @@ namespace ConvKit.Vision.Models;
 /// </summary>
 public sealed class ConvBnRelu : Module
 {
+    /// <summary>The convolution, without bias.</summary>
     public Conv2d Conv { get; }
+    /// <summary>The batch normalisation.</summary>
     public BatchNorm2d Bn { get; }
     readonly ReLU relu;
 
@@ -21,5 +23,6 @@ public sealed class ConvBnRelu : Module
         relu = RegisterModule("relu", new ReLU());
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => relu.Forward(Bn.Forward(Conv.Forward(input)));
 }

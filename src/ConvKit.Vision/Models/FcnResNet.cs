@@ -19,6 +19,7 @@ public sealed class FcnResNet : Module, ISegmentationModel
     readonly Conv2d scoreLayer3, scoreLayer4;
     readonly ConvTranspose2d upsample2, upsample16;
 
+    /// <summary>An FCN-16s for <paramref name="numClasses"/> classes (21: Pascal VOC's, background included) on a fresh ResNet-18.</summary>
     public FcnResNet(int numClasses = 21, int inChannels = 3)
     {
         ModelChecks.ClassesAndChannels("FcnResNet", numClasses, inChannels);

@@ -20,8 +20,11 @@ public sealed class GoogLeNet : Module
     readonly AdaptiveAvgPool2d avgpool;
     readonly Dropout dropout;
 
+    /// <summary>The side classifier after <c>inception4a</c>, or null without auxiliary logits.</summary>
     public AuxiliaryClassifier? Aux1 { get; }
+    /// <summary>The side classifier after <c>inception4d</c>, or null without auxiliary logits.</summary>
     public AuxiliaryClassifier? Aux2 { get; }
+    /// <summary>The final classifier, 1024 features to the classes.</summary>
     public Linear Fc { get; }
 
     /// <param name="auxLogits">build the two side classifiers (used in training mode only)</param>
@@ -108,6 +111,7 @@ public sealed class AuxiliaryClassifier : Module
     readonly ReLU relu;
     readonly Dropout dropout;
 
+    /// <summary>A side classifier on <paramref name="inChannels"/> channels of features.</summary>
     public AuxiliaryClassifier(int inChannels, int numClasses, float dropout = 0.7f)
     {
         pool = RegisterModule("pool", new AdaptiveAvgPool2d(4));

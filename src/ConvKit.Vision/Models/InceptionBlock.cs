@@ -16,6 +16,7 @@ public sealed class InceptionBlock : Module
     readonly Module branch1;
     readonly Sequential branch2, branch3, branch4;
 
+    /// <summary>Channels of the output: the sum of the four branches'.</summary>
     public int OutChannels { get; }
 
     /// <param name="ch5x5Kernel">

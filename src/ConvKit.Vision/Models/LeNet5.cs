@@ -11,7 +11,9 @@ namespace ConvKit.Vision.Models;
 /// </summary>
 public sealed class LeNet5 : Module
 {
+    /// <summary>The convolutions, tanh and average pools.</summary>
     public Sequential Features { get; }
+    /// <summary>The fully connected layers.</summary>
     public Sequential Classifier { get; }
 
     /// <param name="inputSize">

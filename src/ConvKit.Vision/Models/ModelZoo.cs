@@ -60,6 +60,7 @@ public static class ModelZoo
     /// <summary>Every model, by name.</summary>
     public static IEnumerable<ZooModel> All => models.Values;
 
+    /// <summary>Every model's name and one-line description.</summary>
     public static IEnumerable<(string Name, string Description)> Models => models.Values.Select(m => (m.Name, m.Description));
 
     /// <summary>The entry for <paramref name="name"/> (case-insensitive); an unknown name throws, listing the known ones.</summary>

@@ -21,7 +21,9 @@ public sealed class ResNet : Module
     readonly Sequential[] stages;
     readonly AdaptiveAvgPool2d avgpool;
 
+    /// <summary>The final classifier.</summary>
     public Linear Fc { get; }
+    /// <c>layer1</c> … <c>layer4</c>, each a sequence of residual blocks.
     public IReadOnlyList<Sequential> Stages => stages;
 
     /// <param name="block">the residual block of every stage</param>
@@ -67,10 +69,15 @@ public sealed class ResNet : Module
         Fc = RegisterModule("fc", new Linear(channels, numClasses));
     }
 
+    /// <summary>ResNet-18: basic blocks [2, 2, 2, 2].</summary>
     public static ResNet ResNet18(int numClasses = 1000, int inChannels = 3) => new(Basic, [2, 2, 2, 2], numClasses, inChannels);
+    /// <summary>ResNet-34: basic blocks [3, 4, 6, 3].</summary>
     public static ResNet ResNet34(int numClasses = 1000, int inChannels = 3) => new(Basic, [3, 4, 6, 3], numClasses, inChannels);
+    /// <summary>ResNet-50: bottleneck blocks [3, 4, 6, 3].</summary>
     public static ResNet ResNet50(int numClasses = 1000, int inChannels = 3) => new(Bottleneck, [3, 4, 6, 3], numClasses, inChannels);
+    /// <summary>ResNet-101: bottleneck blocks [3, 4, 23, 3].</summary>
     public static ResNet ResNet101(int numClasses = 1000, int inChannels = 3) => new(Bottleneck, [3, 4, 23, 3], numClasses, inChannels);
+    /// <summary>ResNet-152: bottleneck blocks [3, 8, 36, 3].</summary>
     public static ResNet ResNet152(int numClasses = 1000, int inChannels = 3) => new(Bottleneck, [3, 8, 36, 3], numClasses, inChannels);
 
     /// <summary>ResNet-18's layout at a quarter of its widths (16–128) with the small-input stem, for 28×28 grey images.</summary>

@@ -51,6 +51,7 @@ public abstract class ResidualBlock : Module
     /// <summary>F(x): the block's convolutions, without the final ReLU.</summary>
     protected abstract Tensor Residual(Tensor input);
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         var residual = Residual(input);
@@ -68,6 +69,7 @@ public sealed class BasicBlock : ResidualBlock
     readonly Conv2d conv1, conv2;
     readonly BatchNorm2d bn1, bn2;
 
+    /// <summary>A block from <paramref name="inChannels"/> to <paramref name="width"/> channels; a stride above 1, or a change of channels, gives the shortcut a 1×1 convolution with batch norm.</summary>
     public BasicBlock(int inChannels, int width, int stride = 1)
     {
         conv1 = RegisterModule("conv1", ResNet.KaimingConv(new Conv2d(inChannels, width, 3, stride, padding: 1, bias: false)));
@@ -77,6 +79,7 @@ public sealed class BasicBlock : ResidualBlock
         AddShortcut(inChannels, width, stride);
     }
 
+    /// <inheritdoc/>
     protected override Tensor Residual(Tensor input) =>
         bn2.Forward(conv2.Forward(Relu.Forward(bn1.Forward(conv1.Forward(input)))));
 }
@@ -91,6 +94,7 @@ public sealed class BottleneckBlock : ResidualBlock
     readonly Conv2d conv1, conv2, conv3;
     readonly BatchNorm2d bn1, bn2, bn3;
 
+    /// <summary>A block from <paramref name="inChannels"/> to 4·<paramref name="width"/> channels; a stride above 1, or a change of channels, gives the shortcut a 1×1 convolution with batch norm.</summary>
     public BottleneckBlock(int inChannels, int width, int stride = 1)
     {
         int outChannels = width * Expansion(ResidualBlockKind.Bottleneck);
@@ -103,6 +107,7 @@ public sealed class BottleneckBlock : ResidualBlock
         AddShortcut(inChannels, outChannels, stride);
     }
 
+    /// <inheritdoc/>
     protected override Tensor Residual(Tensor input)
     {
         var x = Relu.Forward(bn1.Forward(conv1.Forward(input)));

@@ -11,7 +11,9 @@ namespace ConvKit.Vision.Models;
 /// </summary>
 public sealed class SmallCnn : Module
 {
+    /// <summary>The conv-bn-relu pairs and max-pools.</summary>
     public Sequential Features { get; }
+    /// <summary>Dropout and the linear layer.</summary>
     public Sequential Classifier { get; }
 
     /// <param name="inputSize">the side of the square input; must be divisible by 4 (the two max-pools)</param>

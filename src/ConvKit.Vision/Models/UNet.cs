@@ -21,7 +21,9 @@ public sealed class UNet : Module, ISegmentationModel
     readonly MaxPool2d pool;
     readonly Conv2d head;
 
+    /// <summary>Levels of the encoder (and of the decoder).</summary>
     public int Depth { get; }
+    /// <summary>Channels of the top level; level i has Width·2^i.</summary>
     public int Width { get; }
 
     /// <summary>2^depth: the input's height and width must be multiples of it.</summary>

@@ -27,12 +27,18 @@ public sealed class Vgg : Module
         _ => throw new ArgumentOutOfRangeException(nameof(depth), $"Vgg: depth must be one of {string.Join(", ", Depths)}, got {depth}."),
     };
 
+    /// <summary>Weight layers: 11, 13, 16 or 19.</summary>
     public int Depth { get; }
+    /// <summary>Whether each convolution is followed by batch normalisation.</summary>
     public bool BatchNorm { get; }
+    /// <summary>The convolutions, ReLUs and max-pools.</summary>
     public Sequential Features { get; }
+    /// <summary>Adaptive average pooling to 7×7.</summary>
     public AdaptiveAvgPool2d AvgPool { get; }
+    /// <summary>The three fully connected layers with dropout.</summary>
     public Sequential Classifier { get; }
 
+    /// <summary>A VGG of <paramref name="depth"/> weight layers for <paramref name="numClasses"/> classes.</summary>
     public Vgg(int depth, bool batchNorm = false, int numClasses = 1000, int inChannels = 3, float dropout = 0.5f)
     {
         ModelChecks.ClassesAndChannels("Vgg", numClasses, inChannels);
@@ -76,13 +82,21 @@ public sealed class Vgg : Module
         return features;
     }
 
+    /// <summary>VGG-11 (configuration A).</summary>
     public static Vgg Vgg11(int numClasses = 1000, int inChannels = 3) => new(11, false, numClasses, inChannels);
+    /// <summary>VGG-11 with batch normalisation.</summary>
     public static Vgg Vgg11Bn(int numClasses = 1000, int inChannels = 3) => new(11, true, numClasses, inChannels);
+    /// <summary>VGG-13 (configuration B).</summary>
     public static Vgg Vgg13(int numClasses = 1000, int inChannels = 3) => new(13, false, numClasses, inChannels);
+    /// <summary>VGG-13 with batch normalisation.</summary>
     public static Vgg Vgg13Bn(int numClasses = 1000, int inChannels = 3) => new(13, true, numClasses, inChannels);
+    /// <summary>VGG-16 (configuration D).</summary>
     public static Vgg Vgg16(int numClasses = 1000, int inChannels = 3) => new(16, false, numClasses, inChannels);
+    /// <summary>VGG-16 with batch normalisation.</summary>
     public static Vgg Vgg16Bn(int numClasses = 1000, int inChannels = 3) => new(16, true, numClasses, inChannels);
+    /// <summary>VGG-19 (configuration E).</summary>
     public static Vgg Vgg19(int numClasses = 1000, int inChannels = 3) => new(19, false, numClasses, inChannels);
+    /// <summary>VGG-19 with batch normalisation.</summary>
     public static Vgg Vgg19Bn(int numClasses = 1000, int inChannels = 3) => new(19, true, numClasses, inChannels);
 
     /// <param name="input">(N, inChannels, 224, 224)</param>

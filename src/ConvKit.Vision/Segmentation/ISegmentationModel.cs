@@ -7,5 +7,6 @@ namespace ConvKit.Vision.Segmentation;
 /// </summary>
 public interface ISegmentationModel
 {
+    /// <summary>What the picture's height and width must be multiples of (2^levels of pooling).</summary>
     int SizeMultiple { get; }
 }

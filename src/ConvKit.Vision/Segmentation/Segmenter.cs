@@ -39,6 +39,7 @@ public sealed class Segmenter
         return new Segmenter(model, card);
     }
 
+    /// <summary>The trained model, in evaluation mode.</summary>
     public Module Model { get; }
 
     /// <summary>The model's name, classes (background first) and preprocessing.</summary>

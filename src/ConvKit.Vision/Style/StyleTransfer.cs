@@ -4,10 +4,22 @@ using ConvKit.Optim;
 namespace ConvKit.Vision.Style;
 
 /// <summary>How the generated picture's pixels are optimised.</summary>
-public enum StyleOptimizer { Lbfgs, Adam }
+public enum StyleOptimizer
+{
+    /// <summary>L-BFGS with the strong Wolfe line search.</summary>
+    Lbfgs,
+    /// <summary>Adam.</summary>
+    Adam,
+}
 
 /// <summary>Where the generated picture starts.</summary>
-public enum StyleStart { Content, Noise }
+public enum StyleStart
+{
+    /// <summary>The content picture.</summary>
+    Content,
+    /// <summary>Uniform noise, seeded by <see cref="StyleTransferOptions.Seed"/>.</summary>
+    Noise,
+}
 
 /// <summary>The recipe of a <see cref="StyleTransfer"/>; every field has the default the CLI uses.</summary>
 public sealed record StyleTransferOptions
@@ -27,9 +39,11 @@ public sealed record StyleTransferOptions
     public string? ContentLayer { get; init; }
     /// <summary>The style layers, each with its weight λ_l; null: the network's defaults, weighted equally (1/L each).</summary>
     public IReadOnlyList<(string Layer, double Weight)>? StyleLayers { get; init; }
+    /// <summary>How the pixels are optimised: L-BFGS (the default) or Adam.</summary>
     public StyleOptimizer Optimizer { get; init; } = StyleOptimizer.Lbfgs;
     /// <summary>The optimiser's learning rate; null: 1 for L-BFGS (its line search scales the step), 0.02 for Adam (pixels are in [0, 1]).</summary>
     public double? LearningRate { get; init; }
+    /// <summary>Where the generated picture starts: the content picture (the default) or noise.</summary>
     public StyleStart Start { get; init; } = StyleStart.Content;
     /// <summary>Seeds the noise of <see cref="StyleStart.Noise"/>.</summary>
     public int Seed { get; init; } = 42;
@@ -52,7 +66,9 @@ public sealed record StyleStep(int Scale, int Step, double Content, double Style
 /// </summary>
 public sealed class StyleTransfer(StyleNetwork network, StyleTransferOptions? options = null)
 {
+    /// <summary>The frozen network whose activations the costs compare.</summary>
     public StyleNetwork Network { get; } = network;
+    /// <summary>The recipe, checked against the network's layers.</summary>
     public StyleTransferOptions Options { get; } = Check(options ?? new StyleTransferOptions(), network);
 
     static StyleTransferOptions Check(StyleTransferOptions options, StyleNetwork network)

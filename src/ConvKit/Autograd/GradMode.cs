@@ -11,6 +11,7 @@ public static class GradMode
     // the code awaited, and never reached the continuation. A read costs a few nanoseconds, on every op.
     static readonly AsyncLocal<bool> disabled = new();
 
+    /// <summary>Whether ops record the graph for <see cref="Tensor.Backward"/> on this execution context.</summary>
     public static bool IsEnabled => !disabled.Value;
 
     /// <summary>Turns recording off until the returned scope is disposed.</summary>
@@ -32,10 +33,12 @@ public static class GradMode
         if (disabled.Value != value) disabled.Value = value;
     }
 
+    /// <summary>Restores the previous setting when disposed (use it in a <c>using</c>).</summary>
     public readonly struct Scope : IDisposable
     {
         readonly bool wasDisabled;
         internal Scope(bool wasDisabled) => this.wasDisabled = wasDisabled;
+        /// <summary>Restores the setting that held before the scope was opened.</summary>
         public void Dispose() => Change(wasDisabled);
     }
 }

@@ -28,6 +28,7 @@ public sealed class Node
         outputVersion = output.Storage.Version;
     }
 
+    /// <summary>The name of the op that made the output (<c>Conv2d</c>, <c>Add</c>, ...), as error messages and traces show it.</summary>
     public string Op { get; }
 
     /// <summary>The op's operands; empty once a Backward without retainGraph has freed the node.</summary>

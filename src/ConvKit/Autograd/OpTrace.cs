@@ -66,6 +66,7 @@ public sealed class OpTrace : IDisposable
         get { lock (producers) return [.. producers.Values]; }
     }
 
+    /// <summary>Stops recording.</summary>
     public void Dispose()
     {
         if (disposed) return;

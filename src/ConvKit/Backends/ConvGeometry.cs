@@ -17,11 +17,15 @@ public readonly record struct ConvGeometry(
     int DilationHeight, int DilationWidth,
     int Groups)
 {
+    /// <summary>Input channels each group reads.</summary>
     public int InChannelsPerGroup => InChannels / Groups;
+    /// <summary>Output channels each group writes.</summary>
     public int OutChannelsPerGroup => OutChannels / Groups;
+    /// <summary>Values in one input channel, InHeight·InWidth.</summary>
     public int InPlane => InHeight * InWidth;
     /// <summary>Output positions per channel (the GEMM's n).</summary>
     public int OutPlane => OutHeight * OutWidth;
+    /// <summary>Taps of one kernel channel, KernelHeight·KernelWidth.</summary>
     public int KernelArea => KernelHeight * KernelWidth;
     /// <summary>Rows of the im2col matrix: one per (input channel of a group, kernel row, kernel column) — the GEMM's k.</summary>
     public int ColumnRows => InChannelsPerGroup * KernelArea;

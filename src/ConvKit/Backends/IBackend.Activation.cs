@@ -9,6 +9,7 @@ public enum ActivationOp
     LeakyRelu,
     /// <summary>min(max(x, 0), 6)</summary>
     Relu6,
+    /// <summary>tanh(x)</summary>
     Tanh,
     /// <summary>1 / (1 + e^−x)</summary>
     Sigmoid,

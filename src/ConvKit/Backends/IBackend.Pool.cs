@@ -10,7 +10,9 @@ public readonly record struct Pool2dGeometry(
     int Planes, int InputHeight, int InputWidth, int OutputHeight, int OutputWidth,
     Size2 Kernel, Size2 Stride, Size2 Padding, Size2 Dilation)
 {
+    /// <summary>Values in one input plane, InputHeight·InputWidth.</summary>
     public int InputPlaneSize => InputHeight * InputWidth;
+    /// <summary>Values in one output plane, OutputHeight·OutputWidth.</summary>
     public int OutputPlaneSize => OutputHeight * OutputWidth;
 }
 

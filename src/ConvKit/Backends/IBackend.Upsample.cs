@@ -9,7 +9,9 @@ public readonly record struct UpsampleGeometry(
     int Planes, int InputHeight, int InputWidth, int OutputHeight, int OutputWidth,
     float ScaleHeight, float ScaleWidth, bool AlignCorners)
 {
+    /// <summary>Values in one input plane, InputHeight·InputWidth.</summary>
     public int InputPlaneSize => InputHeight * InputWidth;
+    /// <summary>Values in one output plane, OutputHeight·OutputWidth.</summary>
     public int OutputPlaneSize => OutputHeight * OutputWidth;
 }
 

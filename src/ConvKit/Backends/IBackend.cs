@@ -7,6 +7,7 @@ namespace ConvKit.Backends;
 /// </summary>
 public partial interface IBackend
 {
+    /// <summary>A short name for messages (<c>cpu</c>).</summary>
     string Name { get; }
 
     /// <summary>A zero-filled buffer of <paramref name="length"/> values.</summary>
@@ -19,11 +20,17 @@ public partial interface IBackend
     /// reader: fresh memory on every pass costs page faults and cache misses).
     /// </summary>
     void Release(Storage storage);
+    /// <summary>A buffer holding a copy of <paramref name="values"/>.</summary>
     Storage FromArray(ReadOnlySpan<float> values);
+    /// <summary>Copies the buffer's values into <paramref name="destination"/>.</summary>
     void CopyTo(Storage source, Span<float> destination);
+    /// <summary>The value at <paramref name="index"/>.</summary>
     float GetItem(Storage storage, int index);
+    /// <summary>Sets the value at <paramref name="index"/>.</summary>
     void SetItem(Storage storage, int index, float value);
+    /// <summary>Sets every value to <paramref name="value"/>.</summary>
     void Fill(Storage storage, float value);
+    /// <summary>Copies every value of <paramref name="source"/> into <paramref name="destination"/> (same length).</summary>
     void Copy(Storage source, Storage destination);
 
     /// <summary>y = op(x), element-wise; y may be x.</summary>
@@ -45,6 +52,7 @@ public partial interface IBackend
 
     /// <summary>y = x with its axes reordered: y's axis i is x's axis dims[i].</summary>
     void Permute(Storage x, int[] xShape, int[] dims, Storage y);
+    /// <summary>Copies the blocks <paramref name="copy"/> describes from <paramref name="source"/> to <paramref name="destination"/>.</summary>
     void CopyBlocks(Storage source, Storage destination, BlockCopy copy);
 
     /// <summary>C = alpha·op(A)·op(B) + beta·C on row-major matrices at the given offsets (see Gemm.Sgemm).</summary>

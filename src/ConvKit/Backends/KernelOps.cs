@@ -1,13 +1,65 @@
 namespace ConvKit.Backends;
 
 /// <summary>Element-wise functions of one value.</summary>
-public enum UnaryOp { Neg, Exp, Log, Sqrt, Abs, Sign, Square }
+public enum UnaryOp
+{
+    /// <summary>−x</summary>
+    Neg,
+    /// <summary>eˣ</summary>
+    Exp,
+    /// <summary>ln x</summary>
+    Log,
+    /// <summary>√x</summary>
+    Sqrt,
+    /// <summary>|x|</summary>
+    Abs,
+    /// <summary>−1, 0 or 1</summary>
+    Sign,
+    /// <summary>x²</summary>
+    Square,
+}
 
 /// <summary>Element-wise functions of two values; comparisons give 1 or 0.</summary>
-public enum BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual }
+public enum BinaryOp
+{
+    /// <summary>a + b</summary>
+    Add,
+    /// <summary>a − b</summary>
+    Sub,
+    /// <summary>a · b</summary>
+    Mul,
+    /// <summary>a / b</summary>
+    Div,
+    /// <summary>aᵇ</summary>
+    Pow,
+    /// <summary>max(a, b)</summary>
+    Maximum,
+    /// <summary>min(a, b)</summary>
+    Minimum,
+    /// <summary>a = b</summary>
+    Equal,
+    /// <summary>a ≠ b</summary>
+    NotEqual,
+    /// <summary>a &lt; b</summary>
+    Less,
+    /// <summary>a ≤ b</summary>
+    LessEqual,
+    /// <summary>a &gt; b</summary>
+    Greater,
+    /// <summary>a ≥ b</summary>
+    GreaterEqual,
+}
 
 /// <summary>Reductions along one axis.</summary>
-public enum ReduceOp { Sum, Max, Min }
+public enum ReduceOp
+{
+    /// <summary>The sum.</summary>
+    Sum,
+    /// <summary>The largest value.</summary>
+    Max,
+    /// <summary>The smallest value.</summary>
+    Min,
+}
 
 /// <summary>
 /// A batch of equal-length blocks copied between two buffers: for o &lt; <see cref="Outer"/>, c &lt; <see cref="Count"/>

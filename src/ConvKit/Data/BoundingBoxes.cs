@@ -45,13 +45,19 @@ public sealed class BoundingBoxes
     /// <summary>No boxes on a canvas of the given size.</summary>
     public static BoundingBoxes Empty(int canvasHeight, int canvasWidth, BoxFormat format = BoxFormat.Xyxy) => new([], [], format, canvasHeight, canvasWidth);
 
+    /// <summary>How each box's four numbers are laid out.</summary>
     public BoxFormat Format { get; }
+    /// <summary>Whether the coordinates are fractions of the canvas (in [0, 1]) rather than pixels.</summary>
     public bool Relative { get; }
+    /// <summary>Height in pixels of the picture the boxes belong to.</summary>
     public int CanvasHeight { get; }
+    /// <summary>Width in pixels of the picture the boxes belong to.</summary>
     public int CanvasWidth { get; }
+    /// <summary>Number of boxes.</summary>
     public int Count => labels.Length;
     /// <summary>4·<see cref="Count"/> numbers, box after box.</summary>
     public ReadOnlySpan<float> Coordinates => coordinates;
+    /// <summary>One class index per box.</summary>
     public ReadOnlySpan<int> Labels => labels;
 
     /// <summary>Box <paramref name="index"/>'s four numbers.</summary>
@@ -140,5 +146,6 @@ public sealed class BoundingBoxes
         }
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"BoundingBoxes({Count} boxes, {Format}{(Relative ? ", relative" : "")}, canvas {CanvasHeight}×{CanvasWidth})";
 }

@@ -30,16 +30,21 @@ public sealed class ByteImageDataset : Dataset
         this.classes = classes.ToArray();
     }
 
+    /// <inheritdoc/>
     public override int Count => labels.Length;
+    /// <inheritdoc/>
     public override IReadOnlyList<int> SampleShape => sampleShape;
+    /// <inheritdoc/>
     public override IReadOnlyList<string> Classes => classes;
 
+    /// <inheritdoc/>
     public override int Label(int index)
     {
         CheckIndex(index);
         return labels[index];
     }
 
+    /// <inheritdoc/>
     public override void ReadImage(int index, Span<float> destination)
     {
         CheckIndex(index);

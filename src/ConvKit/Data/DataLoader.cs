@@ -13,6 +13,7 @@ namespace ConvKit.Data;
 /// </summary>
 public sealed record Batch(Tensor Images, Tensor Labels, IReadOnlyList<int> Indices)
 {
+    /// <summary>Number of samples in the batch.</summary>
     public int Count => Indices.Count;
     /// <summary>Each picture's boxes, when the samples have boxes.</summary>
     public IReadOnlyList<BoundingBoxes>? Boxes { get; init; }
@@ -36,6 +37,11 @@ public sealed record Batch(Tensor Images, Tensor Labels, IReadOnlyList<int> Indi
 /// </summary>
 public sealed class DataLoader : IEnumerable<Batch>
 {
+    /// <summary>A loader of <paramref name="dataset"/> in batches of <paramref name="batchSize"/>.</summary>
+    /// <param name="shuffle">a new order each epoch, from (seed, epoch)</param>
+    /// <param name="dropLast">leave out the last batch when it is short</param>
+    /// <param name="transform">applied to each sample, with draws from (seed, epoch, sample)</param>
+    /// <param name="prefetch">batches assembled ahead on a background thread (0: none)</param>
     public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long seed = 0,
         ISampleTransform? transform = null, int prefetch = 2)
     {
@@ -51,11 +57,17 @@ public sealed class DataLoader : IEnumerable<Batch>
         Prefetch = prefetch;
     }
 
+    /// <summary>The samples being batched.</summary>
     public Dataset Dataset { get; }
+    /// <summary>Samples per batch (the last may have fewer unless <see cref="DropLast"/>).</summary>
     public int BatchSize { get; }
+    /// <summary>Whether each epoch visits the samples in a new random order.</summary>
     public bool Shuffle { get; }
+    /// <summary>Whether a short last batch is left out.</summary>
     public bool DropLast { get; }
+    /// <summary>Seed of the shuffles and the transforms' draws.</summary>
     public long Seed { get; }
+    /// <summary>Applied to each sample before batching, or null.</summary>
     public ISampleTransform? Transform { get; }
     readonly bool transformInPlace;
     /// <summary>How many batches the background thread may prepare ahead; 0 builds each batch on the caller's thread.</summary>
@@ -74,6 +86,7 @@ public sealed class DataLoader : IEnumerable<Batch>
         return order;
     }
 
+    /// <summary>Walks epoch <see cref="Epoch"/>'s batches, then advances <see cref="Epoch"/>.</summary>
     public IEnumerator<Batch> GetEnumerator()
     {
         int epoch = Epoch++;

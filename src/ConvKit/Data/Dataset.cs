@@ -81,6 +81,7 @@ public abstract class Dataset
         return (Subset(order[second..].Order()), Subset(order[..second].Order()));
     }
 
+    /// <summary>Throws, naming the dataset, its size and <paramref name="index"/>, unless 0 ≤ index &lt; Count.</summary>
     protected void CheckIndex(int index)
     {
         if ((uint)index >= (uint)Count)

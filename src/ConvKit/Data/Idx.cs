@@ -16,6 +16,7 @@ public static class Idx
 {
     const byte UnsignedByte = 0x08;
 
+    /// <summary>The axes and values of the IDX file at <paramref name="path"/> (gzip-compressed or not).</summary>
     public static IdxArray Read(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);

@@ -13,12 +13,16 @@ public static class IdxDatasets
     /// </summary>
     public static string StandardRoot => Environment.GetEnvironmentVariable("CONVKIT_DATASETS") is { Length: > 0 } root ? root : "/usr/share/datasets";
 
+    /// <summary>Where Fashion-MNIST's IDX files are looked for by default: <c>fashion-mnist/</c> under <see cref="StandardRoot"/>.</summary>
     public static string FashionMnistDirectory => Path.Combine(StandardRoot, "fashion-mnist");
+    /// <summary>Where MNIST's IDX files are looked for by default: <c>mnist/</c> under <see cref="StandardRoot"/>.</summary>
     public static string MnistDirectory => Path.Combine(StandardRoot, "mnist");
 
+    /// <summary>Fashion-MNIST's ten class names, by label.</summary>
     public static readonly IReadOnlyList<string> FashionMnistClasses =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
+    /// <summary>MNIST's ten class names, the digits, by label.</summary>
     public static readonly IReadOnlyList<string> MnistClasses = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
     /// <summary>Fashion-MNIST (Zalando): 60,000 training and 10,000 test images of clothing, 1×28×28, 10 classes.</summary>

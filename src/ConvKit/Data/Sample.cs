@@ -32,7 +32,9 @@ public sealed record Sample(Tensor Image)
         label = Label ?? throw new InvalidOperationException("Sample: it has no class label.");
     }
 
+    /// <summary>The picture's height in pixels.</summary>
     public int Height => Image.Shape[1];
+    /// <summary>The picture's width in pixels.</summary>
     public int Width => Image.Shape[2];
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="source"/> when the parts do not fit the image.</summary>

@@ -1,13 +1,41 @@
 namespace ConvKit.NN;
 
 /// <summary>Which variance Kaiming initialisation preserves: the forward pass's (fan in) or the backward pass's (fan out).</summary>
-public enum FanMode { FanIn, FanOut }
+public enum FanMode
+{
+    /// <summary>Scale by the inputs per output unit: preserves the variance of the activations.</summary>
+    FanIn,
+    /// <summary>Scale by the outputs per input unit: preserves the variance of the gradients.</summary>
+    FanOut,
+}
 
 /// <summary>The activations <see cref="Init.CalculateGain"/> knows, as in torch.nn.init.calculate_gain.</summary>
 public enum Nonlinearity
 {
-    Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
-    Sigmoid, Tanh, Relu, LeakyRelu, Selu,
+    /// <summary>No activation: gain 1.</summary>
+    Linear,
+    /// <summary>A 1-D convolution with no activation: gain 1.</summary>
+    Conv1d,
+    /// <summary>A 2-D convolution with no activation: gain 1.</summary>
+    Conv2d,
+    /// <summary>A 3-D convolution with no activation: gain 1.</summary>
+    Conv3d,
+    /// <summary>A 1-D transposed convolution with no activation: gain 1.</summary>
+    ConvTranspose1d,
+    /// <summary>A 2-D transposed convolution with no activation: gain 1.</summary>
+    ConvTranspose2d,
+    /// <summary>A 3-D transposed convolution with no activation: gain 1.</summary>
+    ConvTranspose3d,
+    /// <summary>Sigmoid: gain 1.</summary>
+    Sigmoid,
+    /// <summary>Tanh: gain 5/3.</summary>
+    Tanh,
+    /// <summary>ReLU: gain √2.</summary>
+    Relu,
+    /// <summary>Leaky ReLU with negative slope a: gain √(2 / (1 + a²)).</summary>
+    LeakyRelu,
+    /// <summary>SELU: gain 3/4.</summary>
+    Selu,
 }
 
 /// <summary>
@@ -33,10 +61,13 @@ public static class Init
         return Fill(tensor, () => Tensor.Randn(shape, random ?? Generator.Current) * std + mean);
     }
 
+    /// <summary>Every value set to <paramref name="value"/>.</summary>
     public static Tensor Constant(Tensor tensor, float value) => Fill(tensor, () => Tensor.Full(tensor.Shape.ToArray(), value));
 
+    /// <summary>Every value set to 0.</summary>
     public static Tensor Zeros(Tensor tensor) => Constant(tensor, 0);
 
+    /// <summary>Every value set to 1.</summary>
     public static Tensor Ones(Tensor tensor) => Constant(tensor, 1);
 
     /// <summary>

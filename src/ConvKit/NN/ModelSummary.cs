@@ -38,6 +38,7 @@ public sealed class ModelSummary
     public IReadOnlyList<IReadOnlyList<int>> InputShapes { get; }
     /// <summary>Every named output's shape (one, "output", for a single-output model).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<int>> Outputs { get; }
+    /// <summary>One row per layer that ran, in the order they ran.</summary>
     public IReadOnlyList<LayerSummary> Layers { get; }
     /// <summary>All trainable values of the model, whether or not their layer ran.</summary>
     public long TotalParameters { get; }

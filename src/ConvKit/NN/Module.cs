@@ -139,9 +139,11 @@ public abstract class Module
                 yield return entry;
     }
 
+    /// <summary>Every trainable tensor of this module and its descendants, with PyTorch's dotted names (<c>layer1.0.conv1.weight</c>).</summary>
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters() =>
         NamedModules().SelectMany(m => m.Module.parameters.Select(p => (Join(m.Name, p.Key), p.Value)));
 
+    /// <summary>Every buffer (state that is saved but not trained, such as batch norm's running statistics), with dotted names.</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers() =>
         NamedModules().SelectMany(m => m.Module.buffers.Select(b => (Join(m.Name, b.Key), b.Value)));
 
@@ -163,6 +165,7 @@ public abstract class Module
     /// <summary>Evaluation mode: dropout off, batch norm uses running statistics.</summary>
     public Module Eval() => Train(false);
 
+    /// <summary>Sets every parameter's gradient back to none (<see cref="Tensor.ZeroGrad"/>).</summary>
     public void ZeroGrad()
     {
         foreach (var parameter in Parameters()) parameter.ZeroGrad();
@@ -226,5 +229,6 @@ public sealed record StateDictLoadResult(IReadOnlyList<string> MissingKeys, IRea
     internal static string Describe(IReadOnlyList<string> missing, IReadOnlyList<string> unexpected) =>
         $"missing keys [{string.Join(", ", missing)}]; unexpected keys [{string.Join(", ", unexpected)}]";
 
+    /// <inheritdoc/>
     public override string ToString() => Describe(MissingKeys, UnexpectedKeys);
 }

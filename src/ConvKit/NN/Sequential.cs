@@ -5,6 +5,7 @@ public class Sequential : Module
 {
     readonly List<Module> layers = [];
 
+    /// <summary>A pipeline of <paramref name="modules"/>, run in the order given.</summary>
     public Sequential(params Module[] modules)
     {
         foreach (var module in modules) Add(module);
@@ -18,9 +19,12 @@ public class Sequential : Module
         return this;
     }
 
+    /// <summary>Number of modules.</summary>
     public int Count => layers.Count;
+    /// <summary>The module at <paramref name="index"/>.</summary>
     public Module this[int index] => layers[index];
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         var x = input;

@@ -11,34 +11,47 @@ public static partial class F
 {
     // ----- binary, broadcasting -------------------------------------------------------------------------
 
+    /// <summary>a + b, element-wise with NumPy broadcasting.</summary>
     public static Tensor Add(Tensor a, Tensor b) => Binary(BinaryOp.Add, "Add", a, b, (g, _, _, _) => (g, g));
 
+    /// <summary>a − b, element-wise with NumPy broadcasting.</summary>
     public static Tensor Sub(Tensor a, Tensor b) => Binary(BinaryOp.Sub, "Sub", a, b, (g, _, _, _) => (g, -g));
 
+    /// <summary>a · b, element-wise with NumPy broadcasting.</summary>
     public static Tensor Mul(Tensor a, Tensor b) => Binary(BinaryOp.Mul, "Mul", a, b, (g, a, b, _) => (g * b, g * a));
 
     // d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -y/b
+    /// <summary>a / b, element-wise with NumPy broadcasting.</summary>
     public static Tensor Div(Tensor a, Tensor b) => Binary(BinaryOp.Div, "Div", a, b, (g, a, b, y) => (g / b, -g * y / b));
 
     // d(aᵇ)/da = b·aᵇ⁻¹, d(aᵇ)/db = aᵇ·ln a (NaN where a < 0, as the value itself is)
+    /// <summary>aᵇ, element-wise with NumPy broadcasting; differentiable in both (the exponent's gradient is NaN where a &lt; 0, as in PyTorch).</summary>
     public static Tensor Pow(Tensor a, Tensor b) =>
         Binary(BinaryOp.Pow, "Pow", a, b, (g, a, b, y) => (g * b * Pow(a, b - 1f), g * y * Log(a)));
 
     // Ties split the gradient in half, as PyTorch does.
+    /// <summary>The larger of a and b, element-wise with broadcasting; a tie splits the gradient in half.</summary>
     public static Tensor Maximum(Tensor a, Tensor b) =>
         Binary(BinaryOp.Maximum, "Maximum", a, b, (g, a, b, _) => (g * Share(a, b), g * Share(b, a)));
 
+    /// <summary>The smaller of a and b, element-wise with broadcasting; a tie splits the gradient in half.</summary>
     public static Tensor Minimum(Tensor a, Tensor b) =>
         Binary(BinaryOp.Minimum, "Minimum", a, b, (g, a, b, _) => (g * Share(b, a), g * Share(a, b)));
 
     /// <summary>1 where a &gt; b, ½ where a = b, 0 elsewhere.</summary>
     static Tensor Share(Tensor a, Tensor b) => Gt(a, b) + Eq(a, b) * 0.5f;
 
+    /// <summary>1 where a = b, else 0, with broadcasting; not differentiable.</summary>
     public static Tensor Eq(Tensor a, Tensor b) => Binary(BinaryOp.Equal, "Eq", a, b, null);
+    /// <summary>1 where a ≠ b, else 0, with broadcasting; not differentiable.</summary>
     public static Tensor Ne(Tensor a, Tensor b) => Binary(BinaryOp.NotEqual, "Ne", a, b, null);
+    /// <summary>1 where a &lt; b, else 0, with broadcasting; not differentiable.</summary>
     public static Tensor Lt(Tensor a, Tensor b) => Binary(BinaryOp.Less, "Lt", a, b, null);
+    /// <summary>1 where a ≤ b, else 0, with broadcasting; not differentiable.</summary>
     public static Tensor Le(Tensor a, Tensor b) => Binary(BinaryOp.LessEqual, "Le", a, b, null);
+    /// <summary>1 where a &gt; b, else 0, with broadcasting; not differentiable.</summary>
     public static Tensor Gt(Tensor a, Tensor b) => Binary(BinaryOp.Greater, "Gt", a, b, null);
+    /// <summary>1 where a ≥ b, else 0, with broadcasting; not differentiable.</summary>
     public static Tensor Ge(Tensor a, Tensor b) => Binary(BinaryOp.GreaterEqual, "Ge", a, b, null);
 
     /// <summary>
@@ -76,16 +89,22 @@ public static partial class F
 
     // ----- unary ----------------------------------------------------------------------------------------
 
+    /// <summary>−x, element-wise.</summary>
     public static Tensor Neg(Tensor x) => Unary(UnaryOp.Neg, "Neg", x, (g, _, _) => -g);
 
+    /// <summary>eˣ, element-wise.</summary>
     public static Tensor Exp(Tensor x) => Unary(UnaryOp.Exp, "Exp", x, (g, _, y) => g * y);
 
+    /// <summary>The natural logarithm, element-wise (−∞ at 0, NaN below).</summary>
     public static Tensor Log(Tensor x) => Unary(UnaryOp.Log, "Log", x, (g, x, _) => g / x);
 
+    /// <summary>√x, element-wise (NaN below 0).</summary>
     public static Tensor Sqrt(Tensor x) => Unary(UnaryOp.Sqrt, "Sqrt", x, (g, _, y) => g * 0.5f / y);
 
+    /// <summary>|x|, element-wise; the gradient at 0 is 0.</summary>
     public static Tensor Abs(Tensor x) => Unary(UnaryOp.Abs, "Abs", x, (g, x, _) => g * Sign(x));
 
+    /// <summary>x², element-wise.</summary>
     public static Tensor Square(Tensor x) => Unary(UnaryOp.Square, "Square", x, (g, x, _) => g * x * 2f);
 
     /// <summary>-1, 0 or 1 by the sign of each element (gradient zero).</summary>
@@ -99,6 +118,7 @@ public static partial class F
     }
 
     // d(xᵖ)/dx = p·xᵖ⁻¹
+    /// <summary>xᵖ for a constant exponent p, element-wise.</summary>
     public static Tensor Pow(Tensor x, float exponent)
     {
         var y = Tensor.Uninitialized(x.Dims, x.Backend);

@@ -4,7 +4,15 @@ using ConvKit.Backends;
 namespace ConvKit.Ops;
 
 /// <summary>How a loss combines its per-element values: keep them all, take their mean, or their sum.</summary>
-public enum Reduction { None, Mean, Sum }
+public enum Reduction
+{
+    /// <summary>One loss per element (or per sample), in the input's shape.</summary>
+    None,
+    /// <summary>The mean, a rank-0 tensor (weighted losses divide by the sum of the weights).</summary>
+    Mean,
+    /// <summary>The sum, a rank-0 tensor.</summary>
+    Sum,
+}
 
 // Losses, as torch.nn.functional computes them. Classification: logits or log-probabilities (N, C) or
 // (N, C, d1, ...) against class indices (N) or (N, d1, ...) held as float values. Regression and binary

@@ -16,6 +16,7 @@ public static partial class F
         return keepDim ? y : DropAxes(y, axes);
     }
 
+    /// <summary>The mean over <paramref name="dims"/> (all dimensions when null), kept as size 1 when <paramref name="keepDim"/>.</summary>
     public static Tensor Mean(Tensor x, int[]? dims = null, bool keepDim = false)
     {
         var axes = Shapes.NormalizeDims(dims, x.Rank, "Mean");
@@ -28,6 +29,7 @@ public static partial class F
     /// </summary>
     public static Tensor Max(Tensor x, int[]? dims = null, bool keepDim = false) => Extreme(ReduceOp.Max, "Max", x, dims, keepDim);
 
+    /// <summary>The minimum over <paramref name="dims"/> (all dimensions when null), kept as size 1 when <paramref name="keepDim"/>; ties share the gradient.</summary>
     public static Tensor Min(Tensor x, int[]? dims = null, bool keepDim = false) => Extreme(ReduceOp.Min, "Min", x, dims, keepDim);
 
     static Tensor Extreme(ReduceOp op, string name, Tensor x, int[]? dims, bool keepDim)

@@ -12,6 +12,7 @@ public class Adam : Optimizer, IHasMomentum
     readonly bool decoupledWeightDecay;
     double beta1, beta2, eps;
 
+    /// <summary>Adam over <paramref name="parameters"/> (one group), with torch.optim.Adam's defaults (β = (0.9, 0.999)).</summary>
     public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
         double weightDecay = 0, bool amsgrad = false, bool maximize = false)
         : this(OneGroup(parameters), lr, betas, eps, weightDecay, amsgrad, maximize, decoupledWeightDecay: false) { }
@@ -47,6 +48,7 @@ public class Adam : Optimizer, IHasMomentum
 
     /// <summary>Added to the denominator for numerical stability.</summary>
     public double Eps => eps;
+    /// <summary>Whether the denominator uses the running maximum of the second moment (AMSGrad).</summary>
     public bool Amsgrad { get; private set; }
     /// <summary>Whether to maximise the objective instead of minimising it.</summary>
     public bool Maximize { get; private set; }
@@ -72,6 +74,7 @@ public class Adam : Optimizer, IHasMomentum
         Maximize = maximize;
     }
 
+    /// <inheritdoc/>
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state)
     {
         var expAvg = state.Buffer("exp_avg", parameter, out _);
@@ -81,9 +84,12 @@ public class Adam : Optimizer, IHasMomentum
             new AdamUpdate(group.LearningRate, Beta1, Beta2, Eps, group.WeightDecay, decoupledWeightDecay, Amsgrad, Maximize, state.Step));
     }
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> BufferNames => ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> RequiredBufferNames => ["exp_avg", "exp_avg_sq"];
 
+    /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, double> GetOptions() => new Dictionary<string, double>
     {
         ["beta1"] = Beta1,
@@ -93,6 +99,7 @@ public class Adam : Optimizer, IHasMomentum
         ["maximize"] = Maximize ? 1 : 0,
     };
 
+    /// <inheritdoc/>
     protected override void SetOptions(IReadOnlyDictionary<string, double> options) =>
         Configure(options["beta1"], options["beta2"], options["eps"], Flag(options, "amsgrad"), Flag(options, "maximize"));
 }

@@ -42,6 +42,7 @@ public sealed class LBFGS : Optimizer
     float[]? previousGradient;
     double previousLoss;
 
+    /// <summary>L-BFGS over <paramref name="parameters"/> (one group), with torch.optim.LBFGS's defaults (maxEval: maxIter·5/4).</summary>
     public LBFGS(IEnumerable<Tensor> parameters, double lr = 1, int maxIter = 20, int? maxEval = null,
         double toleranceGrad = 1e-7, double toleranceChange = 1e-9, int historySize = 100, LineSearch lineSearch = LineSearch.None)
         : base(OneGroup(parameters), CheckLearningRate(lr), weightDecay: 0)
@@ -51,6 +52,7 @@ public sealed class LBFGS : Optimizer
         Configure(maxIter, maxEval ?? (int)Math.Min(int.MaxValue, maxIter * 5L / 4), toleranceGrad, toleranceChange, historySize, lineSearch);
     }
 
+    /// <summary>Iterations one <c>Step</c> may take.</summary>
     public int MaxIter => maxIter;
     /// <summary>Closure calls one step may make before it stops (a line search may overrun it within its iteration).</summary>
     public int MaxEval => maxEval;
@@ -58,7 +60,9 @@ public sealed class LBFGS : Optimizer
     public double ToleranceGrad => toleranceGrad;
     /// <summary>Stop when the loss or the parameters change less than this. Kept at float32 precision.</summary>
     public double ToleranceChange => toleranceChange;
+    /// <summary>Number of past (gradient change, parameter change) pairs kept to approximate the inverse Hessian.</summary>
     public int HistorySize => historySize;
+    /// <summary>Fixed steps, or the strong Wolfe line search.</summary>
     public LineSearch LineSearch { get; private set; }
 
     /// <summary>Iterations run over all steps so far (PyTorch's state n_iter).</summary>
@@ -94,6 +98,7 @@ public sealed class LBFGS : Optimizer
     /// <summary>Always throws: L-BFGS re-evaluates the loss several times per step, so it needs <see cref="Step(Func{float})"/>.</summary>
     public override void Step() => throw NeedsClosure();
 
+    /// <inheritdoc/>
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state) => throw NeedsClosure();
 
     InvalidOperationException NeedsClosure() => new(
@@ -411,8 +416,10 @@ public sealed class LBFGS : Optimizer
         WriteParameters(values);
     }
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> BufferNames => [];
 
+    /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, double> GetOptions() => new Dictionary<string, double>
     {
         ["max_iter"] = maxIter,

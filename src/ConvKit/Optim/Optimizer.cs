@@ -13,6 +13,7 @@ public abstract class Optimizer
     readonly ParameterGroup[] groups;
     readonly ParameterState?[] states;
 
+    /// <summary>Checks the learning rate and weight decay (non-negative) and takes the groups; a group without its own learning rate or weight decay gets these.</summary>
     protected Optimizer(IEnumerable<ParameterGroup> parameterGroups, double lr, double weightDecay)
     {
         CheckNonNegative(lr, "lr");
@@ -37,8 +38,10 @@ public abstract class Optimizer
     /// <summary>The single group made of <paramref name="parameters"/>, for the constructors taking plain tensors.</summary>
     protected static IEnumerable<ParameterGroup> OneGroup(IEnumerable<Tensor> parameters) => [new ParameterGroup(parameters)];
 
+    /// <summary>The optimiser's name for error messages.</summary>
     protected string Name => GetType().Name;
 
+    /// <summary>The parameter groups, in the order given; a schedule changes their learning rates.</summary>
     public IReadOnlyList<ParameterGroup> ParameterGroups => groups;
 
     /// <summary>The first group's learning rate; setting it sets every group's (as schedules do).</summary>
@@ -98,7 +101,9 @@ public abstract class Optimizer
     /// <summary>What an optimiser keeps for one parameter: how many steps it has taken and buffers shaped like it.</summary>
     protected sealed class ParameterState
     {
+        /// <summary>Steps this parameter has taken (Adam's bias correction counts them).</summary>
         public long Step { get; set; }
+        /// <summary>The parameter's buffers by PyTorch name (<c>momentum_buffer</c>, <c>exp_avg</c>, ...).</summary>
         public OrderedDictionary<string, Tensor> Buffers { get; } = new();
 
         /// <summary>The buffer called <paramref name="name"/>, created as zeros shaped like <paramref name="parameter"/> if missing.</summary>

@@ -11,6 +11,7 @@ public sealed class ParameterGroup(IEnumerable<Tensor> parameters, double? lr = 
     double? learningRate = lr is { } given ? Check(given, "lr") : null;
     double? decay = weightDecay is { } givenDecay ? Check(givenDecay, "weightDecay") : null;
 
+    /// <summary>The tensors this group's settings apply to.</summary>
     public IReadOnlyList<Tensor> Parameters { get; } = parameters.ToList();
 
     /// <summary>

@@ -12,6 +12,7 @@ public sealed class SGD : Optimizer, IHasMomentum
 {
     double momentum, dampening;
 
+    /// <summary>SGD over <paramref name="parameters"/> (one group), with torch.optim.SGD's defaults.</summary>
     public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0,
         bool nesterov = false, bool maximize = false)
         : this(OneGroup(parameters), lr, momentum, dampening, weightDecay, nesterov, maximize) { }
@@ -31,7 +32,9 @@ public sealed class SGD : Optimizer, IHasMomentum
         set => momentum = (float)CheckNonNegative(value, "Momentum");
     }
 
+    /// <summary>Share of the new gradient held back from the momentum buffer.</summary>
     public double Dampening => dampening;
+    /// <summary>Whether the step uses Nesterov momentum (looks ahead along the buffer).</summary>
     public bool Nesterov { get; private set; }
     /// <summary>Whether to maximise the objective (step along the gradient) instead of minimising it.</summary>
     public bool Maximize { get; private set; }
@@ -48,6 +51,7 @@ public sealed class SGD : Optimizer, IHasMomentum
         Maximize = maximize;
     }
 
+    /// <inheritdoc/>
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state)
     {
         Tensor? buffer = null;
@@ -57,8 +61,10 @@ public sealed class SGD : Optimizer, IHasMomentum
             new SgdUpdate(group.LearningRate, Momentum, Dampening, Nesterov, group.WeightDecay, Maximize, firstStep));
     }
 
+    /// <inheritdoc/>
     protected override IReadOnlyList<string> BufferNames => ["momentum_buffer"];
 
+    /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, double> GetOptions() => new Dictionary<string, double>
     {
         ["momentum"] = Momentum,
@@ -67,6 +73,7 @@ public sealed class SGD : Optimizer, IHasMomentum
         ["maximize"] = Maximize ? 1 : 0,
     };
 
+    /// <inheritdoc/>
     protected override void SetOptions(IReadOnlyDictionary<string, double> options) =>
         Configure(options["momentum"], options["dampening"], Flag(options, "nesterov"), Flag(options, "maximize"));
 }

@@ -26,14 +26,19 @@ public sealed class Checkpoint
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>The model's state dict, by PyTorch name.</summary>
     public required IReadOnlyDictionary<string, Tensor> ModelState { get; init; }
+    /// <summary>The optimiser's state dict (buffers and hyper-parameters), empty when not saved.</summary>
     public IReadOnlyDictionary<string, Tensor> OptimizerState { get; init; } = new Dictionary<string, Tensor>();
+    /// <summary>The run's hyper-parameters.</summary>
     public required TrainingOptions Options { get; init; }
     /// <summary>Epochs finished.</summary>
     public int Epoch { get; init; }
     /// <summary>Batches of epoch <see cref="Epoch"/> + 1 already trained (non-zero only for a run stopped inside an epoch).</summary>
     public int Batch { get; init; }
+    /// <summary>The dropout generator's position, so a resumed run draws the same masks.</summary>
     public ulong GeneratorState { get; init; }
+    /// <summary>One entry per finished epoch.</summary>
     public IReadOnlyList<EpochMetrics> History { get; init; } = [];
     /// <summary>Running sums of the unfinished epoch.</summary>
     public PartialEpoch Partial { get; init; } = PartialEpoch.Empty;
@@ -134,5 +139,6 @@ public sealed class Checkpoint
 /// </summary>
 public sealed record PartialEpoch(IReadOnlyDictionary<string, double> Sums, IReadOnlyDictionary<string, double[]> MetricStates, long Samples, double Seconds)
 {
+    /// <summary>Nothing trained yet in the epoch.</summary>
     public static readonly PartialEpoch Empty = new(new Dictionary<string, double>(), new Dictionary<string, double[]>(), 0, 0);
 }

@@ -17,16 +17,20 @@ public sealed class ClassificationTask : TrainingTask
     /// <summary>The weight of each auxiliary output's loss.</summary>
     public float AuxiliaryWeight { get; init; } = 0.3f;
 
+    /// <inheritdoc/>
     public override string Monitor => "accuracy";
 
+    /// <inheritdoc/>
     public override IReadOnlyList<Metric> CreateMetrics() => [new Accuracy()];
 
+    /// <inheritdoc/>
     public override void CheckDataset(Dataset dataset)
     {
         if (dataset.Classes.Count < 1) throw new ArgumentException("ClassificationTask: the dataset has no classes.");
         classes = dataset.Classes.Count;
     }
 
+    /// <inheritdoc/>
     public override TaskStep Step(Module model, Batch batch)
     {
         var outputs = model.ForwardOutputs(batch.Images);

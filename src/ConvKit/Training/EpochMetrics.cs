@@ -10,9 +10,13 @@ namespace ConvKit.Training;
 public sealed record EpochMetrics(int Epoch, IReadOnlyDictionary<string, double> Train, IReadOnlyDictionary<string, double>? Validation,
     double LearningRate, double Seconds, double SamplesPerSecond)
 {
+    /// <summary>The mean training loss of the epoch.</summary>
     [JsonIgnore] public double TrainLoss => Train["loss"];
+    /// <summary>The training accuracy, when the task reports one.</summary>
     [JsonIgnore] public double? TrainAccuracy => Train.TryGetValue("accuracy", out var value) ? value : null;
+    /// <summary>The validation loss, when there is a validation set.</summary>
     [JsonIgnore] public double? ValidationLoss => Validation?.GetValueOrDefault("loss");
+    /// <summary>The validation accuracy, when there is a validation set and the task reports one.</summary>
     [JsonIgnore] public double? ValidationAccuracy => Validation != null && Validation.TryGetValue("accuracy", out var value) ? value : null;
 
     /// <summary>Equal values, the dictionaries compared entry by entry (a checkpoint's history equals the run's).</summary>
@@ -20,6 +24,7 @@ public sealed record EpochMetrics(int Epoch, IReadOnlyDictionary<string, double>
         other is not null && Epoch == other.Epoch && Same(Train, other.Train) && Same(Validation, other.Validation) &&
         LearningRate.Equals(other.LearningRate) && Seconds.Equals(other.Seconds) && SamplesPerSecond.Equals(other.SamplesPerSecond);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Epoch, LearningRate, Seconds);
 
     static bool Same(IReadOnlyDictionary<string, double>? a, IReadOnlyDictionary<string, double>? b) =>
@@ -29,6 +34,7 @@ public sealed record EpochMetrics(int Epoch, IReadOnlyDictionary<string, double>
 /// <summary>What a batch reports while an epoch runs: for progress bars. <see cref="Running"/> holds the epoch's values so far (loss, terms, metrics).</summary>
 public readonly record struct BatchProgress(int Epoch, int Batch, int BatchCount, double Loss, IReadOnlyDictionary<string, double> Running, int Samples)
 {
+    /// <summary>The mean loss of the epoch's batches so far.</summary>
     public double RunningLoss => Running["loss"];
 }
 

@@ -11,6 +11,7 @@ namespace ConvKit.Training;
 /// </summary>
 public sealed record EvaluationResult(double Loss, double Accuracy, int[][] Confusion, IReadOnlyList<string> Classes)
 {
+    /// <summary>Number of samples evaluated.</summary>
     public int Count => Confusion.Sum(row => row.Sum());
 
     /// <summary>Per class, the fraction of its samples predicted correctly (NaN for a class with no samples).</summary>

@@ -12,6 +12,7 @@ public abstract class Metric
     /// <summary>The column name in <c>metrics.csv</c> (after <c>train_</c> or <c>val_</c>).</summary>
     public abstract string Name { get; }
 
+    /// <summary>Whether a larger value is better (accuracy, IoU) rather than smaller (an error); picks the best epoch.</summary>
     public virtual bool HigherIsBetter => true;
 
     /// <summary>Adds a batch; called without gradient recording.</summary>
@@ -29,16 +30,20 @@ public sealed class Accuracy : Metric
 {
     double correct, total;
 
+    /// <inheritdoc/>
     public override string Name => "accuracy";
 
+    /// <inheritdoc/>
     public override void Update(Batch batch, TaskStep step)
     {
         correct += step.Outputs.Main.ArgMax(1).Eq(batch.Labels).Sum().Item();
         total += batch.Count;
     }
 
+    /// <inheritdoc/>
     public override double Compute() => total == 0 ? double.NaN : correct / total;
 
+    /// <inheritdoc/>
     public override double[] State
     {
         get => [correct, total];

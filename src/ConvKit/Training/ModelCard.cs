@@ -40,6 +40,7 @@ public sealed record ModelCard
     /// </summary>
     public string Task { get; init; } = Classification;
 
+    /// <summary>The values of <see cref="Task"/>.</summary>
     public const string Classification = "classification", Segmentation = "segmentation", Detection = "detection";
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless the card's task is <paramref name="task"/>; <paramref name="source"/> names the file.</summary>

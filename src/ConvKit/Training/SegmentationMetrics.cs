@@ -21,7 +21,9 @@ public sealed class ConfusionMatrix
         counts = new long[classes * classes];
     }
 
+    /// <summary>Number of classes, including the background.</summary>
     public int Classes { get; private set; }
+    /// <summary>A target value whose pixels are not counted.</summary>
     public int IgnoreIndex { get; }
 
     /// <summary>The pixels of target class <paramref name="target"/> predicted as <paramref name="predicted"/>.</summary>
@@ -125,22 +127,28 @@ public abstract class SegmentationMetric(int classes, int ignoreIndex) : Metric
     /// <summary>The counts so far.</summary>
     public ConfusionMatrix Matrix { get; } = new(classes, ignoreIndex);
 
+    /// <inheritdoc/>
     public override void Update(Batch batch, TaskStep step) =>
         Matrix.AddLogits(step.Outputs.Main, batch.Masks ?? throw new InvalidOperationException($"{Name}: the batch has no masks."));
 
+    /// <inheritdoc/>
     public override double[] State { get => Matrix.State; set => Matrix.State = value; }
 }
 
 /// <summary>Pixel accuracy (<c>pixel_accuracy</c>): correctly labelled pixels over all counted pixels.</summary>
 public sealed class PixelAccuracy(int classes = 0, int ignoreIndex = Sample.IgnoreIndex) : SegmentationMetric(classes, ignoreIndex)
 {
+    /// <inheritdoc/>
     public override string Name => "pixel_accuracy";
+    /// <inheritdoc/>
     public override double Compute() => Matrix.PixelAccuracy();
 }
 
 /// <summary>Mean intersection over union (<c>miou</c>), over the classes present in the targets or predictions (<see cref="ConfusionMatrix.MeanIoU"/>).</summary>
 public sealed class MeanIoU(int classes = 0, int ignoreIndex = Sample.IgnoreIndex) : SegmentationMetric(classes, ignoreIndex)
 {
+    /// <inheritdoc/>
     public override string Name => "miou";
+    /// <inheritdoc/>
     public override double Compute() => Matrix.MeanIoU();
 }

@@ -27,11 +27,14 @@ public sealed class SegmentationTask : TrainingTask
     /// <summary>The Dice loss's smoothing term (<see cref="F.DiceLoss"/>).</summary>
     public float DiceSmooth { get; init; } = 1;
 
+    /// <inheritdoc/>
     public override string Monitor => "miou";
 
+    /// <inheritdoc/>
     public override IReadOnlyList<Metric> CreateMetrics() =>
         [new PixelAccuracy(classes ?? 0, IgnoreIndex), new MeanIoU(classes ?? 0, IgnoreIndex)];
 
+    /// <inheritdoc/>
     public override void CheckDataset(Dataset dataset)
     {
         if (dataset.Classes.Count < 1) throw new ArgumentException("SegmentationTask: the dataset has no classes.");
@@ -40,6 +43,7 @@ public sealed class SegmentationTask : TrainingTask
         classes = dataset.Classes.Count;
     }
 
+    /// <inheritdoc/>
     public override TaskStep Step(Module model, Batch batch)
     {
         var masks = batch.Masks ?? throw new InvalidOperationException(

@@ -59,16 +59,23 @@ public sealed class Trainer
     readonly bool optimizerGiven;
     readonly double[] initialLearningRates;
 
+    /// <summary>The run's hyper-parameters (a resumed run may have raised <see cref="TrainingOptions.Epochs"/>).</summary>
     public TrainingOptions Options { get; private set; }
+    /// <summary>The optimiser: the one given, or the one <see cref="Options"/> name.</summary>
     public Optimizer Optimizer { get; }
+    /// <summary>How a batch becomes a loss, and which metrics are reported.</summary>
     public TrainingTask Task { get; }
     /// <summary>The learning-rate schedule, stepped once per epoch (null for a constant rate).</summary>
     public LRScheduler? Schedule { get; private set; }
+    /// <summary>Applied to each training sample (augmentation), or null.</summary>
     public ISampleTransform? TrainTransform { get; }
+    /// <summary>Applied to each validation and test sample, or null.</summary>
     public ISampleTransform? EvaluationTransform { get; }
+    /// <summary>The caller's strings, written into every checkpoint (<c>convkit train</c> puts the model card there).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary>Epochs finished so far.</summary>
     public int Epoch => epoch;
+    /// <summary>One entry per finished epoch.</summary>
     public IReadOnlyList<EpochMetrics> History => history;
 
     /// <summary>After each batch (on the training thread).</summary>

@@ -1,6 +1,15 @@
 namespace ConvKit.Training;
 
-public enum OptimizerKind { Sgd, Adam, AdamW }
+/// <summary>The optimiser a <see cref="Trainer"/> makes from <see cref="TrainingOptions"/>.</summary>
+public enum OptimizerKind
+{
+    /// <summary>SGD with <see cref="TrainingOptions.Momentum"/>.</summary>
+    Sgd,
+    /// <summary>Adam.</summary>
+    Adam,
+    /// <summary>Adam with decoupled weight decay.</summary>
+    AdamW,
+}
 
 /// <summary>How the learning rate changes from epoch to epoch.</summary>
 public enum ScheduleKind
@@ -19,16 +28,23 @@ public enum ScheduleKind
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Epochs to train.</summary>
     public int Epochs { get; init; } = 10;
+    /// <summary>Samples per batch.</summary>
     public int BatchSize { get; init; } = 64;
+    /// <summary>The optimiser made when none is given to the trainer.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+    /// <summary>The learning rate at the start (a schedule changes it).</summary>
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>SGD's momentum (ignored by Adam).</summary>
     public double Momentum { get; init; } = 0.9;
     /// <summary>Null takes the optimiser's default (0 for SGD and Adam, 0.01 for AdamW).</summary>
     public double? WeightDecay { get; init; }
+    /// <summary>How the learning rate changes from epoch to epoch.</summary>
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
+    /// <summary>Epochs between two decays of the <see cref="ScheduleKind.Step"/> schedule.</summary>
     public int StepSize { get; init; } = 5;
+    /// <summary>Factor of each decay of the <see cref="ScheduleKind.Step"/> schedule.</summary>
     public double StepGamma { get; init; } = 0.1;
     /// <summary>Seeds the shuffling, the augmentation and dropout (the caller seeds the model's initial weights).</summary>
     public long Seed { get; init; }

@@ -7,6 +7,7 @@ namespace ConvKit.Backends.Cpu;
 // rest and for the backward rules; large tensors are split into chunks across cores.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void Activation(ActivationOp op, float parameter, Storage x, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -41,6 +42,7 @@ public sealed partial class CpuBackend
         for (; i < x.Length; i++) y[i] = x[i] > 0 ? x[i] : x[i] * slope;
     }
 
+    /// <inheritdoc/>
     public void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX)
     {
         float[] input = Data(x), output = Data(y), outputGrad = Data(gradY), inputGrad = Data(gradX);

@@ -7,6 +7,7 @@ namespace ConvKit.Backends.Cpu;
 // the innermost loop is as long as possible and runs through TensorPrimitives' SIMD code.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void Binary(BinaryOp op, Storage a, int[] aShape, Storage b, int[] bShape, Storage y, int[] yShape)
     {
         float[] left = Data(a), right = Data(b), output = Data(y);
@@ -23,6 +24,7 @@ public sealed partial class CpuBackend
                 output.AsSpan(yOffset, n)));
     }
 
+    /// <inheritdoc/>
     public void Expand(Storage x, int[] xShape, Storage y, int[] yShape)
     {
         float[] input = Data(x), output = Data(y);
@@ -37,6 +39,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void Permute(Storage x, int[] xShape, int[] dims, Storage y)
     {
         float[] input = Data(x), output = Data(y);

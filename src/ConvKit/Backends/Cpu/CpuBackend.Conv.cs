@@ -15,6 +15,7 @@ namespace ConvKit.Backends.Cpu;
 // Depthwise forward passes run as direct loops (DepthwiseConv); their gradients use the general path.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, bool relu = false)
     {
         if (geometry.IsDepthwise)
@@ -86,6 +87,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void ConvBackwardData(Storage outputGrad, Storage weight, Storage? bias, Storage inputGrad, in ConvGeometry geometry)
     {
         float[] dy = Data(outputGrad), w = Data(weight), dx = Data(inputGrad);
@@ -159,6 +161,7 @@ public sealed partial class CpuBackend
         ArrayPool<float>.Shared.Return(weightT);
     }
 
+    /// <inheritdoc/>
     public void ConvBackwardWeight(Storage input, Storage outputGrad, Storage weightGrad, in ConvGeometry geometry)
     {
         float[] x = Data(input), dy = Data(outputGrad), dw = Data(weightGrad);

@@ -5,6 +5,7 @@ namespace ConvKit.Backends.Cpu;
 // Index kernels: gather and its scatter-add, row selection, element-wise select and a stable sort.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public int Gather(Storage x, int outer, int extent, int inner, Storage index, int count, Storage y)
     {
         float[] input = Data(x), positions = Data(index), output = Data(y);
@@ -19,6 +20,7 @@ public sealed partial class CpuBackend
         return -1;
     }
 
+    /// <inheritdoc/>
     public void GatherBackward(Storage gradY, Storage index, int outer, int extent, int inner, int count, Storage gradX)
     {
         float[] outputGrad = Data(gradY), positions = Data(index), inputGrad = Data(gradX);
@@ -30,6 +32,7 @@ public sealed partial class CpuBackend
             }
     }
 
+    /// <inheritdoc/>
     public void IndexSelect(Storage x, int outer, int extent, int inner, int[] indices, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -38,6 +41,7 @@ public sealed partial class CpuBackend
                 Array.Copy(input, (o * extent + indices[c]) * inner, output, (o * indices.Length + c) * inner, inner);
     }
 
+    /// <inheritdoc/>
     public void IndexSelectBackward(Storage gradY, int outer, int extent, int inner, int[] indices, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
@@ -49,12 +53,14 @@ public sealed partial class CpuBackend
             }
     }
 
+    /// <inheritdoc/>
     public void Where(Storage condition, Storage a, Storage b, Storage y)
     {
         float[] mask = Data(condition), first = Data(a), second = Data(b), output = Data(y);
         for (int k = 0; k < output.Length; k++) output[k] = mask[k] != 0 ? first[k] : second[k];
     }
 
+    /// <inheritdoc/>
     public void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices)
     {
         float[] input = Data(x), sorted = Data(values), order = Data(indices);

@@ -9,6 +9,7 @@ namespace ConvKit.Backends.Cpu;
 // positions instead, then fix up the one target entry per position.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public int NllLoss(Storage logProbs, ClassTargets targets, Storage losses, Storage targetWeights)
     {
         float[] logp = Data(logProbs), target = Data(targets.Targets), loss = Data(losses), targetWeight = Data(targetWeights);
@@ -47,6 +48,7 @@ public sealed partial class CpuBackend
         return -1;
     }
 
+    /// <inheritdoc/>
     public void NllLossBackward(Storage logProbs, ClassTargets targets, Storage grads, bool fromLogits, Storage dInput)
     {
         float[] logp = Data(logProbs), target = Data(targets.Targets), grad = Data(grads), dx = Data(dInput);

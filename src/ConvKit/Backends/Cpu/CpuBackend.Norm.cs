@@ -10,6 +10,7 @@ namespace ConvKit.Backends.Cpu;
 // axis instead, a block of channels at a time as vectors (the *ByRows methods).
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void BatchNormStatistics(Storage x, int batch, int channels, int spatial, Storage mean, Storage variance)
     {
         float[] input = Data(x), means = Data(mean), variances = Data(variance);
@@ -57,6 +58,7 @@ public sealed partial class CpuBackend
         return total;
     }
 
+    /// <inheritdoc/>
     public void BatchNormNormalize(Storage x, int batch, int channels, int spatial, Storage mean, Storage invStd,
         Storage? weight, Storage? bias, Storage y)
     {
@@ -73,6 +75,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void BatchNormBackward(Storage x, Storage gradY, int batch, int channels, int spatial, Storage mean, Storage invStd,
         Storage? weight, bool batchStatistics, Storage? gradX, Storage gradWeight, Storage gradBias)
     {
@@ -214,6 +217,7 @@ public sealed partial class CpuBackend
             }
         });
 
+    /// <inheritdoc/>
     public void LocalResponseNorm(Storage x, int batch, int channels, int spatial, int size, float alpha, float beta, float k,
         Storage y, Storage scale)
     {
@@ -236,6 +240,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void LocalResponseNormBackward(Storage x, Storage y, Storage scale, Storage gradY, int batch, int channels, int spatial,
         int size, float alpha, float beta, Storage gradX)
     {

@@ -9,6 +9,7 @@ namespace ConvKit.Backends.Cpu;
 public sealed partial class CpuBackend
 {
 
+    /// <inheritdoc/>
     [SkipLocalsInit] // the scratch rows are written before they are read
     public void SgdStep(Storage parameter, Storage gradient, Storage? momentumBuffer, SgdUpdate update)
     {
@@ -49,6 +50,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     [SkipLocalsInit]
     public void AdamStep(Storage parameter, Storage gradient, Storage expAvg, Storage expAvgSq, Storage? maxExpAvgSq, AdamUpdate update)
     {

@@ -9,6 +9,7 @@ namespace ConvKit.Backends.Cpu;
 // exactly, so ceil-mode edge windows, padding and divisors agree value for value.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void MaxPool2d(Storage x, Pool2dGeometry g, Storage y, Storage argmax)
     {
         float[] input = Data(x), output = Data(y);
@@ -158,6 +159,7 @@ public sealed partial class CpuBackend
         index = Vector256.ConditionalSelect(wins.AsInt32(), candidateIndex, index);
     }
 
+    /// <inheritdoc/>
     public void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX), indices = Data(argmax);
@@ -183,6 +185,7 @@ public sealed partial class CpuBackend
         return (start, end);
     }
 
+    /// <inheritdoc/>
     public void AvgPool2d(Storage x, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -203,6 +206,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void AvgPool2dBackward(Storage gradY, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
@@ -239,6 +243,7 @@ public sealed partial class CpuBackend
         return (h0, h1, w0, w1, divisor);
     }
 
+    /// <inheritdoc/>
     public void AdaptiveAvgPool2d(Storage x, Pool2dGeometry g, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -260,6 +265,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void AdaptiveAvgPool2dBackward(Storage gradY, Pool2dGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);

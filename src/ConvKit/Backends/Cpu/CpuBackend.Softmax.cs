@@ -10,15 +10,19 @@ namespace ConvKit.Backends.Cpu;
 // so exp never overflows.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void Softmax(Storage x, int outer, int extent, int inner, Storage y) =>
         SoftmaxKernels.Forward(Data(x), Data(y), outer, extent, inner, log: false);
 
+    /// <inheritdoc/>
     public void LogSoftmax(Storage x, int outer, int extent, int inner, Storage y) =>
         SoftmaxKernels.Forward(Data(x), Data(y), outer, extent, inner, log: true);
 
+    /// <inheritdoc/>
     public void SoftmaxBackward(Storage y, Storage dy, int outer, int extent, int inner, Storage dx) =>
         SoftmaxKernels.Backward(Data(y), Data(dy), Data(dx), outer, extent, inner, log: false);
 
+    /// <inheritdoc/>
     public void LogSoftmaxBackward(Storage y, Storage dy, int outer, int extent, int inner, Storage dx) =>
         SoftmaxKernels.Backward(Data(y), Data(dy), Data(dx), outer, extent, inner, log: true);
 }

@@ -4,6 +4,7 @@ namespace ConvKit.Backends.Cpu;
 // computed once per call and shared by every plane.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void UpsampleNearest(Storage x, UpsampleGeometry g, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -22,6 +23,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void UpsampleNearestBackward(Storage gradY, UpsampleGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
@@ -50,6 +52,7 @@ public sealed partial class CpuBackend
         return sources;
     }
 
+    /// <inheritdoc/>
     public void UpsampleBilinear(Storage x, UpsampleGeometry g, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -75,6 +78,7 @@ public sealed partial class CpuBackend
         });
     }
 
+    /// <inheritdoc/>
     public void UpsampleBilinearBackward(Storage gradY, UpsampleGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);

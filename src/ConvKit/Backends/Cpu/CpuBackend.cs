@@ -5,19 +5,24 @@ namespace ConvKit.Backends.Cpu;
 /// <summary>The managed CPU backend: SIMD kernels over spans, multi-threaded GEMM.</summary>
 public sealed partial class CpuBackend : IBackend
 {
+    /// <summary>The one CPU backend, shared by every tensor that lives in main memory.</summary>
     public static CpuBackend Instance { get; } = new();
     CpuBackend() { }
 
+    /// <inheritdoc/>
     public string Name => "cpu";
 
     static float[] Data(Storage storage) => storage is CpuStorage cpu ? cpu.Data
         : throw new ArgumentException($"the CPU backend cannot use storage from backend '{storage.Backend.Name}'");
 
+    /// <inheritdoc/>
     public Storage Allocate(int length) => new CpuStorage(length == 0 ? [] : new float[length]);
+    /// <inheritdoc/>
     public Storage AllocateUninitialized(int length) =>
         new CpuStorage(released != null && released.TryGetValue(length, out var arrays) && arrays.TryPop(out var reused)
             ? reused : GC.AllocateUninitializedArray<float>(length));
 
+    /// <inheritdoc/>
     public void Release(Storage storage)
     {
         var array = Data(storage);
@@ -31,13 +36,20 @@ public sealed partial class CpuBackend : IBackend
     // reuses a handful of activation sizes. Small arrays are cheap to allocate and are left to the GC.
     [ThreadStatic] static Dictionary<int, Stack<float[]>>? released;
     const int ReleasedPerLength = 2, MinReleasedLength = 4096;
+    /// <inheritdoc/>
     public Storage FromArray(ReadOnlySpan<float> values) => new CpuStorage(values.ToArray());
+    /// <inheritdoc/>
     public void CopyTo(Storage source, Span<float> destination) => Data(source).CopyTo(destination);
+    /// <inheritdoc/>
     public float GetItem(Storage storage, int index) => Data(storage)[index];
+    /// <inheritdoc/>
     public void SetItem(Storage storage, int index, float value) => Data(storage)[index] = value;
+    /// <inheritdoc/>
     public void Fill(Storage storage, float value) => Array.Fill(Data(storage), value);
+    /// <inheritdoc/>
     public void Copy(Storage source, Storage destination) => Data(source).AsSpan().CopyTo(Data(destination));
 
+    /// <inheritdoc/>
     public void Unary(UnaryOp op, Storage x, Storage y)
     {
         ReadOnlySpan<float> input = Data(x);
@@ -57,18 +69,21 @@ public sealed partial class CpuBackend : IBackend
         }
     }
 
+    /// <inheritdoc/>
     public void PowScalar(Storage x, float exponent, Storage y)
     {
         if (exponent == 2) Unary(UnaryOp.Square, x, y);
         else TensorPrimitives.Pow(Data(x), exponent, Data(y));
     }
 
+    /// <inheritdoc/>
     public void Clamp(Storage x, float min, float max, Storage y)
     {
         TensorPrimitives.Max(Data(x), min, Data(y));
         TensorPrimitives.Min(Data(y), max, Data(y));
     }
 
+    /// <inheritdoc/>
     public void Reduce(ReduceOp op, Storage x, int outer, int extent, int inner, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -101,6 +116,7 @@ public sealed partial class CpuBackend : IBackend
         }
     }
 
+    /// <inheritdoc/>
     public void ArgMax(Storage x, int outer, int extent, int inner, Storage y)
     {
         float[] input = Data(x), output = Data(y);
@@ -118,6 +134,7 @@ public sealed partial class CpuBackend : IBackend
             }
     }
 
+    /// <inheritdoc/>
     public void CopyBlocks(Storage source, Storage destination, BlockCopy copy)
     {
         float[] src = Data(source), dst = Data(destination);
@@ -127,6 +144,7 @@ public sealed partial class CpuBackend : IBackend
                     dst, copy.DstOffset + o * copy.DstOuterStride + c * copy.DstStride, copy.BlockLength);
     }
 
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
         Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb, float beta, Storage c, int cOffset, int ldc)
         => Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, Data(a).AsSpan(aOffset), lda, Data(b).AsSpan(bOffset), ldb,

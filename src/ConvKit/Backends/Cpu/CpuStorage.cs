@@ -3,7 +3,10 @@ namespace ConvKit.Backends.Cpu;
 /// <summary>Storage in a managed array: garbage-collected, no native memory to dispose.</summary>
 public sealed class CpuStorage(float[] data) : Storage
 {
+    /// <summary>The values, row-major.</summary>
     public float[] Data { get; } = data;
+    /// <inheritdoc/>
     public override int Length => Data.Length;
+    /// <inheritdoc/>
     public override IBackend Backend => CpuBackend.Instance;
 }

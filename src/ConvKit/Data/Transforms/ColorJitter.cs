@@ -15,6 +15,7 @@ namespace ConvKit.Data.Transforms;
 /// </summary>
 public sealed class ColorJitter : ITransform
 {
+    /// <summary>Jitter with torchvision's parameters (see the class); 0 leaves that change out.</summary>
     public ColorJitter(float brightness = 0, float contrast = 0, float saturation = 0, float hue = 0)
     {
         foreach (var (name, value) in new[] { (nameof(brightness), brightness), (nameof(contrast), contrast), (nameof(saturation), saturation) })
@@ -25,9 +26,13 @@ public sealed class ColorJitter : ITransform
         (Brightness, Contrast, Saturation, Hue) = (brightness, contrast, saturation, hue);
     }
 
+    /// <summary>Largest relative change of brightness.</summary>
     public float Brightness { get; }
+    /// <summary>Largest relative change of contrast.</summary>
     public float Contrast { get; }
+    /// <summary>Largest relative change of saturation.</summary>
     public float Saturation { get; }
+    /// <summary>Largest hue shift, in turns (at most 0.5).</summary>
     public float Hue { get; }
 
     /// <param name="image">C·H·W values in [0, 1], row-major</param>

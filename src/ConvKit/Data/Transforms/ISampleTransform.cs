@@ -8,5 +8,6 @@ namespace ConvKit.Data.Transforms;
 /// </summary>
 public interface ISampleTransform
 {
+    /// <summary>The transformed sample; a random transform draws from <paramref name="random"/>.</summary>
     Sample Apply(Sample sample, Random random);
 }

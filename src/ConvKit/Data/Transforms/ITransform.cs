@@ -26,6 +26,7 @@ public interface ITransform : ISampleTransform
 /// </summary>
 public sealed class Compose(params ISampleTransform[] transforms) : ITransform
 {
+    /// <summary>The parts, applied in this order.</summary>
     public IReadOnlyList<ISampleTransform> Transforms { get; } = transforms;
 
     /// <summary>Whether every part only changes the image in place (no resize, no boxes to move).</summary>
@@ -34,6 +35,7 @@ public sealed class Compose(params ISampleTransform[] transforms) : ITransform
     /// <summary>Whether <paramref name="transform"/> only changes the image in place (a nested Compose: all of its parts).</summary>
     internal static bool InPlace(ISampleTransform transform) => transform is ITransform and not Compose { IsInPlace: false };
 
+    /// <inheritdoc/>
     public void Apply(Span<float> image, IReadOnlyList<int> shape, Random random)
     {
         foreach (var transform in Transforms)
@@ -41,6 +43,7 @@ public sealed class Compose(params ISampleTransform[] transforms) : ITransform
             else throw new InvalidOperationException($"Compose: {transform.GetType().Name} changes the whole sample and cannot run on an image alone.");
     }
 
+    /// <inheritdoc/>
     public Sample Apply(Sample sample, Random random)
     {
         foreach (var transform in Transforms) sample = transform.Apply(sample, random);

@@ -21,8 +21,11 @@ public sealed class Letterbox : ISampleTransform
         MaskFill = maskFill;
     }
 
+    /// <summary>The side of the square output.</summary>
     public int Size { get; }
+    /// <summary>The image value of the padding.</summary>
     public float Fill { get; }
+    /// <summary>The mask value of the padding.</summary>
     public int MaskFill { get; }
 
     /// <summary>

@@ -5,6 +5,7 @@ namespace ConvKit.Data.Transforms;
 /// <summary>Per channel: x ← (x − mean) / std, as torchvision.transforms.Normalize.</summary>
 public sealed class Normalize : ITransform
 {
+    /// <summary>One <paramref name="mean"/> and one positive <paramref name="std"/> per channel.</summary>
     public Normalize(IReadOnlyList<float> mean, IReadOnlyList<float> std)
     {
         if (mean.Count == 0 || mean.Count != std.Count)
@@ -15,9 +16,12 @@ public sealed class Normalize : ITransform
         Std = std.ToArray();
     }
 
+    /// <summary>Per channel, subtracted first.</summary>
     public IReadOnlyList<float> Mean { get; }
+    /// <summary>Per channel, divided by second.</summary>
     public IReadOnlyList<float> Std { get; }
 
+    /// <inheritdoc/>
     public void Apply(Span<float> image, IReadOnlyList<int> shape, Random random)
     {
         int channels = shape[0], plane = shape[1] * shape[2];

@@ -21,12 +21,15 @@ public sealed class RandomCrop : ITransform
         MaskFill = maskFill;
     }
 
+    /// <summary>The largest shift, in pixels, in each direction.</summary>
     public int Padding { get; }
+    /// <summary>The mask value of pixels shifted in from outside.</summary>
     public int MaskFill { get; }
 
     /// <summary>The window's top-left corner in padded coordinates is (top, left); the picture moves by (Padding − top, Padding − left).</summary>
     (int ShiftY, int ShiftX) Draw(Random random) => (Padding - random.Next(2 * Padding + 1), Padding - random.Next(2 * Padding + 1));
 
+    /// <inheritdoc/>
     public void Apply(Span<float> image, IReadOnlyList<int> shape, Random random)
     {
         int channels = shape[0], height = shape[1], width = shape[2];

@@ -6,17 +6,20 @@ namespace ConvKit.Data.Transforms;
 /// </summary>
 public sealed class RandomHorizontalFlip : ITransform
 {
+    /// <summary>Flips with probability <paramref name="p"/>.</summary>
     public RandomHorizontalFlip(double p = 0.5)
     {
         if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, $"RandomHorizontalFlip: p must be in [0, 1], not {p}.");
         P = p;
     }
 
+    /// <summary>Probability of flipping.</summary>
     public double P { get; }
 
     /// <summary>One draw decides; the image-only and the whole-sample paths make the same one.</summary>
     bool Flips(Random random) => random.NextDouble() < P;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> image, IReadOnlyList<int> shape, Random random)
     {
         if (Flips(random)) Mirror(image, shape[0] * shape[1], shape[2]);

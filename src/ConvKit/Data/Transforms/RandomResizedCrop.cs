@@ -23,9 +23,13 @@ public sealed class RandomResizedCrop : ISampleTransform
         (Height, Width, Scale, Ratio) = (height, width, s, r);
     }
 
+    /// <summary>The output's height.</summary>
     public int Height { get; }
+    /// <summary>The output's width.</summary>
     public int Width { get; }
+    /// <summary>(min, max) fraction of the picture's area that the window covers.</summary>
     public (double Min, double Max) Scale { get; }
+    /// <summary>(min, max) width/height of the window.</summary>
     public (double Min, double Max) Ratio { get; }
 
     /// <summary>

@@ -7,6 +7,7 @@ namespace ConvKit.Data.Transforms;
 /// </summary>
 public sealed class Resize : ISampleTransform
 {
+    /// <summary>Resizing to <paramref name="height"/> × <paramref name="width"/> pixels.</summary>
     public Resize(int height, int width)
     {
         if (height < 1 || width < 1)
@@ -15,7 +16,9 @@ public sealed class Resize : ISampleTransform
         Width = width;
     }
 
+    /// <summary>The output's height.</summary>
     public int Height { get; }
+    /// <summary>The output's width.</summary>
     public int Width { get; }
 
     /// <summary>The resized sample: image (C, Height, Width), mask (Height, Width).</summary>

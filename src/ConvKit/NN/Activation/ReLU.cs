@@ -5,5 +5,6 @@ namespace ConvKit.NN;
 /// <summary>max(x, 0), element-wise, any shape (see <see cref="F.Relu(Tensor)"/>). No parameters.</summary>
 public sealed class ReLU : Module
 {
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Relu(input);
 }

@@ -5,5 +5,6 @@ namespace ConvKit.NN;
 /// <summary>min(max(x, 0), 6), element-wise, any shape (see <see cref="F.Relu6"/>). No parameters.</summary>
 public sealed class ReLU6 : Module
 {
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Relu6(input);
 }

@@ -5,5 +5,6 @@ namespace ConvKit.NN;
 /// <summary>1 / (1 + e^−x), element-wise, any shape (see <see cref="F.Sigmoid"/>). No parameters.</summary>
 public sealed class Sigmoid : Module
 {
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Sigmoid(input);
 }

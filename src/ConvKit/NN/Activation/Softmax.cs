@@ -5,9 +5,12 @@ namespace ConvKit.NN;
 /// <summary>Softmax along <see cref="Dim"/>: non-negative values summing to one (class probabilities).</summary>
 public class Softmax(int dim = -1) : Module
 {
+    /// <summary>The dimension that sums to one (−1: the last).</summary>
     public int Dim { get; } = dim;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Softmax(input, Dim);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"Softmax(dim={Dim})";
 }

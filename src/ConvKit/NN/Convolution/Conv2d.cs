@@ -10,13 +10,19 @@ namespace ConvKit.NN;
 /// </summary>
 public sealed class Conv2d : Module
 {
+    /// <summary>Channels of the input, C_in.</summary>
     public int InChannels { get; }
+    /// <summary>Channels of the output, C_out: the number of filters.</summary>
     public int OutChannels { get; }
+    /// <summary>Height and width of each filter (kH, kW).</summary>
     public Size2 KernelSize { get; }
+    /// <summary>Step of the filter over the input, per side.</summary>
     public Size2 Stride { get; }
     /// <summary>Per-side padding, or "same" / "valid" (see <see cref="F.Conv2d"/>).</summary>
     public Padding Padding { get; }
+    /// <summary>Spacing between filter taps, per side (1: adjacent).</summary>
     public Size2 Dilation { get; }
+    /// <summary>Channel groups convolved separately (C_in for a depthwise convolution).</summary>
     public int Groups { get; }
     /// <summary>(out, in/groups, kH, kW)</summary>
     public Tensor Weight { get; }
@@ -60,6 +66,7 @@ public sealed class Conv2d : Module
         return F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
     }
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         $"Conv2d({InChannels}, {OutChannels}, kernelSize={KernelSize}, stride={Stride}"
         + (Padding == (Padding)0 ? "" : $", padding={Padding}")

@@ -9,15 +9,21 @@ namespace ConvKit.NN;
 /// </summary>
 public sealed class ConvTranspose2d : Module
 {
+    /// <summary>Channels of the input, C_in.</summary>
     public int InChannels { get; }
+    /// <summary>Channels of the output, C_out.</summary>
     public int OutChannels { get; }
+    /// <summary>Height and width of the kernel (kH, kW).</summary>
     public Size2 KernelSize { get; }
+    /// <summary>Up-sampling step: each input value scatters the kernel this far apart in the output.</summary>
     public Size2 Stride { get; }
     /// <summary>Rows/columns trimmed from each side of the output.</summary>
     public Size2 Padding { get; }
     /// <summary>Rows/columns added at the bottom/right of the output (less than the stride or the dilation).</summary>
     public Size2 OutputPadding { get; }
+    /// <summary>Channel groups handled separately.</summary>
     public int Groups { get; }
+    /// <summary>Spacing between kernel taps, per side (1: adjacent).</summary>
     public Size2 Dilation { get; }
     /// <summary>(in, out/groups, kH, kW)</summary>
     public Tensor Weight { get; }
@@ -67,6 +73,7 @@ public sealed class ConvTranspose2d : Module
         return F.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding, Groups, Dilation);
     }
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         $"ConvTranspose2d({InChannels}, {OutChannels}, kernelSize={KernelSize}, stride={Stride}"
         + (Padding == (Size2)0 ? "" : $", padding={Padding}")

@@ -9,6 +9,7 @@ public class Add : Module
 {
     readonly Module[] branches;
 
+    /// <summary>A join of <paramref name="branches"/> (at least one) whose outputs are summed.</summary>
     public Add(params Module[] branches)
     {
         if (branches.Length == 0) throw new ArgumentException("Add: at least one branch is needed.", nameof(branches));
@@ -16,8 +17,10 @@ public class Add : Module
         for (int i = 0; i < branches.Length; i++) RegisterModule(i.ToString(), branches[i]);
     }
 
+    /// <summary>The branches, in the order they were given.</summary>
     public IReadOnlyList<Module> Branches => branches;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         var sum = branches[0].Forward(input);

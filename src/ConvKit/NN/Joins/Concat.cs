@@ -10,6 +10,7 @@ public class Concat : Module
 {
     readonly Module[] branches;
 
+    /// <summary>A join of <paramref name="branches"/> (at least one) whose outputs are concatenated along <paramref name="dim"/>.</summary>
     public Concat(int dim, params Module[] branches)
     {
         if (branches.Length == 0) throw new ArgumentException("Concat: at least one branch is needed.", nameof(branches));
@@ -18,10 +19,14 @@ public class Concat : Module
         for (int i = 0; i < branches.Length; i++) RegisterModule(i.ToString(), branches[i]);
     }
 
+    /// <summary>The dimension the outputs are joined along (1: channels).</summary>
     public int Dim { get; }
+    /// <summary>The branches, in the order they were given.</summary>
     public IReadOnlyList<Module> Branches => branches;
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Concat(branches.Select(b => b.Forward(input)).ToArray(), Dim);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"Concat(dim={Dim})";
 }

@@ -3,5 +3,6 @@ namespace ConvKit.NN;
 /// <summary>Returns its input unchanged: a placeholder layer, and the shortcut branch of a residual <see cref="Add"/>.</summary>
 public class Identity : Module
 {
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => input;
 }

@@ -8,11 +8,17 @@ namespace ConvKit.NN;
 /// </summary>
 public class Linear : Module
 {
+    /// <summary>Size of the input's last dimension.</summary>
     public int InFeatures { get; }
+    /// <summary>Size of the output's last dimension.</summary>
     public int OutFeatures { get; }
+    /// <summary>(outFeatures, inFeatures)</summary>
     public Tensor Weight { get; }
+    /// <summary>(outFeatures), or null when built with bias: false.</summary>
     public Tensor? Bias { get; }
 
+    /// <summary>A layer from <paramref name="inFeatures"/> to <paramref name="outFeatures"/> values, with a bias unless <paramref name="bias"/> is false.</summary>
+    /// <param name="random">source of the initial values (seed it for reproducible weights); Generator.Current when null</param>
     public Linear(int inFeatures, int outFeatures, bool bias = true, Random? random = null)
     {
         if (inFeatures <= 0) throw new ArgumentException($"Linear: inFeatures must be positive, got {inFeatures}.", nameof(inFeatures));
@@ -24,7 +30,9 @@ public class Linear : Module
         Init.LayerDefault(Weight, Bias, random);
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Linear(input, Weight, Bias);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"Linear({InFeatures}, {OutFeatures}, bias={(Bias != null).ToString().ToLowerInvariant()})";
 }

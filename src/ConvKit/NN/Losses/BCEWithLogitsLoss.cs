@@ -8,9 +8,12 @@ namespace ConvKit.NN;
 /// </summary>
 public class BCEWithLogitsLoss(Tensor? weight = null, Tensor? posWeight = null, Reduction reduction = Reduction.Mean) : Loss(reduction)
 {
+    /// <summary>A weight per element, broadcast against the input, or null.</summary>
     public Tensor? Weight { get; } = weight;
+    /// <summary>One weight per class for the positive term (more than 1 favours recall), or null.</summary>
     public Tensor? PosWeight { get; } = posWeight;
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor target) =>
         F.BinaryCrossEntropyWithLogits(input, target, Weight, PosWeight, Reduction);
 }

@@ -9,10 +9,14 @@ namespace ConvKit.NN;
 /// </summary>
 public class CrossEntropyLoss : Loss
 {
+    /// <summary>One weight per class (C), or null for equal weights.</summary>
     public Tensor? Weight { get; }
+    /// <summary>A target class index that contributes neither loss nor gradient.</summary>
     public int IgnoreIndex { get; }
+    /// <summary>Share of each target's probability spread evenly over all classes, in [0, 1].</summary>
     public float LabelSmoothing { get; }
 
+    /// <summary>A cross-entropy loss with optional class weights, ignored index and label smoothing (PyTorch's defaults).</summary>
     public CrossEntropyLoss(Tensor? weight = null, int ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0)
         : base(reduction)
     {
@@ -25,6 +29,7 @@ public class CrossEntropyLoss : Loss
         LabelSmoothing = labelSmoothing;
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor target) =>
         F.CrossEntropy(input, target, Weight, IgnoreIndex, Reduction, LabelSmoothing);
 }

@@ -12,7 +12,9 @@ public abstract class Loss(Reduction reduction)
     /// <summary>How per-element losses are combined: None, Mean (the default) or Sum.</summary>
     public Reduction Reduction { get; } = reduction;
 
+    /// <summary>The loss of <paramref name="input"/> (the model's output) against <paramref name="target"/>, reduced as <see cref="Reduction"/> says.</summary>
     public abstract Tensor Forward(Tensor input, Tensor target);
 
+    /// <inheritdoc/>
     public override string ToString() => $"{GetType().Name}(reduction={Reduction})";
 }

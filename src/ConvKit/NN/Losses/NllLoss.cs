@@ -8,9 +8,12 @@ namespace ConvKit.NN;
 /// </summary>
 public class NllLoss : Loss
 {
+    /// <summary>One weight per class (C), or null for equal weights.</summary>
     public Tensor? Weight { get; }
+    /// <summary>A target class index that contributes neither loss nor gradient.</summary>
     public int IgnoreIndex { get; }
 
+    /// <summary>A negative log-likelihood loss with optional class weights and ignored index (PyTorch's defaults).</summary>
     public NllLoss(Tensor? weight = null, int ignoreIndex = -100, Reduction reduction = Reduction.Mean) : base(reduction)
     {
         if (weight != null && weight.Rank != 1)
@@ -19,5 +22,6 @@ public class NllLoss : Loss
         IgnoreIndex = ignoreIndex;
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor target) => F.NllLoss(input, target, Weight, IgnoreIndex, Reduction);
 }

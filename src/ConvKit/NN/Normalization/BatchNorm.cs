@@ -12,22 +12,29 @@ namespace ConvKit.NN;
 /// </summary>
 public abstract class BatchNorm : Module
 {
+    /// <summary>Channels normalised, C.</summary>
     public int NumFeatures { get; }
+    /// <summary>Added to the variance before its square root, for numerical stability.</summary>
     public float Eps { get; }
     /// <summary>Weight of the newest batch in the running averages; null for a cumulative average over all batches.</summary>
     public float? Momentum { get; }
+    /// <summary>Whether the layer learns a per-channel scale and shift.</summary>
     public bool Affine { get; }
+    /// <summary>Whether the layer keeps running averages of the mean and variance for evaluation mode.</summary>
     public bool TrackRunningStats { get; }
 
     /// <summary>(C), or null without <see cref="Affine"/>.</summary>
     public Tensor? Weight { get; }
+    /// <summary>(C), or null without <see cref="Affine"/>.</summary>
     public Tensor? Bias { get; }
     /// <summary>(C), or null without <see cref="TrackRunningStats"/>.</summary>
     public Tensor? RunningMean { get; }
+    /// <summary>(C), or null without <see cref="TrackRunningStats"/>.</summary>
     public Tensor? RunningVar { get; }
     /// <summary>Training batches seen, a float tensor of shape [] (PyTorch stores int64).</summary>
     public Tensor? NumBatchesTracked { get; }
 
+    /// <summary>Checks the configuration and creates the parameters and buffers the flags ask for.</summary>
     protected BatchNorm(int numFeatures, float eps, float? momentum, bool affine, bool trackRunningStats)
     {
         string name = GetType().Name;
@@ -54,6 +61,7 @@ public abstract class BatchNorm : Module
     /// <summary>Throws unless <paramref name="inputShape"/> has a rank this layer accepts.</summary>
     protected abstract void CheckRank(int[] inputShape);
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         CheckRank(input.Dims);
@@ -68,6 +76,7 @@ public abstract class BatchNorm : Module
         return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, training: Training || RunningMean == null, momentum, Eps);
     }
 
+    /// <inheritdoc/>
     protected override string Describe() =>
         string.Create(CultureInfo.InvariantCulture,
             $"{GetType().Name}({NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString(CultureInfo.InvariantCulture) ?? "null")}, affine={(Affine ? "true" : "false")}, trackRunningStats={(TrackRunningStats ? "true" : "false")})");

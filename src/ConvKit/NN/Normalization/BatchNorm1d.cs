@@ -4,6 +4,7 @@ namespace ConvKit.NN;
 public sealed class BatchNorm1d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
     : BatchNorm(numFeatures, eps, momentum, affine, trackRunningStats)
 {
+    /// <inheritdoc/>
     protected override void CheckRank(int[] inputShape)
     {
         if (inputShape.Length is not (2 or 3))

@@ -8,8 +8,10 @@ namespace ConvKit.NN;
 /// </summary>
 public sealed class AdaptiveAvgPool2d : Module
 {
+    /// <summary>Height and width of the output.</summary>
     public Size2 OutputSize { get; }
 
+    /// <summary>Pooling to <paramref name="outputSize"/> (1 for global average pooling).</summary>
     public AdaptiveAvgPool2d(Size2 outputSize)
     {
         PoolShapes.ValidateOutputSize("AdaptiveAvgPool2d", outputSize);
@@ -20,7 +22,9 @@ public sealed class AdaptiveAvgPool2d : Module
     public int[] OutputShape(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.AdaptiveGeometry("AdaptiveAvgPool2d", inputShape, OutputSize));
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.AdaptiveAvgPool2d(input, OutputSize);
 
+    /// <inheritdoc/>
     protected override string Describe() => $"AdaptiveAvgPool2d(outputSize={OutputSize})";
 }

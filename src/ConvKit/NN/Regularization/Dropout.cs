@@ -15,6 +15,8 @@ public sealed class Dropout : Module
     /// <summary>Probability of zeroing an element.</summary>
     public float P { get; }
 
+    /// <summary>Dropout with probability <paramref name="p"/>.</summary>
+    /// <param name="random">source of the masks (seed it for reproducible masks); Generator.Current when null</param>
     public Dropout(float p = 0.5f, Random? random = null)
     {
         if (!(p >= 0f && p <= 1f))
@@ -23,7 +25,9 @@ public sealed class Dropout : Module
         this.random = random;
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Dropout(input, P, Training, random);
 
+    /// <inheritdoc/>
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P})");
 }

@@ -6,6 +6,7 @@ namespace ConvKit.Optim.Schedules;
 /// </summary>
 public sealed class CosineAnnealingLR : LRScheduler
 {
+    /// <summary>Anneals each learning rate along half a cosine from its base to <paramref name="etaMin"/> over <paramref name="tMax"/> steps.</summary>
     public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin = 0) : base(optimizer)
     {
         if (tMax < 1) throw new ArgumentOutOfRangeException(nameof(tMax), tMax, $"CosineAnnealingLR: tMax must be ≥ 1, not {tMax}.");
@@ -16,9 +17,12 @@ public sealed class CosineAnnealingLR : LRScheduler
         Apply();
     }
 
+    /// <summary>Steps of the half cosine.</summary>
     public int TMax { get; }
+    /// <summary>The learning rate reached at step <see cref="TMax"/>.</summary>
     public double EtaMin { get; }
 
+    /// <inheritdoc/>
     protected override double LearningRateAt(int epoch, double baseLearningRate) =>
         EtaMin + (baseLearningRate - EtaMin) * (1 + Math.Cos(Math.PI * epoch / TMax)) / 2;
 }

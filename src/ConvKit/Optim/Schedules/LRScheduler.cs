@@ -11,12 +11,14 @@ public abstract class LRScheduler
     double[] baseLearningRates;
     double[] lastLearningRates = [];
 
+    /// <summary>Records each group's current learning rate as its base; the derived class then applies step 0.</summary>
     protected LRScheduler(Optimizer optimizer)
     {
         Optimizer = optimizer;
         baseLearningRates = optimizer.ParameterGroups.Select(g => g.LearningRate).ToArray();
     }
 
+    /// <summary>The optimiser whose learning rates this schedule sets.</summary>
     public Optimizer Optimizer { get; }
 
     /// <summary>How many times <see cref="Step"/> has been called (PyTorch's <c>last_epoch</c>).</summary>
@@ -31,6 +33,7 @@ public abstract class LRScheduler
     /// <summary>The first group's entry of <see cref="LastLearningRates"/>.</summary>
     public double LastLearningRate => lastLearningRates[0];
 
+    /// <summary>Advances the schedule by one step and sets the learning rates of that step.</summary>
     public void Step()
     {
         CheckCanReach(LastEpoch + 1);
@@ -52,6 +55,7 @@ public abstract class LRScheduler
         lastLearningRates = groups.Select(g => g.LearningRate).ToArray();
     }
 
+    /// <summary>The schedule's name for error messages.</summary>
     protected string Name => GetType().Name;
 
     /// <summary><c>last_epoch</c> and <c>base_lrs.{g}</c> as one-element float32 tensors, for a checkpoint.</summary>

@@ -1,7 +1,13 @@
 namespace ConvKit.Optim.Schedules;
 
 /// <summary>How <see cref="OneCycleLR"/> moves between two values within a phase.</summary>
-public enum AnnealStrategy { Cos, Linear }
+public enum AnnealStrategy
+{
+    /// <summary>Half a cosine wave from the start value to the end value.</summary>
+    Cos,
+    /// <summary>A straight line from the start value to the end value.</summary>
+    Linear,
+}
 
 /// <summary>
 /// The one-cycle policy (Smith and Topin), stepped once per batch for <c>totalSteps</c> batches, as
@@ -17,6 +23,7 @@ public sealed class OneCycleLR : LRScheduler
     readonly Phase[] phases;
     readonly IHasMomentum? momentumOptimizer;
 
+    /// <summary>A one-cycle schedule over <paramref name="totalSteps"/> batches peaking at <paramref name="maxLr"/>, with torch's defaults.</summary>
     public OneCycleLR(Optimizer optimizer, double maxLr, int totalSteps, double pctStart = 0.3, AnnealStrategy annealStrategy = AnnealStrategy.Cos,
         bool cycleMomentum = true, double baseMomentum = 0.85, double maxMomentum = 0.95, double divFactor = 25, double finalDivFactor = 1e4,
         bool threePhase = false)
@@ -62,26 +69,33 @@ public sealed class OneCycleLR : LRScheduler
         Apply();
     }
 
+    /// <summary>The peak learning rate.</summary>
     public double MaxLr { get; }
+    /// <summary>Batches in the cycle; stepping beyond them throws.</summary>
     public int TotalSteps { get; }
+    /// <summary>How values move within a phase.</summary>
     public AnnealStrategy AnnealStrategy { get; }
+    /// <summary>Whether the optimiser's momentum is cycled opposite to the learning rate.</summary>
     public bool CycleMomentum => momentumOptimizer != null;
 
     static ArgumentOutOfRangeException Bad(string name, double value, string rule) => new(name, value, $"OneCycleLR: {name} must be {rule}, not {value}.");
 
     // PyTorch allows one step beyond the last scheduled one (LastEpoch == TotalSteps) and refuses the next.
+    /// <inheritdoc/>
     protected override void CheckCanReach(int epoch)
     {
         if (epoch > TotalSteps)
             throw new InvalidOperationException($"OneCycleLR: tried to step {epoch + 1} times, but the schedule has {TotalSteps} total steps.");
     }
 
+    /// <inheritdoc/>
     protected override double LearningRateAt(int epoch, double baseLearningRate)
     {
         var (phase, fraction) = Locate(epoch);
         return Anneal(phase.StartLr, phase.EndLr, fraction);
     }
 
+    /// <inheritdoc/>
     protected override void Apply()
     {
         base.Apply();
