@@ -57,6 +57,10 @@ public static class OnnxOpCoverage
         ["Sort"] = "not translated yet: ONNX has TopK, not a full stable sort",
         ["ArgSort"] = "not translated yet (see Sort)",
         ["TopK"] = "not translated yet: ConvKit's stable tie order is not ONNX TopK's",
+        ["RoiAlign"] = "not translated yet: ONNX RoiAlign (opset 16+, half_pixel for aligned, output_half_pixel otherwise, sampling_ratio 0 " +
+            "for the adaptive grid) computes the same, but takes (K, 4) boxes and int64 batch indices: the traced (K, 5) boxes need a Slice and a Cast",
+        ["RoiPool"] = "not translated yet: ONNX MaxRoiPool takes the same (K, 5) rows and rounding, but is not yet checked against ONNX Runtime " +
+            "(its empty bins and the boxes as a second graph input)",
         ["Pad"] = "not translated yet: reflect and replicate are built from IndexSelect, constant pads from a constant of the traced batch",
     };
 }
