@@ -18,7 +18,7 @@ public static class OnnxOpCoverage
         "Reshape", "Permute", "Concat", "Expand", "Slice", "Clone",
         "Sum", "Max", "Min", "ArgMax", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "Where",
         "MatMul", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm", "LocalResponseNorm",
-        "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample",
+        "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "RoiPool", "RoiAlign",
     };
 
     /// <summary>Public F ops that trace as other ops (they call them), with those ops.</summary>
@@ -57,10 +57,6 @@ public static class OnnxOpCoverage
         ["Sort"] = "not translated yet: ONNX has TopK, not a full stable sort",
         ["ArgSort"] = "not translated yet (see Sort)",
         ["TopK"] = "not translated yet: ConvKit's stable tie order is not ONNX TopK's",
-        ["RoiAlign"] = "not translated yet: ONNX RoiAlign (opset 16+, half_pixel for aligned, output_half_pixel otherwise, sampling_ratio 0 " +
-            "for the adaptive grid) computes the same, but takes (K, 4) boxes and int64 batch indices: the traced (K, 5) boxes need a Slice and a Cast",
-        ["RoiPool"] = "not translated yet: ONNX MaxRoiPool takes the same (K, 5) rows and rounding, but is not yet checked against ONNX Runtime " +
-            "(its empty bins and the boxes as a second graph input)",
         ["Pad"] = "not translated yet: reflect and replicate are built from IndexSelect, constant pads from a constant of the traced batch",
     };
 }
