@@ -28,11 +28,12 @@ public static partial class F
         var y = Tensor.Empty([g.Boxes, g.Channels, g.OutputHeight, g.OutputWidth], backend);
         var argmax = backend.Allocate(y.Numel);
         backend.RoiPool(input.Storage, boxes.Storage, g, y.Storage, argmax);
-        return Node.Record(y, "RoiPool", [input, boxes], [input], grad =>
+        // The boxes are an input of the node, without a gradient, so that Backward refuses to run once they were overwritten.
+        return Node.Record(y, "RoiPool", [input, boxes], grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
             backend.RoiPoolBackward(grad.Storage, boxes.Storage, argmax, g, gradInput.Storage);
-            return [gradInput];
+            return [gradInput, null];
         }, ("outputSize", outputSize), ("spatialScale", spatialScale));
     }
 
@@ -59,11 +60,12 @@ public static partial class F
         var backend = input.Backend;
         var y = Tensor.Empty([g.Boxes, g.Channels, g.OutputHeight, g.OutputWidth], backend);
         backend.RoiAlign(input.Storage, boxes.Storage, g, y.Storage);
-        return Node.Record(y, "RoiAlign", [input, boxes], [input], grad =>
+        // The boxes are an input of the node, without a gradient, so that Backward refuses to run once they were overwritten.
+        return Node.Record(y, "RoiAlign", [input, boxes], grad =>
         {
             var gradInput = Tensor.Empty(input.Dims, backend);
             backend.RoiAlignBackward(grad.Storage, boxes.Storage, g, gradInput.Storage);
-            return [gradInput];
+            return [gradInput, null];
         }, ("outputSize", outputSize), ("spatialScale", spatialScale), ("samplingRatio", samplingRatio), ("aligned", aligned));
     }
 

@@ -105,4 +105,15 @@ public class RoiTests
         Assert.Null(boxes.Grad);
         Assert.NotNull(input.Grad);
     }
+
+    [Theory, MemberData(nameof(Ops))]
+    public void BackwardRefusesBoxesOverwrittenAfterTheForwardPass(string op)
+    {
+        var input = Map.Clone().RequireGrad();
+        var boxes = Rows([0, 1, 1, 4, 3]);
+        var y = Apply(op, input, boxes);
+        boxes.CopyFrom(Rows([1, 0, 0, 2, 2]));
+        var error = Assert.Throws<InvalidOperationException>(() => y.Sum().Backward());
+        Assert.Contains($"input 1 of {op}", error.Message);
+    }
 }
