@@ -166,6 +166,25 @@ sealed partial class TraceToOnnx
                     : [String("mode", "linear"), String("coordinate_transformation_mode", g.AlignCorners ? "align_corners" : "pytorch_half_pixel")];
                 return Node("Resize", [inputs[0], "", scales], attributes);
             }
+            // ONNX's MaxRoiPool (Caffe's RoI pooling, as torchvision's) takes the same (K, 5) rows.
+            case "RoiPool":
+            {
+                var size = Attribute<Size2>("outputSize");
+                return Node("MaxRoiPool", inputs, Ints("pooled_shape", size.Height, size.Width), Float("spatial_scale", Attribute<float>("spatialScale")));
+            }
+            // ONNX's RoiAlign takes (K, 4) boxes and int64 batch indices apart; output_half_pixel is torchvision's
+            // aligned=False (boxes at least 1×1), half_pixel its aligned=True; sampling_ratio 0 is the adaptive grid.
+            case "RoiAlign":
+            {
+                var size = Attribute<Size2>("outputSize");
+                string corners = Step("Slice", [inputs[1], graph.Int64Constant(1), graph.Int64Constant(5), graph.Int64Constant(1)]);
+                string batchColumn = Step("Slice", [inputs[1], graph.Int64Constant(0), graph.Int64Constant(1), graph.Int64Constant(1)]);
+                string batchIndices = Step("Cast", [Step("Reshape", [batchColumn, graph.Int64Constant(-1)])], Int("to", (long)TensorProto.Types.DataType.Int64));
+                return Node("RoiAlign", [inputs[0], corners, batchIndices],
+                    String("coordinate_transformation_mode", Attribute<bool>("aligned") ? "half_pixel" : "output_half_pixel"), String("mode", "avg"),
+                    Int("output_height", size.Height), Int("output_width", size.Width),
+                    Int("sampling_ratio", Math.Max(Attribute<int>("samplingRatio"), 0)), Float("spatial_scale", Attribute<float>("spatialScale")));
+            }
             default:
                 throw Unsupported("it has no ONNX translation");
         }

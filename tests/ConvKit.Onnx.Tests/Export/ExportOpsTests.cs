@@ -82,6 +82,40 @@ public class ExportOpsTests
         }
     }
 
+    /// <summary>RoI pooling of fixed boxes of every picture, partly outside the map, both RoIAlign coordinate modes.</summary>
+    sealed class Regions : Module
+    {
+        readonly Conv2d conv = new(3, 4, 3, padding: 1);
+        readonly Tensor boxes = Tensor.FromArray([
+            0, 1.5f, 2.25f, 12.5f, 9f,
+            2, -3f, -1f, 6.5f, 7.75f,
+            1, 10f, 11f, 19f, 18.5f,
+            0, 4.2f, 4.6f, 4.3f, 4.6f,
+        ], 4, 5);
+
+        public Regions() => RegisterModule("conv", conv);
+
+        protected override Tensor ForwardCore(Tensor x)
+        {
+            var y = conv.Forward(x);                                                           // (N, 4, 8, 8)
+            return F.Concat([F.RoiPool(y, boxes, 2, spatialScale: 0.5f),                        // (4, 4, 2, 2) each
+                F.RoiAlign(y, boxes, 2, spatialScale: 0.5f, samplingRatio: 2),
+                F.RoiAlign(y, boxes, 2, spatialScale: 0.5f, aligned: true)], 1);
+        }
+    }
+
+    [Fact]
+    public void RoiPoolingMatchesOnnxRuntime()
+    {
+        // Traced and run at batch 3: the boxes name pictures 1 and 2, and the output has a row per box, not per picture.
+        var model = new Regions();
+        var input = Tensor.Randn([3, 3, 8, 8], seed: 9);
+        var (values, shape) = OrtCheck.Run(OnnxExporter.Export(model, [3, 3, 8, 8]), input);
+        Tensor convKit;
+        using (Tensor.NoGrad()) convKit = model.Eval().Forward(input);
+        Reference.Close(values, shape, convKit, 1e-4, "regions");
+    }
+
     [Fact]
     public void ComparisonsAndWhereMatchOnnxRuntime()
     {
@@ -105,7 +139,7 @@ public class ExportOpsTests
         foreach (var (model, input) in new (Module, Tensor)[]
                  {
                      (new Mixed(), Tensor.Randn([1, 3, 12, 12], seed: 1)), (new Head(), Tensor.Randn([1, 3, 6, 6], seed: 1)),
-                     (new Masks(), Tensor.Randn([1, 3, 4, 4], seed: 1)),
+                     (new Masks(), Tensor.Randn([1, 3, 4, 4], seed: 1)), (new Regions(), Tensor.Randn([3, 3, 8, 8], seed: 1)),
                  })
         {
             using var trace = OpTrace.Start();
