@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ConvKit.Data;
@@ -12,9 +11,8 @@ namespace ConvKit.Bench;
 /// the fashion-scenes set (6,000 training and 1,000 test scenes of 64×64), against its PyTorch 1.13 twin
 /// (peers/segment_torch.py: the same network, initial distributions, recipe, normalisation and metrics) at 1 thread,
 /// PyTorch's fastest on this host in the other suites. The set is made once in a cache folder both read.
-/// ConvKit runs as the built command itself, <c>dotnet src/ConvKit.Cli/bin/Release/net10.0/ConvKit.Cli.dll</c> (built
-/// here first, Release), a child process whose peak resident memory (VmHWM, polled from /proc while it runs) is its
-/// own; the peer reports its ru_maxrss. Seconds per epoch are the training loop's (EpochMetrics.Seconds; the test
+/// ConvKit runs as the built command itself (<see cref="ConvKitCommand"/>), whose peak memory is its own; the peer reports
+/// its ru_maxrss. Seconds per epoch are the training loop's (EpochMetrics.Seconds; the test
 /// evaluation after each epoch is not timed), averaged over the epochs; mIoU and pixel accuracy are the best epoch's.
 /// Usage: <c>segment [EPOCHS=8] [LIMIT]</c> (LIMIT: train on the first LIMIT pictures only; the test set stays whole).
 /// </summary>
@@ -91,27 +89,18 @@ static class SegmentBench
         }).ToList();
         var normalize = Value("normalize").Split(' ').Select(v => (float)Number(v)).ToArray();
         return new Result(epochs, int.Parse(Value("best_epoch"), CultureInfo.InvariantCulture), Number(Value("best_miou")),
-            Number(Value("best_pixel_accuracy")), Number(Value("peak_rss_mb")), Format(normalize[0], normalize[1]));
+            Number(Value("best_pixel_accuracy")), Number(Value("peak_rss_mb")), ConvKitCommand.Format(normalize[0], normalize[1]));
     }
 
-    /// <summary>
-    /// Builds the command (Release) and runs <c>convkit segment train ... --json</c> as a child process, polling its
-    /// VmHWM; checkpoints go to a temporary folder, removed afterwards.
-    /// </summary>
+    /// <summary>Runs <c>convkit segment train ... --json</c> (<see cref="ConvKitCommand"/>); checkpoints go to a temporary folder, removed afterwards.</summary>
     static Result RunConvKit(string data, int epochs, int? limit)
     {
-        string root = RepositoryRoot();
-        string project = Path.Combine(root, "src", "ConvKit.Cli", "ConvKit.Cli.csproj");
-        string dll = Path.Combine(root, "src", "ConvKit.Cli", "bin", "Release", "net10.0", "ConvKit.Cli.dll");
-        string dotnet = Dotnet();
-        Execute(dotnet, $"build -c Release --nologo -v q \"{project}\"", out _);
-
         string output = Path.Combine(Path.GetTempPath(), $"convkit-bench-segment-{Environment.ProcessId}");
         try
         {
-            string arguments = $"\"{dll}\" segment train unet-small --dataset fashion-scenes --data \"{data}\" --epochs {epochs} " +
+            string arguments = $"segment train unet-small --dataset fashion-scenes --data \"{data}\" --epochs {epochs} " +
                 $"--batch-size {BatchSize} --threads {ConvKitThreads} --json --out \"{output}\"" + (limit is { } n ? $" --limit {n}" : "");
-            long peakKb = Execute(dotnet, arguments, out string json);
+            long peakKb = ConvKitCommand.Run(arguments, out string json);
             using var document = JsonDocument.Parse(json);
             var top = document.RootElement;
             var history = top.GetProperty("epochs").EnumerateArray().Select(e =>
@@ -122,72 +111,11 @@ static class SegmentBench
                     validation.GetProperty("miou").GetDouble(), e.GetProperty("seconds").GetDouble());
             }).ToList();
             return new Result(history, top.GetProperty("best_epoch").GetInt32(), top.GetProperty("test_miou").GetDouble(),
-                top.GetProperty("test_pixel_accuracy").GetDouble(), peakKb / 1024.0, CheckpointNormalize(top.GetProperty("checkpoint").GetString()!));
+                top.GetProperty("test_pixel_accuracy").GetDouble(), peakKb / 1024.0, ConvKitCommand.CheckpointNormalize(top.GetProperty("checkpoint").GetString()!));
         }
         finally
         {
             if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
         }
-    }
-
-    static string Format(float mean, float std) =>
-        $"{mean.ToString("R", CultureInfo.InvariantCulture)} / {std.ToString("R", CultureInfo.InvariantCulture)}";
-
-    /// <summary>The normalisation the command computed, from its checkpoint's metadata (normalize_mean, normalize_std).</summary>
-    static string CheckpointNormalize(string path)
-    {
-        using var file = File.OpenRead(path);
-        var length = new byte[8];
-        file.ReadExactly(length);
-        var header = new byte[BitConverter.ToInt64(length)];
-        file.ReadExactly(header);
-        using var document = JsonDocument.Parse(header);
-        var metadata = document.RootElement.GetProperty("__metadata__");
-        float First(string key) => JsonSerializer.Deserialize<float[]>(metadata.GetProperty(key).GetString()!)![0];
-        return Format(First("normalize_mean"), First("normalize_std"));
-    }
-
-    /// <summary>Runs <paramref name="file"/> to the end, returning its stdout and its peak resident memory (kB, VmHWM polled every 20 ms).</summary>
-    static long Execute(string file, string arguments, out string stdout)
-    {
-        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        long peak = 0;
-        string status = $"/proc/{process.Id}/status";
-        while (!process.WaitForExit(20))
-        {
-            try
-            {
-                // VmHWM only grows, so the last reading before the exit is the peak but for the last 20 ms.
-                var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:"));
-                if (line != null) peak = Math.Max(peak, long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
-            }
-            catch (IOException) { } // it exited between the check and the read
-        }
-        process.WaitForExit();
-        stdout = output.Result;
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"'{Path.GetFileName(file)} {arguments}' failed ({process.ExitCode}): {error.Result}{stdout}");
-        return peak;
-    }
-
-    /// <summary>The checkout this program was built from: the first folder above it holding src/ConvKit.Cli.</summary>
-    static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory != null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "src", "ConvKit.Cli", "ConvKit.Cli.csproj"))) return directory.FullName;
-        throw new DirectoryNotFoundException($"no src/ConvKit.Cli/ConvKit.Cli.csproj in a folder above {AppContext.BaseDirectory}.");
-    }
-
-    /// <summary>The dotnet host running this program, or the one on the PATH.</summary>
-    static string Dotnet()
-    {
-        string? self = Environment.ProcessPath;
-        if (self != null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
-        string? root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
-        if (root != null && File.Exists(Path.Combine(root, "dotnet"))) return Path.Combine(root, "dotnet");
-        return "dotnet";
     }
 }

@@ -1,5 +1,6 @@
 using ConvKit.NN;
 using ConvKit.Training;
+using ConvKit.Vision.Detection;
 
 namespace ConvKit.Vision.Models;
 
@@ -44,6 +45,8 @@ public static class ModelZoo
             (c, n) => new UNet(n, c, width: 16), inChannels: 1, numClasses: 11, inputSize: 64);
         Register("fcn-resnet18", "FCN-16s on a ResNet-18 backbone: 1×1 class scores at 1/32 and 1/16, transposed-convolution up-sampling",
             (c, n) => new FcnResNet(n, c), numClasses: 21);
+        Register("yolo-small", "YOLO v2 at small scale: six 3×3 conv-bn-leaky layers (16–256 channels, stride 16), a 1×1 head for 5 anchors, for training on a CPU",
+            (c, n) => new YoloV2(n, c), inChannels: 1, numClasses: 10, inputSize: 128);
     }
 
     /// <summary>Adds (or replaces) a model; <paramref name="create"/> takes (input channels, number of classes).</summary>

@@ -35,11 +35,12 @@ public sealed record ModelCard
 
     /// <summary>
     /// What the model's outputs mean: <c>classification</c> (one score per class for the picture; the default, and what
-    /// cards without a <c>task</c> entry were) or <c>segmentation</c> (one score per class for every pixel).
+    /// cards without a <c>task</c> entry were), <c>segmentation</c> (one score per class for every pixel) or
+    /// <c>detection</c> (boxes with a class and a score each).
     /// </summary>
     public string Task { get; init; } = Classification;
 
-    public const string Classification = "classification", Segmentation = "segmentation";
+    public const string Classification = "classification", Segmentation = "segmentation", Detection = "detection";
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless the card's task is <paramref name="task"/>; <paramref name="source"/> names the file.</summary>
     public void RequireTask(string task, string source)
@@ -129,7 +130,8 @@ public sealed record ModelCard
             {
                 Classification => Classification,
                 Segmentation => Segmentation,
-                var task => throw new InvalidDataException($"'{source}': model card entry 'task' is '{task}', which this version of ConvKit does not know (it knows {Classification} and {Segmentation})."),
+                Detection => Detection,
+                var task => throw new InvalidDataException($"'{source}': model card entry 'task' is '{task}', which this version of ConvKit does not know (it knows {Classification}, {Segmentation} and {Detection})."),
             },
         };
         string? problem = card.Problem();

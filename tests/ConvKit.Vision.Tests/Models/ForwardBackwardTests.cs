@@ -1,5 +1,7 @@
+using ConvKit.Data;
 using ConvKit.NN;
 using ConvKit.Ops;
+using ConvKit.Vision.Detection;
 using ConvKit.Vision.Models;
 
 namespace ConvKit.Vision.Tests.Models;
@@ -12,14 +14,14 @@ public class ForwardBackwardTests
     public static TheoryData<string, int> Models()
     {
         var data = new TheoryData<string, int>();
-        foreach (var (name, _) in ModelZoo.Models.Where(m => m.Name is not ("googlenet" or "unet") && !Dense.Contains(m.Name)))
+        foreach (var (name, _) in ModelZoo.Models.Where(m => m.Name is not ("googlenet" or "unet") && !Dense.Contains(m.Name) && !Detectors.Contains(m.Name)))
             data.Add(name, ModelZoo.Get(name).InputSize.Height >= 224 ? 1 : 2);
         return data;
     }
 
     [Fact]
     public void EveryZooModelIsCovered() =>
-        Assert.Equal(ModelZoo.Models.Count(), Models().Count() + 2 + Dense.Length);
+        Assert.Equal(ModelZoo.Models.Count(), Models().Count() + 2 + Dense.Length + Detectors.Length);
 
     /// <summary>The zoo's segmentation models other than the full-size U-Net: they score every pixel.</summary>
     static readonly string[] Dense = ["unet-small", "fcn-resnet18"];
@@ -37,6 +39,32 @@ public class ForwardBackwardTests
         output.Square().Mean().Backward();
         // The FCN keeps its backbone's classifier (fc), which a dense head never reads.
         AssertEveryParameterHasAGradient(model, except: "backbone.fc.");
+    }
+
+    /// <summary>The zoo's detection models: a grid of box predictions, not class logits.</summary>
+    static readonly string[] Detectors = ["yolo-small"];
+
+    [Theory]
+    [InlineData("yolo-small")]
+    public void DetectionModelsPredictAGridOfBoxesAtTheirDesignedInputAndTrain(string name)
+    {
+        using var seeded = Generator.Use(new Generator(6));
+        var entry = ModelZoo.Get(name);
+        var model = entry.Create(entry.InChannels, entry.NumClasses);
+        var detector = Assert.IsAssignableFrom<IDetectionModel>(model);
+        var (height, width) = (entry.InputSize.Height, entry.InputSize.Width);
+        var output = model.Forward(Tensor.Randn([2, entry.InChannels, height, width], seed: 6));
+        int anchors = detector.Anchors.Shape[0];
+        Assert.Equal([2, anchors * (5 + entry.NumClasses), height / detector.Stride, width / detector.Stride], output.Shape);
+
+        // The loss training uses, with a box in each picture (one of them a class beyond 0), reaches every parameter.
+        var boxes = new[]
+        {
+            new BoundingBoxes([10f, 12, 50, 40], [3], BoxFormat.Xyxy, height, width),
+            new BoundingBoxes([60f, 20, 120, 100, 5, 5, 25, 30], [entry.NumClasses - 1, 0], BoxFormat.Xyxy, height, width),
+        };
+        new YoloLoss().Compute(output, detector.Anchors, detector.Stride, boxes).Loss.Backward();
+        AssertEveryParameterHasAGradient(model);
     }
 
     [Theory]

@@ -1,0 +1,116 @@
+using ConvKit.Data;
+using ConvKit.NN;
+using ConvKit.Training;
+
+namespace ConvKit.Vision.Detection;
+
+/// <summary>
+/// Object detection with a YOLO-style model (<see cref="IDetectionModel"/>): the loss is <see cref="YoloLoss"/> on the
+/// batch's boxes (reported as <c>box_loss</c>, <c>obj_loss</c> and <c>cls_loss</c> beside the total); the metrics are
+/// COCO's AP at IoU 0.5 (<c>map50</c>) and AP@[.5:.95] (<c>map</c>) over the epoch's pictures
+/// (<see cref="DetectionEvaluator"/> on <see cref="YoloDecoder"/>'s detections with the default
+/// <see cref="DetectionOptions"/>); the best checkpoint by <c>map50</c>.
+/// </summary>
+public sealed class DetectionTask : TrainingTask
+{
+    int? datasetClasses;
+    (TaskStep Step, IReadOnlyList<Detection>[] Detections, int Classes)? lastDecoded;
+    IDetectionModel? lastModel;
+
+    /// <summary>The loss's weights.</summary>
+    public YoloLoss Loss { get; init; } = new();
+
+    /// <summary>How the metrics' detections are kept.</summary>
+    public DetectionOptions Decoding { get; init; } = new();
+
+    public override string Monitor => "map50";
+
+    public override IReadOnlyList<Metric> CreateMetrics() => [new MeanAveragePrecision(this, "map50"), new MeanAveragePrecision(this, "map")];
+
+    public override void CheckDataset(Dataset dataset)
+    {
+        if (dataset.Classes.Count < 1) throw new ArgumentException("DetectionTask: the dataset has no classes.");
+        if (dataset.Count > 0 && dataset.GetSample(0).Boxes == null)
+            throw new ArgumentException($"DetectionTask: the dataset's samples have no boxes ({dataset.GetType().Name}); detection needs a detection dataset (COCO, VOC or YOLO).");
+        datasetClasses = dataset.Classes.Count;
+    }
+
+    public override TaskStep Step(Module model, Batch batch)
+    {
+        var detector = model as IDetectionModel ?? throw new InvalidOperationException(
+            $"DetectionTask: {model.GetType().Name} is not a detection model (IDetectionModel); use e.g. yolo-small.");
+        var boxes = batch.Boxes ?? throw new InvalidOperationException("DetectionTask: the batch has no boxes; every sample needs Boxes.");
+        if (datasetClasses is { } classes && classes != detector.Classes)
+            throw new InvalidOperationException($"DetectionTask: the model detects {detector.Classes} classes but the dataset has {classes}.");
+        var outputs = model.ForwardOutputs(batch.Images);
+        var terms = Loss.Compute(outputs.Main, detector.Anchors, detector.Stride, boxes);
+        lastModel = detector;
+        return new TaskStep(terms.Loss, outputs)
+        {
+            Terms = new Dictionary<string, Tensor> { ["box_loss"] = terms.BoxLoss, ["obj_loss"] = terms.ObjectLoss, ["cls_loss"] = terms.ClassLoss },
+        };
+    }
+
+    /// <summary>The detections of a step's pictures (decoded once for both metrics) and the model's number of classes.</summary>
+    (IReadOnlyList<Detection>[] Detections, int Classes) Decode(TaskStep step)
+    {
+        if (lastDecoded is { } cached && ReferenceEquals(cached.Step, step)) return (cached.Detections, cached.Classes);
+        var model = lastModel ?? throw new InvalidOperationException("DetectionTask: a metric was updated before any step.");
+        var detections = YoloDecoder.Decode(step.Outputs.Main, model.Anchors, model.Stride, Decoding);
+        lastDecoded = (step, detections, model.Classes);
+        return (detections, model.Classes);
+    }
+
+    /// <summary>
+    /// COCO mAP over the pictures seen: at IoU 0.5 (<c>map50</c>) or averaged over 0.5 … 0.95 (<c>map</c>). Its state is
+    /// [pictures, classes, truths, then 6 numbers per truth (picture, class, x1, y1, x2, y2), then 7 per detection (…, score)].
+    /// </summary>
+    sealed class MeanAveragePrecision(DetectionTask task, string name) : Metric
+    {
+        readonly List<GroundTruthBox> truths = [];
+        readonly List<DetectedBox> detections = [];
+        int pictures, classes;
+
+        public override string Name => name;
+
+        public override void Update(Batch batch, TaskStep step)
+        {
+            var (decoded, modelClasses) = task.Decode(step);
+            classes = modelClasses;
+            for (int n = 0; n < decoded.Length; n++, pictures++)
+            {
+                var boxes = batch.Boxes![n].ConvertTo(BoxFormat.Xyxy, relative: false);
+                for (int t = 0; t < boxes.Count; t++)
+                    truths.Add(new GroundTruthBox(pictures, boxes.Labels[t], boxes[t][0], boxes[t][1], boxes[t][2], boxes[t][3]));
+                foreach (var d in decoded[n]) detections.Add(new DetectedBox(pictures, d.Class, d.X1, d.Y1, d.X2, d.Y2, d.Score));
+            }
+        }
+
+        public override double Compute()
+        {
+            if (pictures == 0) return double.NaN;
+            var evaluator = new DetectionEvaluator(classes);
+            evaluator.Add(truths, detections);
+            var coco = evaluator.Coco();
+            return name == "map50" ? coco.Ap50 : coco.Ap;
+        }
+
+        public override double[] State
+        {
+            get => [pictures, classes, truths.Count,
+                .. truths.SelectMany(t => new double[] { t.Image, t.Class, t.X1, t.Y1, t.X2, t.Y2 }),
+                .. detections.SelectMany(d => new double[] { d.Image, d.Class, d.X1, d.Y1, d.X2, d.Y2, d.Score })];
+            set
+            {
+                (pictures, classes) = ((int)value[0], (int)value[1]);
+                int count = (int)value[2], start = 3 + 6 * count;
+                truths.Clear();
+                detections.Clear();
+                for (int i = 3; i < start; i += 6)
+                    truths.Add(new GroundTruthBox((int)value[i], (int)value[i + 1], (float)value[i + 2], (float)value[i + 3], (float)value[i + 4], (float)value[i + 5]));
+                for (int i = start; i < value.Length; i += 7)
+                    detections.Add(new DetectedBox((int)value[i], (int)value[i + 1], (float)value[i + 2], (float)value[i + 3], (float)value[i + 4], (float)value[i + 5], (float)value[i + 6]));
+            }
+        }
+    }
+}
