@@ -116,6 +116,33 @@ public sealed class DetectCommandTests : IDisposable
     }
 
     [Fact]
+    public void PicturesOfMixedSizesAreLetterboxedAndAnchorsFitTheLetterboxedBoxes()
+    {
+        // The annotated fixture: 64×48, 48×64 and 40×40 colour pictures, a training set without a test set.
+        string fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "annotated");
+        string images = Path.Combine(fixture, "images"), json = Path.Combine(fixture, "coco", "instances.json");
+        var train = RunJson("detect", "train", "yolo-small", "--dataset", $"coco:{images},{json}", "--channels", "3", "--image-size", "96",
+            "--epochs", "1", "--batch-size", "4", "--threads", "1", "--out", Path.Combine(directory, "run"));
+        Assert.Equal("training", train.GetProperty("scored_on").GetString());
+        Assert.InRange(train.GetProperty("map50").GetDouble(), 0, 1);
+        // Letterboxed to 96: the longer side 64 (or 40) becomes 96, so a box grows by 96 / longer side.
+        var set = new CocoDetectionDataset(images, json);
+        var sizes = Enumerable.Range(0, set.Count).SelectMany(i =>
+        {
+            var b = set[i].Boxes!;
+            float scale = 96f / Math.Max(b.CanvasHeight, b.CanvasWidth);
+            return Enumerable.Range(0, b.Count).Select(k => (b[k][2] * scale, b[k][3] * scale));
+        }).ToList();
+        var expected = AnchorBoxes.KMeans(sizes, 5, seed: 0).SelectMany(a => new[] { a.Width, a.Height });
+        var printed = train.GetProperty("anchors").EnumerateArray().SelectMany(a => a.EnumerateArray().Select(v => v.GetSingle()));
+        Assert.Equal(expected, printed, (x, y) => MathF.Abs(x - y) < 1e-3f);
+        var detector = Detector.Load(train.GetProperty("checkpoint").GetString()!);
+        Assert.Equal([3, 96, 96], detector.Card.Preprocessing.InputShape);
+        Assert.Equal(["cat", "dog", "bird"], detector.Card.Classes);
+        Assert.Contains("has no test set", Run("detect", "eval", train.GetProperty("checkpoint").GetString()!).Error);
+    }
+
+    [Fact]
     public void BadInputEndsWithOneLineNamingTheProblem()
     {
         string scenes = Scenes(train: 4, test: 2);
