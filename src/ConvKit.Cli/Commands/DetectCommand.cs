@@ -28,8 +28,8 @@ static class DetectCommand
         var iou = new Option<float>("--iou") { Description = "Non-maximum suppression: of two boxes of one class overlapping more than this IoU, keep the better.", DefaultValueFactory = _ => 0.45f };
         var command = new Command("detect", """
             Object detection: find a trained model's objects in each picture and draw their boxes, coloured by class, with
-            a tag 'class score'. The model runs on the picture at its own size (padded to a multiple of its stride), so
-            pictures at the scale of the training pictures work best. Train with 'detect train', measure with 'detect eval'.
+            a tag 'class score'. Each picture is letterboxed to the model's square input, as the training pictures were,
+            and the boxes mapped back onto it. Train with 'detect train', measure with 'detect eval'.
             """) { checkpoint, pictures, output, score, iou };
         CommandOutput.AddJsonOption(command);
         CommandOutput.AddExamples(command, """
@@ -57,7 +57,7 @@ static class DetectCommand
         var results = files.Select(file =>
         {
             var picture = ImageFiles.Load(file, detector.Card.Preprocessing.InputShape[0]);
-            var found = detector.Detect(picture, options);
+            var found = DetectLetterboxed(detector, picture, options);
             string drawing = Path.Combine(directory, Path.GetFileNameWithoutExtension(file) + "-detections.png");
             DetectionOverlay.Save(picture, found, classes, drawing);
             return new
@@ -77,6 +77,25 @@ static class DetectCommand
                 Markup.Escape(r.detections.Length == 0 ? "none" : string.Join(", ", r.detections.Select(d => $"{d.@class} {d.score:F2}"))), Markup.Escape(r.drawing));
         output.Console.Write(table);
         return 0;
+    }
+
+    /// <summary>
+    /// The objects in <paramref name="picture"/> (C, H, W) found as in training: letterboxed to the model's square input
+    /// (unless it is that square already), detected, and the boxes mapped back onto the picture (those left without
+    /// area, found in the padding, dropped).
+    /// </summary>
+    internal static IReadOnlyList<Detection> DetectLetterboxed(Detector detector, Tensor picture, DetectionOptions? options = null)
+    {
+        int size = detector.Card.Preprocessing.InputShape[1], height = picture.Shape[^2], width = picture.Shape[^1];
+        if (height == size && width == size) return detector.Detect(picture, options);
+        var letterbox = new Letterbox(size);
+        var (_, _, top, left, scaleY, scaleX) = letterbox.Place(height, width);
+        var found = detector.Detect(letterbox.Apply(new Sample(picture), new Random(0)).Image, options);
+        return found.Select(d => d with
+        {
+            X1 = Math.Clamp((d.X1 - left) / scaleX, 0, width), Y1 = Math.Clamp((d.Y1 - top) / scaleY, 0, height),
+            X2 = Math.Clamp((d.X2 - left) / scaleX, 0, width), Y2 = Math.Clamp((d.Y2 - top) / scaleY, 0, height),
+        }).Where(d => d.X2 > d.X1 && d.Y2 > d.Y1).ToList();
     }
 
     // ----- detect train -------------------------------------------------------------------------------------

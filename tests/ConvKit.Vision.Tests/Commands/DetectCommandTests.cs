@@ -88,6 +88,22 @@ public sealed class DetectCommandTests : IDisposable
         var grey = detector.Detect(ImageFiles.Load(testPicture, 1), new DetectionOptions(0f));
         Assert.Equal(grey.Select(d => d.Score), results[1].GetProperty("detections").EnumerateArray().Select(d => d.GetProperty("score").GetSingle()));
 
+        // A 256×256 picture, the scene with every pixel doubled, is letterboxed back to exactly the scene: the same
+        // detections, their boxes twice as large.
+        var scene = ImageFiles.Load(testPicture, 1).ToArray();
+        var doubled = new float[256 * 256];
+        for (int p = 0; p < doubled.Length; p++) doubled[p] = scene[p / 256 / 2 * 128 + p % 256 / 2];
+        string large = Path.Combine(directory, "large.png");
+        ImageFiles.SavePng(Tensor.FromArray(doubled, 1, 256, 256), large);
+        var onLarge = RunJson("detect", checkpoint, large, "-o", Path.Combine(directory, "found"), "--score", "0").GetProperty("results")[0].GetProperty("detections");
+        Assert.Equal(grey.Count, onLarge.GetArrayLength());
+        for (int k = 0; k < grey.Count; k++)
+        {
+            Assert.Equal(grey[k].Score, onLarge[k].GetProperty("score").GetSingle(), 1e-5f);
+            Assert.Equal(new[] { grey[k].X1, grey[k].Y1, grey[k].X2, grey[k].Y2 }.Select(v => 2 * v),
+                onLarge[k].GetProperty("box").EnumerateArray().Select(v => v.GetSingle()), (x, y) => MathF.Abs(x - y) < 1e-3f);
+        }
+
         var eval = RunJson("detect", "eval", checkpoint, "--data", scenes, "-o", Path.Combine(directory, "eval"));
         Assert.Equal(8, eval.GetProperty("pictures").GetInt32());
         Assert.Equal(10, eval.GetProperty("per_class").GetArrayLength());
