@@ -22,6 +22,7 @@ static class Program
         root.Add(ExportCommand.Create());
         root.Add(StyleCommand.Create());
         root.Add(SegmentCommand.Create());
+        root.Add(DetectCommand.Create());
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
@@ -31,6 +32,7 @@ static class Program
             convkit export lenet5 --checkpoint runs/lenet5-fashion-mnist/best.safetensors -o lenet5.onnx
             convkit style photo.jpg painting.jpg -o painted.png
             convkit segment train unet-small --dataset fashion-scenes
+            convkit detect train yolo-small --dataset fashion-scenes
             """);
         return root;
     }

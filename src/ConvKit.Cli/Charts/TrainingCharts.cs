@@ -1,4 +1,5 @@
 using ConvKit.Training;
+using ConvKit.Vision.Detection;
 using ConvKit.Vision.Style;
 using ScottPlot;
 using SkiaSharp;
@@ -93,6 +94,35 @@ static class TrainingCharts
         plot.XLabel("predicted");
         plot.YLabel("true");
         plot.SavePng(path, 720, 680);
+    }
+
+    /// <summary>
+    /// Each class's precision–recall curve at IoU 0.5 (COCO's interpolated precision at the 101 recall points,
+    /// <see cref="CocoResult.PrecisionAt50"/>), in the class's <see cref="DetectionOverlay"/> colour, labelled with its
+    /// AP50; classes without ground truth have no curve and are left out.
+    /// </summary>
+    public static void SavePrecisionRecall(CocoResult result, IReadOnlyList<string> classes, string path, string title)
+    {
+        if (result.PrecisionAt50.Length != classes.Count)
+            throw new ArgumentException($"the COCO result has {result.PrecisionAt50.Length} classes but {classes.Count} names were given.");
+        var plot = new Plot();
+        double[] recall = CocoResult.RecallThresholds.ToArray();
+        for (int k = 0; k < classes.Count; k++)
+        {
+            if (result.PrecisionAt50[k] is not { } precision) continue;
+            var colour = DetectionOverlay.ColourOf(k);
+            var line = plot.Add.Scatter(recall, precision);
+            line.LegendText = $"{classes[k]} (AP50 {result.ClassAp50[k]:F3})";
+            line.Color = new Color(colour.Red, colour.Green, colour.Blue);
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+        }
+        plot.Axes.SetLimits(0, 1, 0, 1.02);
+        plot.Title($"{title}: AP50 {result.Ap50:F3}");
+        plot.XLabel("recall");
+        plot.YLabel("precision (IoU ≥ 0.5)");
+        plot.ShowLegend(Alignment.LowerLeft);
+        SideBySide(path, 760, 560, plot);
     }
 
     /// <summary>

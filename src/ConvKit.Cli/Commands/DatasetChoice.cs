@@ -23,6 +23,10 @@ sealed record DatasetChoice(string Name, Dataset Train, Dataset? Test)
         return this with { Train = Train.PadTo(height, width), Test = Test?.PadTo(height, width) };
     }
 
+    /// <summary>Where a dataset the command line makes on first use (fashion-scenes) is kept when --data is not given.</summary>
+    public static string CacheDirectory(string name) =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "convkit", name);
+
     /// <param name="channels">for folders: 1 (grey) or 3 (RGB)</param>
     /// <param name="imageSize">for folders: the (height, width) images are resized to</param>
     public static DatasetChoice Load(string name, string? dataDirectory, int channels, Size2 imageSize)

@@ -83,8 +83,7 @@ static class SegmentCommand
     // ----- datasets ------------------------------------------------------------------------------------------
 
     /// <summary>Where fashion-scenes is written on first use when --data is not given.</summary>
-    static string ScenesDirectory => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
-        "convkit", "fashion-scenes");
+    static string ScenesDirectory => DatasetChoice.CacheDirectory("fashion-scenes");
 
     /// <summary>The training and test sets named by <paramref name="name"/>, and their folder.</summary>
     static (SegmentationFolderDataset Train, SegmentationFolderDataset Test, string Root) LoadDataset(string name, string? dataDirectory, int channels, CommandOutput output)

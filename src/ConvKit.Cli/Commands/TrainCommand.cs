@@ -16,7 +16,7 @@ namespace ConvKit.Cli.Commands;
 static class TrainCommand
 {
     /// <summary>Exit code of a run stopped by Ctrl+C (128 + SIGINT), after its resumable checkpoint is saved.</summary>
-    const int Interrupted = 130;
+    internal const int Interrupted = 130;
 
     public static Command Create()
     {

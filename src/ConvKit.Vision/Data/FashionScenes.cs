@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using ConvKit.Data;
 using SkiaSharp;
 
@@ -26,8 +27,17 @@ public sealed record FashionScenesOptions
     public int TrainScenes { get; init; } = 6000;
     /// <summary>Scenes in the test split.</summary>
     public int TestScenes { get; init; } = 1000;
-    /// <summary>Seeds the choice, placement and scaling of the items: the same seed makes the same scenes.</summary>
+    /// <summary>Keys every scene's random stream, with the split and the scene's index.</summary>
     public int Seed { get; init; } = 2026;
+
+    /// <summary>
+    /// The detection set (<see cref="FashionScenes.WriteDetection"/>): 128×128 scenes of 1 to 6 items at 1 to 2.5
+    /// times Fashion-MNIST's size (28 to 70 pixels), so a stride-16 detector sees objects of 2 to 4 cells.
+    /// </summary>
+    public static FashionScenesOptions Detection { get; } = new()
+    {
+        CanvasSize = 128, MinItems = 1, MaxItems = 6, MinScale = 1.0, MaxScale = 2.5, MaxOverlap = 0.3, TrainScenes = 6000, TestScenes = 1000, Seed = 2026,
+    };
 }
 
 /// <summary>
@@ -119,30 +129,113 @@ public static class FashionScenes
     {
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         options ??= new FashionScenesOptions();
-        Validate(options);
-        var splits = new[] { (Train: true, Name: "train", Count: options.TrainScenes), (Train: false, Name: "test", Count: options.TestScenes) };
-        var sources = splits.Select(split => IdxDatasets.FashionMnist(split.Train, fashionMnistDirectory)).ToArray();
-
+        var splits = Splits(options, fashionMnistDirectory);
         Directory.CreateDirectory(outputDirectory);
-        File.WriteAllText(Path.Combine(outputDirectory, "classes.txt"), string.Concat(SegmentationClasses.Select(name => name + "\n")));
-        for (int k = 0; k < splits.Length; k++)
+        File.WriteAllText(Path.Combine(outputDirectory, "classes.txt"), Lines(SegmentationClasses));
+        foreach (var split in splits)
         {
-            var (train, name, count) = splits[k];
-            var source = sources[k];
-            string images = Path.Combine(outputDirectory, name, "images"), masks = Path.Combine(outputDirectory, name, "masks");
+            string images = Path.Combine(outputDirectory, split.Name, "images"), masks = Path.Combine(outputDirectory, split.Name, "masks");
             Directory.CreateDirectory(images);
             Directory.CreateDirectory(masks);
-            int digits = Math.Max(5, (count - 1).ToString(CultureInfo.InvariantCulture).Length);
-            var (sourceCount, height, width) = CheckSource(source, options);
-            int s = options.CanvasSize;
-            Parallel.For(0, count, i =>
+            WriteScenes(split, options, (i, file, picture, mask, _) =>
             {
-                var (picture, mask, _) = Compose(source, sourceCount, height, width, options, train, i);
-                string file = i.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0') + ".png";
-                SaveGreyPng(picture, s, Path.Combine(images, file));
-                SaveGreyPng(mask, s, Path.Combine(masks, file));
+                SaveGreyPng(picture, options.CanvasSize, Path.Combine(images, file));
+                SaveGreyPng(mask, options.CanvasSize, Path.Combine(masks, file));
             });
         }
+    }
+
+    /// <summary>
+    /// Writes the scenes for object detection in COCO's layout: grey PNGs <c>{dir}/train/images/00000.png</c>, ... with
+    /// <c>{dir}/train/annotations.json</c>, the same for <c>test</c>, and <c>{dir}/classes.txt</c> (the ten Fashion-MNIST
+    /// class names, one a line): what <c>new CocoDetectionDataset(dir/train/images, dir/train/annotations.json,
+    /// channels: 1)</c> reads, its boxes those of <see cref="Scene.Boxes"/>.
+    /// <list type="bullet">
+    /// <item>annotations.json is COCO's instances JSON: <c>images</c> (id = scene index + 1, file_name, width, height),
+    /// <c>annotations</c> (id from 1 in scene and item order, image_id, category_id = class + 1, bbox [x, y, width,
+    /// height] in whole pixels, area = the box's area, iscrowd 0) and <c>categories</c> (ids 1..10, Fashion-MNIST's names).</item>
+    /// <item>The same options write byte-identical files.</item>
+    /// <item>An interrupted write leaves no set that looks complete: the old <c>classes.txt</c> and
+    /// <c>annotations.json</c> files are deleted first, a split's annotations.json is moved into place only after all its
+    /// pictures are written, and <c>classes.txt</c> comes last, so a folder with <c>classes.txt</c> is complete.</item>
+    /// </list>
+    /// Files of the same names are overwritten; other files are left alone (pictures the annotations do not name are not read).
+    /// A missing Fashion-MNIST throws <see cref="IdxDatasets"/>' <see cref="FileNotFoundException"/> (where it looked, how to install).
+    /// </summary>
+    /// <param name="options">default <see cref="FashionScenesOptions.Detection"/></param>
+    /// <param name="fashionMnistDirectory">where the IDX files are, searched before the standard places</param>
+    public static void WriteDetection(string outputDirectory, FashionScenesOptions? options = null, string? fashionMnistDirectory = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        options ??= FashionScenesOptions.Detection;
+        var splits = Splits(options, fashionMnistDirectory);
+        string classesFile = Path.Combine(outputDirectory, "classes.txt");
+        foreach (string stale in splits.Select(split => Path.Combine(outputDirectory, split.Name, "annotations.json")).Append(classesFile))
+            if (File.Exists(stale)) File.Delete(stale);
+        foreach (var split in splits)
+        {
+            string images = Path.Combine(outputDirectory, split.Name, "images");
+            Directory.CreateDirectory(images);
+            var files = new string[split.Count];
+            var items = new SceneItem[split.Count][];
+            WriteScenes(split, options, (i, file, picture, _, sceneItems) =>
+            {
+                SaveGreyPng(picture, options.CanvasSize, Path.Combine(images, file));
+                (files[i], items[i]) = (file, sceneItems);
+            });
+            WriteAtomically(Path.Combine(outputDirectory, split.Name, "annotations.json"), CocoJson(files, items, options.CanvasSize));
+        }
+        WriteAtomically(classesFile, Lines(IdxDatasets.FashionMnistClasses));
+    }
+
+    /// <summary>COCO instances JSON for scenes <paramref name="files"/> with their <paramref name="items"/>.</summary>
+    static string CocoJson(string[] files, SceneItem[][] items, int size)
+    {
+        int annotationId = 0;
+        var document = new
+        {
+            images = files.Select((file, i) => new { id = i + 1, file_name = file, width = size, height = size }),
+            annotations = items.SelectMany((scene, i) => scene.Select(item =>
+            {
+                var (x1, y1, x2, y2) = item.Box;
+                return new { id = ++annotationId, image_id = i + 1, category_id = item.Class + 1, bbox = new[] { x1, y1, x2 - x1, y2 - y1 }, area = (x2 - x1) * (y2 - y1), iscrowd = 0 };
+            })),
+            categories = IdxDatasets.FashionMnistClasses.Select((name, c) => new { id = c + 1, name }),
+        };
+        return JsonSerializer.Serialize(document) + "\n";
+    }
+
+    /// <summary>Writes beside <paramref name="path"/> and renames, so the file is either absent or whole.</summary>
+    static void WriteAtomically(string path, string text)
+    {
+        string partial = path + ".partial";
+        File.WriteAllText(partial, text);
+        File.Move(partial, path, overwrite: true);
+    }
+
+    static string Lines(IEnumerable<string> lines) => string.Concat(lines.Select(line => line + "\n"));
+
+    /// <summary>The options checked and both splits' Fashion-MNIST pictures loaded, before anything is written.</summary>
+    static (bool Train, string Name, int Count, Dataset Source)[] Splits(FashionScenesOptions options, string? fashionMnistDirectory)
+    {
+        Validate(options);
+        var splits = new[] { (Train: true, Name: "train", Count: options.TrainScenes), (Train: false, Name: "test", Count: options.TestScenes) }
+            .Select(split => (split.Train, split.Name, split.Count, Source: IdxDatasets.FashionMnist(split.Train, fashionMnistDirectory))).ToArray();
+        foreach (var split in splits) CheckSource(split.Source, options);
+        return splits;
+    }
+
+    /// <summary>Composes a split's scenes in parallel and hands each (index, file name "00000.png", picture, mask, items) to <paramref name="write"/>.</summary>
+    static void WriteScenes((bool Train, string Name, int Count, Dataset Source) split, FashionScenesOptions options,
+        Action<int, string, byte[], byte[], SceneItem[]> write)
+    {
+        int digits = Math.Max(5, (split.Count - 1).ToString(CultureInfo.InvariantCulture).Length);
+        var (sourceCount, height, width) = CheckSource(split.Source, options);
+        Parallel.For(0, split.Count, i =>
+        {
+            var (picture, mask, items) = Compose(split.Source, sourceCount, height, width, options, split.Train, i);
+            write(i, i.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0') + ".png", picture, mask, items);
+        });
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
