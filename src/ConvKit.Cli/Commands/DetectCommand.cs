@@ -84,7 +84,7 @@ static class DetectCommand
     /// (unless it is that square already), detected, and the boxes mapped back onto the picture (those left without
     /// area, found in the padding, dropped).
     /// </summary>
-    internal static IReadOnlyList<Detection> DetectLetterboxed(Detector detector, Tensor picture, DetectionOptions? options = null)
+    internal static IReadOnlyList<DetectedObject> DetectLetterboxed(Detector detector, Tensor picture, DetectionOptions? options = null)
     {
         int size = detector.Card.Preprocessing.InputShape[1], height = picture.Shape[^2], width = picture.Shape[^1];
         if (height == size && width == size) return detector.Detect(picture, options);

@@ -31,7 +31,7 @@ public static class DetectionOverlay
     /// Draws <paramref name="detections"/> (boxes xyxy in pixels of <paramref name="picture"/>) over the picture
     /// (1 or 3, H, W) in [0, 1], enlarged by <see cref="ScaleFor"/>; a detection's class indexes <paramref name="classes"/>.
     /// </summary>
-    public static SKBitmap Draw(Tensor picture, IReadOnlyList<Detection> detections, IReadOnlyList<string> classes)
+    public static SKBitmap Draw(Tensor picture, IReadOnlyList<DetectedObject> detections, IReadOnlyList<string> classes)
     {
         ArgumentNullException.ThrowIfNull(picture);
         ArgumentNullException.ThrowIfNull(detections);
@@ -84,7 +84,7 @@ public static class DetectionOverlay
     }
 
     /// <summary>Draws as <see cref="Draw"/> and writes the PNG <paramref name="path"/>.</summary>
-    public static void Save(Tensor picture, IReadOnlyList<Detection> detections, IReadOnlyList<string> classes, string path)
+    public static void Save(Tensor picture, IReadOnlyList<DetectedObject> detections, IReadOnlyList<string> classes, string path)
     {
         using var bitmap = Draw(picture, detections, classes);
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100)

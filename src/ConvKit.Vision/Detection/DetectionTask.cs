@@ -14,7 +14,7 @@ namespace ConvKit.Vision.Detection;
 public sealed class DetectionTask : TrainingTask
 {
     int? datasetClasses;
-    (TaskStep Step, IReadOnlyList<Detection>[] Detections, int Classes)? lastDecoded;
+    (TaskStep Step, IReadOnlyList<DetectedObject>[] Detections, int Classes)? lastDecoded;
     IDetectionModel? lastModel;
 
     /// <summary>The loss's weights.</summary>
@@ -52,7 +52,7 @@ public sealed class DetectionTask : TrainingTask
     }
 
     /// <summary>The detections of a step's pictures (decoded once for both metrics) and the model's number of classes.</summary>
-    (IReadOnlyList<Detection>[] Detections, int Classes) Decode(TaskStep step)
+    (IReadOnlyList<DetectedObject>[] Detections, int Classes) Decode(TaskStep step)
     {
         if (lastDecoded is { } cached && ReferenceEquals(cached.Step, step)) return (cached.Detections, cached.Classes);
         var model = lastModel ?? throw new InvalidOperationException("DetectionTask: a metric was updated before any step.");

@@ -48,10 +48,10 @@ public sealed class Detector
     int Channels => Card.Preprocessing.InputShape[0];
 
     /// <summary>The objects in a picture file (decoded to the model's channels, at its own size).</summary>
-    public IReadOnlyList<Detection> Detect(string path, DetectionOptions? options = null) => Detect(ImageFiles.Load(path, Channels), options);
+    public IReadOnlyList<DetectedObject> Detect(string path, DetectionOptions? options = null) => Detect(ImageFiles.Load(path, Channels), options);
 
     /// <summary>The objects in <paramref name="picture"/> (C, H, W), values in [0, 1]: boxes in its pixels, by decreasing score.</summary>
-    public IReadOnlyList<Detection> Detect(Tensor picture, DetectionOptions? options = null)
+    public IReadOnlyList<DetectedObject> Detect(Tensor picture, DetectionOptions? options = null)
     {
         if (picture.Rank != 3 || picture.Shape[0] != Channels)
             throw new ArgumentException($"Detector: the model takes pictures of {Channels} channel(s), (C, H, W), but got [{string.Join(", ", picture.Shape)}].");

@@ -25,7 +25,7 @@ public static class YoloDecoder
     /// <param name="options">thresholds; <see cref="DetectionOptions"/>' defaults when null</param>
     /// <param name="pictureSize">the picture the boxes are clipped to; the grid's Sh·s × Sw·s when null</param>
     /// <returns>one list per picture</returns>
-    public static IReadOnlyList<Detection>[] Decode(Tensor output, Tensor anchors, int stride, DetectionOptions? options = null, Size2? pictureSize = null)
+    public static IReadOnlyList<DetectedObject>[] Decode(Tensor output, Tensor anchors, int stride, DetectionOptions? options = null, Size2? pictureSize = null)
     {
         options ??= new DetectionOptions();
         options.Validate();
@@ -35,7 +35,7 @@ public static class YoloDecoder
             throw new ArgumentException($"YoloDecoder.Decode: the picture size {picture.Height}×{picture.Width} must be positive.");
         var values = output.ToArray();
         var boxes = grid.DecodeBoxes(values, anchors.ToArray(), picture);
-        var results = new IReadOnlyList<Detection>[grid.N];
+        var results = new IReadOnlyList<DetectedObject>[grid.N];
         int cells = grid.B * grid.Height * grid.Width;
         for (int n = 0; n < grid.N; n++)
         {
@@ -52,7 +52,7 @@ public static class YoloDecoder
             }
             var keep = BoxOps.BatchedNms([.. keptBoxes], [.. scores], [.. classes], options.IouThreshold);
             results[n] = keep.Take(options.MaxDetections)
-                .Select(k => new Detection(classes[k], scores[k], keptBoxes[4 * k], keptBoxes[4 * k + 1], keptBoxes[4 * k + 2], keptBoxes[4 * k + 3]))
+                .Select(k => new DetectedObject(classes[k], scores[k], keptBoxes[4 * k], keptBoxes[4 * k + 1], keptBoxes[4 * k + 2], keptBoxes[4 * k + 3]))
                 .ToArray();
         }
         return results;

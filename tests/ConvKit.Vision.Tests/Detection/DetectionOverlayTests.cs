@@ -3,7 +3,6 @@ using SkiaSharp;
 
 namespace ConvKit.Vision.Tests.Detection;
 
-using Detection = ConvKit.Vision.Detection.Detection;
 
 public class DetectionOverlayTests
 {
@@ -29,7 +28,7 @@ public class DetectionOverlayTests
     public void TheOutlineIsTwoPixelsInsideTheBoxInTheClassColour()
     {
         // Box (4, 8)–(20, 30) at scale 13: x 52..260, y 104..390 in the drawing.
-        using var drawn = DetectionOverlay.Draw(GreyPicture(), [new Detection(2, 0.87f, 4, 8, 20, 30)], Classes);
+        using var drawn = DetectionOverlay.Draw(GreyPicture(), [new DetectedObject(2, 0.87f, 4, 8, 20, 30)], Classes);
         var colour = DetectionOverlay.ColourOf(2);
         foreach (int x in new[] { 52, 53, 258, 259 }) Assert.Equal(colour, drawn.GetPixel(x, 250));
         foreach (int y in new[] { 388, 389 }) Assert.Equal(colour, drawn.GetPixel(150, y));
@@ -42,7 +41,7 @@ public class DetectionOverlayTests
     [Fact]
     public void TheTagIsFilledWithTheClassColourAndHoldsText()
     {
-        using var drawn = DetectionOverlay.Draw(GreyPicture(), [new Detection(2, 0.87f, 4, 8, 20, 30)], Classes);
+        using var drawn = DetectionOverlay.Draw(GreyPicture(), [new DetectedObject(2, 0.87f, 4, 8, 20, 30)], Classes);
         var colour = DetectionOverlay.ColourOf(2); // light: black text
         // The tag sits on the box's top edge, above it (rows < 104), from its left edge.
         int fill = 0, text = 0;
@@ -64,7 +63,7 @@ public class DetectionOverlayTests
     public void TagsStayInsideThePicture()
     {
         // A box in the top-right corner: no room above, none to the right.
-        using var drawn = DetectionOverlay.Draw(GreyPicture(), [new Detection(0, 0.5f, 36, 0, 40, 6)], Classes);
+        using var drawn = DetectionOverlay.Draw(GreyPicture(), [new DetectedObject(0, 0.5f, 36, 0, 40, 6)], Classes);
         var colour = DetectionOverlay.ColourOf(0);
         bool leftOfTheBox = false;
         for (int y = 0; y < 20; y++)
@@ -78,7 +77,7 @@ public class DetectionOverlayTests
     public void ColourPicturesKeepTheirColoursAndClassesTheirOwn()
     {
         var picture = Tensor.FromArray([.. Enumerable.Repeat(1f, 16), .. Enumerable.Repeat(0.5f, 16), .. Enumerable.Repeat(0f, 16)], 3, 4, 4);
-        using var drawn = DetectionOverlay.Draw(picture, [new Detection(0, 0.9f, 0, 2, 2, 4), new Detection(1, 0.8f, 2, 2, 4, 4)], Classes);
+        using var drawn = DetectionOverlay.Draw(picture, [new DetectedObject(0, 0.9f, 0, 2, 2, 4), new DetectedObject(1, 0.8f, 2, 2, 4, 4)], Classes);
         Assert.Equal(512, drawn.Width); // 4 · 128
         Assert.Equal(new SKColor(255, 128, 0), drawn.GetPixel(240, 20));
         Assert.Equal(DetectionOverlay.ColourOf(0), drawn.GetPixel(0, 400));
@@ -93,9 +92,9 @@ public class DetectionOverlayTests
         string path = Path.Combine(Directory.CreateTempSubdirectory("convkit-overlay-").FullName, "o.png");
         try
         {
-            DetectionOverlay.Save(GreyPicture(), [new Detection(1, 0.6f, 1, 1, 10, 10)], Classes, path);
+            DetectionOverlay.Save(GreyPicture(), [new DetectedObject(1, 0.6f, 1, 1, 10, 10)], Classes, path);
             using var read = SKBitmap.Decode(path);
-            using var drawn = DetectionOverlay.Draw(GreyPicture(), [new Detection(1, 0.6f, 1, 1, 10, 10)], Classes);
+            using var drawn = DetectionOverlay.Draw(GreyPicture(), [new DetectedObject(1, 0.6f, 1, 1, 10, 10)], Classes);
             Assert.Equal(drawn.Bytes, read.Copy(SKColorType.Rgba8888).Bytes);
         }
         finally { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
@@ -109,7 +108,7 @@ public class DetectionOverlayTests
         Assert.Contains("[32, 40]", rank.Message);
         var channels = Assert.Throws<ArgumentException>(() => DetectionOverlay.Draw(Tensor.Zeros(2, 8, 8), [], Classes));
         Assert.Contains("[2, 8, 8]", channels.Message);
-        var label = Assert.Throws<ArgumentException>(() => DetectionOverlay.Draw(GreyPicture(), [new Detection(3, 0.5f, 0, 0, 4, 4)], Classes));
+        var label = Assert.Throws<ArgumentException>(() => DetectionOverlay.Draw(GreyPicture(), [new DetectedObject(3, 0.5f, 0, 0, 4, 4)], Classes));
         Assert.Contains("class 3", label.Message);
         Assert.Contains("3 classes", label.Message);
     }

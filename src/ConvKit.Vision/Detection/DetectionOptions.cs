@@ -1,8 +1,5 @@
 namespace ConvKit.Vision.Detection;
 
-/// <summary>A detected object: its class index, its score in (0, 1] and its box, xyxy in pixels of the picture given.</summary>
-public sealed record Detection(int Class, float Score, float X1, float Y1, float X2, float Y2);
-
 /// <summary>
 /// Which decoded boxes are kept: those scoring at least <see cref="ScoreThreshold"/> (0.05 suits evaluation, where
 /// low-scoring boxes still add recall; 0.25 suits showing a picture's objects), after per-class non-maximum
