@@ -60,8 +60,22 @@ public sealed class Localizer : Module
         int side = inputSize / 16;
         BoxHead = RegisterModule("box_head", new Sequential(
             new Linear(8 * width * side * side, hidden), new ReLU(), new Dropout(dropout), new Linear(hidden, 5)));
+        StartAtTheMeanBox((Linear)BoxHead.NamedChildren().Last().Module);
         // The global maximum as a max-pool over the whole (side × side) map: it exports to ONNX as a plain MaxPool.
         ClassHead = RegisterModule("class_head", new Sequential(new MaxPool2d(side), new Flatten(), new Dropout(dropout), new Linear(8 * width, numClasses)));
+    }
+
+    /// <summary>
+    /// The box head's last layer starts small (weights ×0.1) around pc's logit 0 and the box (bx, by, bh, bw) =
+    /// (0.5, 0.5, 0.5, 0.5), a box in the middle of the picture. With the default initialisation its first boxes are off
+    /// by ±1 picture, and their gradient — larger than the class's — swamped the shared features for the first hundred
+    /// steps: pc, the box and the class all learnt slowly. Starting near the average box, the box loss starts 20× smaller.
+    /// </summary>
+    static void StartAtTheMeanBox(Linear last)
+    {
+        using var _ = Tensor.NoGrad();
+        last.Weight.CopyFrom(last.Weight * 0.1f);
+        last.Bias!.CopyFrom(Tensor.FromArray([0f, 0.5f, 0.5f, 0.5f, 0.5f], 5));
     }
 
     /// <param name="input">(N, inChannels, inputSize, inputSize)</param>
