@@ -1,9 +1,10 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|boxes|proposals|detect|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|boxes|proposals|detect|localize|sliding|all]
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
-// localize takes [EPOCHS=10] [TRAIN=30000] [TEST=2000] and runs only when named: ... -- localize 10
+// localize takes [EPOCHS=10] [TRAIN=30000] [TEST=2000] [LR] [BOXWEIGHT] and runs only when named: ... -- localize 10
+// sliding takes [PICTURES=4] [TRAIN=6000]: ... -- sliding 4
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -32,3 +33,4 @@ if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..]
 if (suite is "proposals" or "all") ProposalBench.Run(suite is "proposals" ? args[1..] : []);
 if (suite is "detect") DetectBench.Run(args[1..]);
 if (suite is "localize") LocalizeBench.Run(args[1..]);
+if (suite is "sliding" or "all") SlidingBench.Run(suite is "sliding" ? args[1..] : []);
