@@ -62,6 +62,7 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(input, output); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(input, output); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(input, input, output); break;
+            case UnaryOp.Erf: ErrorFunction.Compute(input, output); break;
             case UnaryOp.Sign:
                 for (int i = 0; i < input.Length; i++) output[i] = input[i] > 0 ? 1 : input[i] < 0 ? -1 : 0;
                 break;
