@@ -54,11 +54,15 @@ public class ActivationNormFixtureTests
         Assert.Equal([0f, 0f, 1f, -1f, 1f, -1f], y[..6]);
         Assert.True(float.IsNaN(y[6]));
         Assert.Equal(1e-30f * 1.1283791f, y[7], 1e-36f);
-        // Every lane of a long tensor equals the scalar tail's answer for the same value.
+        // The vector lanes of a long tensor agree with the scalar tail for the same value (within an FMA's rounding).
         var many = Tensor.Rand([1001], seed: 3) * 10f - 5f;
         var whole = F.Erf(many).ToArray();
         var values = many.ToArray();
-        for (int i = 0; i < values.Length; i += 97) Assert.Equal(F.Erf(Tensor.FromArray([values[i]])).ToArray()[0], whole[i]);
+        for (int i = 0; i < values.Length; i += 97)
+        {
+            float single = F.Erf(Tensor.FromArray([values[i]])).ToArray()[0];
+            Assert.True(Math.Abs(single - whole[i]) <= 2e-7 * Math.Abs(single), $"erf({values[i]}): vector {whole[i]}, scalar {single}");
+        }
     }
 
     [Fact]

@@ -50,23 +50,35 @@ static class ErrorFunction
         }
     }
 
+    // The coefficients are written out (not looped over) so the JIT keeps them as constants beside the FMAs.
     static Vector<float> Lanes(Vector<float> x, Vector<float> gauss)
     {
         var magnitude = Vector.Abs(x);
-        var square = x * x;
-        var small = new Vector<float>(Small[^1]);
-        for (int k = Small.Length - 2; k >= 0; k--) small = small * square + new Vector<float>(Small[k]);
-        small *= magnitude;
-        var shifted = Vector.Min(magnitude, new Vector<float>(Saturation)) - new Vector<float>(Centre);
-        var large = new Vector<float>(Large[^1]);
-        for (int k = Large.Length - 2; k >= 0; k--) large = large * shifted + new Vector<float>(Large[k]);
-        large = Vector<float>.One - large * gauss;
+        var t = x * x;
+        var small = magnitude * Horner(t, 1.128379225730896f, -0.37612634897232056f, 0.11283735930919647f, -0.02686174027621746f,
+            0.005207134410738945f, -0.0008215559646487236f, 8.694667485542595e-05f);
+        var u = Vector.Min(magnitude, new Vector<float>(Saturation)) - new Vector<float>(Centre);
+        var large = Vector<float>.One - gauss * Horner(u, 0.2155524641275406f, -0.07756081223487854f, 0.026498349383473396f,
+            -0.008648294024169445f, 0.0027073072269558907f, -0.0008169856737367809f, 0.00024177935847546905f, -6.856028630863875e-05f,
+            1.613931090105325e-05f, -4.247048309480306e-06f, 2.0897687136312015e-06f, -5.405784690992732e-07f);
         var value = Vector.ConditionalSelect(Vector.LessThan(magnitude, new Vector<float>(Split)), small,
             Vector.ConditionalSelect(Vector.LessThan(magnitude, new Vector<float>(Saturation)), large, Vector<float>.One));
         // Restore the sign (erf is odd), and let NaN through (it fails every comparison above).
         var signed = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -value, value);
         return Vector.ConditionalSelect(Vector.Equals(x, x), signed, x);
     }
+
+    /// <summary>c0 + c1·t + … + c6·t⁶.</summary>
+    static Vector<float> Horner(Vector<float> t, float c0, float c1, float c2, float c3, float c4, float c5, float c6) =>
+        Step(Step(Step(Step(Step(Step(new Vector<float>(c6), t, c5), t, c4), t, c3), t, c2), t, c1), t, c0);
+
+    /// <summary>c0 + c1·t + … + c11·t¹¹.</summary>
+    static Vector<float> Horner(Vector<float> t, float c0, float c1, float c2, float c3, float c4, float c5, float c6, float c7,
+        float c8, float c9, float c10, float c11) =>
+        Step(Step(Step(Step(Step(Step(Step(Step(Step(Step(Step(new Vector<float>(c11), t, c10), t, c9), t, c8), t, c7), t, c6), t, c5), t, c4),
+            t, c3), t, c2), t, c1), t, c0);
+
+    static Vector<float> Step(Vector<float> p, Vector<float> t, float c) => Vector.MultiplyAddEstimate(p, t, new Vector<float>(c));
 
     static float Scalar(float x, float gauss)
     {
