@@ -152,6 +152,8 @@ public class OpTests
         ["Pow broadcast exponent (7)"] = () => Positive(7).Weight("e", [8]).Node("Pow", ["p", "e"], ["y"]).Output("y"),
         ["Pow int exponent (12)"] = () => new GraphBuilder(12).Input("x", Image).Ints("e", [3], []).Node("Pow", ["x", "e"], ["y"]).Output("y"),
         ["Pow tensor exponent (13)"] = () => Positive(13).Input("e", [7, 1]).Node("Pow", ["p", "e"], ["y"]).Output("y"),
+        ["Pow integer base, shape arithmetic (15)"] = () => new GraphBuilder(15).Input("x", Image).Ints("two", [2], [])
+            .Node("Shape", ["x"], ["s"]).Node("Pow", ["s", "two"], ["p"]).Node("Cast", ["p"], ["y"], ("to", 1)).Output("y"),
         ["Pow half exponent (15)"] = () => Positive(15).Floats("e", [0.5f]).Node("Pow", ["p", "e"], ["y"]).Output("y"),
         ["ReduceMean axes keepdims (7)"] = () => Unary("ReduceMean", 7, ("axes", new[] { 2, 3 })),
         ["ReduceMean negative axes, keepdims 0 (11)"] = () => Unary("ReduceMean", 11, ("axes", new[] { -1, 1 }), ("keepdims", 0)),
