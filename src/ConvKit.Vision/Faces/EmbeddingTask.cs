@@ -105,7 +105,22 @@ public sealed class SiameseTask : EmbeddingTask
             throw new InvalidOperationException($"SiameseTask: the model is a {model.GetType().Name}, not a SiameseNetwork (an encoder with a SiameseHead).");
         var identities = Identities(batch, "SiameseTask").ToArray();
         var embeddings = Embed(model, batch, "SiameseTask");
-        int n = batch.Count;
+        var (loss, logits, target) = PairLoss(siamese.Head, embeddings, identities);
+        return new TaskStep(loss, new TensorDict { { EmbeddingsOutput, embeddings }, { PairLogitsOutput, logits }, { PairTargetsOutput, target } });
+    }
+
+    /// <summary>
+    /// The Siamese loss of a batch: every pair i &lt; j through <paramref name="head"/>, binary cross-entropy on the logits
+    /// against "same identity", the same pairs weighted 1/(2·#same) and the different ones 1/(2·#different), summed.
+    /// </summary>
+    /// <param name="embeddings">(N, D)</param>
+    /// <param name="identities">(N) each picture's identity</param>
+    /// <returns>the loss (a scalar), the pairs' logits (M = N(N−1)/2, pairs in row-major order of i &lt; j) and their targets (M)</returns>
+    public static (Tensor Loss, Tensor Logits, Tensor Targets) PairLoss(SiameseHead head, Tensor embeddings, IReadOnlyList<float> identities)
+    {
+        TripletLoss.CheckEmbeddings("SiameseTask", embeddings, identities.Count);
+        int n = identities.Count;
+        if (n < 2) throw new ArgumentException("SiameseTask: a batch of one picture has no pairs.");
         List<float> first = [], second = [], targets = [];
         for (int i = 0; i < n; i++)
             for (int j = i + 1; j < n; j++)
@@ -114,14 +129,14 @@ public sealed class SiameseTask : EmbeddingTask
                 second.Add(j);
                 targets.Add(identities[i] == identities[j] ? 1 : 0);
             }
-        if (targets.Count == 0) throw new InvalidOperationException("SiameseTask: a batch of one picture has no pairs.");
         float same = targets.Sum(), different = targets.Count - same;
-        var weights = targets.Select(t => t == 1 ? 0.5f / Math.Max(1, same) : 0.5f / Math.Max(1, different)).ToArray();
-        if (same == 0 || different == 0) for (int m = 0; m < weights.Length; m++) weights[m] *= 2; // one kind only: it counts whole
-        var logits = siamese.PairLogits(F.IndexSelect(embeddings, 0, Tensor.FromArray([.. first], first.Count)),
+        // Each kind counts half; a batch of one kind only has it count whole.
+        float sameWeight = different == 0 ? 1f / same : 0.5f / Math.Max(1, same), differentWeight = same == 0 ? 1f / different : 0.5f / Math.Max(1, different);
+        var weights = targets.Select(t => t == 1 ? sameWeight : differentWeight).ToArray();
+        var logits = head.Forward(F.IndexSelect(embeddings, 0, Tensor.FromArray([.. first], first.Count)),
             F.IndexSelect(embeddings, 0, Tensor.FromArray([.. second], second.Count)));
         var target = Tensor.FromArray([.. targets], targets.Count);
         var loss = F.BinaryCrossEntropyWithLogits(logits, target, Tensor.FromArray(weights, weights.Length), reduction: Reduction.Sum);
-        return new TaskStep(loss, new TensorDict { { EmbeddingsOutput, embeddings }, { PairLogitsOutput, logits }, { PairTargetsOutput, target } });
+        return (loss, logits, target);
     }
 }
