@@ -3,6 +3,7 @@
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
+// facetrain takes [EPOCHS=6] [LIMIT] and runs only when named (tens of minutes): ... -- facetrain 1 6000
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -30,3 +31,4 @@ if (suite is "boxes" or "all") BoxBench.Run();
 if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..] : []);
 if (suite is "proposals" or "all") ProposalBench.Run(suite is "proposals" ? args[1..] : []);
 if (suite is "detect") DetectBench.Run(args[1..]);
+if (suite is "facetrain") FaceTrainBench.Run(args[1..]);
