@@ -136,6 +136,46 @@ public class VerificationTests
         Assert.All(norms, v => Assert.Equal(1f, v, 4));
     }
 
+    /// <summary>P×K batches are a function of (seed, epoch): a run stopped inside an epoch and resumed ends with the same weights.</summary>
+    [Fact]
+    public void ATripletRunStoppedInsideAnEpochResumesToTheSameWeights()
+    {
+        int threads = ConvKit.Backends.Cpu.Threading.NumThreads;
+        ConvKit.Backends.Cpu.Threading.NumThreads = 1;
+        string directory = Directory.CreateTempSubdirectory("convkit-triplet-resume-").FullName;
+        try
+        {
+            var train = new Quadrants(96, seed: 1);
+            var validation = new Quadrants(32, seed: 3);
+            TripletTask Task() => new() { IdentitiesPerBatch = 2, PicturesPerIdentity = 4 };
+            EmbeddingNetwork Encoder(int seed)
+            {
+                using var _ = Generator.Use(new Generator(seed));
+                return new EmbeddingNetwork(embeddingSize: 8, inputSize: 8, width: 4);
+            }
+            TrainingOptions Options(string? folder) => new() { Epochs = 2, LearningRate = 3e-3, Seed = 5, Prefetch = 1, CheckpointDirectory = folder };
+            var whole = Encoder(7);
+            new Trainer(whole, Options(null), task: Task()).Fit(train, validation);
+
+            var first = new Trainer(Encoder(7), Options(directory), task: Task());
+            using var stop = new CancellationTokenSource();
+            first.BatchCompleted += p => { if (p.Epoch == 2 && p.Batch == 5) stop.Cancel(); };
+            var stopped = first.Fit(train, validation, stop.Token);
+            Assert.True(stopped.Interrupted);
+
+            var resumedModel = Encoder(99);
+            var resumed = new Trainer(resumedModel, Options(directory), task: Task());
+            resumed.Resume(Checkpoint.Load(stopped.LastCheckpoint!));
+            resumed.Fit(train, validation);
+            Assert.Equal(whole.StateDict().Select(p => p.Value.ToArray()), resumedModel.StateDict().Select(p => p.Value.ToArray()));
+        }
+        finally
+        {
+            ConvKit.Backends.Cpu.Threading.NumThreads = threads;
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Fact]
     public void SiameseTaskRefusesAPlainEncoder()
     {
