@@ -70,8 +70,8 @@ static class ExportCommand
         else
         {
             int channels = inChannels ?? requested?.Channels ?? entry.InChannels;
-            model = entry.Create(channels, classes ?? entry.NumClasses);
             shape = requested ?? (channels, entry.InputSize.Height, entry.InputSize.Width);
+            model = entry.CreateFor(channels, classes ?? entry.NumClasses, new Size2(shape.Height, shape.Width));
         }
 
         outputPath ??= entry.Name + ".onnx";

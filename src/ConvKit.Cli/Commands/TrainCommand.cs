@@ -125,7 +125,8 @@ static class TrainCommand
             Dataset = settings.Dataset, ValidationSplit = split, Augment = augment, Limit = limit,
         };
         NN.Module network;
-        using (Generator.Use(new Generator(options.Seed))) network = ModelZoo.Create(record);
+        // Built for the pictures' size (small-cnn at 64×64 gets a wider linear layer); a size the model cannot take stops here.
+        using (Generator.Use(new Generator(options.Seed))) network = zoo.CreateFor(record.Arguments.InChannels, record.Arguments.NumClasses, new Size2(height, width));
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());
         if (resumed != null) trainer.Resume(resumed, settings.Epochs);
 

@@ -44,6 +44,9 @@ public sealed class CliTests : IDisposable
         return (code, output.ToString(), error.ToString());
     }
 
+    /// <summary>Output as a user reads it: the console's colour and bold escapes removed.</summary>
+    internal static string Words(string output) => System.Text.RegularExpressions.Regex.Replace(output, "\u001b\\[[0-9;]*m", "");
+
     /// <summary>Runs a command line with --json, asserting success, and returns the document.</summary>
     internal static JsonElement RunJson(params string[] args)
     {
@@ -216,6 +219,34 @@ public sealed class CliTests : IDisposable
         var eval = RunJson("eval", Path.Combine(PathOf("photo-run"), "best.safetensors"), "--out", PathOf("c.png"));
         Assert.Equal("validation", eval.GetProperty("split").GetString());
         Assert.Equal(6, eval.GetProperty("images").GetInt32());
+    }
+
+    /// <summary>The --help example: small-cnn on 64×64 pictures is built for 64×64 (its linear layer takes 64·16·16), and predict rebuilds it so.</summary>
+    [Fact]
+    public void SmallCnnTrainsAtTheImageSizeAsked()
+    {
+        ImageFolderDatasetTests.WriteFolder(PathOf("photos"), ["bright", "dark"], perClass: 6, size: 80);
+        string runs = PathOf("photos-run");
+        var (code, output, error) = Run("train", "small-cnn", "--dataset", "folder:" + PathOf("photos"), "--image-size", "64", "--augment", "crop,flip",
+            "--epochs", "1", "--batch-size", "4", "--threads", "1", "--out", runs);
+        Assert.True(code == 0, error);
+        Assert.Contains("Training small-cnn (", Words(output));
+        Assert.Equal("[1,64,64]", ConvKit.IO.Safetensors.ReadMetadata(Path.Combine(runs, "best.safetensors"))["input_shape"]);
+
+        var picture = PathOf("photos", "bright", "000.png");
+        var top = RunJson("predict", Path.Combine(runs, "best.safetensors"), picture).GetProperty("predictions")[0].GetProperty("top");
+        Assert.Equal(2, top.GetArrayLength());
+    }
+
+    /// <summary>LeNet-5's fully connected layers fit 32×32 only: asked for 64×64 it is refused in words, before a run folder is made.</summary>
+    [Fact]
+    public void AModelThatCannotTakeTheSizeIsRefusedBeforeTraining()
+    {
+        string runs = PathOf("lenet-64");
+        var result = Run("train", "lenet5", "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--image-size", "64", "--out", runs);
+        AssertOneLineError(result, "model 'lenet5' cannot take 1×64×64 pictures");
+        Assert.Contains("it is made for 32×32", result.Error);
+        Assert.False(Directory.Exists(runs));
     }
 
     /// <summary>The course's example: a vertical edge between a bright and a dark half shows up only along the edge.</summary>
