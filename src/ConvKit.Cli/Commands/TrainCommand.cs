@@ -128,7 +128,11 @@ static class TrainCommand
         // Built for the pictures' size (small-cnn at 64×64 gets a wider linear layer); a size the model cannot take stops here.
         using (Generator.Use(new Generator(options.Seed))) network = zoo.CreateFor(record.Arguments.InChannels, record.Arguments.NumClasses, new Size2(height, width));
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());
-        if (resumed != null) trainer.Resume(resumed, settings.Epochs);
+        if (resumed != null)
+        {
+            trainer.Resume(resumed, settings.Epochs);
+            RunFolder.StartFrom(settings.Resume!, resumed, options.CheckpointDirectory!);
+        }
 
         output.Line($"Training [bold]{record.Model}[/] ({network.ParameterCount():N0} parameters) on {Markup.Escape(settings.Dataset)}: " +
             $"{trainPart.Count:N0} training, {validation?.Count ?? 0:N0} validation images; {options.Optimizer} lr {options.LearningRate}, " +
@@ -152,18 +156,21 @@ static class TrainCommand
 
         if (result.Interrupted)
         {
-            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, checkpoint = result.LastCheckpoint });
-            else output.Line($"[yellow]Stopped[/] after {trainer.Epoch} full epoch(s); continue with: convkit train {record.Model} --dataset {Markup.Escape(settings.Dataset)}" +
+            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, batches_done = trainer.Batch, checkpoint = result.LastCheckpoint });
+            else output.Line(RunFolder.StoppedLine(trainer, result.LastCheckpoint!) + $" Continue with: convkit train {record.Model} --dataset {Markup.Escape(settings.Dataset)}" +
                 (settings.Data != null ? $" --data {Markup.Escape(settings.Data)}" : "") +
                 $" --epochs {options.Epochs} --out {Markup.Escape(directory)} --resume {Markup.Escape(result.LastCheckpoint!)}");
             return Interrupted;
         }
 
+        // The test set sees the best epoch's weights; without its checkpoint in this folder (a run resumed from a folder
+        // that no longer has it), the last epoch's, and the report says which.
         EvaluationResult? test = null;
+        bool testedBest = result.BestCheckpoint != null;
+        int testedEpoch = testedBest ? result.BestEpoch : trainer.Epoch;
         if (data.Test != null)
         {
-            // The best epoch's weights (a resumed run writing to a new folder has them only if it improved).
-            if (File.Exists(result.BestCheckpoint)) network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint).ModelState);
+            if (testedBest) network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint!).ModelState);
             test = EvaluationResult.Evaluate(network, data.Test, normalize);
         }
         double seconds = clock.Elapsed.TotalSeconds;
@@ -172,7 +179,7 @@ static class TrainCommand
             output.WriteJson(new
             {
                 model = record.Model, dataset = settings.Dataset, epochs = result.History, best_epoch = result.BestEpoch,
-                monitor = result.Monitor, best_score = result.BestScore, test_accuracy = test?.Accuracy, test_loss = test?.Loss,
+                monitor = result.Monitor, best_score = result.BestScore, tested_epoch = testedEpoch, test_accuracy = test?.Accuracy, test_loss = test?.Loss,
                 seconds, threads = settings.Threads, checkpoint = result.BestCheckpoint, last_checkpoint = result.LastCheckpoint,
                 metrics_csv = csv, chart,
             });
@@ -180,9 +187,10 @@ static class TrainCommand
         }
         output.Console.Write(HistoryTable(result.History, result.BestEpoch));
         if (test != null)
-            output.Line($"Test accuracy ([bold]best epoch {result.BestEpoch}[/], {test.Count:N0} images): [bold green]{test.Accuracy:P2}[/] (loss {test.Loss:F4})");
+            output.Line($"Test accuracy ([bold]{(testedBest ? "best" : "last")} epoch {testedEpoch}[/], {test.Count:N0} images): [bold green]{test.Accuracy:P2}[/] (loss {test.Loss:F4})" +
+                (testedBest ? "" : $"; the best epoch ({result.BestEpoch}) was saved in the folder this run was resumed from, which no longer has it"));
         output.Line($"Time: {seconds:F1} s ({result.History.Sum(e => e.Seconds) / Math.Max(1, result.History.Count):F1} s per training epoch)");
-        output.Line($"Wrote {Markup.Escape(result.BestCheckpoint!)}, {Markup.Escape(csv)}, {Markup.Escape(chart)}");
+        output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, chart));
         return 0;
     }
 

@@ -67,6 +67,17 @@ public sealed class Checkpoint
         Safetensors.Save(path, tensors, metadata);
     }
 
+    /// <summary>Whether <paramref name="path"/> is a checkpoint written after <paramref name="epoch"/> finished epochs (reads only its header).</summary>
+    public static bool IsOfEpoch(string path, int epoch)
+    {
+        if (!File.Exists(path)) return false;
+        try
+        {
+            return Safetensors.ReadMetadata(path).TryGetValue("training.epoch", out var written) && written == epoch.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (InvalidDataException) { return false; } // not a checkpoint at all
+    }
+
     /// <summary>Reads a checkpoint; a file that is not one throws an <see cref="InvalidDataException"/> naming the file and the problem.</summary>
     public static Checkpoint Load(string path)
     {

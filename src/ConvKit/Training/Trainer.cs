@@ -75,6 +75,8 @@ public sealed class Trainer
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary>Epochs finished so far.</summary>
     public int Epoch => epoch;
+    /// <summary>Batches of epoch <see cref="Epoch"/> + 1 trained so far (non-zero only for a run stopped inside an epoch).</summary>
+    public int Batch => batch;
     /// <summary>One entry per finished epoch.</summary>
     public IReadOnlyList<EpochMetrics> History => history;
 
@@ -136,8 +138,12 @@ public sealed class Trainer
         if (directory != null) Directory.CreateDirectory(directory);
         string? lastPath = directory == null ? null : Path.Combine(directory, "last.safetensors");
         string? bestPath = directory == null ? null : Path.Combine(directory, "best.safetensors");
-        TrainingResult Result(bool interrupted) =>
-            new(interrupted, history.ToList(), best.Epoch, best.Score, Task.Monitor) { LastCheckpoint = lastPath, BestCheckpoint = bestPath };
+        // A resumed run that has not improved in this folder has no best checkpoint here (its best epoch's weights were
+        // written into the folder it was resumed from), and a best.safetensors of another epoch is not this run's best.
+        TrainingResult Result(bool interrupted) => new(interrupted, history.ToList(), best.Epoch, best.Score, Task.Monitor)
+        {
+            LastCheckpoint = lastPath, BestCheckpoint = bestPath != null && Checkpoint.IsOfEpoch(bestPath, best.Epoch) ? bestPath : null,
+        };
 
         bool higherIsBetter = Task.MonitorHigherIsBetter();
         using var _ = Generator.Use(dropoutGenerator);

@@ -179,6 +179,41 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, ConvKit.Training.Checkpoint.Load(Path.Combine(runs, "last.safetensors")).Epoch);
     }
 
+    /// <summary>
+    /// A finished run resumed into a new --out: the new folder gets the run's best checkpoint, the test result is the best
+    /// epoch's and says so, and the Wrote line names the files that are there. Without the old best checkpoint, the last
+    /// epoch's weights are tested and labelled as such, and no best.safetensors is claimed.
+    /// </summary>
+    [Fact]
+    public void ResumingAFinishedRunIntoANewFolderReportsOnlyWhatItHas()
+    {
+        string data = WriteFashionMnist();
+        string[] common = ["train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--threads", "1", "--limit", "100", "--epochs", "2"];
+        var first = RunJson([.. common, "--out", PathOf("first")]);
+        int bestEpoch = first.GetProperty("best_epoch").GetInt32();
+        string last = Path.Combine(PathOf("first"), "last.safetensors");
+
+        var (code, output, error) = Run([.. common, "--out", PathOf("second"), "--resume", last]);
+        Assert.True(code == 0, error);
+        string words = Words(output);
+        Assert.Contains($"Test accuracy (best epoch {bestEpoch}, 100 images)", words);
+        Assert.Contains($"Wrote {Path.Combine(PathOf("second"), "best.safetensors")}, {Path.Combine(PathOf("second"), "last.safetensors")}, " +
+            $"{Path.Combine(PathOf("second"), "metrics.csv")}, {Path.Combine(PathOf("second"), "training.png")}", words);
+        Assert.True(ConvKit.Training.Checkpoint.IsOfEpoch(Path.Combine(PathOf("second"), "best.safetensors"), bestEpoch));
+        var again = RunJson([.. common, "--out", PathOf("second-json"), "--resume", last]);
+        Assert.Equal(first.GetProperty("test_accuracy").GetDouble(), again.GetProperty("test_accuracy").GetDouble(), 12);
+
+        File.Delete(Path.Combine(PathOf("first"), "best.safetensors"));
+        (code, output, error) = Run([.. common, "--out", PathOf("third"), "--resume", last]);
+        Assert.True(code == 0, error);
+        words = Words(output);
+        Assert.Contains("Test accuracy (last epoch 2, 100 images)", words);
+        Assert.Contains($"the best epoch ({bestEpoch}) was saved in the folder this run was resumed from, which no longer has it", words);
+        Assert.DoesNotContain("best.safetensors", words);
+        Assert.Contains($"Wrote {Path.Combine(PathOf("third"), "last.safetensors")}, ", words);
+        Assert.False(File.Exists(Path.Combine(PathOf("third"), "best.safetensors")));
+    }
+
     [Fact]
     public void LeNet5GetsMnistSizedImagesCentredIn32By32()
     {
