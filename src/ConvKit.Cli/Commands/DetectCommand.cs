@@ -4,6 +4,7 @@ using ConvKit.Backends.Cpu;
 using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Data.Transforms;
+using ConvKit.IO;
 using ConvKit.Training;
 using ConvKit.Vision.Detection;
 using ConvKit.Vision.Imaging;
@@ -52,7 +53,7 @@ static class DetectCommand
         var detector = Detector.Load(path);
         var classes = detector.Card.Classes;
         foreach (string file in files)
-            if (!File.Exists(file)) throw new FileNotFoundException($"the picture '{file}' does not exist.", file);
+            InputFiles.Require(file, "picture");
         Directory.CreateDirectory(directory);
         var results = files.Select(file =>
         {

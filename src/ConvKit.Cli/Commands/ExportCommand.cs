@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ConvKit.IO;
 using ConvKit.NN;
 using ConvKit.Onnx;
 using ConvKit.Training;
@@ -75,6 +76,7 @@ static class ExportCommand
         }
 
         outputPath ??= entry.Name + ".onnx";
+        OutputFiles.Prepare(outputPath, "ONNX file", entry.Name + ".onnx");
         var proto = OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], new OnnxExportOptions { ModelCard = card });
         using (var file = File.Create(outputPath)) proto.WriteTo(file);
         long bytes = new FileInfo(outputPath).Length;

@@ -81,7 +81,7 @@ public sealed class Checkpoint
     /// <summary>Reads a checkpoint; a file that is not one throws an <see cref="InvalidDataException"/> naming the file and the problem.</summary>
     public static Checkpoint Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint '{path}' does not exist.", path);
+        InputFiles.Require(path, "checkpoint");
         var tensors = Safetensors.Load(path);
         var metadata = Safetensors.ReadMetadata(path);
         if (!metadata.TryGetValue("format", out var format) || format != Format)

@@ -360,6 +360,71 @@ public sealed class CliTests : IDisposable
         AssertOneLineError(Run("conv", PathOf("absent.png"), "-o", PathOf("x.png")), "does not exist");
     }
 
+    /// <summary>Files named wrongly are said in the user's words: a folder where a file is wanted, a folder as -o, -o into a folder not yet made.</summary>
+    [Fact]
+    public void FileMistakesAreSaidInTheUsersWords()
+    {
+        string picture = PathOf("halves.png"), folder = Directory.CreateDirectory(PathOf("pictures")).FullName;
+        ImageFiles.SavePng(Tensor.Full([8, 8], 0.5f), picture);
+
+        AssertOneLineError(Run("conv", folder, "-o", PathOf("x.png")), $"image '{folder}' is a folder, not a file");
+        AssertOneLineError(Run("predict", folder, picture), $"checkpoint '{folder}' is a folder, not a file");
+        AssertOneLineError(Run("conv", picture, "-o", folder), $"the picture to write, '{folder}', is a folder; name a file, e.g. '{Path.Combine(folder, "picture.png")}'");
+        AssertOneLineError(Run("conv", picture, "-o", PathOf("edges.bmp")), "'.bmp' is not a format ConvKit writes; end its name in .png, .jpg or .webp");
+        AssertOneLineError(Run("export", "lenet5", "-o", folder), "the ONNX file to write");
+
+        string nested = PathOf("not", "yet", "edges.png");
+        var (code, output, error) = Run("conv", picture, "-o", nested);
+        Assert.True(code == 0, error);
+        Assert.Contains($"wrote {nested}", Words(output));
+        using var written = SKBitmap.Decode(nested);
+        Assert.Equal((6, 6), (written.Width, written.Height));
+    }
+
+    /// <summary>-o picks the format by the file's extension: JPEG bytes under .jpg, WebP under .webp, PNG under .png.</summary>
+    [Theory]
+    [InlineData("edges.jpg", new byte[] { 0xFF, 0xD8, 0xFF })]
+    [InlineData("edges.JPEG", new byte[] { 0xFF, 0xD8, 0xFF })]
+    [InlineData("edges.webp", new byte[] { (byte)'R', (byte)'I', (byte)'F', (byte)'F' })]
+    [InlineData("edges.png", new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' })]
+    public void OutputPicturesAreWrittenInTheFormatTheirNameAsks(string name, byte[] magic)
+    {
+        string picture = PathOf("halves.png");
+        ImageFiles.SavePng(Tensor.Full([8, 8], 0.5f), picture);
+        RunJson("conv", picture, "-o", PathOf(name));
+        Assert.Equal(magic, File.ReadAllBytes(PathOf(name))[..magic.Length]);
+        using var decoded = SKBitmap.Decode(PathOf(name));
+        Assert.Equal((6, 6), (decoded.Width, decoded.Height));
+    }
+
+    /// <summary>One unreadable picture among several: the others are classified, the bad one is named on standard error, the exit code says something failed.</summary>
+    [Fact]
+    public void PredictReportsAnUnreadablePictureAndStillClassifiesTheOthers()
+    {
+        string runs = PathOf("run");
+        RunJson("train", TinyModel, "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--epochs", "1", "--limit", "64", "--threads", "1", "--out", runs);
+        string checkpoint = Path.Combine(runs, "best.safetensors"), good = PathOf("good.png"), other = PathOf("other.png"), bad = PathOf("bad.png");
+        ImageFiles.SavePng(Tensor.Full([28, 28], 0.2f), good);
+        ImageFiles.SavePng(Tensor.Full([28, 28], 0.7f), other);
+        File.WriteAllText(bad, "not a picture");
+
+        var (code, output, error) = Run("predict", checkpoint, good, bad, other, "--top", "1");
+        Assert.Equal(1, code);
+        string words = Words(output);
+        Assert.Contains(good, words);
+        Assert.Contains(other, words);
+        Assert.DoesNotContain(bad, words);
+        Assert.Equal($"convkit: cannot read image '{bad}': not a PNG, JPEG, BMP, GIF or WebP file, or it is corrupt.", error.Trim());
+
+        (code, output, error) = Run("predict", checkpoint, good, bad, "--json", "--top", "1");
+        Assert.Equal(1, code);
+        var predictions = JsonDocument.Parse(output).RootElement.GetProperty("predictions");
+        Assert.Equal(1, predictions[0].GetProperty("top").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, predictions[0].GetProperty("error").ValueKind);
+        Assert.Contains("cannot read image", predictions[1].GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, predictions[1].GetProperty("top").ValueKind);
+    }
+
     [Fact]
     public void UnknownModelIsOneLine() =>
         AssertOneLineError(Run("train", "no-such-net", "--dataset", "fashion-mnist", "--data", WriteFashionMnist()), "unknown model 'no-such-net'");
