@@ -47,7 +47,12 @@ static class Program
         var parsed = CreateRoot().Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"convkit: {OneLine(parsed.Errors[0].Message)} (see 'convkit {parsed.CommandResult.Command.Name} --help')");
+            var command = parsed.CommandResult.Command;
+            // A command that only groups others (convkit itself, convkit onnx), given none or a word that is none of them.
+            if (command.Action == null && command.Subcommands.Count > 0)
+                error.WriteLine("convkit: " + CommandSuggestions.Message(command, parsed.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-'))));
+            else
+                error.WriteLine($"convkit: {OneLine(parsed.Errors[0].Message)} (see '{CommandSuggestions.PathOf(command)} --help')");
             return 2;
         }
         if (parsed.Action is HelpAction)
