@@ -144,6 +144,7 @@ static class DetectCommand
     {
         if (settings.Threads < 1) throw new ArgumentException($"--threads must be at least 1, not {settings.Threads}.");
         if (settings.Limit is < 1) throw new ArgumentException($"--limit must be at least 1, not {settings.Limit}.");
+        TrainingArguments.Check(settings.Epochs, settings.BatchSize, settings.LearningRate);
         Threading.NumThreads = settings.Threads;
         var clock = Stopwatch.StartNew();
 

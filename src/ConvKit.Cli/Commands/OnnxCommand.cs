@@ -105,6 +105,8 @@ static class OnnxCommand
     {
         if (top < 1) throw new ArgumentException($"--top must be at least 1, not {top}.");
         if (std.Any(s => s == 0)) throw new ArgumentException("--std must not contain 0.");
+        if (!(scale > 0 && float.IsFinite(scale)))
+            throw new ArgumentException($"--scale must be a positive number (1 when the model takes pixels in [0, 1], 255 for [0, 255]), not {scale}.");
         // Inference only: batch norm is folded into the convolutions, as ONNX Runtime does.
         var module = OnnxModel.Load(path, new OnnxImportOptions { FoldBatchNorm = true });
         if (module.Inputs.Count != 1 || module.Outputs.Count != 1)

@@ -157,6 +157,7 @@ static class SegmentCommand
     {
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, not {threads}.");
         if (limit is < 1) throw new ArgumentException($"--limit must be at least 1, not {limit}.");
+        TrainingArguments.Check(epochs, batchSize, lr);
         Threading.NumThreads = threads;
         var clock = Stopwatch.StartNew();
         var zoo = ModelZoo.Get(modelName);

@@ -102,9 +102,9 @@ public sealed class Trainer
         var options = checkpoint.Options with { Epochs = epochs ?? checkpoint.Options.Epochs, CheckpointDirectory = Options.CheckpointDirectory };
         options.Validate();
         if (options.Optimizer != Options.Optimizer)
-            throw new ArgumentException($"Trainer.Resume: the checkpoint was trained with {checkpoint.Options.Optimizer}, this trainer uses {Options.Optimizer}.");
+            throw new ArgumentException($"cannot resume: the checkpoint was trained with {checkpoint.Options.Optimizer}, this trainer uses {Options.Optimizer}.");
         if (checkpoint.Epoch > options.Epochs)
-            throw new ArgumentException($"Trainer.Resume: the checkpoint has already trained {checkpoint.Epoch} epochs, more than the {options.Epochs} asked for.");
+            throw new ArgumentException($"cannot resume: the checkpoint has already trained {checkpoint.Epoch} epochs, more than the {options.Epochs} asked for.");
         model.LoadStateDict(checkpoint.ModelState);
         Optimizer.LoadStateDict(checkpoint.OptimizerState);
         Options = options;
@@ -129,9 +129,9 @@ public sealed class Trainer
     /// </summary>
     public TrainingResult Fit(Dataset train, Dataset? validation = null, CancellationToken cancellation = default)
     {
-        if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.");
+        if (train.Count == 0) throw new ArgumentException("cannot train: the training set is empty.");
         if (validation != null && !validation.Classes.SequenceEqual(train.Classes))
-            throw new ArgumentException("Trainer.Fit: the validation set's classes differ from the training set's.");
+            throw new ArgumentException("cannot train: the validation set's classes differ from the training set's.");
         Task.CheckDataset(train);
         var loader = new DataLoader(train, Options.BatchSize, shuffle: true, seed: Options.Seed, transform: TrainTransform, prefetch: Options.Prefetch);
         string? directory = Options.CheckpointDirectory;

@@ -331,6 +331,7 @@ public sealed class CliTests : IDisposable
         Environment.SetEnvironmentVariable("CONVKIT_DATASETS", PathOf("standard"));
         try
         {
+            Directory.CreateDirectory(PathOf("mine"));
             var result = Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", PathOf("mine"));
             AssertOneLineError(result, "apt-get install dataset-fashion-mnist");
             Assert.Contains(PathOf("mine"), result.Error);
@@ -423,6 +424,76 @@ public sealed class CliTests : IDisposable
         Assert.Equal(JsonValueKind.Null, predictions[0].GetProperty("error").ValueKind);
         Assert.Contains("cannot read image", predictions[1].GetProperty("error").GetString());
         Assert.Equal(JsonValueKind.Null, predictions[1].GetProperty("top").ValueKind);
+    }
+
+    /// <summary>A --data folder that is not there is an error naming it, not a quiet read of the system's copy.</summary>
+    [Fact]
+    public void ADataFolderThatDoesNotExistIsAnError()
+    {
+        string nowhere = PathOf("nowhere");
+        AssertOneLineError(Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", nowhere), $"Fashion-MNIST: the data folder '{nowhere}' does not exist.");
+        AssertOneLineError(Run("train", TinyModel, "--dataset", "mnist", "--data", nowhere), $"MNIST: the data folder '{nowhere}' does not exist.");
+    }
+
+    /// <summary>Settings a resumed run takes from its checkpoint are named in a warning when given, and the run keeps its own.</summary>
+    [Fact]
+    public void ResumeWarnsAboutTheSettingsItKeeps()
+    {
+        string data = WriteFashionMnist(), runs = PathOf("resume");
+        string[] common = ["train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--threads", "1", "--out", runs, "--limit", "64"];
+        RunJson([.. common, "--epochs", "1"]);
+        string last = Path.Combine(runs, "last.safetensors");
+
+        var (code, _, error) = Run([.. common, "--epochs", "2", "--resume", last, "--lr", "0.5", "--batch-size", "8", "--json"]);
+        Assert.Equal(0, code);
+        Assert.Equal("convkit: warning: --batch-size 8 (the run's: 64), --lr 0.5 (the run's: 0.001) ignored: a resumed run keeps the settings it started with; " +
+            "only --epochs, --out and --threads apply. Start a new run without --resume to change them.", error.Trim());
+        var resumed = ConvKit.Training.Checkpoint.Load(last);
+        Assert.Equal((2, 0.001, 64), (resumed.Epoch, resumed.Options.LearningRate, resumed.Options.BatchSize));
+
+        // The same values as the run's (here --limit 64, and --lr 0.001 typed out) are no reason for a warning.
+        (code, _, error) = Run([.. common, "--epochs", "3", "--resume", last, "--lr", "0.001", "--json"]);
+        Assert.Equal((0, ""), (code, error));
+        AssertOneLineError(Run([.. common, "--epochs", "1", "--resume", last]), $"--epochs 1 is fewer than the 3 epochs checkpoint '{last}' has already trained");
+    }
+
+    /// <summary>Messages name the options the user typed and kinds of values, never the library's types.</summary>
+    [Theory]
+    [InlineData("--batch-size", "0", "--batch-size must be at least 1, not 0.")]
+    [InlineData("--epochs", "0", "--epochs must be at least 1, not 0.")]
+    [InlineData("--lr", "0", "--lr must be a positive number, not 0.")]
+    [InlineData("--lr", "fast", "Cannot parse argument 'fast' for option '--lr' as a number.")]
+    [InlineData("--limit", "some", "Cannot parse argument 'some' for option '--limit' as a whole number.")]
+    [InlineData("--weight-decay", "-1", "--weight-decay must be a number ≥ 0, not -1.")]
+    public void MessagesNameTheOptionsNotTheLibrarysTypes(string option, string value, string expected)
+    {
+        var result = Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--out", PathOf("r"), option, value);
+        AssertOneLineError(result, expected);
+        foreach (string internalName in new[] { "System.", "TrainingOptions", "Trainer.", "Parameter '" })
+            Assert.DoesNotContain(internalName, result.Error);
+    }
+
+    /// <summary>Ctrl+C's message says what is kept: the finished epochs and the batches of the one in progress.</summary>
+    [Fact]
+    public void AStoppedRunSaysItsProgressIsSaved()
+    {
+        var data = IdxDatasets.FashionMnist(train: true, WriteFashionMnist()).Take(64);
+        foreach (int stopAt in new[] { 2, 4 })
+        {
+            ConvKit.Training.Trainer trainer;
+            using (Generator.Use(new Generator(0)))
+                trainer = new ConvKit.Training.Trainer(ModelZoo.Create(TinyModel), new ConvKit.Training.TrainingOptions
+                {
+                    Epochs = 3, BatchSize = 16, CheckpointDirectory = PathOf($"stop-{stopAt}"),
+                });
+            using var stop = new CancellationTokenSource();
+            trainer.BatchCompleted += progress => { if (progress.Batch == stopAt) stop.Cancel(); };
+            var result = trainer.Fit(data, null, stop.Token);
+            Assert.True(result.Interrupted);
+            string expected = stopAt == 2 ? "Stopped during epoch 1/3, after 2 of its batches" : "Stopped after epoch 1/3";
+            Assert.Equal($"{expected}: nothing is lost, the run so far is saved in {result.LastCheckpoint}.",
+                Spectre.Console.Markup.Remove(ConvKit.Cli.Commands.RunFolder.StoppedLine(trainer, result.LastCheckpoint!)));
+        }
     }
 
     [Fact]
