@@ -39,6 +39,7 @@ public static class Safetensors
     /// <summary>Every tensor in the file, as float32, in the order of their data in the file.</summary>
     public static IReadOnlyDictionary<string, Tensor> Load(string path)
     {
+        InputFiles.Require(path, "safetensors file");
         using var file = File.OpenHandle(path);
         var (entries, _) = ReadHeader(file, path);
         var tensors = new OrderedDictionary<string, Tensor>();
@@ -50,6 +51,7 @@ public static class Safetensors
     /// <summary>The file's <c>__metadata__</c> strings (empty when it has none); the header is validated as for <see cref="Load"/>.</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
+        InputFiles.Require(path, "safetensors file");
         using var file = File.OpenHandle(path);
         return ReadHeader(file, path).Metadata;
     }
