@@ -30,6 +30,8 @@ if (chosen == null)
 var workspace = Workspace.Create();
 if (args.Length > 1 && args[1] == "--replay")
 {
+    // Instrumented assemblies write their coverage to SharpFuzz's map, which afl provides; give them one of its size.
+    unsafe { SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16); }
     int crashes = 0;
     foreach (string file in args.Skip(2))
     {

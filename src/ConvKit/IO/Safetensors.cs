@@ -66,6 +66,9 @@ public static class Safetensors
         if (headerLength > MaxHeaderLength) throw Invalid(path, $"the header length {headerLength} exceeds the {MaxHeaderLength}-byte limit");
         var header = new byte[headerLength];
         ReadExactly(file, path, header, 8);
+        // JsonDocument checks UTF-8 only when a string is read, with an InvalidOperationException; check it up front.
+        if (System.Text.Unicode.Utf8.ToUtf16(header, new char[header.Length], out int valid, out _, replaceInvalidSequences: false) != OperationStatus.Done)
+            throw Invalid(path, $"the header is not valid UTF-8 (byte {valid} of the header, at offset {8 + valid} in the file)");
 
         JsonDocument document;
         try { document = JsonDocument.Parse(header); }
