@@ -81,11 +81,19 @@ public static class Safetensors
             var entries = new List<Entry>();
             var metadata = new Dictionary<string, string>();
             var names = new HashSet<string>();
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                if (!names.Add(property.Name)) throw Invalid(path, $"the header names '{property.Name}' twice");
-                if (property.Name == MetadataKey) ParseMetadata(path, property.Value, metadata);
-                else entries.Add(ParseEntry(path, property.Name, property.Value, dataStart, fileLength));
+                foreach (var property in root.EnumerateObject())
+                {
+                    if (!names.Add(property.Name)) throw Invalid(path, $"the header names '{property.Name}' twice");
+                    if (property.Name == MetadataKey) ParseMetadata(path, property.Value, metadata);
+                    else entries.Add(ParseEntry(path, property.Name, property.Value, dataStart, fileLength));
+                }
+            }
+            // JsonDocument decodes a string's escapes only when it is read: "\udc00" (half a surrogate pair) fails then.
+            catch (InvalidOperationException e)
+            {
+                throw Invalid(path, $"the header holds a string that is not valid Unicode ({e.Message.TrimEnd('.')})");
             }
             return (InFileOrder(path, entries, dataStart, fileLength), metadata);
         }
