@@ -3,6 +3,8 @@ using ConvKit.Data;
 using ConvKit.IO;
 using ConvKit.NN;
 using ConvKit.Onnx;
+using ConvKit.Onnx.Proto;
+using Google.Protobuf;
 using ConvKit.Training;
 using SkiaSharp;
 
@@ -64,6 +66,8 @@ static class Seeds
         // ONNX: ConvKit's export of a small CNN (Conv, BatchNormalization, Relu, MaxPool, Flatten, Gemm).
         var cnn = new Sequential(new Conv2d(1, 2, 3, padding: 1), new BatchNorm2d(2), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(18, 3, random: new Random(2)));
         OnnxExporter.Export(cnn, [1, 1, 6, 6], Path.Combine(Folder("onnx"), "cnn.onnx"));
+
+        File.WriteAllBytes(Path.Combine(Folder("onnx"), "ops.onnx"), EveryOperator());
 
         // Pictures: SkiaSharp's PNG, JPEG and WebP encoders; BMP and GIF by hand (SkiaSharp encodes neither).
         File.WriteAllBytes(Path.Combine(Folder("image"), "a.png"), Workspace.Encode(4, 3, SKEncodedImageFormat.Png));
@@ -133,4 +137,58 @@ static class Seeds
         2, 2, 0x44, 1, 0,                       // LZW data: clear, index 0, end
         0x3B,
     ];
+
+    /// <summary>
+    /// A graph with one node of each operator the importer compiles, with typical attributes and constant inputs. The
+    /// shapes need not agree: loading checks names and attributes, not shapes, so every node is reached.
+    /// </summary>
+    static byte[] EveryOperator()
+    {
+        var graph = new GraphProto { Name = "ops" };
+        graph.Input.Add(new ValueInfoProto { Name = "x" });
+        var ints = new TensorProto { Name = "ints", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 2 }, Int64Data = { 1, -1 } };
+        var floats = new TensorProto { Name = "floats", DataType = (int)TensorProto.Types.DataType.Float, Dims = { 4 }, FloatData = { 1, 1, 2, 2 } };
+        var weight = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float, Dims = { 2, 2, 1, 1 }, RawData = ByteString.CopyFrom(new byte[16]) };
+        graph.Initializer.Add(ints);
+        graph.Initializer.Add(floats);
+        graph.Initializer.Add(weight);
+        int count = 0;
+        void Node(string op, string[] inputs, params AttributeProto[] attributes)
+        {
+            var node = new NodeProto { OpType = op, Name = $"{op.ToLowerInvariant()}{count}", Output = { $"y{count}" } };
+            node.Input.AddRange(inputs);
+            node.Attribute.AddRange(attributes);
+            graph.Node.Add(node);
+            graph.Output.Add(new ValueInfoProto { Name = $"y{count++}" });
+        }
+        Node("Add", ["x", "x"]); Node("Sub", ["x", "x"]); Node("Mul", ["x", "x"]); Node("Div", ["x", "x"]); Node("Sum", ["x", "x", "x"]);
+        Node("Relu", ["x"]); Node("LeakyRelu", ["x"], Float("alpha", 0.1f)); Node("Sigmoid", ["x"]); Node("Tanh", ["x"]);
+        Node("Clip", ["x", "", ""]); Node("Softmax", ["x"], Int("axis", 1)); Node("Dropout", ["x"]); Node("Identity", ["x"]);
+        Node("Conv", ["x", "w"], Ints("kernel_shape", 1, 1), Ints("pads", 0, 0, 0, 0), Ints("strides", 1, 1));
+        Node("ConvTranspose", ["x", "w"], Ints("strides", 2, 2), Ints("output_padding", 1, 1));
+        Node("Gemm", ["x", "x"], Int("transB", 1)); Node("MatMul", ["x", "x"]);
+        Node("MaxPool", ["x"], Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1));
+        Node("AveragePool", ["x"], Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1), Int("count_include_pad", 1));
+        Node("GlobalAveragePool", ["x"]); Node("GlobalMaxPool", ["x"]);
+        Node("BatchNormalization", ["x", "floats", "floats", "floats", "floats"], Float("epsilon", 1e-5f));
+        Node("LRN", ["x"], Int("size", 3), Float("alpha", 1e-4f), Float("beta", 0.75f));
+        Node("Concat", ["x", "x"], Int("axis", 1)); Node("Flatten", ["x"], Int("axis", 1));
+        Node("Reshape", ["x", "ints"]); Node("Transpose", ["x"], Ints("perm", 0, 2, 3, 1));
+        Node("Pad", ["x", "ints"], Text("mode", "reflect")); Node("Shape", ["x"]);
+        Node("Gather", ["x", "ints"], Int("axis", 0)); Node("Unsqueeze", ["x", "ints"]); Node("Squeeze", ["x", "ints"]);
+        Node("Slice", ["x", "ints", "ints", "ints", "ints"]); Node("Split", ["x", "ints"], Int("axis", 1));
+        Node("Constant", [], Ints("value_ints", 3, 4)); Node("ConstantOfShape", ["ints"]);
+        Node("Cast", ["x"], Int("to", 7)); Node("Resize", ["x", "", "floats"], Text("mode", "nearest"));
+        Node("Upsample", ["x", "floats"], Text("mode", "linear"));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "ConvKit.Fuzz", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        return model.ToByteArray();
+    }
+
+    static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+    static AttributeProto Text(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+    static AttributeProto Ints(string name, params long[] values) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { values } };
 }
