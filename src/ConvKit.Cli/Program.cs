@@ -23,6 +23,7 @@ static class Program
         root.Add(StyleCommand.Create());
         root.Add(SegmentCommand.Create());
         root.Add(DetectCommand.Create());
+        root.Add(FacesCommand.Create());
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
