@@ -1,5 +1,5 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|boxes|proposals|detect|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|boxes|proposals|detect|faces|all]
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
@@ -30,3 +30,4 @@ if (suite is "boxes" or "all") BoxBench.Run();
 if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..] : []);
 if (suite is "proposals" or "all") ProposalBench.Run(suite is "proposals" ? args[1..] : []);
 if (suite is "detect") DetectBench.Run(args[1..]);
+if (suite is "faces" or "all") FaceBench.Run();
