@@ -123,6 +123,22 @@ public sealed class FaceNetworkTests
     }
 
     [Fact]
+    public void Landmarks_and_the_aligned_square_equal_face_api_on_pictures_that_are_not_square()
+    {
+        Assert.Equal(356_840, FacePackage.Models.Landmarker.Network.ParameterCount());
+        foreach (var c in Fixture.GetProperty("landmarks").EnumerateArray())
+        {
+            int height = c.GetProperty("height").GetInt32(), width = c.GetProperty("width").GetInt32();
+            var landmarks = FacePackage.Models.Landmarker.Detect(FacePackage.Synthetic(height, width));
+            var points = landmarks.Points.SelectMany(p => new[] { p.X, p.Y }).ToArray();
+            Close.All(Fixtures.Doubles(c.GetProperty("points")), points, rtol: 0, atol: 5e-3, $"landmarks of a {height}×{width} picture");
+            var aligned = landmarks.AlignedBox(new DetectedObject(0, 1, 0, 0, width, height));
+            var expected = Fixtures.Floats(c.GetProperty("aligned"));
+            Assert.Equal(expected, new[] { aligned.X1, aligned.Y1, aligned.X2 - aligned.X1, aligned.Y2 - aligned.Y1 });
+        }
+    }
+
+    [Fact]
     public void Networks_refuse_inputs_of_the_wrong_shape_and_weights_of_another_model()
     {
         var detector = Assert.Throws<ArgumentException>(() => FacePackage.Models.Detector.Network.Forward(Tensor.Zeros(1, 3, 100, 100)));
