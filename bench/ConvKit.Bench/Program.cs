@@ -1,5 +1,6 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|style|segment|boxes|proposals|detect|faces|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|faces|all]
+// onnx-zoo (also part of onnx) takes [MODEL...] (torchvision names; four small ones by default): ... -- onnx-zoo convnext_tiny
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
@@ -25,6 +26,7 @@ if (suite is "conv" or "all") ConvBench.Run();
 if (suite is "zoo" or "all") ZooBench.Run();
 if (suite is "train" or "all") TrainBench.Run();
 if (suite is "onnx" or "all") OnnxBench.Run();
+if (suite is "onnx" or "onnx-zoo" or "all") OnnxZooBench.Run(suite is "onnx-zoo" ? args[1..] : []);
 if (suite is "style" or "all") StyleBench.Run();
 if (suite is "boxes" or "all") BoxBench.Run();
 if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..] : []);
