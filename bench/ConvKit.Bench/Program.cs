@@ -1,5 +1,5 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|localize|sliding|facetrain|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|localize|sliding|facetrain|faces|all]
 // onnx-zoo (also part of onnx) takes [MODEL...] (torchvision names; four small ones by default): ... -- onnx-zoo convnext_tiny
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
@@ -38,3 +38,4 @@ if (suite is "detect") DetectBench.Run(args[1..]);
 if (suite is "localize") LocalizeBench.Run(args[1..]);
 if (suite is "sliding" or "all") SlidingBench.Run(suite is "sliding" ? args[1..] : []);
 if (suite is "facetrain") FaceTrainBench.Run(args[1..]);
+if (suite is "faces" or "all") FaceBench.Run();

@@ -23,9 +23,7 @@ static class Program
         root.Add(StyleCommand.Create());
         root.Add(SegmentCommand.Create());
         root.Add(DetectCommand.Create());
-        var faces = new Command("faces", "Face verification and recognition, and training your own encoder.");
-        faces.Add(FacesTrainCommand.Create());
-        root.Add(faces);
+        root.Add(FacesCommand.Create(FacesTrainCommand.Create()));
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
