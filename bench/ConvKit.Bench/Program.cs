@@ -4,7 +4,7 @@
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
-// localize takes [EPOCHS=8] [TRAIN=16000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=5] and runs only when named: ... -- localize
+// localize takes [EPOCHS=8] [TRAIN=20000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=2] and runs only when named: ... -- localize
 // sliding takes [PICTURES=4] [TRAIN=6000]: ... -- sliding 4
 // facetrain takes [EPOCHS=6] [LIMIT] and runs only when named (tens of minutes): ... -- facetrain 1 6000
 using ConvKit.Bench;

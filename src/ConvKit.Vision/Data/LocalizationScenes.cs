@@ -69,7 +69,7 @@ public sealed class LocalizationScenes : Dataset
     /// <see cref="IdxDatasets"/>' <see cref="FileNotFoundException"/> (where it looked, how to install).
     /// </summary>
     /// <param name="fashionMnistDirectory">where the IDX files are, searched before the standard places</param>
-    public static (LocalizationScenes Train, LocalizationScenes Test) FashionMnist(int trainCount = 16_000, int testCount = 2_000,
+    public static (LocalizationScenes Train, LocalizationScenes Test) FashionMnist(int trainCount = 20_000, int testCount = 2_000,
         LocalizationScenesOptions? options = null, string? fashionMnistDirectory = null) =>
         (new LocalizationScenes(IdxDatasets.FashionMnist(true, fashionMnistDirectory), true, trainCount, options),
          new LocalizationScenes(IdxDatasets.FashionMnist(false, fashionMnistDirectory), false, testCount, options));
