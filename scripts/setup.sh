@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ConvKit needs on a fresh Debian/Ubuntu machine that has the .NET 10 SDK:
 #   scripts/setup.sh          Fashion-MNIST (Debian's dataset-fashion-mnist, when apt and root or sudo are
-#                             available), then restore the NuGet packages and build the convkit command
+#                             available), then restore the NuGet packages, build the convkit command and fetch
+#                             the pretrained face models (npm @vladmandic/face-api) into the weights cache
 #   scripts/setup.sh --peers  also the peers for benchmarks and fixture generation: Debian's PyTorch,
 #                             NumPy and OpenBLAS (run as root, or with sudo available)
 set -euo pipefail
@@ -25,4 +26,7 @@ fi
 
 dotnet restore ConvKit.sln --verbosity quiet
 dotnet build src/ConvKit.Cli -c Release --no-restore --verbosity quiet -nologo
+# The pretrained face networks (npm @vladmandic/face-api 1.7.15, 12.7 MB, SHA-512 checked) into the weights cache;
+# the tests of the real face models need them. Offline: set CONVKIT_PRETRAINED_OFFLINE to a folder holding the tarball.
+./convkit faces fetch || echo "setup: could not fetch the face models; the face tests will fail until './convkit faces fetch' succeeds" >&2
 echo "setup: done"

@@ -23,6 +23,7 @@ static class Program
         root.Add(StyleCommand.Create());
         root.Add(SegmentCommand.Create());
         root.Add(DetectCommand.Create());
+        root.Add(FacesCommand.Create(FacesTrainCommand.Create()));
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
@@ -33,6 +34,7 @@ static class Program
             convkit style photo.jpg painting.jpg -o painted.png
             convkit segment train unet-small --dataset fashion-scenes
             convkit detect train yolo-small --dataset fashion-scenes
+            convkit faces train triplet --dataset fashion-mnist
             """);
         return root;
     }

@@ -139,8 +139,46 @@ public class OpTests
         ["Resize nearest shrink round_prefer_ceil (13)"] = () => Resize(13, [1f, 1f, 0.5f, 0.7f], ("nearest_mode", "round_prefer_ceil")),
         ["Resize linear align_corners sizes (11)"] = () => ResizeTo(11, [1, 2, 9, 4], ("mode", "linear"), ("coordinate_transformation_mode", "align_corners")),
         ["Resize cubic (13)"] = () => Resize(13, [1f, 1f, 2f, 2f], ("mode", "cubic")),
+        ["HardSigmoid default alpha (7)"] = () => Unary("HardSigmoid", 7),
+        ["HardSigmoid PyTorch's alpha (13)"] = () => Unary("HardSigmoid", 13, ("alpha", 1f / 6), ("beta", 0.5f)),
+        ["HardSigmoid alpha, beta (21)"] = () => Unary("HardSigmoid", 21, ("alpha", 0.3f), ("beta", 0.4f)),
+        ["HardSwish (14)"] = () => Wide("HardSwish", 14),
+        ["HardSwish (21)"] = () => Wide("HardSwish", 21),
+        ["Erf (9)"] = () => Unary("Erf", 9),
+        ["Erf (13)"] = () => Wide("Erf", 13),
+        ["Sqrt (7)"] = () => Positive(7).Node("Sqrt", ["p"], ["y"]).Output("y"),
+        ["Sqrt (13)"] = () => Positive(13).Node("Sqrt", ["p"], ["y"]).Output("y"),
+        ["Pow scalar exponent (7)"] = () => Positive(7).Floats("e", [2f], 1).Node("Pow", ["p", "e"], ["y"]).Output("y"),
+        ["Pow broadcast exponent (7)"] = () => Positive(7).Weight("e", [8]).Node("Pow", ["p", "e"], ["y"]).Output("y"),
+        ["Pow int exponent (12)"] = () => new GraphBuilder(12).Input("x", Image).Ints("e", [3], []).Node("Pow", ["x", "e"], ["y"]).Output("y"),
+        ["Pow tensor exponent (13)"] = () => Positive(13).Input("e", [7, 1]).Node("Pow", ["p", "e"], ["y"]).Output("y"),
+        ["Pow integer base, shape arithmetic (15)"] = () => new GraphBuilder(15).Input("x", Image).Ints("two", [2], [])
+            .Node("Shape", ["x"], ["s"]).Node("Pow", ["s", "two"], ["p"]).Node("Cast", ["p"], ["y"], ("to", 1)).Output("y"),
+        ["Pow half exponent (15)"] = () => Positive(15).Floats("e", [0.5f]).Node("Pow", ["p", "e"], ["y"]).Output("y"),
+        ["ReduceMean axes keepdims (7)"] = () => Unary("ReduceMean", 7, ("axes", new[] { 2, 3 })),
+        ["ReduceMean negative axes, keepdims 0 (11)"] = () => Unary("ReduceMean", 11, ("axes", new[] { -1, 1 }), ("keepdims", 0)),
+        ["ReduceMean all axes (13)"] = () => Unary("ReduceMean", 13, ("keepdims", 0)),
+        ["ReduceMean axes input (18)"] = () => new GraphBuilder(18).Input("x", Image).Ints("a", [-1], 1).Node("ReduceMean", ["x", "a"], ["y"]).Output("y"),
+        ["ReduceMean no axes, all (18)"] = () => Unary("ReduceMean", 18),
+        ["ReduceMean no axes, noop (18)"] = () => Unary("ReduceMean", 18, ("noop_with_empty_axes", 1)),
+        ["LayerNormalization last axis (17)"] = () => new GraphBuilder(17).Input("x", Image, 2f).Weight("s", [8], 0.5f, 1f).Weight("b", [8])
+            .Node("LayerNormalization", ["x", "s", "b"], ["y"], ("epsilon", 1e-6f)).Output("y"),
+        ["LayerNormalization axis 1, statistics (17)"] = () => new GraphBuilder(17).Input("x", Image).Weight("s", [4, 7, 8], 0.5f, 1f)
+            .Node("LayerNormalization", ["x", "s"], ["y", "mean", "inv"], ("axis", 1)).Output("y").Output("mean").Output("inv"),
+        ["LayerNormalization broadcast scale (17)"] = () => new GraphBuilder(17).Input("x", Image).Weight("s", [1, 8], 0.5f, 1f).Weight("b", [7, 1])
+            .Node("LayerNormalization", ["x", "s", "b"], ["y"], ("axis", -2)).Output("y"),
+        ["LayerNormalization (21)"] = () => new GraphBuilder(21).Input("x", Image).Weight("s", [8], 0.5f, 1f).Weight("b", [8])
+            .Node("LayerNormalization", ["x", "s", "b"], ["y"]).Output("y"),
         ["Resize cubic exclude_outside (13)"] = () => Resize(13, [1f, 1f, 1.5f, 2f], ("mode", "cubic"), ("exclude_outside", 1), ("cubic_coeff_a", -0.5f)),
     };
+
+    /// <summary>Inputs spread over ±6, past the hard activations' kinks at ±3.</summary>
+    static GraphBuilder Wide(string op, long opset) =>
+        new GraphBuilder(opset).Input("x", Image, 3f).Node(op, ["x"], ["y"]).Output("y");
+
+    /// <summary>p = Sigmoid(x) + 0.1: positive values, for Sqrt and fractional powers.</summary>
+    static GraphBuilder Positive(long opset) =>
+        new GraphBuilder(opset).Input("x", Image).Floats("tenth", [0.1f]).Node("Sigmoid", ["x"], ["s"]).Node("Add", ["s", "tenth"], ["p"]);
 
     static GraphBuilder BatchNorm(long opset, params (string, object)[] attributes) =>
         new GraphBuilder(opset).Input("x", Image).Weight("scale", [4], 0.3f, 1f).Weight("bias", [4]).Weight("mean", [4]).Weight("var", [4], 0.2f, 1f)
@@ -159,5 +197,23 @@ public class OpTests
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (output, (values, shape)) in expected)
             Reference.Close(values, shape, actual[output], 1e-4, $"{name}, output {output}");
+    }
+
+    [Fact]
+    public void OpsOutsideTheirOpsetsAndBadShapesAreNamed()
+    {
+        var early = Assert.Throws<OnnxNotSupportedException>(() => OnnxModel.Load(Unary("HardSwish", 13).Bytes()));
+        Assert.Equal(("HardSwish", 13L), (early.OpType, early.Opset));
+        Assert.Contains("opset 14", early.Message);
+
+        var axes = Assert.Throws<ArgumentException>(() => OnnxModel.Load(Unary("ReduceMean", 18, ("axes", new[] { 1 })).Bytes()).Run(new Dictionary<string, Tensor> { ["x"] = Tensor.Zeros(Image) }));
+        Assert.Contains("ReduceMean node 'ReduceMean_0'", axes.Message);
+        Assert.Contains("input 1", axes.Message);
+
+        var scale = new GraphBuilder(17).Input("x", Image).Weight("s", [5]).Node("LayerNormalization", ["x", "s"], ["y"]).Output("y");
+        var bad = Assert.Throws<ArgumentException>(() => OnnxModel.Load(scale.Bytes()).Run(scale.Feeds));
+        Assert.Contains("LayerNormalization node 'LayerNormalization_0'", bad.Message);
+        Assert.Contains("[5]", bad.Message);
+        Assert.Contains("[2, 4, 7, 8]", bad.Message);
     }
 }

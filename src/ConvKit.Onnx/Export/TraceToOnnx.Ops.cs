@@ -65,6 +65,9 @@ sealed partial class TraceToOnnx
                 return Node("Cast", [Step("ArgMax", inputs, Int("axis", Attribute<int>("dim")), Int("keepdims", 1))], Int("to", (long)TensorProto.Types.DataType.Float));
             case "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Relu" or "Tanh" or "Sigmoid" or "Neg" or "Exp" or "Log" or "Sqrt" or "Abs" or "Sign":
                 return Node(op.Op, inputs);
+            case "Erf" or "HardSwish": return Node(op.Op, inputs);
+            // PyTorch's hardsigmoid is ONNX's with slope 1/6 (ONNX's default is 0.2).
+            case "HardSigmoid": return Node("HardSigmoid", inputs, Float("alpha", 1f / 6), Float("beta", 0.5f));
             case "Maximum": return Node("Max", inputs);
             case "Minimum": return Node("Min", inputs);
             case "Square": return Node("Mul", [inputs[0], inputs[0]]);
@@ -115,6 +118,14 @@ sealed partial class TraceToOnnx
                 string scale = inputs[1].Length > 0 ? inputs[1] : graph.Constant(Enumerable.Repeat(1f, channels).ToArray(), channels);
                 string shift = inputs[2].Length > 0 ? inputs[2] : graph.Constant(new float[channels], channels);
                 return Node("BatchNormalization", [inputs[0], scale, shift, inputs[3], inputs[4]], Float("epsilon", Attribute<float>("eps")));
+            }
+            case "LayerNorm":
+            {
+                var shape = Attribute<int[]>("normalizedShape");
+                // ONNX requires the scale; a missing weight is ones.
+                string scale = inputs[1].Length > 0 ? inputs[1] : graph.Constant(Enumerable.Repeat(1f, shape.Aggregate(1, (a, b) => a * b)).ToArray(), [.. shape.Select(d => (long)d)]);
+                return Node("LayerNormalization", inputs[2].Length > 0 ? [inputs[0], scale, inputs[2]] : [inputs[0], scale],
+                    Int("axis", -shape.Length), Float("epsilon", Attribute<float>("eps")));
             }
             case "LocalResponseNorm":
             {

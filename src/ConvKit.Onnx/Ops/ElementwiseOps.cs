@@ -1,9 +1,10 @@
+using ConvKit.Autograd;
 using ConvKit.Onnx.Import;
 using ConvKit.Ops;
 
 namespace ConvKit.Onnx.Ops;
 
-// Element-wise arithmetic (NumPy broadcasting from opset 7), activations, Clip, Softmax, Dropout, Identity.
+// Element-wise arithmetic (NumPy broadcasting from opset 7), Pow, Sqrt, Erf, activations, Clip, Softmax, Dropout, Identity.
 static partial class Operators
 {
     // In inference, a sum that may overwrite an operand of the result's shape (a residual connection) adds in place.
@@ -39,6 +40,35 @@ static partial class Operators
         }
         return [OnnxValue.Of(total)];
     };
+
+    // Pow (7; 12 and 15 widen the exponent's types): the result has the base's type. A constant scalar exponent (as
+    // PyTorch writes x ** 2) takes the scalar kernel when no gradient can reach it.
+    static OpKernel Pow(NodeContext node) => (inputs, _) =>
+    {
+        var (a, b) = (inputs[0] ?? throw node.Invalid("input 0 is required."), inputs[1] ?? throw node.Invalid("input 1 is required."));
+        if (a.IsInt) return [Values.IntBinary(a, b.IsInt ? b : OnnxValue.OfInts(node.IntInput(inputs, 1), b.Shape),
+            (x, y) => y >= 0 ? (long)Math.Pow(x, y) : throw node.Invalid($"a negative integer exponent ({y})."), node)];
+        var x = Values.AsFloat(a);
+        // (A one-element exponent of no higher rank than the base leaves the base's shape unchanged.)
+        if (Values.Numel(b.Shape) == 1 && b.Rank <= x.Rank && (b.IsInt || !GradMode.IsEnabled || !b.Float!.RequiresGrad))
+            return [OnnxValue.Of(F.Pow(x, node.OptionalScalar(inputs, 1, 1f)))];
+        return [OnnxValue.Of(F.Pow(x, Values.AsFloat(b)))];
+    };
+
+    static OpKernel Sqrt(NodeContext node) => FloatUnary(node, F.Sqrt);
+    static OpKernel Erf(NodeContext node) => FloatUnary(node, F.Erf);
+
+    // HardSigmoid: max(0, min(1, alpha·x + beta)), defaults 0.2 and 0.5. PyTorch's hardsigmoid (alpha 1/6) has its own kernel.
+    static OpKernel HardSigmoid(NodeContext node)
+    {
+        float alpha = node.Float("alpha", 0.2f), beta = node.Float("beta", 0.5f);
+        if (alpha == 1f / 6 && beta == 0.5f) return FloatUnary(node, F.HardSigmoid);
+        return FloatUnary(node, x => F.Clamp(x * alpha + beta, 0f, 1f));
+    }
+
+    // HardSwish (from opset 14): x·max(0, min(1, x/6 + ½)).
+    static OpKernel HardSwish(NodeContext node) => node.Opset >= 14 ? FloatUnary(node, F.HardSwish)
+        : throw node.Unsupported("HardSwish is defined from opset 14 on (older exporters write HardSigmoid and Mul)");
 
     static OpKernel Relu(NodeContext node) => FloatUnary(node, x => F.Relu(x, inPlace: node.MayOverwrite(0)));
     static OpKernel Sigmoid(NodeContext node) => FloatUnary(node, F.Sigmoid);

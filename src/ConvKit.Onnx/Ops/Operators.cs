@@ -24,6 +24,8 @@ static partial class Operators
         ["Shape"] = Shape, ["Gather"] = Gather, ["Unsqueeze"] = Unsqueeze, ["Squeeze"] = Squeeze, ["Slice"] = Slice,
         ["Split"] = Split, ["Constant"] = Constant, ["ConstantOfShape"] = ConstantOfShape, ["Cast"] = Cast,
         ["Resize"] = Resize, ["Upsample"] = Upsample,
+        ["HardSigmoid"] = HardSigmoid, ["HardSwish"] = HardSwish, ["Erf"] = Erf, ["Pow"] = Pow, ["Sqrt"] = Sqrt,
+        ["ReduceMean"] = ReduceMean, ["LayerNormalization"] = LayerNormalization,
     };
 
     public static OpKernel Compile(NodeContext node)

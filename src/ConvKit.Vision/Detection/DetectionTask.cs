@@ -23,10 +23,13 @@ public sealed class DetectionTask : TrainingTask
     /// <summary>How the metrics' detections are kept.</summary>
     public DetectionOptions Decoding { get; init; } = new();
 
+    /// <inheritdoc/>
     public override string Monitor => "map50";
 
+    /// <inheritdoc/>
     public override IReadOnlyList<Metric> CreateMetrics() => [new MeanAveragePrecision(this, "map50"), new MeanAveragePrecision(this, "map")];
 
+    /// <inheritdoc/>
     public override void CheckDataset(Dataset dataset)
     {
         if (dataset.Classes.Count < 1) throw new ArgumentException("DetectionTask: the dataset has no classes.");
@@ -35,6 +38,7 @@ public sealed class DetectionTask : TrainingTask
         datasetClasses = dataset.Classes.Count;
     }
 
+    /// <inheritdoc/>
     public override TaskStep Step(Module model, Batch batch)
     {
         var detector = model as IDetectionModel ?? throw new InvalidOperationException(

@@ -40,6 +40,7 @@ public sealed class Detector
         return new Detector(model, card);
     }
 
+    /// <summary>The detection network (an <see cref="IDetectionModel"/>).</summary>
     public Module Model { get; }
 
     /// <summary>The model's name, classes and preprocessing.</summary>

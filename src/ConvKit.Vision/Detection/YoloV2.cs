@@ -57,10 +57,14 @@ public sealed class YoloV2 : Module, IDetectionModel
         SetAnchors(anchors.ToArray());
     }
 
+    /// <inheritdoc/>
     public int Stride => 16;
+    /// <inheritdoc/>
     public int Classes { get; }
+    /// <inheritdoc/>
     public Tensor Anchors => anchors;
 
+    /// <inheritdoc/>
     public void SetAnchors(ReadOnlySpan<(float Width, float Height)> sizes)
     {
         int count = anchors.Shape[0];
@@ -77,6 +81,7 @@ public sealed class YoloV2 : Module, IDetectionModel
         using (Tensor.NoGrad()) anchors.CopyFrom(Tensor.FromArray(values, count, 2));
     }
 
+    /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
         if (input.Rank != 4 || input.Shape[2] % Stride != 0 || input.Shape[3] % Stride != 0)

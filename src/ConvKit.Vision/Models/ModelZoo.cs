@@ -92,6 +92,8 @@ public static class ModelZoo
             (c, n) => new FcnResNet(n, c), numClasses: 21);
         Register("yolo-small", "YOLO v2 at small scale: six 3×3 conv-bn-leaky layers (16–256 channels, stride 16), a 1×1 head for 5 anchors, for training on a CPU",
             (c, n) => new YoloV2(n, c), inChannels: 1, numClasses: 10, inputSize: 128);
+        Register("localizer-small", "classification with localisation: five conv-bn-relu blocks (16–128 channels, stride 16), a fully connected box head (pc, bx, by, bh, bw) and a global-max-pooled class head (c1..cn)",
+            (c, n) => new Localizer(n, c), inChannels: 1, numClasses: 10, inputSize: 64);
     }
 
     /// <summary>Builds <paramref name="name"/> for pictures of another size than its designed one (see <see cref="ZooModel.CreateSized"/>).</summary>

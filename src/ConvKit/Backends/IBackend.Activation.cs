@@ -13,6 +13,10 @@ public enum ActivationOp
     Tanh,
     /// <summary>1 / (1 + e^−x)</summary>
     Sigmoid,
+    /// <summary>min(max(x + 3, 0), 6) / 6</summary>
+    HardSigmoid,
+    /// <summary>x · min(max(x + 3, 0), 6) / 6</summary>
+    HardSwish,
 }
 
 public partial interface IBackend
@@ -22,7 +26,9 @@ public partial interface IBackend
 
     /// <summary>
     /// gradX = gradY·f′, element-wise. The ReLU family reads f′ from x (0 at the kinks, the slope for
-    /// LeakyRelu at 0, as PyTorch), Tanh and Sigmoid from their output y.
+    /// LeakyRelu at 0, as PyTorch), Tanh and Sigmoid from their output y. HardSigmoid and HardSwish read x, with
+    /// PyTorch's values at the kinks: HardSigmoid′ is 1/6 strictly inside (−3, 3), else 0; HardSwish′ is 0 below −3,
+    /// x/3 + 1/2 on [−3, 3], 1 above.
     /// </summary>
     void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX);
 }

@@ -33,4 +33,17 @@ public partial interface IBackend
     /// </summary>
     void LocalResponseNormBackward(Storage x, Storage y, Storage scale, Storage gradY, int batch, int channels, int spatial,
         int size, float alpha, float beta, Storage gradX);
+
+    /// <summary>
+    /// Layer normalisation of x read as (rows, features): per row, mean[r] and invStd[r] = 1/√(biased variance + eps)
+    /// are written, and y = (x − mean)·invStd·weight + bias with per-feature weight and bias (null: 1 and 0).
+    /// </summary>
+    void LayerNorm(Storage x, int rows, int features, Storage? weight, Storage? bias, float eps, Storage y, Storage mean, Storage invStd);
+
+    /// <summary>
+    /// Backward of <see cref="LayerNorm"/>, with x̂ = (x − mean)·invStd and ĝ = gradY·weight: gradX (when not null) =
+    /// invStd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) per row; gradWeight = Σ gradY·x̂ and gradBias = Σ gradY over rows (when not null).
+    /// </summary>
+    void LayerNormBackward(Storage x, Storage gradY, int rows, int features, Storage mean, Storage invStd, Storage? weight,
+        Storage? gradX, Storage? gradWeight, Storage? gradBias);
 }

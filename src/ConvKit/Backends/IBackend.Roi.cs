@@ -10,7 +10,9 @@ public readonly record struct RoiGeometry(
     int Channels, int Height, int Width, int Boxes, int OutputHeight, int OutputWidth,
     float SpatialScale, int SamplingRatio, bool Aligned)
 {
+    /// <summary>Cells in one channel of the input feature map.</summary>
     public int InputPlaneSize => Height * Width;
+    /// <summary>Cells in one channel of one pooled region.</summary>
     public int OutputPlaneSize => OutputHeight * OutputWidth;
 }
 

@@ -17,6 +17,8 @@ public enum UnaryOp
     Sign,
     /// <summary>x²</summary>
     Square,
+    /// <summary>the error function erf x = 2/√π ∫₀ˣ e^−t² dt</summary>
+    Erf,
 }
 
 /// <summary>Element-wise functions of two values; comparisons give 1 or 0.</summary>

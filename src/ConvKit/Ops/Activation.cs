@@ -34,6 +34,18 @@ public static partial class F
     /// <summary>1 / (1 + e^−x); gradient σ(x)(1 − σ(x)).</summary>
     public static Tensor Sigmoid(Tensor x) => Activation(ActivationOp.Sigmoid, "Sigmoid", x, 0f);
 
+    /// <summary>
+    /// min(max(x + 3, 0), 6)/6, as torch.nn.functional.hardsigmoid (MobileNetV3's gate; ONNX HardSigmoid with
+    /// alpha 1/6, beta ½); the gradient is 1/6 strictly between −3 and 3, else 0.
+    /// </summary>
+    public static Tensor HardSigmoid(Tensor x) => Activation(ActivationOp.HardSigmoid, "HardSigmoid", x, 0f);
+
+    /// <summary>
+    /// x·min(max(x + 3, 0), 6)/6, as torch.nn.functional.hardswish (MobileNetV3's activation; ONNX HardSwish); the
+    /// gradient is 0 below −3, x/3 + ½ on [−3, 3] and 1 above, as PyTorch's.
+    /// </summary>
+    public static Tensor HardSwish(Tensor x) => Activation(ActivationOp.HardSwish, "HardSwish", x, 0f);
+
     static Tensor Activation(ActivationOp op, string name, Tensor x, float parameter)
     {
         var backend = x.Backend;

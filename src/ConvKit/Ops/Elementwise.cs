@@ -107,6 +107,12 @@ public static partial class F
     /// <summary>x², element-wise.</summary>
     public static Tensor Square(Tensor x) => Unary(UnaryOp.Square, "Square", x, (g, x, _) => g * x * 2f);
 
+    // d erf(x)/dx = 2/√π·e^−x²
+    /// <summary>The error function erf x = 2/√π ∫₀ˣ e^−t² dt, element-wise (GELU's exact form is x·½·(1 + erf(x/√2))).</summary>
+    public static Tensor Erf(Tensor x) => Unary(UnaryOp.Erf, "Erf", x, (g, x, _) => g * Exp(-Square(x)) * TwoOverSqrtPi);
+
+    const float TwoOverSqrtPi = 1.1283791670955126f;
+
     /// <summary>-1, 0 or 1 by the sign of each element (gradient zero).</summary>
     public static Tensor Sign(Tensor x) => Unary(UnaryOp.Sign, "Sign", x, null);
 

@@ -37,6 +37,13 @@ public static partial class F
         int[] batch = Shapes.Broadcast(aBatch, bBatch, "MatMul");
         var y = Tensor.Uninitialized([.. batch, m, n], a.Backend);
         int batches = Shapes.Numel(batch);
+        // One matrix b for a whole stack of a's (a Linear layer on channels-last maps, as ConvNeXt's): the stacked
+        // matrices are one tall (batches·m, k) matrix in memory, so one GEMM does them all, instead of many small ones.
+        if (!transA && Shapes.Numel(bBatch) == 1 && aBatch.AsSpan().SequenceEqual(batch) && batches > 1)
+        {
+            a.Backend.Gemm(false, transB, batches * m, n, k, 1f, a.Storage, 0, a.Dims[^1], b.Storage, 0, b.Dims[^1], 0f, y.Storage, 0, n);
+            return y;
+        }
         int aMatrix = a.Dims[^2] * a.Dims[^1], bMatrix = b.Dims[^2] * b.Dims[^1];
         var aIndex = BatchIndexMap(aBatch, batch);
         var bIndex = BatchIndexMap(bBatch, batch);

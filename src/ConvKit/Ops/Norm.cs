@@ -2,8 +2,9 @@ using ConvKit.Autograd;
 
 namespace ConvKit.Ops;
 
-// Normalisation: batch norm over (N, C) and (N, C, *) inputs, local response norm across channels.
-// Both read the input as (batch, channels, spatial), spatial being the product of the axes after C.
+// Normalisation: batch norm over (N, C) and (N, C, *) inputs, local response norm across channels (both read the
+// input as (batch, channels, spatial), spatial being the product of the axes after C), and layer norm over the
+// trailing axes (read as (rows, features)).
 public static partial class F
 {
     /// <summary>
@@ -115,5 +116,54 @@ public static partial class F
             backend.LocalResponseNormBackward(input.Storage, y.Storage, scale, g.Storage, batch, channels, spatial, size, alpha, beta, gradInput.Storage);
             return gradInput;
         }, ("size", size), ("alpha", alpha), ("beta", beta), ("k", k));
+    }
+
+    /// <summary>
+    /// Layer normalisation over the trailing axes, as torch.nn.functional.layer_norm: each slice of shape
+    /// <paramref name="normalizedShape"/> is normalised by its own mean and biased variance,
+    /// y = (x − mean)/√(var + eps)·weight + bias (ConvNeXt's and the transformers' normalisation; ONNX
+    /// LayerNormalization with axis = −normalizedShape.Length).
+    /// </summary>
+    /// <param name="input">(*, normalizedShape)</param>
+    /// <param name="normalizedShape">the trailing axes to normalise over (at least one)</param>
+    /// <param name="weight">normalizedShape or null (1)</param>
+    /// <param name="bias">normalizedShape or null (0)</param>
+    /// <returns>input's shape</returns>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    {
+        string expected = "[" + string.Join(", ", normalizedShape) + "]";
+        if (normalizedShape.Length == 0 || normalizedShape.Any(d => d < 1))
+            throw new ArgumentException($"LayerNorm: normalizedShape must list at least one positive size, got {expected}.");
+        if (input.Rank < normalizedShape.Length || !input.Dims[^normalizedShape.Length..].SequenceEqual(normalizedShape))
+            throw new ArgumentException($"LayerNorm: the trailing axes of input of shape {input.ShapeString} must be normalizedShape {expected}.");
+        foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
+        {
+            if (t == null) continue;
+            if (!t.HasShape(normalizedShape))
+                throw new ArgumentException($"LayerNorm: {name} must have shape {expected} (normalizedShape), got {t.ShapeString}.");
+            SameBackend(input, t, "LayerNorm");
+        }
+        int features = normalizedShape.Aggregate(1, (a, b) => a * b), rows = input.Numel / features;
+        var backend = input.Backend;
+        var y = Tensor.Uninitialized(input.Dims, backend);
+        var mean = backend.AllocateUninitialized(rows);
+        var invStd = backend.AllocateUninitialized(rows);
+        backend.LayerNorm(input.Storage, rows, features, weight?.Storage, bias?.Storage, eps, y.Storage, mean, invStd);
+
+        var inputs = new List<Tensor> { input };
+        if (weight != null) inputs.Add(weight);
+        if (bias != null) inputs.Add(bias);
+        return Node.Record(y, "LayerNorm", [input, weight, bias], [.. inputs], g =>
+        {
+            var gradInput = input.RequiresGrad ? Tensor.Uninitialized(input.Dims, backend) : null;
+            var gradWeight = weight is { RequiresGrad: true } ? Tensor.Uninitialized(normalizedShape, backend) : null;
+            var gradBias = bias is { RequiresGrad: true } ? Tensor.Uninitialized(normalizedShape, backend) : null;
+            backend.LayerNormBackward(input.Storage, g.Storage, rows, features, mean, invStd, weight?.Storage,
+                gradInput?.Storage, gradWeight?.Storage, gradBias?.Storage);
+            var grads = new List<Tensor?> { gradInput };
+            if (weight != null) grads.Add(gradWeight);
+            if (bias != null) grads.Add(gradBias);
+            return [.. grads];
+        }, ("normalizedShape", normalizedShape.ToArray()), ("eps", eps));
     }
 }

@@ -133,7 +133,8 @@ public sealed class Trainer
         if (validation != null && !validation.Classes.SequenceEqual(train.Classes))
             throw new ArgumentException("cannot train: the validation set's classes differ from the training set's.");
         Task.CheckDataset(train);
-        var loader = new DataLoader(train, Options.BatchSize, shuffle: true, seed: Options.Seed, transform: TrainTransform, prefetch: Options.Prefetch);
+        var loader = new DataLoader(train, Options.BatchSize, shuffle: true, seed: Options.Seed, transform: TrainTransform, prefetch: Options.Prefetch,
+            batchSampler: Task.CreateBatchSampler(train, Options.Seed));
         string? directory = Options.CheckpointDirectory;
         if (directory != null) Directory.CreateDirectory(directory);
         string? lastPath = directory == null ? null : Path.Combine(directory, "last.safetensors");

@@ -104,6 +104,27 @@ public class ExportOpsTests
         }
     }
 
+    /// <summary>MobileNetV3's gates and ConvNeXt's GELU (exact, through erf) and layer norm over channels-last and trailing axes.</summary>
+    sealed class Gates : Module
+    {
+        readonly Conv2d conv = new(3, 6, 3, padding: 1);
+        readonly Tensor weight = Tensor.Rand([6], seed: 11) + 0.5f, bias = Tensor.Randn([6], seed: 12) * 0.1f;
+
+        public Gates() => RegisterModule("conv", conv);
+
+        protected override Tensor ForwardCore(Tensor x)
+        {
+            var y = conv.Forward(x) * 3f;                                                    // (N, 6, 5, 5), values beyond ±3
+            var gated = F.HardSwish(y) * F.HardSigmoid(F.Mean(y, [2, 3], keepDim: true));    // squeeze-and-excitation's shape
+            var last = F.LayerNorm(F.Permute(gated, 0, 2, 3, 1), [6], weight, bias, eps: 1e-6f); // (N, 5, 5, 6)
+            var gelu = last * 0.5f * (F.Erf(last * 0.70710677f) + 1f);
+            return F.LayerNorm(gelu, [5, 6]);                                                // no weight or bias
+        }
+    }
+
+    [Fact]
+    public void GatesGeluAndLayerNormMatchOnnxRuntime() => OrtCheck.ExportAndCompare(new Gates(), Tensor.Randn([3, 3, 5, 5], seed: 10), "gates");
+
     [Fact]
     public void RoiPoolingMatchesOnnxRuntime()
     {
@@ -140,6 +161,7 @@ public class ExportOpsTests
                  {
                      (new Mixed(), Tensor.Randn([1, 3, 12, 12], seed: 1)), (new Head(), Tensor.Randn([1, 3, 6, 6], seed: 1)),
                      (new Masks(), Tensor.Randn([1, 3, 4, 4], seed: 1)), (new Regions(), Tensor.Randn([3, 3, 8, 8], seed: 1)),
+                     (new Gates(), Tensor.Randn([1, 3, 5, 5], seed: 1)),
                  })
         {
             using var trace = OpTrace.Start();

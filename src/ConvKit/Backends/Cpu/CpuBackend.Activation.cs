@@ -25,6 +25,8 @@ public sealed partial class CpuBackend
                 case ActivationOp.Tanh: TensorPrimitives.Tanh(source, destination); break;
                 case ActivationOp.Sigmoid: TensorPrimitives.Sigmoid(source, destination); break;
                 case ActivationOp.LeakyRelu: LeakyRelu(source, parameter, destination); break;
+                case ActivationOp.HardSigmoid: HardSigmoid(source, destination, timesInput: false); break;
+                case ActivationOp.HardSwish: HardSigmoid(source, destination, timesInput: true); break;
                 default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
             }
         });
@@ -57,26 +59,66 @@ public sealed partial class CpuBackend
                 case ActivationOp.LeakyRelu: ReluFamilyBackward(input.AsSpan(start, length), g, 0f, float.PositiveInfinity, parameter, dx); break;
                 case ActivationOp.Tanh: TanhBackward(output.AsSpan(start, length), g, dx); break;
                 case ActivationOp.Sigmoid: SigmoidBackward(output.AsSpan(start, length), g, dx); break;
+                case ActivationOp.HardSigmoid: ReluFamilyBackward(input.AsSpan(start, length), g, -3f, 3f, 0f, dx, 1f / 6); break;
+                case ActivationOp.HardSwish: HardSwishBackward(input.AsSpan(start, length), g, dx); break;
                 default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
             }
         });
     }
 
-    /// <summary>dx = g where low &lt; x &lt; high, else slope·g.</summary>
-    static void ReluFamilyBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float low, float high, float slope, Span<float> dx)
+    /// <summary>dx = insideSlope·g where low &lt; x &lt; high, else slope·g.</summary>
+    static void ReluFamilyBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float low, float high, float slope, Span<float> dx,
+        float insideSlope = 1f)
     {
         var lows = new Vector<float>(low);
         var highs = new Vector<float>(high);
         var slopes = new Vector<float>(slope);
+        var insideSlopes = new Vector<float>(insideSlope);
         int i = 0;
         for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
         {
             var v = new Vector<float>(x[i..]);
             var grad = new Vector<float>(g[i..]);
             var inside = Vector.BitwiseAnd(Vector.GreaterThan(v, lows), Vector.LessThan(v, highs));
-            Vector.ConditionalSelect(inside, grad, grad * slopes).CopyTo(dx[i..]);
+            Vector.ConditionalSelect(inside, grad * insideSlopes, grad * slopes).CopyTo(dx[i..]);
         }
-        for (; i < x.Length; i++) dx[i] = x[i] > low && x[i] < high ? g[i] : g[i] * slope;
+        for (; i < x.Length; i++) dx[i] = x[i] > low && x[i] < high ? g[i] * insideSlope : g[i] * slope;
+    }
+
+    // PyTorch's formulas, operation for operation, so results agree to the last bit: relu6(x + 3)/6, times x for HardSwish.
+    /// <summary>y = min(max(x + 3, 0), 6)/6, times x when <paramref name="timesInput"/>.</summary>
+    static void HardSigmoid(ReadOnlySpan<float> x, Span<float> y, bool timesInput)
+    {
+        var three = new Vector<float>(3f);
+        var six = new Vector<float>(6f);
+        int i = 0;
+        for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(x[i..]);
+            var gate = Vector.Min(Vector.Max(v + three, Vector<float>.Zero), six) / six;
+            (timesInput ? v * gate : gate).CopyTo(y[i..]);
+        }
+        for (; i < x.Length; i++)
+        {
+            float gate = MathF.Min(MathF.Max(x[i] + 3f, 0f), 6f) / 6f;
+            y[i] = timesInput ? x[i] * gate : gate;
+        }
+    }
+
+    /// <summary>dx = 0 for x &lt; −3, g·(x/3 + ½) for −3 ≤ x ≤ 3, g above (PyTorch's hardswish_backward).</summary>
+    static void HardSwishBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        var three = new Vector<float>(3f);
+        var half = new Vector<float>(0.5f);
+        int i = 0;
+        for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(x[i..]);
+            var grad = new Vector<float>(g[i..]);
+            var ramp = Vector.ConditionalSelect(Vector.GreaterThan(v, three), grad, grad * (v / three + half));
+            Vector.ConditionalSelect(Vector.LessThan(v, -three), Vector<float>.Zero, ramp).CopyTo(dx[i..]);
+        }
+        for (; i < x.Length; i++) dx[i] = x[i] < -3f ? 0f : x[i] <= 3f ? g[i] * (x[i] / 3f + 0.5f) : g[i];
     }
 
     /// <summary>dx = g·(1 − y²).</summary>

@@ -8,6 +8,7 @@ namespace ConvKit.Backends.Cpu;
 // torchvision's CPU kernels step by step, so bin edges and sample cells agree at exact boundaries too.
 public sealed partial class CpuBackend
 {
+    /// <inheritdoc/>
     public void RoiPool(Storage x, Storage boxes, RoiGeometry g, Storage y, Storage argmax)
     {
         float[] input = Data(x), output = Data(y), rois = Data(boxes), indices = Data(argmax);
@@ -36,6 +37,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void RoiPoolBackward(Storage gradY, Storage boxes, Storage argmax, RoiGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX), rois = Data(boxes);
@@ -75,6 +77,7 @@ public sealed partial class CpuBackend
         return (int)roi[0];
     }
 
+    /// <inheritdoc/>
     public void RoiAlign(Storage x, Storage boxes, RoiGeometry g, Storage y)
     {
         float[] input = Data(x), output = Data(y), rois = Data(boxes);
@@ -97,6 +100,7 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
     public void RoiAlignBackward(Storage gradY, Storage boxes, RoiGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX), rois = Data(boxes);

@@ -62,6 +62,11 @@ public sealed partial class CpuBackend : IBackend
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(input, output); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(input, output); break;
             case UnaryOp.Square: TensorPrimitives.Multiply(input, input, output); break;
+            case UnaryOp.Erf:
+                // Polynomials and an exponential per element: worth the cores on large tensors, as the activations.
+                float[] source = Data(x), destination = Data(y);
+                AxisBlocks.Run(1, 1, source.Length, (_, start, length) => ErrorFunction.Compute(source.AsSpan(start, length), destination.AsSpan(start, length)));
+                break;
             case UnaryOp.Sign:
                 for (int i = 0; i < input.Length; i++) output[i] = input[i] > 0 ? 1 : input[i] < 0 ? -1 : 0;
                 break;

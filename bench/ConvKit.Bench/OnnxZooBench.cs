@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using ConvKit.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace ConvKit.Bench;
+
+/// <summary>
+/// torchvision 0.14 classification models with seeded random weights, exported by PyTorch 1.13 at opsets 13 and 17,
+/// batch 1, 224×224 (peers/onnx_zoo_export.py writes them once into <c>$CONVKIT_ONNX_ZOO</c>, else
+/// ~/.local/share/convkit/onnx-zoo; convnext_tiny alone is 110 MB, so they are never committed). For each file:
+/// ConvKit's output against ONNX Runtime's (max abs difference over the output scale, ONNX Runtime without graph
+/// optimisations as the reference, as the tests use it), then the latency of ConvKit (evaluation mode, no gradients)
+/// and ONNX Runtime (default graph optimisations, all cores), alternating in rounds in the same run as
+/// <see cref="OnnxBench"/> does; the table gives medians.
+/// </summary>
+static class OnnxZooBench
+{
+    static readonly string[] Models = ["mobilenet_v3_small", "shufflenet_v2_x0_5", "mnasnet0_5", "convnext_tiny"];
+    static readonly int[] Opsets = [13, 17];
+    // Small models get more inferences per round (about 100 ms of ONNX Runtime's time), so their medians are not a
+    // handful of samples on a busy machine.
+    const int Rounds = 7, Warmup = 3;
+
+    public static string Folder => Environment.GetEnvironmentVariable("CONVKIT_ONNX_ZOO") is { Length: > 0 } folder ? folder
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "convkit", "onnx-zoo");
+
+    public static void Run(string[] models)
+    {
+        models = models.Length > 0 ? models : Models;
+        Machine.RunPython("onnx_zoo_export.py", $"\"{Folder}\" {string.Join(",", Opsets)} {string.Join(" ", models)}");
+        var x = Tensor.Randn([1, 3, 224, 224], seed: 1);
+        var rows = new List<string>();
+        var ratios = new List<double>();
+        foreach (var name in models)
+            foreach (int opset in Opsets)
+            {
+                string path = Path.Combine(Folder, $"{name}.opset{opset}.onnx");
+                var model = OnnxModel.Load(path);
+                var feeds = new[] { NamedOnnxValue.CreateFromTensor(model.Inputs[0].Name, new DenseTensor<float>(x.ToArray(), [1, 3, 224, 224])) };
+
+                float[] expected;
+                using (var plainOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL })
+                using (var plain = new InferenceSession(path, plainOptions))
+                using (var reference = plain.Run(feeds))
+                    expected = reference.First().AsTensor<float>().ToArray();
+                float[] actual;
+                using (Tensor.NoGrad()) actual = model.Forward(x).ToArray();
+                double scale = expected.Max(v => Math.Abs((double)v));
+                double error = actual.Zip(expected, (a, b) => Math.Abs(a - (double)b)).Max() / scale;
+
+                using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount };
+                using var session = new InferenceSession(path, options);
+                var (ours, theirs) = Time(() => { using (Tensor.NoGrad()) model.Forward(x); }, () => { using var _ = session.Run(feeds); });
+                double ratio = ours.Median / theirs.Median;
+                ratios.Add(ratio);
+                rows.Add($"| {name} | {opset} | {model.OpHistogram.Values.Sum()} | {error:G2} | {ours.Median:F1} ({ours.Min:F1}) | " +
+                    $"{theirs.Median:F1} ({theirs.Min:F1}) | {ratio:F2} | {ours.Min / theirs.Min:F2} | {ours.Count} |");
+            }
+
+        Console.WriteLine();
+        Console.WriteLine($"## ONNX: torchvision models (random weights, PyTorch 1.13 export), batch 1, 224×224 ({Rounds} alternating rounds per engine)");
+        Console.WriteLine($"ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}: IntraOpNumThreads = {Environment.ProcessorCount}, default graph optimisations; " +
+            $"ConvKit threads: {Backends.Cpu.Threading.NumThreads}; reference output: ONNX Runtime without graph optimisations");
+        Console.WriteLine();
+        Console.WriteLine("| model | opset | nodes | max abs difference / output scale | ConvKit ms, median (min) | ONNX Runtime ms, median (min) | × ONNX Runtime (medians) | × (minima) | inferences per engine |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var row in rows) Console.WriteLine(row);
+        Console.WriteLine($"| geometric mean | | | | | | {Math.Exp(ratios.Average(Math.Log)):F2} | | |");
+    }
+
+    /// <summary>Median and minimum milliseconds of ConvKit and ONNX Runtime, alternating in rounds after a warm-up.</summary>
+    static ((double Median, double Min, int Count) Ours, (double Median, double Min, int Count) Theirs) Time(Action ours, Action theirs)
+    {
+        var engines = new[] { ours, theirs };
+        var times = engines.Select(_ => new List<double>()).ToArray();
+        foreach (var engine in engines)
+            for (int i = 0; i < Warmup; i++) engine();
+        var probe = Stopwatch.StartNew();
+        theirs();
+        int perRound = Math.Clamp((int)(100 / Math.Max(probe.Elapsed.TotalMilliseconds, 1e-3)), 2, 20);
+        for (int round = 0; round < Rounds; round++)
+            for (int e = 0; e < engines.Length; e++)
+            {
+                // ONNX Runtime's worker threads spin for a while after a run; a pause lets them park.
+                Thread.Sleep(200);
+                for (int i = 0; i < perRound; i++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    engines[e]();
+                    times[e].Add(watch.Elapsed.TotalMilliseconds);
+                }
+            }
+        return ((Median(times[0]), times[0].Min(), times[0].Count), (Median(times[1]), times[1].Min(), times[1].Count));
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
