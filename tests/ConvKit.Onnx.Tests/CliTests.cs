@@ -84,6 +84,75 @@ public class CliTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    /// <summary>
+    /// onnx run says what an output is: scores get class names from --labels; a pooled (1, C, 1, 1) output is a feature
+    /// vector, printed with its L2 norm and written to a CSV with -o; a (1, C, H, W) map gets its per-pixel classes and
+    /// is drawn into the -o folder. No softmax "probability" is put on features or maps.
+    /// </summary>
+    [Fact]
+    public void RunKnowsScoresFeaturesAndMaps()
+    {
+        string dir = Directory.CreateTempSubdirectory("convkit-onnx-kinds").FullName;
+        try
+        {
+            string imagePath = Path.Combine(dir, "image.png");
+            ImageFiles.SavePng(Tensor.Rand([3, 12, 10], seed: 4), imagePath);
+            string Model(string name, GraphBuilder builder)
+            {
+                string modelPath = Path.Combine(dir, name);
+                File.WriteAllBytes(modelPath, builder.Bytes());
+                return modelPath;
+            }
+            GraphBuilder Conv(int outputs) => new GraphBuilder(13).Input("image", [1, 3, 6, 8]).Weight("w", [outputs, 3, 1, 1]).Node("Conv", ["image", "w"], ["c"]);
+            string scores = Model("scores.onnx", Conv(3).Node("GlobalAveragePool", ["c"], ["p"]).Node("Flatten", ["p"], ["y"]).Output("y"));
+            string features = Model("features.onnx", Conv(4).Node("GlobalAveragePool", ["c"], ["y"]).Output("y"));
+            string map = Model("map.onnx", Conv(2).Output("c"));
+
+            // Scores named by a labels file, one a line; a file of the wrong length is refused.
+            string labels = Path.Combine(dir, "labels.txt");
+            File.WriteAllLines(labels, ["cat", "", "dog", "fish"]);
+            var named = Json("onnx", "run", scores, imagePath, "--labels", labels).GetProperty("results")[0];
+            Assert.Equal("scores", named.GetProperty("kind").GetString());
+            Assert.Equal(["cat", "dog", "fish"], named.GetProperty("top").EnumerateArray().Select(t => t.GetProperty("class").GetString()).Order());
+            File.WriteAllLines(labels, ["cat", "dog"]);
+            var (code, _, error) = Cli("onnx", "run", scores, imagePath, "--labels", labels);
+            Assert.Equal(1, code);
+            Assert.Contains($"--labels '{labels}' names 2 classes but the model gives 3 scores", error);
+
+            // A feature vector: its norm, and the values in the CSV.
+            string csv = Path.Combine(dir, "out", "features.csv");
+            var vector = Json("onnx", "run", features, imagePath, "-o", csv);
+            var result = vector.GetProperty("results")[0];
+            Assert.Equal("features", result.GetProperty("kind").GetString());
+            Assert.False(result.TryGetProperty("top", out _));
+            var image = ImageFiles.Load(imagePath, 3, new Size2(6, 8));
+            var normalized = (image - Tensor.FromArray([0.485f, 0.456f, 0.406f], 3, 1, 1)) / Tensor.FromArray([0.229f, 0.224f, 0.225f], 3, 1, 1);
+            var expected = OnnxModel.Load(features).Forward(normalized.Reshape(1, 3, 6, 8)).ToArray();
+            Assert.Equal(Math.Sqrt(expected.Sum(v => (double)v * v)), result.GetProperty("norm").GetDouble(), 4);
+            var line = File.ReadAllLines(csv).Single().Split(',');
+            Assert.Equal(imagePath, line[0]);
+            Assert.Equal(expected, line[1..].Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+            var (_, table, _) = Cli("onnx", "run", features, imagePath);
+            Assert.Contains("feature vector [1, 4, 1, 1]", table);
+            Assert.DoesNotContain("probability", table);
+
+            // A map: per-pixel classes that cover the picture, drawn into the folder.
+            string folder = Path.Combine(dir, "maps");
+            var drawn = Json("onnx", "run", map, imagePath, "-o", folder).GetProperty("results")[0];
+            Assert.Equal("map", drawn.GetProperty("kind").GetString());
+            Assert.Equal(1, drawn.GetProperty("classes").EnumerateArray().Sum(c => c.GetProperty("fraction").GetDouble()), 6);
+            Assert.True(File.Exists(Path.Combine(folder, "image-map.png")));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    static JsonElement Json(params string[] args)
+    {
+        var (code, output, error) = Cli([.. args, "--json"]);
+        Assert.True(code == 0, error);
+        return JsonDocument.Parse(output).RootElement;
+    }
+
     [Fact]
     public void BadFilesAreOneLineErrors()
     {

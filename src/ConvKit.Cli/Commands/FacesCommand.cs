@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ConvKit.IO;
 using ConvKit.Vision.Detection;
 using ConvKit.Vision.Faces;
 using ConvKit.Vision.Imaging;
@@ -68,7 +69,7 @@ static class FacesCommand
 
     static Tensor LoadPicture(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"the picture '{path}' does not exist.", path);
+        InputFiles.Require(path, "picture");
         return ImageFiles.Load(path, 3);
     }
 

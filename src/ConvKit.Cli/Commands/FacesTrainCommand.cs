@@ -152,7 +152,11 @@ static class FacesTrainCommand
             ["convkit.faces_normalize"] = JsonSerializer.Serialize(new { mean = normalize.Mean, std = normalize.Std }),
         };
         var trainer = new Trainer(model, options, normalize, normalize, metadata, task);
-        if (resumed != null) trainer.Resume(resumed, epochs);
+        if (resumed != null)
+        {
+            trainer.Resume(resumed, epochs);
+            RunFolder.StartFrom(resumePath!, resumed, directory);
+        }
 
         output.Line($"Training a [bold]{recipe.Kind}[/] encoder ({model.ParameterCount():N0} parameters, {recipe.EmbeddingSize}-d embeddings) on " +
             $"{Markup.Escape(recipe.Dataset)}: {trainPart.Count:N0} training, {validation.Count:N0} validation pictures; batches of P={recipe.P} × K={recipe.K}" +
@@ -175,15 +179,15 @@ static class FacesTrainCommand
         if (result.History.Count > 0) TrainingCharts.SaveHistory(result.History, historyChart, $"{recipe.Kind} encoder on {recipe.Dataset}");
         if (result.Interrupted)
         {
-            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, checkpoint = result.LastCheckpoint });
-            else output.Line($"[yellow]Stopped[/] after {trainer.Epoch} full epoch(s); continue with: convkit faces train {recipe.Kind}" +
+            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, batches_done = trainer.Batch, checkpoint = result.LastCheckpoint });
+            else output.Line(RunFolder.StoppedLine(trainer, result.LastCheckpoint!) + $" Continue with: convkit faces train {recipe.Kind}" +
                 (dataDirectory != null ? $" --data {Markup.Escape(dataDirectory)}" : "") +
                 $" --epochs {options.Epochs} --out {Markup.Escape(directory)} --resume {Markup.Escape(result.LastCheckpoint!)}");
             return TrainCommand.Interrupted;
         }
 
         // The best epoch's weights, judged on pairs it never trained on.
-        if (File.Exists(result.BestCheckpoint)) model.LoadStateDict(Checkpoint.Load(result.BestCheckpoint).ModelState);
+        if (result.BestCheckpoint != null) model.LoadStateDict(Checkpoint.Load(result.BestCheckpoint).ModelState);
         int[] Labels(Dataset set) => Enumerable.Range(0, set.Count).Select(set.Label).ToArray();
         var validationPairs = VerificationPairs.Build(Labels(validation), Math.Min(recipe.Pairs, validation.Count / 2 * 2), recipe.Seed + 1);
         var testLabels = Labels(test);
@@ -224,8 +228,7 @@ static class FacesTrainCommand
             $"ROC AUC {report.TestRoc.Area:F4} (TPR {truePositiveRate:P1} at FPR {falsePositiveRate:P1})");
         output.Line($"Threshold chosen on {validationPairs.Count:N0} validation pairs: {rule} (validation accuracy {report.ValidationAccuracy:P2})");
         output.Line($"Time: {seconds:F1} s ({result.History.Sum(e => e.Seconds) / Math.Max(1, result.History.Count):F1} s per training epoch)");
-        output.Line($"Wrote {Markup.Escape(result.BestCheckpoint!)}, {Markup.Escape(csv)}, {Markup.Escape(summary)}, {Markup.Escape(historyChart)}, " +
-            $"{Markup.Escape(rocChart)}, {Markup.Escape(projectionChart)}");
+        output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, summary, historyChart, rocChart, projectionChart));
         return 0;
     }
 

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
+using ConvKit.IO;
 using ConvKit.Onnx;
 using ConvKit.Ops;
 using ConvKit.Training;
 using ConvKit.Vision.Classification;
 using ConvKit.Vision.Imaging;
+using ConvKit.Vision.Segmentation;
 using Spectre.Console;
 
 namespace ConvKit.Cli.Commands;
@@ -80,25 +82,31 @@ static class OnnxCommand
         var scale = new Option<float>("--scale") { Description = "Pixel value of white before normalising (1: [0, 1], 255: [0, 255]).", DefaultValueFactory = _ => 1f };
         var bgr = new Option<bool>("--bgr") { Description = "Feed channels as blue, green, red (Caffe/CNTK-style models)." };
         var size = new Option<string?>("--size") { Description = "Input height×width when the model leaves them symbolic, e.g. 224x224." };
+        var labels = new Option<string?>("--labels") { Description = "Class names, one a line, for a classifier whose file has no model card." };
+        var outputFile = new Option<string?>("--output", "-o") { Description = "A feature vector's output: the .csv file to write the vectors to; a map's: the folder to draw each into." };
         var command = new Command("run", """
             Run an ONNX model on images. A file written by 'convkit export --checkpoint' carries its model card: each
             picture is then prepared as 'convkit predict' prepares it (channels, size, centring, the training set's mean
             and std) and the classes are named. Otherwise, or when --mean, --std, --scale or --bgr is given, each picture is
             resized to the model's input, scaled, and normalised with the per-channel mean and std (ImageNet's by default).
-            The largest outputs are printed with their softmax probabilities over the output.
-            """) { model, images, top, mean, std, scale, bgr, size };
+            What is printed depends on what the output is: a classifier's scores (N, K) give the top classes with their
+            softmax probabilities (named by the card or --labels); a feature vector (N, C, 1, 1) gives its length and
+            L2 norm (-o FILE.csv writes it); a map (N, C, H, W) gives its per-pixel classes (-o FOLDER draws it).
+            """) { model, images, top, mean, std, scale, bgr, size, labels, outputFile };
         CommandOutput.AddJsonOption(command);
         CommandOutput.AddExamples(command, """
             convkit onnx run lenet5.onnx shoe.png --top 3
             convkit onnx run mobilenet.onnx cat.jpg --top 3
-            convkit onnx run ResNet18.onnx shoe.png --scale 255 --mean 103.06,115.90,123.15 --std 1,1,1 --bgr --json
+            convkit onnx run ResNet18.onnx shoe.png --scale 255 --mean 103.06,115.90,123.15 --std 1,1,1 --bgr -o features.csv
+            convkit onnx run unet.onnx scene.png -o maps
             """);
         command.SetAction(parsed =>
         {
             var preparation = new Preparation(Numbers(parsed.GetValue(mean)!, "--mean"), Numbers(parsed.GetValue(std)!, "--std"), parsed.GetValue(scale),
                 parsed.GetValue(bgr), parsed.GetValue(size),
                 Given: new Option[] { mean, std, scale, bgr }.Any(o => parsed.GetResult(o) is { Implicit: false }));
-            return Run(parsed.GetValue(model)!, parsed.GetValue(images)!, parsed.GetValue(top), preparation, new CommandOutput(parsed));
+            return Run(parsed.GetValue(model)!, parsed.GetValue(images)!, parsed.GetValue(top), preparation, parsed.GetValue(labels),
+                parsed.GetValue(outputFile), new CommandOutput(parsed));
         });
         return command;
     }
@@ -114,7 +122,7 @@ static class OnnxCommand
         return values;
     }
 
-    static int Run(string path, string[] files, int top, Preparation preparation, CommandOutput output)
+    static int Run(string path, string[] files, int top, Preparation preparation, string? labelsPath, string? outputPath, CommandOutput output)
     {
         if (top < 1) throw new ArgumentException($"--top must be at least 1, not {top}.");
         var (mean, std, scale) = (preparation.Mean, preparation.Std, preparation.Scale);
@@ -147,6 +155,9 @@ static class OnnxCommand
             int channels = (int)(dims[1].Value ?? 3);
             if (channels is not (1 or 3)) throw new ArgumentException($"'{path}': input '{input.Name}' has {channels} channels; images give 1 or 3.");
             var size = ImageSize(dims, preparation.Size, input.Name);
+            // ImageNet's defaults are per colour channel; a grey model gets their average.
+            if (channels == 1 && !preparation.Given)
+                (mean, std, preparation) = ([mean.Average()], [std.Average()], preparation with { Mean = [mean.Average()], Std = [std.Average()] });
             foreach (var (values, option) in new[] { (mean, "--mean"), (std, "--std") })
                 if (values.Length != 1 && values.Length != channels)
                     throw new ArgumentException($"{option} has {values.Length} values but the model's input has {channels} channels.");
@@ -154,55 +165,159 @@ static class OnnxCommand
             how = $"{(card == null ? "the file has no model card; " : "as the options say; ")}pictures resized to {channels}×{size.Height}×{size.Width}, " +
                 $"scale {scale}, mean {Values(mean)}, std {Values(std)}{(preparation.Bgr ? ", BGR" : "")}";
         }
-        var classes = card?.Classes;
+        var classes = labelsPath != null ? ReadLabels(labelsPath) : card?.Classes;
+        if (outputPath != null) outputPath = Path.GetFullPath(outputPath);
 
         // Picture by picture, so that one unreadable file among many is reported and the others still get their results.
         var results = new List<object>();
         var failures = new List<string>();
-        var rows = new List<(string Image, int[] Shape, double Min, double Max, double Mean, (int Index, string? Class, double Value, double Probability)[] Top)>();
+        var scoreRows = new List<(string Image, int[] Shape, double Min, double Max, double Mean, (int Index, string? Class, double Value, double Probability)[] Top)>();
+        var featureRows = new List<(string Image, int[] Shape, float[] Values, double Norm)>();
+        var mapRows = new List<(string Image, int[] Shape, string Found, string? Picture)>();
         foreach (string file in files)
         {
             Tensor x;
             try { x = prepare(file); }
             catch (Exception e) when (e is IOException or InvalidDataException) { failures.Add(e.Message); results.Add(new { image = file, error = e.Message }); continue; }
-            Tensor y, probabilities;
-            using (Tensor.NoGrad())
-            {
-                y = module.Forward(x);
-                probabilities = F.Softmax(y.Reshape(y.Numel));
-            }
+            Tensor y;
+            using (Tensor.NoGrad()) y = module.Forward(x);
             var values = y.ToArray();
-            var p = probabilities.ToArray();
-            bool named = classes != null && classes.Count == values.Length;
-            var ranked = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).Take(top)
-                .Select(i => (Index: i, Class: named ? classes![i] : null, Value: (double)values[i], Probability: (double)p[i])).ToArray();
-            rows.Add((file, y.Shape.ToArray(), values.Min(), values.Max(), values.Average(v => (double)v), ranked));
-            results.Add(new
+            int[] shape = y.Shape.ToArray();
+            switch (KindOf(shape))
             {
-                image = file, output_shape = y.Shape.ToArray(), min = (double)values.Min(), max = (double)values.Max(), mean = values.Average(v => (double)v),
-                top = ranked.Select(r => new { index = r.Index, @class = r.Class, value = r.Value, probability = r.Probability }).ToArray(),
-            });
+                case OutputKind.Map:
+                    var (found, fractions, picture) = DescribeMap(y, file, classes, outputPath);
+                    mapRows.Add((file, shape, found, picture));
+                    results.Add(new { image = file, kind = "map", output_shape = shape, classes = fractions, picture });
+                    break;
+                case OutputKind.Features:
+                    double norm = Math.Sqrt(values.Sum(v => (double)v * v));
+                    featureRows.Add((file, shape, values, norm));
+                    results.Add(new { image = file, kind = "features", output_shape = shape, length = values.Length, norm, min = (double)values.Min(), max = (double)values.Max(), mean = values.Average(v => (double)v) });
+                    break;
+                default:
+                    if (classes != null && classes.Count != values.Length)
+                        throw new ArgumentException($"{(labelsPath != null ? $"--labels '{labelsPath}'" : "the model card")} names {classes.Count} classes but the model gives {values.Length} scores.");
+                    var p = F.Softmax(y.Reshape(y.Numel)).ToArray();
+                    var ranked = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).Take(top)
+                        .Select(i => (Index: i, Class: classes?[i], Value: (double)values[i], Probability: (double)p[i])).ToArray();
+                    scoreRows.Add((file, shape, values.Min(), values.Max(), values.Average(v => (double)v), ranked));
+                    results.Add(new
+                    {
+                        image = file, kind = "scores", output_shape = shape, min = (double)values.Min(), max = (double)values.Max(), mean = values.Average(v => (double)v),
+                        top = ranked.Select(r => new { index = r.Index, @class = r.Class, value = r.Value, probability = r.Probability }).ToArray(),
+                    });
+                    break;
+            }
+        }
+        string? featuresFile = null;
+        if (featureRows.Count > 0 && outputPath != null)
+        {
+            featuresFile = outputPath;
+            OutputFiles.Prepare(featuresFile, "feature file", "features.csv");
+            File.WriteAllLines(featuresFile, featureRows.Select(r =>
+                string.Join(',', [Csv(r.Image), .. r.Values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))])));
         }
 
         if (output.Json)
-            output.WriteJson(new { model = path, input = input.Name, output = module.Outputs[0].Name, preprocessing = how, classes, results });
+            output.WriteJson(new { model = path, input = input.Name, output = module.Outputs[0].Name, preprocessing = how, classes, features_file = featuresFile, results });
         else
         {
             output.Line("Preprocessing " + Markup.Escape(how));
-            bool anyNames = rows.Any(r => r.Top.Any(t => t.Class != null));
-            var table = new Table().AddColumns(["image", "output", "rank", "index", .. anyNames ? new[] { "class" } : [], "value", "probability"]);
-            foreach (var r in rows)
-                for (int i = 0; i < r.Top.Length; i++)
-                    table.AddRow([i == 0 ? Markup.Escape(r.Image) : "",
-                        i == 0 ? Markup.Escape($"[{string.Join(", ", r.Shape)}] min {r.Min:G4} max {r.Max:G4} mean {r.Mean:G4}") : "",
-                        (i + 1).ToString(CultureInfo.InvariantCulture), r.Top[i].Index.ToString(CultureInfo.InvariantCulture),
-                        .. anyNames ? new[] { Markup.Escape(r.Top[i].Class ?? "") } : [],
-                        r.Top[i].Value.ToString("G5", CultureInfo.InvariantCulture), $"{r.Top[i].Probability:P2}"]);
-            if (rows.Count > 0) output.Console.Write(table);
+            if (scoreRows.Count > 0)
+            {
+                bool named = classes != null;
+                var table = new Table().AddColumns(["image", "output", "rank", "index", .. named ? new[] { "class" } : [], "value", "probability"]);
+                foreach (var r in scoreRows)
+                    for (int i = 0; i < r.Top.Length; i++)
+                        table.AddRow([i == 0 ? Markup.Escape(r.Image) : "",
+                            i == 0 ? Markup.Escape($"scores [{string.Join(", ", r.Shape)}] min {r.Min:G4} max {r.Max:G4} mean {r.Mean:G4}") : "",
+                            (i + 1).ToString(CultureInfo.InvariantCulture), r.Top[i].Index.ToString(CultureInfo.InvariantCulture),
+                            .. named ? new[] { Markup.Escape(r.Top[i].Class ?? "") } : [],
+                            r.Top[i].Value.ToString("G5", CultureInfo.InvariantCulture), $"{r.Top[i].Probability:P2}"]);
+                output.Console.Write(table);
+                if (!named) output.Line("No class names: the file has no model card; give them with --labels FILE (one a line).");
+            }
+            if (featureRows.Count > 0)
+            {
+                var table = new Table().AddColumns("image", "output", "values", "L2 norm", "min", "max", "mean");
+                foreach (var r in featureRows)
+                    table.AddRow(Markup.Escape(r.Image), Markup.Escape($"feature vector [{string.Join(", ", r.Shape)}]"), r.Values.Length.ToString(CultureInfo.InvariantCulture),
+                        r.Norm.ToString("G5", CultureInfo.InvariantCulture), r.Values.Min().ToString("G4", CultureInfo.InvariantCulture),
+                        r.Values.Max().ToString("G4", CultureInfo.InvariantCulture), r.Values.Average(v => (double)v).ToString("G4", CultureInfo.InvariantCulture));
+                output.Console.Write(table);
+                output.Line(featuresFile != null ? $"Wrote the vectors to {Markup.Escape(featuresFile)} (one line a picture: its name, then the values)."
+                    : "The output is a feature vector, not class scores; -o FILE.csv writes the vectors.");
+            }
+            if (mapRows.Count > 0)
+            {
+                var table = new Table().AddColumns("image", "output", "per-pixel classes (arg max over channels)", "picture");
+                foreach (var r in mapRows)
+                    table.AddRow(Markup.Escape(r.Image), Markup.Escape($"map [{string.Join(", ", r.Shape)}]"), Markup.Escape(r.Found), Markup.Escape(r.Picture ?? "-"));
+                output.Console.Write(table);
+                if (outputPath == null) output.Line("The output is a map; -o FOLDER writes each as a picture.");
+            }
         }
         foreach (string failure in failures) output.Problem(failure);
         return failures.Count > 0 ? 1 : 0;
     }
+
+    /// <summary>What an output is, from its shape: (N, C, H, W) with H or W above 1 is a map (a mask's scores, a picture);
+    /// (N, C, 1, 1) or (N, C, L) a feature vector (a pooled embedding); anything else scores, one per class.</summary>
+    enum OutputKind { Scores, Features, Map }
+
+    static OutputKind KindOf(IReadOnlyList<int> shape) => shape.Count switch
+    {
+        4 when shape[2] > 1 || shape[3] > 1 => OutputKind.Map,
+        4 or 3 => OutputKind.Features,
+        _ => OutputKind.Scores,
+    };
+
+    /// <summary>
+    /// A map (1, C, H, W): its per-pixel class (arg max over C, or the grey level when C is 1) summarised, and, when
+    /// <paramref name="folder"/> is given, drawn over the picture (C ≥ 2) or written as a grey picture (C = 1).
+    /// </summary>
+    static (string Found, object Fractions, string? Picture) DescribeMap(Tensor map, string file, IReadOnlyList<string>? classes, string? folder)
+    {
+        int channels = map.Shape[1], height = map.Shape[2], width = map.Shape[3], plane = height * width;
+        var values = map.ToArray();
+        string? picture = folder == null ? null : Path.Combine(folder, Path.GetFileNameWithoutExtension(file) + "-map.png");
+        if (channels == 1)
+        {
+            float low = values.Min(), high = values.Max();
+            if (picture != null)
+                ImageFiles.Save(Tensor.FromArray(values.Select(v => high > low ? (v - low) / (high - low) : 0f).ToArray(), height, width), picture);
+            return ($"one channel, from {low:G4} to {high:G4}", new { min = low, max = high }, picture);
+        }
+        var names = classes != null && classes.Count == channels ? classes : Enumerable.Range(0, channels).Select(c => $"class {c}").ToArray();
+        var labels = new float[plane];
+        var counts = new int[channels];
+        for (int i = 0; i < plane; i++)
+        {
+            int best = 0;
+            for (int c = 1; c < channels; c++)
+                if (values[c * plane + i] > values[best * plane + i]) best = c;
+            labels[i] = best;
+            counts[best]++;
+        }
+        if (picture != null)
+        {
+            Directory.CreateDirectory(folder!);
+            SegmentationOverlay.Save(ImageFiles.Load(file, 3, new Size2(height, width)), Tensor.FromArray(labels, height, width), names, picture);
+        }
+        var fractions = Enumerable.Range(0, channels).Where(c => counts[c] > 0).Select(c => new { @class = names[c], fraction = (double)counts[c] / plane }).ToArray();
+        return (string.Join(", ", fractions.Select(f => $"{f.@class} {f.fraction:P1}")), fractions, picture);
+    }
+
+    /// <summary>Class names from a text file, one a line (blank lines ignored).</summary>
+    static IReadOnlyList<string> ReadLabels(string path)
+    {
+        InputFiles.Require(path, "labels file");
+        var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        return names.Length > 0 ? names : throw new InvalidDataException($"labels file '{path}' has no class names; write one a line.");
+    }
+
+    static string Csv(string text) => text.Contains(',') || text.Contains('"') ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
 
     /// <summary>A picture decoded, resized to the model's input, scaled and normalised as the options say: (1, C, H, W).</summary>
     static Tensor Prepare(string file, int channels, Size2 size, Preparation preparation)
