@@ -1,3 +1,5 @@
+using System.Text;
+using ConvKit.Vision.Data;
 using ConvKit.Vision.Imaging;
 
 namespace ConvKit.Vision.Tests.Fuzz;
@@ -61,5 +63,50 @@ public sealed class FuzzedInputTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => ImageFiles.Load(path));
         Assert.Contains(path, error.Message);
         Assert.Contains($"its header declares {size} (width×height) pixels, more than the 33554432 ConvKit decodes", error.Message);
+    }
+
+    /// <summary>A COCO file with one image (a.png, 16×12, which exists) and one annotation, with one part replaced.</summary>
+    string Coco(string image = """{"id": 1, "file_name": "a.png", "width": 16, "height": 12}""", string bbox = "[1, 2, 3, 4]",
+        string iscrowd = "0")
+    {
+        ImageFiles.SavePng(Tensor.Zeros(3, 12, 16), PathOf("a.png"));
+        string path = PathOf("instances.json");
+        File.WriteAllText(path, $$"""
+            {"images": [{{image}}], "categories": [{"id": 1, "name": "cat"}],
+             "annotations": [{"id": 9, "image_id": 1, "category_id": 1, "bbox": {{bbox}}, "iscrowd": {{iscrowd}}}]}
+            """);
+        return path;
+    }
+
+    [Theory]
+    // Numbers beyond a double's range read as infinity, and were reported as an infinite box or picture size.
+    [InlineData(null, "[1e400, 2, 3, 4]", "0", "annotations[0] (id 9), image id 1: bbox must be 4 numbers [x, y, width, height], not [1e400, 2, 3, 4]")]
+    [InlineData("""{"id": 1, "file_name": "a.png", "width": 1e400, "height": 12}""", null, "0", "images[0] (image id 1): \"width\" must be a number, not 1e400")]
+    // Half a surrogate pair in a string: JsonElement.GetString threw InvalidOperationException.
+    [InlineData("""{"id": 1, "file_name": "\udc00.png", "width": 16, "height": 12}""", null, "0", "images[0] (image id 1): \"file_name\" is not valid Unicode")]
+    public void CocoValuesJsonCannotReadAreInvalidData(string? image, string? bbox, string iscrowd, string problem)
+    {
+        string path = image is null ? Coco(bbox: bbox!, iscrowd: iscrowd) : Coco(image: image);
+        var error = Assert.Throws<InvalidDataException>(() => new CocoDetectionDataset(directory, path));
+        Assert.Contains($"COCO annotations '{path}': {problem}", error.Message);
+    }
+
+    [Fact]
+    public void CocoCrowdFlagBeyondADoubleIsACrowd()
+    {
+        var dataset = new CocoDetectionDataset(directory, Coco(iscrowd: "1e400"));
+        Assert.Equal(1, dataset.CrowdCount);
+    }
+
+    [Fact]
+    public void CocoFileThatIsNotUtf8IsInvalidData()
+    {
+        string path = Coco();
+        var bytes = File.ReadAllBytes(path);
+        int at = Encoding.ASCII.GetString(bytes).IndexOf("cat", StringComparison.Ordinal);
+        bytes[at] = 0xFF;
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<InvalidDataException>(() => new CocoDetectionDataset(directory, path));
+        Assert.Contains($"COCO annotations '{path}': not valid UTF-8 at byte {at}", error.Message);
     }
 }
