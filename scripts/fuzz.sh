@@ -10,7 +10,7 @@
 # the crashes and the hangs, and replays each crash to show its exception. Exit code 1 when afl found a crash or hang.
 #
 # FUZZ_NO_BUILD=1 reuses the instrumented build of an earlier run; FUZZ_NICE (default 15) is the nice level;
-# FUZZ_HEAP_MB (default 1024) caps the .NET heap, so a header that makes a reader allocate far more than its file
+# FUZZ_HEAP_MB (default 1024, 2048 for image) caps the .NET heap, so a header that makes a reader allocate far more than its file
 # holds fails as an OutOfMemoryException (a crash) instead of going unnoticed on a large machine.
 set -euo pipefail
 
@@ -52,7 +52,9 @@ mkdir -p "$findings/work"
 # .NET is not compiled with afl's compiler (SKIP_BIN_CHECK); the machine is shared (NO_AFFINITY, SKIP_CPUFREQ).
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export FUZZ_WORKDIR=$root/$findings/work
-export DOTNET_GCHeapHardLimit=$(printf '0x%x' $(( ${FUZZ_HEAP_MB:-1024} * 1024 * 1024 )))
+# The image target gets 2 GB: a picture at ImageFiles.MaxPixels is a 400 MB float array copied into a 400 MB tensor.
+heap_mb=${FUZZ_HEAP_MB:-$([[ $target == image ]] && echo 2048 || echo 1024)}
+export DOTNET_GCHeapHardLimit=$(printf '0x%x' $((heap_mb * 1024 * 1024)))
 echo "fuzzing $target for $seconds s (seeds $seeds, log $findings/afl.log)"
 # -t: a generous per-input limit (ms): the machine may be loaded, and a new child process JIT-compiles at its first input.
 nice -n "${FUZZ_NICE:-15}" afl-fuzz -V "$seconds" -t 3000 -m none -i "$seeds" -o "$findings" "${dictionaries[@]}" \

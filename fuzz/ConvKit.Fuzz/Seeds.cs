@@ -90,6 +90,19 @@ static class Seeds
               <object><name>dog</name><difficult>1</difficult><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>16</xmax><ymax>12</ymax></bndbox></object>
             </annotation>
             """);
+        // Without <size> the reader takes the picture's size from its header; a DTD entity, a comment and CDATA.
+        File.WriteAllText(Path.Combine(Folder("voc"), "no-size.xml"), """
+            <annotation><folder>VOC2007</folder><filename> a.png </filename>
+              <object><name>person</name><pose>Left</pose><truncated>1</truncated><bndbox><xmin>1.5</xmin><ymin>1</ymin><xmax>16</xmax><ymax>12.0</ymax></bndbox></object>
+            </annotation>
+            """);
+        File.WriteAllText(Path.Combine(Folder("voc"), "entity.xml"), """
+            <?xml version="1.0" encoding="utf-8"?>
+            <!DOCTYPE annotation [<!ENTITY pet "cat">]>
+            <annotation><!-- LabelImg --><filename><![CDATA[a.png]]></filename><size><width>16</width><height>12</height></size>
+              <object><name>&pet;</name><bndbox><xmin>3</xmin><ymin>4</ymin><xmax>5</xmax><ymax>6</ymax></bndbox></object>
+            </annotation>
+            """);
         File.WriteAllText(Path.Combine(Folder("yolo"), "a.txt"), "0 0.5 0.5 0.25 0.5\n2 0.3125 0.4 0.125 0.2\n");
     }
 

@@ -70,11 +70,15 @@ public sealed class CocoDetectionDataset : DetectionDataset
             if (!classIndex.TryGetValue(categoryId, out int label))
                 throw new InvalidDataException($"{where}: category id {categoryId} is not among the categories ({string.Join(", ", categories.Keys)}).");
             var bbox = Property(annotation, "bbox", where);
-            if (bbox.ValueKind != JsonValueKind.Array || bbox.GetArrayLength() != 4 || bbox.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number))
+            // 1e400 reads as infinity: refuse it as a number here rather than report an infinite box.
+            var numbers = bbox.ValueKind == JsonValueKind.Array && bbox.GetArrayLength() == 4
+                ? bbox.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double n) && double.IsFinite(n) ? n : double.NaN).ToArray() : null;
+            if (numbers == null || numbers.Any(double.IsNaN))
                 throw new InvalidDataException($"{where}: bbox must be 4 numbers [x, y, width, height], not {bbox.GetRawText()}.");
-            double x = bbox[0].GetDouble(), y = bbox[1].GetDouble(), w = bbox[2].GetDouble(), h = bbox[3].GetDouble();
+            var (x, y, w, h) = (numbers[0], numbers[1], numbers[2], numbers[3]);
             var (x1, y1, x2, y2) = AnnotationChecks.Box(x, y, x + w, y + h, picture.Width, picture.Height, where);
-            bool crowd = annotation.TryGetProperty("iscrowd", out var iscrowd) && iscrowd.ValueKind == JsonValueKind.Number && iscrowd.GetDouble() != 0;
+            bool crowd = annotation.TryGetProperty("iscrowd", out var iscrowd) && iscrowd.ValueKind == JsonValueKind.Number
+                && !(iscrowd.TryGetDouble(out double flag) && flag == 0);
             if (crowd) { CrowdCount++; continue; }
             picture.Boxes.AddRange([x1, y1, x2 - x1, y2 - y1]);
             picture.Labels.Add(label);
@@ -94,10 +98,14 @@ public sealed class CocoDetectionDataset : DetectionDataset
 
     static JsonDocument Parse(string path, string file)
     {
+        byte[] bytes = File.ReadAllBytes(path);
+        // JsonDocument checks a string's UTF-8 and its escapes only when the string is read, and then throws
+        // InvalidOperationException: check the bytes here, the escapes where strings are read (Text).
+        if (System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out int valid, out _, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
+            throw new InvalidDataException($"{file}: not valid UTF-8 at byte {valid}.");
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream);
+            return JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
@@ -125,7 +133,7 @@ public sealed class CocoDetectionDataset : DetectionDataset
     static double Number(JsonElement entry, string name, string where)
     {
         var value = Property(entry, name, where);
-        return value.ValueKind == JsonValueKind.Number ? value.GetDouble()
+        return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double number) && double.IsFinite(number) ? number
             : throw new InvalidDataException($"{where}: \"{name}\" must be a number, not {value.GetRawText()}.");
     }
 
@@ -139,6 +147,11 @@ public sealed class CocoDetectionDataset : DetectionDataset
     static string Text(JsonElement entry, string name, string where)
     {
         var value = Property(entry, name, where);
-        return value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new InvalidDataException($"{where}: \"{name}\" must be a string, not {value.GetRawText()}.");
+        if (value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"{name}\" must be a string, not {value.GetRawText()}.");
+        try { return value.GetString()!; }
+        catch (InvalidOperationException) // an escape that is half a surrogate pair, "\udc00"
+        {
+            throw new InvalidDataException($"{where}: \"{name}\" is not valid Unicode: {value.GetRawText()}.");
+        }
     }
 }

@@ -16,7 +16,8 @@ public static class ImageFiles
     /// <summary>
     /// Decodes <paramref name="path"/> into a (C, H, W) tensor: grey for 1 channel (ITU-R 601 luma, rounded exactly as
     /// PIL's convert("L")), RGB for 3 (alpha dropped); resized with bilinear filtering when a size is given.
-    /// A missing file throws <see cref="FileNotFoundException"/>, an undecodable one <see cref="InvalidDataException"/>.
+    /// A missing file throws <see cref="FileNotFoundException"/>, an undecodable one, or one whose header declares more than
+    /// <see cref="MaxPixels"/> pixels, <see cref="InvalidDataException"/>.
     /// </summary>
     public static Tensor Load(string path, int channels = 3, Size2? size = null)
     {
@@ -72,11 +73,28 @@ public static class ImageFiles
         return Decode(codec, source, size);
     }
 
+    /// <summary>
+    /// The most pixels (width × height) a picture may declare: 2²⁵ = 33,554,432, room for an 8K UHD frame (7680 × 4320),
+    /// whose RGB tensor is already 400 MB. A few bytes of header can declare any size (a 35-byte GIF whose empty frame
+    /// sits at (6144, 8192) is a 6144 × 8192 picture of background), and decoding allocates every pixel before reading
+    /// one, so a larger picture is refused as soon as its header is read.
+    /// </summary>
+    public const long MaxPixels = 1 << 25;
+
     static SKBitmap Decode(SKCodec? codec, string source, Size2? size)
     {
         if (codec == null) throw new InvalidDataException($"cannot read image {source}: not a PNG, JPEG, BMP, GIF or WebP file, or it is corrupt.");
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if ((long)width * height > MaxPixels)
+            throw new InvalidDataException(
+                $"cannot read image {source}: its header declares {width}×{height} (width×height) pixels, more than the {MaxPixels} ConvKit decodes.");
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);
+        if (bitmap.GetPixels() == IntPtr.Zero)
+        {
+            bitmap.Dispose();
+            throw new OutOfMemoryException($"cannot decode image {source}: no memory for its {width}×{height} pixels.");
+        }
         // SKBitmap.Decode would return a half-grey picture for a truncated file; PIL refuses it ("image file is truncated"), so do we.
         var result = codec.GetPixels(info, bitmap.GetPixels());
         if (result != SKCodecResult.Success)
