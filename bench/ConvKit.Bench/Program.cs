@@ -1,9 +1,12 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|faces|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|localize|sliding|facetrain|faces|all]
 // onnx-zoo (also part of onnx) takes [MODEL...] (torchvision names; four small ones by default): ... -- onnx-zoo convnext_tiny
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
+// localize takes [EPOCHS=8] [TRAIN=16000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=5] and runs only when named: ... -- localize
+// sliding takes [PICTURES=4] [TRAIN=6000]: ... -- sliding 4
+// facetrain takes [EPOCHS=6] [LIMIT] and runs only when named (tens of minutes): ... -- facetrain 1 6000
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -32,4 +35,7 @@ if (suite is "boxes" or "all") BoxBench.Run();
 if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..] : []);
 if (suite is "proposals" or "all") ProposalBench.Run(suite is "proposals" ? args[1..] : []);
 if (suite is "detect") DetectBench.Run(args[1..]);
+if (suite is "localize") LocalizeBench.Run(args[1..]);
+if (suite is "sliding" or "all") SlidingBench.Run(suite is "sliding" ? args[1..] : []);
+if (suite is "facetrain") FaceTrainBench.Run(args[1..]);
 if (suite is "faces" or "all") FaceBench.Run();

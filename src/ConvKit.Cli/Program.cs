@@ -23,7 +23,7 @@ static class Program
         root.Add(StyleCommand.Create());
         root.Add(SegmentCommand.Create());
         root.Add(DetectCommand.Create());
-        root.Add(FacesCommand.Create());
+        root.Add(FacesCommand.Create(FacesTrainCommand.Create()));
         CommandOutput.AddExamples(root, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit eval runs/lenet5-fashion-mnist/best.safetensors
@@ -34,6 +34,7 @@ static class Program
             convkit style photo.jpg painting.jpg -o painted.png
             convkit segment train unet-small --dataset fashion-scenes
             convkit detect train yolo-small --dataset fashion-scenes
+            convkit faces train triplet --dataset fashion-mnist
             """);
         return root;
     }
@@ -48,7 +49,12 @@ static class Program
         var parsed = CreateRoot().Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            error.WriteLine($"convkit: {OneLine(parsed.Errors[0].Message)} (see 'convkit {parsed.CommandResult.Command.Name} --help')");
+            var command = parsed.CommandResult.Command;
+            // A command that only groups others (convkit itself, convkit onnx), given none or a word that is none of them.
+            if (command.Action == null && command.Subcommands.Count > 0)
+                error.WriteLine("convkit: " + CommandSuggestions.Message(command, parsed.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-'))));
+            else
+                error.WriteLine($"convkit: {InUsersWords(OneLine(parsed.Errors[0].Message))} (see '{CommandSuggestions.PathOf(command)} --help')");
             return 2;
         }
         if (parsed.Action is HelpAction)
@@ -72,10 +78,22 @@ static class Program
             var cause = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerException! : e;
             bool expected = cause is ArgumentException or IOException or InvalidDataException or FormatException
                 or UnauthorizedAccessException or InvalidOperationException or System.Text.Json.JsonException;
-            error.WriteLine($"convkit: {(expected ? "" : cause.GetType().Name + ": ")}{OneLine(cause.Message)}");
+            // .NET appends " (Parameter 'name')" to an argument exception's message: a C# parameter, not what the user typed.
+            string message = cause is ArgumentException { ParamName: { } parameter } ? cause.Message.Replace($" (Parameter '{parameter}')", "") : cause.Message;
+            error.WriteLine($"convkit: {(expected ? "" : cause.GetType().Name + ": ")}{OneLine(message)}");
             return 1;
         }
     }
+
+    /// <summary>The parser's .NET type names said as kinds of value: "as expected type 'System.Double'" becomes "as a number".</summary>
+    static string InUsersWords(string message) => System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '([^']+)'", match =>
+        System.Text.RegularExpressions.Regex.Match(match.Groups[1].Value, @"System\.(Int32|Int64|Double|Single|Boolean)\b").Groups[1].Value switch
+        {
+            "Int32" or "Int64" => "as a whole number",
+            "Double" or "Single" => "as a number",
+            "Boolean" => "as true or false",
+            _ => "as a value of this option",
+        });
 
     static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 }

@@ -1,3 +1,4 @@
+using ConvKit.IO;
 using ConvKit.Onnx.Proto;
 using ConvKit.Training;
 using Google.Protobuf;
@@ -14,7 +15,7 @@ public static class OnnxModel
     /// </summary>
     public static OnnxModule Load(string path, OnnxImportOptions? options = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"ONNX file '{path}' does not exist.", path);
+        InputFiles.Require(path, "ONNX file");
         return Load(File.ReadAllBytes(path), options, path);
     }
 
@@ -25,7 +26,7 @@ public static class OnnxModel
     /// <summary>The <c>metadata_props</c> of an ONNX file (key → value; the last wins when a key repeats).</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"ONNX file '{path}' does not exist.", path);
+        InputFiles.Require(path, "ONNX file");
         return MetadataOf(Parse(File.ReadAllBytes(path), path));
     }
 

@@ -74,7 +74,12 @@ public sealed class OnnxModule : Module, IFeatureModel
         }
 
         Validate(source);
-        nodes = Plan([]);
+        // Compiling a node reads its attributes and Constant values; their complaints name the node, add the file.
+        try { nodes = Plan([]); }
+        catch (InvalidDataException e) when (!e.Message.StartsWith("ONNX file", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"ONNX file '{source}': {e.Message}", e);
+        }
         Eval();
     }
 

@@ -72,6 +72,14 @@ public class CliTests
             var (missingCode, _, missing) = Cli("onnx", "run", modelPath, imagePath);
             Assert.Equal(1, missingCode);
             Assert.Contains("--size", missing);
+
+            // White must be a positive pixel value.
+            foreach (string scale in new[] { "0", "-255" })
+            {
+                var (scaleCode, _, scaleError) = Cli("onnx", "run", modelPath, imagePath, "--size", "6x8", "--scale", scale);
+                Assert.Equal(1, scaleCode);
+                Assert.Equal($"convkit: --scale must be a positive number (1 when the model takes pixels in [0, 1], 255 for [0, 255]), not {scale}.", scaleError.Trim());
+            }
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -1,5 +1,6 @@
 using ConvKit.Training;
 using ConvKit.Vision.Detection;
+using ConvKit.Vision.Imaging;
 using ConvKit.Vision.Style;
 using ScottPlot;
 using SkiaSharp;
@@ -93,7 +94,7 @@ static class TrainingCharts
         plot.Title(title);
         plot.XLabel("predicted");
         plot.YLabel("true");
-        plot.SavePng(path, 720, 680);
+        SideBySide(path, 720, 680, plot);
     }
 
     /// <summary>
@@ -153,7 +154,7 @@ static class TrainingCharts
         SideBySide(path, 720, 420, plot);
     }
 
-    /// <summary>Renders the plots next to each other into one PNG.</summary>
+    /// <summary>Renders the plots next to each other into one picture, in the format the file's extension names (PNG, JPEG, WebP).</summary>
     static void SideBySide(string path, int width, int height, params Plot[] plots)
     {
         using var surface = SKSurface.Create(new SKImageInfo(width * plots.Length, height));
@@ -163,8 +164,6 @@ static class TrainingCharts
             surface.Canvas.DrawBitmap(image, i * width, 0);
         }
         using var snapshot = surface.Snapshot();
-        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        ImageFiles.Save(snapshot, path);
     }
 }

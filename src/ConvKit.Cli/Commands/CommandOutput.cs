@@ -35,6 +35,7 @@ sealed class CommandOutput
     public CommandOutput(ParseResult parsed)
     {
         Writer = parsed.InvocationConfiguration.Output;
+        Error = parsed.InvocationConfiguration.Error;
         Json = parsed.GetValue<bool>("--json");
         Console = ConsoleOutput.For(Writer);
         // Redirected output (a log file, a test) is read as lines: no wrapping at the default 80 or 120 columns.
@@ -42,11 +43,16 @@ sealed class CommandOutput
     }
 
     public TextWriter Writer { get; }
+    /// <summary>Standard error: problems with one of several inputs, said while the others still give their results.</summary>
+    public TextWriter Error { get; }
     public bool Json { get; }
     public IAnsiConsole Console { get; }
 
     /// <summary>Writes <paramref name="document"/> as indented snake_case JSON.</summary>
     public void WriteJson(object document) => Writer.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
+
+    /// <summary>One line on standard error, "convkit: <paramref name="message"/>", as the program's own errors read (also in JSON mode).</summary>
+    public void Problem(string message) => Error.WriteLine("convkit: " + message);
 
     /// <summary>A line for people (nothing in JSON mode).</summary>
     public void Line(string markup)

@@ -32,7 +32,7 @@ static class ConvCommand
         var padding = new Option<string>("--padding") { Description = "valid (no padding: n−2 outputs) or same (zero padding: n outputs at stride 1).", DefaultValueFactory = _ => "valid" };
         padding.AcceptOnlyFromAmong("valid", "same");
         var stride = new Option<int>("--stride", "-s") { Description = "Stride of the filter.", DefaultValueFactory = _ => 1 };
-        var output = new Option<string>("--output", "-o") { Description = "Where to write the edge map (PNG).", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the edge map (.png, .jpg or .webp).", Required = true };
         var command = new Command("conv", """
             Convolve an image with a 3×3 filter — the edge-detection example of the CNN course. The output size is
             ⌊(n + 2p − 3) / s⌋ + 1 per axis; the PNG shows |response| scaled so the strongest is white.
@@ -63,6 +63,7 @@ static class ConvCommand
     static int Run(string imagePath, string filterText, string padding, int stride, string outputPath, CommandOutput output)
     {
         var weights = ParseFilter(filterText);
+        ImageFiles.PrepareToSave(outputPath);
         if (stride < 1) throw new ArgumentException($"--stride must be at least 1, not {stride}.");
         var image = ImageFiles.Load(imagePath, channels: 1);
         int height = image.Shape[1], width = image.Shape[2];
@@ -75,7 +76,7 @@ static class ConvCommand
         var values = response.ToArray();
         float strongest = values.Max(MathF.Abs);
         var edges = response.Abs() * (strongest > 0 ? 1f / strongest : 0f);
-        ImageFiles.SavePng(edges.Reshape(response.Shape[2], response.Shape[3]), outputPath);
+        ImageFiles.Save(edges.Reshape(response.Shape[2], response.Shape[3]), outputPath);
 
         if (output.Json)
         {

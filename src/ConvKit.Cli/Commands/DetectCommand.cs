@@ -4,6 +4,7 @@ using ConvKit.Backends.Cpu;
 using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Data.Transforms;
+using ConvKit.IO;
 using ConvKit.Training;
 using ConvKit.Vision.Detection;
 using ConvKit.Vision.Imaging;
@@ -52,7 +53,7 @@ static class DetectCommand
         var detector = Detector.Load(path);
         var classes = detector.Card.Classes;
         foreach (string file in files)
-            if (!File.Exists(file)) throw new FileNotFoundException($"the picture '{file}' does not exist.", file);
+            InputFiles.Require(file, "picture");
         Directory.CreateDirectory(directory);
         var results = files.Select(file =>
         {
@@ -143,6 +144,7 @@ static class DetectCommand
     {
         if (settings.Threads < 1) throw new ArgumentException($"--threads must be at least 1, not {settings.Threads}.");
         if (settings.Limit is < 1) throw new ArgumentException($"--limit must be at least 1, not {settings.Limit}.");
+        TrainingArguments.Check(settings.Epochs, settings.BatchSize, settings.LearningRate);
         Threading.NumThreads = settings.Threads;
         var clock = Stopwatch.StartNew();
 
@@ -191,7 +193,11 @@ static class DetectCommand
         string anchorLine = resumed != null ? "anchors from the checkpoint" : FitAnchors(detection, trainSet, letterbox, options.Seed);
         ISampleTransform trainTransform = augment == "flip" ? new Compose(letterbox, new RandomHorizontalFlip(), normalize) : new Compose(letterbox, normalize);
         var trainer = new Trainer(network, options, trainTransform, new Compose(letterbox, normalize), card.ToMetadata(), task: new DetectionTask());
-        if (resumed != null) trainer.Resume(resumed, settings.Epochs);
+        if (resumed != null)
+        {
+            trainer.Resume(resumed, settings.Epochs);
+            RunFolder.StartFrom(settings.Resume!, resumed, options.CheckpointDirectory!);
+        }
 
         output.Line($"Training [bold]{zoo.Name}[/] ({network.ParameterCount():N0} parameters) on {Markup.Escape(settings.Dataset)}: {trainSet.Count:N0} training, " +
             $"{data.Test?.Count ?? 0:N0} test pictures letterboxed to {size}×{size}, {card.Classes.Count} classes; Adam lr {options.LearningRate}, batch {options.BatchSize}, " +
@@ -215,8 +221,8 @@ static class DetectCommand
         if (result.History.Count > 0) TrainingCharts.SaveHistory(result.History, chart, $"{zoo.Name} on {settings.Dataset}");
         if (result.Interrupted)
         {
-            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, checkpoint = result.LastCheckpoint });
-            else output.Line($"[yellow]Stopped[/] after {trainer.Epoch} full epoch(s); continue with: convkit detect train {zoo.Name} --dataset {Markup.Escape(settings.Dataset)}" +
+            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, batches_done = trainer.Batch, checkpoint = result.LastCheckpoint });
+            else output.Line(RunFolder.StoppedLine(trainer, result.LastCheckpoint!) + $" Continue with: convkit detect train {zoo.Name} --dataset {Markup.Escape(settings.Dataset)}" +
                 (settings.Data != null ? $" --data {Markup.Escape(settings.Data)}" : "") +
                 $" --epochs {options.Epochs} --out {Markup.Escape(directory)} --resume {Markup.Escape(result.LastCheckpoint!)}");
             return TrainCommand.Interrupted;
@@ -246,7 +252,7 @@ static class DetectCommand
         output.Console.Write(table);
         output.Line($"{(on == "test" ? "Test" : "Training")} mAP50 ([bold]best epoch {result.BestEpoch}[/]): [bold green]{best["map50"]:F4}[/], mAP@[[.5:.95]] {best["map"]:F4}");
         output.Line($"Time: {seconds:F1} s ({result.History.Average(e => e.Seconds):F1} s per training epoch)");
-        output.Line($"Wrote {Markup.Escape(result.BestCheckpoint!)}, {Markup.Escape(csv)}, {Markup.Escape(chart)}");
+        output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, chart));
         return 0;
     }
 

@@ -4,6 +4,7 @@ using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Training;
 using ConvKit.Vision.Classification;
+using ConvKit.Vision.Imaging;
 using Spectre.Console;
 
 namespace ConvKit.Cli.Commands;
@@ -16,7 +17,7 @@ static class EvalCommand
         var checkpoint = new Argument<string>("checkpoint") { Description = "A checkpoint written by 'convkit train' (best.safetensors or last.safetensors)." };
         var data = new Option<string?>("--data") { Description = "Folder holding the dataset's files (searched before the standard places)." };
         var dataset = new Option<string?>("--dataset", "-d") { Description = $"Evaluate on this dataset's test set instead of the training dataset's ({DatasetChoice.Help})." };
-        var output = new Option<string?>("--out", "-o") { Description = "Where to write the confusion-matrix PNG (default: confusion.png beside the checkpoint)." };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write the confusion-matrix chart, .png, .jpg or .webp (default: confusion.png beside the checkpoint)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("eval", """
             Evaluate a trained checkpoint on its dataset's test set (or, for a folder without a test/ folder, on the
@@ -47,8 +48,9 @@ static class EvalCommand
         if (dataset.SampleShape is not { } shape || !shape.SequenceEqual(input))
             throw new ArgumentException($"'{name}' has images of shape [{string.Join(", ", dataset.SampleShape ?? [])}] but the model takes [{string.Join(", ", input)}].");
 
-        var result = EvaluationResult.Evaluate(model, dataset, card.Preprocessing.Normalization);
         pngPath ??= Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "confusion.png");
+        ImageFiles.PrepareToSave(pngPath);
+        var result = EvaluationResult.Evaluate(model, dataset, card.Preprocessing.Normalization);
         TrainingCharts.SaveConfusion(result.Confusion, result.Classes, pngPath, $"{card.Model} on {name} ({split}): {result.Accuracy:P2}");
         var perClass = result.PerClassAccuracy;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ConvKit.IO;
 using ConvKit.NN;
 using ConvKit.Onnx;
 using ConvKit.Training;
@@ -70,15 +71,23 @@ static class ExportCommand
         else
         {
             int channels = inChannels ?? requested?.Channels ?? entry.InChannels;
-            model = entry.Create(channels, classes ?? entry.NumClasses);
             shape = requested ?? (channels, entry.InputSize.Height, entry.InputSize.Width);
+            model = entry.CreateFor(channels, classes ?? entry.NumClasses, new Size2(shape.Height, shape.Width));
         }
 
         outputPath ??= entry.Name + ".onnx";
+        OutputFiles.Prepare(outputPath, "ONNX file", entry.Name + ".onnx");
         var proto = OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], new OnnxExportOptions { ModelCard = card });
         using (var file = File.Create(outputPath)) proto.WriteTo(file);
         long bytes = new FileInfo(outputPath).Length;
-        string[] outputShape = ["batch", .. proto.Graph.Output[0].Type.TensorType.Shape.Dim.Skip(1).Select(d => d.DimValue.ToString())];
+        object[] outputShape = ["batch", .. proto.Graph.Output[0].Type.TensorType.Shape.Dim.Skip(1)
+            .Select(d => d.ValueCase == Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (object)d.DimValue : d.DimParam)];
+        // The file holds the parameters the evaluation-mode graph uses (initialisers under their state-dict names); layers
+        // used only in training (GoogLeNet's auxiliary classifiers) are not in it, and the count says so.
+        var initializers = proto.Graph.Initializer.Select(i => i.Name).ToHashSet();
+        var left = model.NamedParameters().Where(p => !initializers.Contains(p.Name)).ToList();
+        long exportedParameters = model.ParameterCount() - left.Sum(p => (long)p.Parameter.Numel);
+        string[] leftModules = left.Select(p => p.Name.Split('.')[0]).Distinct().ToArray();
 
         if (output.Json)
         {
@@ -86,13 +95,17 @@ static class ExportCommand
             {
                 model = entry.Name, checkpoint = checkpointPath, output = outputPath, opset = OnnxExporter.OpsetVersion,
                 input_shape = new object[] { "batch", shape.Channels, shape.Height, shape.Width }, output_shape = outputShape,
-                parameters = model.ParameterCount(), nodes = proto.Graph.Node.Count, bytes,
+                parameters = exportedParameters, parameters_not_exported = model.ParameterCount() - exportedParameters, modules_not_exported = leftModules,
+                nodes = proto.Graph.Node.Count, bytes,
             });
             return 0;
         }
         output.Line($"[bold]{entry.Name}[/] ({(checkpointPath == null ? "fresh weights" : Markup.Escape(checkpointPath))}) → " +
             $"[bold]{Markup.Escape(outputPath)}[/]: ONNX opset {OnnxExporter.OpsetVersion}, {proto.Graph.Node.Count} nodes, " +
-            $"{model.ParameterCount():N0} parameters, {bytes / 1e6:F1} MB");
+            $"{exportedParameters:N0} parameters, {bytes / 1e6:F1} MB");
+        if (left.Count > 0)
+            output.Line($"Not exported: {Markup.Escape(string.Join(", ", leftModules))} ({model.ParameterCount() - exportedParameters:N0} parameters): " +
+                "layers used only in training, such as auxiliary classifiers; the file computes what evaluation mode computes.");
         output.Line($"input  'input'  [[batch, {shape.Channels}, {shape.Height}, {shape.Width}]]");
         output.Line($"output 'output' [[{string.Join(", ", outputShape)}]]");
         return 0;

@@ -32,24 +32,37 @@ static class PredictCommand
         if (top < 1) throw new ArgumentException($"--top must be at least 1, not {top}.");
         var classifier = Classifier.Load(path);
         classifier.Invert = invert;
-        var results = classifier.Predict(files, top);
-        var predictions = files.Select((file, i) => new
+        // Picture by picture, so that one unreadable file among many is reported and the others still get their classes.
+        var predictions = files.Select(file =>
         {
-            image = file,
-            top = results[i].Select(p => new { @class = p.ClassName, index = p.Index, probability = (double)p.Probability }).ToArray(),
+            try
+            {
+                var ranked = classifier.Predict(file, top).Select(p => new Ranked(p.ClassName, p.Index, p.Probability)).ToArray();
+                return new PictureResult(file, ranked, null);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException) { return new PictureResult(file, null, e.Message); }
         }).ToArray();
+        int code = predictions.Any(p => p.Error != null) ? 1 : 0;
 
         if (output.Json)
         {
             output.WriteJson(new { checkpoint = path, model = classifier.Card.Model, predictions });
-            return 0;
         }
-        var table = new Table().AddColumns("image", "rank", "class", "probability");
-        foreach (var prediction in predictions)
-            for (int r = 0; r < prediction.top.Length; r++)
-                table.AddRow(r == 0 ? Markup.Escape(prediction.image) : "", (r + 1).ToString(), Markup.Escape(prediction.top[r].@class),
-                    $"{prediction.top[r].probability:P2}");
-        output.Console.Write(table);
-        return 0;
+        else
+        {
+            var table = new Table().AddColumns("image", "rank", "class", "probability");
+            foreach (var prediction in predictions.Where(p => p.Top != null))
+                for (int r = 0; r < prediction.Top!.Length; r++)
+                    table.AddRow(r == 0 ? Markup.Escape(prediction.Image) : "", (r + 1).ToString(), Markup.Escape(prediction.Top[r].Class),
+                        $"{prediction.Top[r].Probability:P2}");
+            if (predictions.Any(p => p.Top != null)) output.Console.Write(table);
+        }
+        foreach (var failed in predictions.Where(p => p.Error != null)) output.Problem(failed.Error!);
+        return code;
     }
+
+    sealed record Ranked(string Class, int Index, double Probability);
+
+    /// <summary>One picture's classes, or why it could not be read (JSON: <c>top</c> or <c>error</c>).</summary>
+    sealed record PictureResult(string Image, Ranked[]? Top, string? Error);
 }

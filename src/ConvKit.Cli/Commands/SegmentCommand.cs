@@ -157,6 +157,7 @@ static class SegmentCommand
     {
         if (threads < 1) throw new ArgumentException($"--threads must be at least 1, not {threads}.");
         if (limit is < 1) throw new ArgumentException($"--limit must be at least 1, not {limit}.");
+        TrainingArguments.Check(epochs, batchSize, lr);
         Threading.NumThreads = threads;
         var clock = Stopwatch.StartNew();
         var zoo = ModelZoo.Get(modelName);
@@ -212,7 +213,7 @@ static class SegmentCommand
         output.Console.Write(table);
         output.Line($"Test mIoU ([bold]best epoch {result.BestEpoch}[/], {test.Count:N0} pictures): [bold green]{best["miou"]:F4}[/], pixel accuracy {best["pixel_accuracy"]:P2}");
         output.Line($"Time: {seconds:F1} s ({result.History.Average(e => e.Seconds):F1} s per training epoch)");
-        output.Line($"Wrote {Markup.Escape(result.BestCheckpoint!)}, {Markup.Escape(csv)}, {Markup.Escape(chart)}");
+        output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, chart));
         return 0;
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using ConvKit.Cli.Charts;
+using ConvKit.IO;
 using ConvKit.Onnx;
 using ConvKit.Ops;
 using ConvKit.Vision.Imaging;
@@ -23,7 +24,7 @@ static class StyleCommand
     {
         var content = new Argument<string>("content") { Description = "The picture whose shapes to keep." };
         var style = new Argument<string>("style") { Description = "The picture whose textures and colours to paint with." };
-        var output = new Option<string>("--output", "-o") { Description = "The result (PNG); the strip and the loss chart are written beside it.", DefaultValueFactory = _ => "style.png" };
+        var output = new Option<string>("--output", "-o") { Description = "The result (.png, .jpg or .webp); the strip and the loss chart are written beside it as PNG.", DefaultValueFactory = _ => "style.png" };
         var size = new Option<int>("--size") { Description = "The result's longer side in pixels (the content picture is resized to about it, keeping its aspect ratio, with sides the network can take).", DefaultValueFactory = _ => 256 };
         var steps = new Option<int>("--steps") { Description = "Cost evaluations (forward and backward passes) per scale.", DefaultValueFactory = _ => 300 };
         var contentWeight = new Option<double>("--content-weight") { Description = "α, the content cost's weight.", DefaultValueFactory = _ => new StyleTransferOptions().ContentWeight };
@@ -113,7 +114,7 @@ static class StyleCommand
     static int Run(string contentPath, string stylePath, string outputPath, int size, string networkChoice, StyleTransferOptions options, CommandOutput output)
     {
         if (size < 16) throw new ArgumentException($"--size must be at least 16 pixels, not {size}.");
-        if (!outputPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"--output must name a .png file, not '{outputPath}'.");
+        ImageFiles.PrepareToSave(outputPath);
         var network = LoadNetwork(networkChoice);
         var transfer = new StyleTransfer(network, options);
         var (originalHeight, originalWidth) = PictureSize(contentPath);
@@ -153,7 +154,7 @@ static class StyleCommand
         string stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, Path.GetFileNameWithoutExtension(outputPath));
         string stripPath = stem + "-strip.png", chartPath = stem + "-loss.png";
         Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
-        ImageFiles.SavePng(result, outputPath);
+        ImageFiles.Save(result, outputPath);
         ImageFiles.SavePng(Strip(content, StyleTransfer.CoverAndCrop(style, height, width), result), stripPath);
         TrainingCharts.SaveStyleCosts(history, options, chartPath, $"{network.Name}, {Path.GetFileName(contentPath)} in the style of {Path.GetFileName(stylePath)}");
 
@@ -179,7 +180,7 @@ static class StyleCommand
     /// <summary>The picture's height and width, read from its header.</summary>
     static (int Height, int Width) PictureSize(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"image '{path}' does not exist.", path);
+        InputFiles.Require(path, "image");
         using var codec = SkiaSharp.SKCodec.Create(path) ?? throw new InvalidDataException($"'{path}' is not a picture SkiaSharp can decode.");
         return (codec.Info.Height, codec.Info.Width);
     }

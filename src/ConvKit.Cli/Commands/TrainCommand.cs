@@ -62,7 +62,12 @@ static class TrainCommand
             var settings = new Settings(parsed.GetValue(model)!, parsed.GetValue(dataset)!, parsed.GetValue(data), parsed.GetValue(epochs),
                 parsed.GetValue(batchSize), parsed.GetValue(lr), parsed.GetValue(optimizer)!, parsed.GetValue(weightDecay), parsed.GetValue(schedule)!,
                 parsed.GetValue(seed), parsed.GetValue(threads), parsed.GetValue(validationSplit), parsed.GetValue(augment)!, parsed.GetValue(limit),
-                parsed.GetValue(imageSize), parsed.GetValue(channels), parsed.GetValue(output), parsed.GetValue(resume));
+                parsed.GetValue(imageSize), parsed.GetValue(channels), parsed.GetValue(output), parsed.GetValue(resume))
+            {
+                // Options the user typed that a resumed run takes from its checkpoint instead.
+                Given = new Option[] { batchSize, lr, optimizer, weightDecay, schedule, seed, validationSplit, augment, limit, imageSize, channels }
+                    .Where(o => parsed.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet(),
+            };
             return Run(settings, new CommandOutput(parsed));
         });
         return command;
@@ -70,12 +75,16 @@ static class TrainCommand
 
     sealed record Settings(string Model, string Dataset, string? Data, int Epochs, int BatchSize, double LearningRate, string Optimizer,
         double? WeightDecay, string Schedule, long Seed, int Threads, double ValidationSplit, string Augment, int? Limit, int? ImageSize,
-        int? Channels, string? Output, string? Resume);
+        int? Channels, string? Output, string? Resume)
+    {
+        public IReadOnlySet<string> Given { get; init; } = new HashSet<string>();
+    }
 
     static int Run(Settings settings, CommandOutput output)
     {
         if (settings.Threads < 1) throw new ArgumentException($"--threads must be at least 1, not {settings.Threads}.");
         if (settings.Limit is < 1) throw new ArgumentException($"--limit must be at least 1, not {settings.Limit}.");
+        TrainingArguments.Check(settings.Epochs, settings.BatchSize, settings.LearningRate, settings.WeightDecay);
         Threading.NumThreads = settings.Threads;
         var clock = Stopwatch.StartNew();
 
@@ -86,6 +95,9 @@ static class TrainCommand
             throw new ArgumentException($"checkpoint '{settings.Resume}' trained model '{previous.Model}', not '{settings.Model}'.");
         if (previous != null && !string.Equals(previous.Dataset, settings.Dataset, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"checkpoint '{settings.Resume}' trained on '{previous.Dataset}', not '{settings.Dataset}'.");
+        if (resumed != null && resumed.Epoch > settings.Epochs)
+            throw new ArgumentException($"--epochs {settings.Epochs} is fewer than the {resumed.Epoch} epochs checkpoint '{settings.Resume}' has already trained; ask for more to continue it.");
+        if (previous != null) WarnAboutSettingsKept(settings, resumed!.Options, previous, output);
         var zoo = ModelZoo.Get(settings.Model);
         int channelCount = previous?.Preprocessing.InputShape[0] ?? settings.Channels ?? zoo.InChannels;
         int height = previous?.Preprocessing.InputShape[1] ?? settings.ImageSize ?? zoo.InputSize.Height;
@@ -125,9 +137,14 @@ static class TrainCommand
             Dataset = settings.Dataset, ValidationSplit = split, Augment = augment, Limit = limit,
         };
         NN.Module network;
-        using (Generator.Use(new Generator(options.Seed))) network = ModelZoo.Create(record);
+        // Built for the pictures' size (small-cnn at 64×64 gets a wider linear layer); a size the model cannot take stops here.
+        using (Generator.Use(new Generator(options.Seed))) network = zoo.CreateFor(record.Arguments.InChannels, record.Arguments.NumClasses, new Size2(height, width));
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());
-        if (resumed != null) trainer.Resume(resumed, settings.Epochs);
+        if (resumed != null)
+        {
+            trainer.Resume(resumed, settings.Epochs);
+            RunFolder.StartFrom(settings.Resume!, resumed, options.CheckpointDirectory!);
+        }
 
         output.Line($"Training [bold]{record.Model}[/] ({network.ParameterCount():N0} parameters) on {Markup.Escape(settings.Dataset)}: " +
             $"{trainPart.Count:N0} training, {validation?.Count ?? 0:N0} validation images; {options.Optimizer} lr {options.LearningRate}, " +
@@ -151,18 +168,21 @@ static class TrainCommand
 
         if (result.Interrupted)
         {
-            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, checkpoint = result.LastCheckpoint });
-            else output.Line($"[yellow]Stopped[/] after {trainer.Epoch} full epoch(s); continue with: convkit train {record.Model} --dataset {Markup.Escape(settings.Dataset)}" +
+            if (output.Json) output.WriteJson(new { interrupted = true, epochs_done = trainer.Epoch, batches_done = trainer.Batch, checkpoint = result.LastCheckpoint });
+            else output.Line(RunFolder.StoppedLine(trainer, result.LastCheckpoint!) + $" Continue with: convkit train {record.Model} --dataset {Markup.Escape(settings.Dataset)}" +
                 (settings.Data != null ? $" --data {Markup.Escape(settings.Data)}" : "") +
                 $" --epochs {options.Epochs} --out {Markup.Escape(directory)} --resume {Markup.Escape(result.LastCheckpoint!)}");
             return Interrupted;
         }
 
+        // The test set sees the best epoch's weights; without its checkpoint in this folder (a run resumed from a folder
+        // that no longer has it), the last epoch's, and the report says which.
         EvaluationResult? test = null;
+        bool testedBest = result.BestCheckpoint != null;
+        int testedEpoch = testedBest ? result.BestEpoch : trainer.Epoch;
         if (data.Test != null)
         {
-            // The best epoch's weights (a resumed run writing to a new folder has them only if it improved).
-            if (File.Exists(result.BestCheckpoint)) network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint).ModelState);
+            if (testedBest) network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint!).ModelState);
             test = EvaluationResult.Evaluate(network, data.Test, normalize);
         }
         double seconds = clock.Elapsed.TotalSeconds;
@@ -171,7 +191,7 @@ static class TrainCommand
             output.WriteJson(new
             {
                 model = record.Model, dataset = settings.Dataset, epochs = result.History, best_epoch = result.BestEpoch,
-                monitor = result.Monitor, best_score = result.BestScore, test_accuracy = test?.Accuracy, test_loss = test?.Loss,
+                monitor = result.Monitor, best_score = result.BestScore, tested_epoch = testedEpoch, test_accuracy = test?.Accuracy, test_loss = test?.Loss,
                 seconds, threads = settings.Threads, checkpoint = result.BestCheckpoint, last_checkpoint = result.LastCheckpoint,
                 metrics_csv = csv, chart,
             });
@@ -179,10 +199,29 @@ static class TrainCommand
         }
         output.Console.Write(HistoryTable(result.History, result.BestEpoch));
         if (test != null)
-            output.Line($"Test accuracy ([bold]best epoch {result.BestEpoch}[/], {test.Count:N0} images): [bold green]{test.Accuracy:P2}[/] (loss {test.Loss:F4})");
+            output.Line($"Test accuracy ([bold]{(testedBest ? "best" : "last")} epoch {testedEpoch}[/], {test.Count:N0} images): [bold green]{test.Accuracy:P2}[/] (loss {test.Loss:F4})" +
+                (testedBest ? "" : $"; the best epoch ({result.BestEpoch}) was saved in the folder this run was resumed from, which no longer has it"));
         output.Line($"Time: {seconds:F1} s ({result.History.Sum(e => e.Seconds) / Math.Max(1, result.History.Count):F1} s per training epoch)");
-        output.Line($"Wrote {Markup.Escape(result.BestCheckpoint!)}, {Markup.Escape(csv)}, {Markup.Escape(chart)}");
+        output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, chart));
         return 0;
+    }
+
+    /// <summary>A resumed run keeps the settings it started with; those typed with other values are named in one warning.</summary>
+    static void WarnAboutSettingsKept(Settings settings, TrainingOptions run, ModelCard card, CommandOutput output)
+    {
+        string Text(object? value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "none";
+        var kept = new (string Option, object? Given, object? Run)[]
+        {
+            ("--batch-size", settings.BatchSize, run.BatchSize), ("--lr", settings.LearningRate, run.LearningRate),
+            ("--optimizer", settings.Optimizer, run.Optimizer.ToString().ToLowerInvariant()), ("--weight-decay", settings.WeightDecay, run.WeightDecay),
+            ("--schedule", settings.Schedule, run.Schedule.ToString().ToLowerInvariant()), ("--seed", settings.Seed, run.Seed),
+            ("--val-split", settings.ValidationSplit, card.ValidationSplit), ("--augment", settings.Augment, card.Augment), ("--limit", settings.Limit, card.Limit),
+            ("--image-size", settings.ImageSize, card.Preprocessing.InputShape[1]), ("--channels", settings.Channels, card.Preprocessing.InputShape[0]),
+        }.Where(k => settings.Given.Contains(k.Option) && !string.Equals(Text(k.Given), Text(k.Run), StringComparison.OrdinalIgnoreCase))
+         .Select(k => $"{k.Option} {Text(k.Given)} (the run's: {Text(k.Run)})").ToList();
+        if (kept.Count > 0)
+            output.Problem($"warning: {string.Join(", ", kept)} ignored: a resumed run keeps the settings it started with; " +
+                "only --epochs, --out and --threads apply. Start a new run without --resume to change them.");
     }
 
     static ITransform TrainTransform(string augment, Normalize normalize, int height)

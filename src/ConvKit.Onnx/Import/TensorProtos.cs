@@ -23,83 +23,60 @@ static class TensorProtos
             if (proto.Dims[i] < 0 || proto.Dims[i] > int.MaxValue) throw fail($"tensor '{proto.Name}' has an invalid size {proto.Dims[i]}");
             shape[i] = (int)proto.Dims[i];
             count *= shape[i];
+            // Checked at every axis, so that the product cannot overflow.
+            if (count > Array.MaxLength) throw fail($"tensor '{proto.Name}' of shape [{string.Join(", ", proto.Dims)}] is too large");
         }
-        if (count > Array.MaxLength) throw fail($"tensor '{proto.Name}' is too large ({count} elements)");
         int n = (int)count;
         var raw = proto.RawData.Span;
         bool hasRaw = !raw.IsEmpty;
         var type = (DataType)proto.DataType;
+        int width = type switch
+        {
+            DataType.Double or DataType.Int64 => 8,
+            DataType.Float or DataType.Int32 or DataType.Uint32 => 4,
+            DataType.Int16 or DataType.Uint16 => 2,
+            DataType.Int8 or DataType.Uint8 or DataType.Bool => 1,
+            _ => throw fail($"tensor '{proto.Name}' has data type {type}, which ConvKit does not support (it supports float, double and integer/bool tensors)"),
+        };
+        // The dims are a header: check that the data is there before allocating what they promise.
+        long held = hasRaw ? raw.Length : type switch
+        {
+            DataType.Float => proto.FloatData.Count,
+            DataType.Double => proto.DoubleData.Count,
+            DataType.Int64 => proto.Int64Data.Count,
+            DataType.Uint32 => proto.Uint64Data.Count,
+            _ => proto.Int32Data.Count,
+        };
+        long expected = hasRaw ? count * width : count;
+        if (held != expected)
+            throw new InvalidDataException(
+                $"tensor '{proto.Name}' of shape [{string.Join(", ", shape)}] should hold {expected} {(hasRaw ? "bytes" : "values")} but holds {held}.");
+
         switch (type)
         {
             case DataType.Float:
             {
                 var values = new float[n];
-                if (!raw.IsEmpty)
-                {
-                    Expect(raw.Length, n * 4);
-                    for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]);
-                }
-                else
-                {
-                    Expect(proto.FloatData.Count, n);
-                    proto.FloatData.CopyTo(values, 0);
-                }
+                if (hasRaw) for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]);
+                else proto.FloatData.CopyTo(values, 0);
                 return OnnxValue.Of(Tensor.FromArray(values, shape));
             }
             case DataType.Double:
             {
                 var values = new float[n];
-                if (!raw.IsEmpty)
-                {
-                    Expect(raw.Length, n * 8);
-                    for (int i = 0; i < n; i++) values[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(8 * i)..]);
-                }
-                else
-                {
-                    Expect(proto.DoubleData.Count, n);
-                    for (int i = 0; i < n; i++) values[i] = (float)proto.DoubleData[i];
-                }
+                for (int i = 0; i < n; i++)
+                    values[i] = (float)(hasRaw ? BinaryPrimitives.ReadDoubleLittleEndian(raw[(8 * i)..]) : proto.DoubleData[i]);
                 return OnnxValue.Of(Tensor.FromArray(values, shape));
             }
-            case DataType.Int64 or DataType.Int32 or DataType.Int16 or DataType.Int8 or DataType.Uint8 or DataType.Uint16
-                or DataType.Uint32 or DataType.Bool:
+            default:
             {
                 var values = new long[n];
-                int width = type switch
-                {
-                    DataType.Int64 => 8, DataType.Int32 or DataType.Uint32 => 4, DataType.Int16 or DataType.Uint16 => 2, _ => 1,
-                };
-                if (!raw.IsEmpty)
-                {
-                    Expect(raw.Length, n * width);
-                    for (int i = 0; i < n; i++) values[i] = ReadInteger(raw.Slice(i * width, width), type);
-                }
-                else if (type == DataType.Int64)
-                {
-                    Expect(proto.Int64Data.Count, n);
-                    proto.Int64Data.CopyTo(values, 0);
-                }
-                else if (type == DataType.Uint32)
-                {
-                    Expect(proto.Uint64Data.Count, n);
-                    for (int i = 0; i < n; i++) values[i] = (long)proto.Uint64Data[i];
-                }
-                else
-                {
-                    Expect(proto.Int32Data.Count, n);
-                    for (int i = 0; i < n; i++) values[i] = proto.Int32Data[i];
-                }
+                if (hasRaw) for (int i = 0; i < n; i++) values[i] = ReadInteger(raw.Slice(i * width, width), type);
+                else if (type == DataType.Int64) proto.Int64Data.CopyTo(values, 0);
+                else if (type == DataType.Uint32) for (int i = 0; i < n; i++) values[i] = (long)proto.Uint64Data[i];
+                else for (int i = 0; i < n; i++) values[i] = proto.Int32Data[i];
                 return OnnxValue.OfInts(values, shape);
             }
-            default:
-                throw fail($"tensor '{proto.Name}' has data type {type}, which ConvKit does not support (it supports float, double and integer/bool tensors)");
-        }
-
-        void Expect(int actual, int expected)
-        {
-            if (actual != expected)
-                throw new InvalidDataException(
-                    $"tensor '{proto.Name}' of shape [{string.Join(", ", shape)}] should hold {expected} {(hasRaw ? "bytes" : "values")} but holds {actual}.");
         }
     }
 

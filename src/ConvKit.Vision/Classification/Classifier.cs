@@ -106,6 +106,16 @@ public sealed class Classifier
         return ToInput(pictures.Select(Pixels).ToList());
     }
 
+    /// <summary>
+    /// The model's input (1, C, H, W) for the picture in file <paramref name="path"/>, prepared exactly as
+    /// <see cref="Predict(string, int)"/> prepares it (for running the same model elsewhere, e.g. its ONNX export).
+    /// </summary>
+    public Tensor ToInput(string path)
+    {
+        using var bitmap = ImageFiles.Decode(path, size: null);
+        return ToInput([Pixels(bitmap)]);
+    }
+
     float[] Decode(ReadOnlySpan<byte> encoded, string source)
     {
         using var bitmap = ImageFiles.Decode(encoded, source, size: null);

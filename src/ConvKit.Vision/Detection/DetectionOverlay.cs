@@ -1,4 +1,5 @@
 using System.Globalization;
+using ConvKit.Vision.Imaging;
 using ConvKit.Vision.Segmentation;
 using SkiaSharp;
 
@@ -84,14 +85,12 @@ public static class DetectionOverlay
         return result;
     }
 
-    /// <summary>Draws as <see cref="Draw"/> and writes the PNG <paramref name="path"/>.</summary>
+    /// <summary>Draws as <see cref="Draw"/> and writes <paramref name="path"/> in the format its extension names (see <see cref="ImageFiles.Save(Tensor, string)"/>).</summary>
     public static void Save(Tensor picture, IReadOnlyList<DetectedObject> detections, IReadOnlyList<string> classes, string path)
     {
         using var bitmap = Draw(picture, detections, classes);
-        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100)
-            ?? throw new InvalidOperationException($"DetectionOverlay: SkiaSharp could not encode '{path}'.");
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        using var image = SKImage.FromBitmap(bitmap);
+        ImageFiles.Save(image, path);
     }
 
     static float Clamp(float value, int size) => float.IsNaN(value) ? 0 : Math.Clamp(value, 0, size);

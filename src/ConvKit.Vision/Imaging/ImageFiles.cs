@@ -1,3 +1,4 @@
+using ConvKit.IO;
 using SkiaSharp;
 
 namespace ConvKit.Vision.Imaging;
@@ -57,7 +58,7 @@ public static class ImageFiles
     /// <summary>Decodes and (when <paramref name="size"/> is given) resizes into RGBA bytes.</summary>
     internal static SKBitmap Decode(string path, Size2? size)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"image '{path}' does not exist.", path);
+        InputFiles.Require(path, "image");
         using var codec = SKCodec.Create(path);
         return Decode(codec, $"'{path}'", size);
     }
@@ -138,13 +139,61 @@ public static class ImageFiles
     /// <summary>ITU-R 601 luma of an RGB pixel, rounded as PIL's convert("L") rounds it.</summary>
     internal static byte Luma(byte r, byte g, byte b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
 
-    /// <summary>Writes <paramref name="image"/> (C, H, W) or (H, W), values in [0, 1] (clamped), as a grey or RGB PNG.</summary>
-    public static void SavePng(Tensor image, string path)
+    /// <summary>
+    /// Writes <paramref name="image"/> (C, H, W) or (H, W), values in [0, 1] (clamped), as a grey or RGB picture in the
+    /// format the file name's extension asks for: .png, .jpg or .jpeg (JPEG, quality 95), .webp. Another extension is
+    /// refused before anything is written; a folder named as the file is refused in words; missing folders are created.
+    /// </summary>
+    public static void Save(Tensor image, string path)
+    {
+        PrepareToSave(path);
+        Write(image, path, FormatOf(path), "Save");
+    }
+
+    /// <summary>Writes <paramref name="image"/> (C, H, W) or (H, W), values in [0, 1] (clamped), as a grey or RGB PNG, whatever the file's extension.</summary>
+    public static void SavePng(Tensor image, string path) => Write(image, path, SKEncodedImageFormat.Png, "SavePng");
+
+    /// <summary>Writes a drawn picture (an overlay, a chart) in the format <paramref name="path"/>'s extension asks for, as <see cref="Save(Tensor, string)"/> does.</summary>
+    public static void Save(SKImage picture, string path)
+    {
+        ArgumentNullException.ThrowIfNull(picture);
+        PrepareToSave(path);
+        var format = FormatOf(path);
+        using var data = picture.Encode(format, Quality(format))
+            ?? throw new InvalidOperationException($"Save: SkiaSharp could not encode '{path}'.");
+        using var file = File.Create(path);
+        data.SaveTo(file);
+    }
+
+    /// <summary>
+    /// Checks, before a long computation, that <see cref="Save(Tensor, string)"/> can write <paramref name="path"/>: its
+    /// extension names a format ConvKit writes and it is not a folder (missing folders are created now).
+    /// </summary>
+    public static void PrepareToSave(string path)
+    {
+        OutputFiles.Prepare(path, "picture", "picture.png");
+        FormatOf(path);
+    }
+
+    /// <summary>The encoder a picture file's extension asks for: PNG, JPEG or WebP; other extensions throw, naming the file.</summary>
+    public static SKEncodedImageFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".png" => SKEncodedImageFormat.Png,
+        ".jpg" or ".jpeg" => SKEncodedImageFormat.Jpeg,
+        ".webp" => SKEncodedImageFormat.Webp,
+        var other => throw new ArgumentException($"cannot write the picture '{path}': " +
+            (other.Length == 0 ? "its name has no extension" : $"'{other}' is not a format ConvKit writes") + "; end its name in .png, .jpg or .webp."),
+    };
+
+    // PNG is lossless whatever the number; 95 keeps JPEG and WebP close to the pixels, as image tools' "high quality" does.
+    static int Quality(SKEncodedImageFormat format) => format == SKEncodedImageFormat.Png ? 100 : 95;
+
+    static void Write(Tensor image, string path, SKEncodedImageFormat format, string caller)
     {
         var shape = image.Shape;
         int channels = shape.Count == 2 ? 1 : shape.Count == 3 ? shape[0] : 0;
         if (channels is not (1 or 3))
-            throw new ArgumentException($"SavePng: expected an image of shape (1 or 3, H, W) or (H, W), got [{string.Join(", ", shape)}].");
+            throw new ArgumentException($"{caller}: expected an image of shape (1 or 3, H, W) or (H, W), got [{string.Join(", ", shape)}].");
         int height = shape[^2], width = shape[^1], plane = height * width;
         var values = image.ToArray();
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
@@ -157,8 +206,9 @@ public static class ImageFiles
             rgba[4 * i + 2] = Byte(values[channels == 1 ? i : 2 * plane + i]);
             rgba[4 * i + 3] = 255;
         }
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
-            ?? throw new InvalidOperationException($"SavePng: SkiaSharp could not encode '{path}'.");
+        OutputFiles.Prepare(path, "picture", "picture.png");
+        using var data = bitmap.Encode(format, Quality(format))
+            ?? throw new InvalidOperationException($"{caller}: SkiaSharp could not encode '{path}'.");
         using var file = File.Create(path);
         data.SaveTo(file);
     }

@@ -7,7 +7,50 @@ namespace ConvKit.Vision.Models;
 /// <summary>A model the zoo can build, with the input it was designed for (its defaults).</summary>
 /// <param name="Create">builds a fresh model from (input channels, number of classes)</param>
 public sealed record ZooModel(string Name, string Description, int InChannels, int NumClasses, Size2 InputSize,
-    Func<int, int, Module> Create);
+    Func<int, int, Module> Create)
+{
+    /// <summary>
+    /// Builds the model for pictures of another (height, width) than <see cref="InputSize"/>, from (input channels,
+    /// number of classes, size), for models whose layers depend on the size (SmallCnn's linear layer); null when the
+    /// layers are the same at every size (the model either adapts, by adaptive pooling, or takes one size only).
+    /// </summary>
+    public Func<int, int, Size2, Module>? CreateSized { get; init; }
+
+    /// <summary>
+    /// A fresh model for pictures of <paramref name="inputSize"/>: built for that size when the model can be, else
+    /// checked by running one picture of that size through it (in evaluation mode, without gradients). A size the
+    /// model cannot take throws an <see cref="ArgumentException"/> that names the model, the size it takes and why,
+    /// before any training starts.
+    /// </summary>
+    public Module CreateFor(int inChannels, int numClasses, Size2 inputSize)
+    {
+        Module model;
+        try { model = Build(inChannels, numClasses, inputSize); }
+        catch (ArgumentException e) { throw CannotTake(inChannels, inputSize, e); }
+        if (inputSize == InputSize) return model;
+        bool training = model.Training;
+        model.Eval();
+        try
+        {
+            using (Tensor.NoGrad()) model.Forward(Tensor.Zeros(1, inChannels, inputSize.Height, inputSize.Width));
+        }
+        catch (ArgumentException e) { throw CannotTake(inChannels, inputSize, e); }
+        finally { model.Train(training); }
+        return model;
+    }
+
+    /// <summary>The model as built for <paramref name="inputSize"/>, unchecked (a checkpoint's model was checked when it was trained).</summary>
+    internal Module Build(int inChannels, int numClasses, Size2 inputSize) =>
+        CreateSized != null && inputSize != InputSize ? CreateSized(inChannels, numClasses, inputSize) : Create(inChannels, numClasses);
+
+    ArgumentException CannotTake(int channels, Size2 size, ArgumentException cause)
+    {
+        // The layer's own words without .NET's "(Parameter 'x')" suffix.
+        string reason = cause.ParamName is { } name ? cause.Message.Replace($" (Parameter '{name}')", "") : cause.Message;
+        return new ArgumentException($"model '{Name}' cannot take {channels}×{size.Height}×{size.Width} pictures ({reason.TrimEnd('.')}); " +
+            $"it is made for {InputSize.Height}×{InputSize.Width}: use that size, or a model whose layers adapt to the size (see 'convkit models').", cause);
+    }
+}
 
 /// <summary>The named architectures, for the command line and anything else that picks a model by name.</summary>
 public static class ModelZoo
@@ -22,6 +65,8 @@ public static class ModelZoo
             (c, n) => new LeNet5(n, c, inputSize: 28), 1, 10, 28);
         Register("small-cnn", $"two conv-bn-relu pairs at 32 and 64 channels, max-pools, dropout, linear; {Mnist}",
             (c, n) => new SmallCnn(n, c), 1, 10, 28);
+        BuildsForAnySize("small-cnn", (c, n, size) => size.Height == size.Width ? new SmallCnn(n, c, inputSize: size.Height)
+            : throw new ArgumentException($"SmallCnn takes square pictures, not {size.Height}×{size.Width}."));
         Register("resnet-mnist", $"ResNet with basic blocks [2, 2, 2, 2], widths 16–128, a 3×3 stride-1 stem and no max-pool; {Mnist}",
             (c, n) => ResNet.ResNetMnist(n, c), 1, 10, 28);
 
@@ -47,7 +92,12 @@ public static class ModelZoo
             (c, n) => new FcnResNet(n, c), numClasses: 21);
         Register("yolo-small", "YOLO v2 at small scale: six 3×3 conv-bn-leaky layers (16–256 channels, stride 16), a 1×1 head for 5 anchors, for training on a CPU",
             (c, n) => new YoloV2(n, c), inChannels: 1, numClasses: 10, inputSize: 128);
+        Register("localizer-small", "classification with localisation: five conv-bn-relu blocks (16–128 channels, stride 16), a fully connected box head (pc, bx, by, bh, bw) and a global-max-pooled class head (c1..cn)",
+            (c, n) => new Localizer(n, c), inChannels: 1, numClasses: 10, inputSize: 64);
     }
+
+    /// <summary>Builds <paramref name="name"/> for pictures of another size than its designed one (see <see cref="ZooModel.CreateSized"/>).</summary>
+    static void BuildsForAnySize(string name, Func<int, int, Size2, Module> createSized) => models[name] = models[name] with { CreateSized = createSized };
 
     /// <summary>Adds (or replaces) a model; <paramref name="create"/> takes (input channels, number of classes).</summary>
     /// <param name="inChannels">default input channels</param>
@@ -75,8 +125,12 @@ public static class ModelZoo
         return model.Create(inChannels ?? model.InChannels, numClasses ?? model.NumClasses);
     }
 
-    /// <summary>A fresh model as <paramref name="card"/> describes it (its zoo name and constructor arguments), untrained.</summary>
-    public static Module Create(ModelCard card) => Get(card.Model).Create(card.Arguments.InChannels, card.Arguments.NumClasses);
+    /// <summary>A fresh model as <paramref name="card"/> describes it (its zoo name, constructor arguments and input size), untrained.</summary>
+    public static Module Create(ModelCard card)
+    {
+        var (entry, shape) = (Get(card.Model), card.Preprocessing.InputShape);
+        return entry.Build(card.Arguments.InChannels, card.Arguments.NumClasses, shape.Count == 3 ? new Size2(shape[1], shape[2]) : entry.InputSize);
+    }
 
     /// <summary>
     /// The trained model of a checkpoint written by <c>convkit train</c> or <c>convkit segment train</c>: its card, which

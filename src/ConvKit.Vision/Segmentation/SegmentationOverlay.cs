@@ -1,3 +1,4 @@
+using ConvKit.Vision.Imaging;
 using SkiaSharp;
 
 namespace ConvKit.Vision.Segmentation;
@@ -20,7 +21,7 @@ public static class SegmentationOverlay
 
     /// <summary>
     /// Draws <paramref name="mask"/> (H, W) of class indices over <paramref name="picture"/> (1 or 3, H, W) in [0, 1] and
-    /// writes a PNG; <paramref name="opacity"/> is the tint's weight. Pictures under 256 pixels a side are enlarged by a
+    /// writes it in the format the file's extension names (PNG, JPEG, WebP); <paramref name="opacity"/> is the tint's weight. Pictures under 256 pixels a side are enlarged by a
     /// whole factor so that the result is at least that big.
     /// </summary>
     public static void Save(Tensor picture, Tensor mask, IReadOnlyList<string> classes, string path, float opacity = 0.55f)
@@ -72,9 +73,7 @@ public static class SegmentationOverlay
             canvas.DrawText(Legend(classes[c], counts[c], plane), x + swatch + 6, y + swatch - 2, font, text);
         }
         using var snapshot = surface.Snapshot();
-        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        ImageFiles.Save(snapshot, path);
     }
 
     static string Legend(string name, int count, int total) => $"{name} ({100.0 * count / total:F1}%)";

@@ -42,8 +42,9 @@ public sealed class DataLoader : IEnumerable<Batch>
     /// <param name="dropLast">leave out the last batch when it is short</param>
     /// <param name="transform">applied to each sample, with draws from (seed, epoch, sample)</param>
     /// <param name="prefetch">batches assembled ahead on a background thread (0: none)</param>
+    /// <param name="batchSampler">chooses each batch's samples instead of <paramref name="batchSize"/>, <paramref name="shuffle"/> and <paramref name="dropLast"/></param>
     public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long seed = 0,
-        ISampleTransform? transform = null, int prefetch = 2)
+        ISampleTransform? transform = null, int prefetch = 2, IBatchSampler? batchSampler = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"DataLoader: batchSize must be ≥ 1, not {batchSize}.");
         if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, $"DataLoader: prefetch must be ≥ 0, not {prefetch}.");
@@ -55,6 +56,7 @@ public sealed class DataLoader : IEnumerable<Batch>
         Transform = transform;
         transformInPlace = transform is null || Compose.InPlace(transform);
         Prefetch = prefetch;
+        BatchSampler = batchSampler;
     }
 
     /// <summary>The samples being batched.</summary>
@@ -72,11 +74,13 @@ public sealed class DataLoader : IEnumerable<Batch>
     readonly bool transformInPlace;
     /// <summary>How many batches the background thread may prepare ahead; 0 builds each batch on the caller's thread.</summary>
     public int Prefetch { get; }
+    /// <summary>Chooses each batch's samples when given (batch size, shuffle and drop-last are then unused), or null.</summary>
+    public IBatchSampler? BatchSampler { get; }
     /// <summary>The epoch the next direct enumeration walks.</summary>
     public int Epoch { get; set; }
 
     /// <summary>Batches per epoch.</summary>
-    public int BatchCount => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+    public int BatchCount => BatchSampler?.BatchCount ?? (DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize);
 
     /// <summary>The order in which epoch <paramref name="epoch"/> visits the samples.</summary>
     public int[] Order(int epoch)
@@ -100,13 +104,31 @@ public sealed class DataLoader : IEnumerable<Batch>
     {
         if (firstBatch < 0 || firstBatch > BatchCount)
             throw new ArgumentOutOfRangeException(nameof(firstBatch), firstBatch, $"DataLoader: batch {firstBatch} is outside 0..{BatchCount}.");
-        var order = Order(epoch);
+        var batches = BatchIndices(epoch);
         return Prefetch == 0
-            ? Enumerable.Range(firstBatch, BatchCount - firstBatch).Select(b => Build(order, epoch, b))
-            : Prefetched(order, epoch, firstBatch);
+            ? Enumerable.Range(firstBatch, BatchCount - firstBatch).Select(b => Build(batches[b], epoch))
+            : Prefetched(batches, epoch, firstBatch);
     }
 
-    IEnumerable<Batch> Prefetched(int[] order, int epoch, int firstBatch)
+    /// <summary>Each batch's sample indices in epoch <paramref name="epoch"/>: the sampler's, or consecutive runs of <see cref="Order"/>.</summary>
+    IReadOnlyList<int[]> BatchIndices(int epoch)
+    {
+        if (BatchSampler != null)
+        {
+            var sampled = BatchSampler.Batches(epoch);
+            if (sampled.Count != BatchCount)
+                throw new InvalidOperationException($"DataLoader: the batch sampler gave {sampled.Count} batches for epoch {epoch} but says it gives {BatchCount}.");
+            foreach (var indices in sampled)
+                foreach (int index in indices)
+                    if ((uint)index >= (uint)Dataset.Count)
+                        throw new InvalidOperationException($"DataLoader: the batch sampler chose sample {index}, outside the dataset's {Dataset.Count}.");
+            return sampled;
+        }
+        var order = Order(epoch);
+        return Enumerable.Range(0, BatchCount).Select(b => order[(b * BatchSize)..Math.Min(order.Length, (b + 1) * BatchSize)]).ToArray();
+    }
+
+    IEnumerable<Batch> Prefetched(IReadOnlyList<int[]> batches, int epoch, int firstBatch)
     {
         using var ready = new BlockingCollection<Batch>(Prefetch);
         using var stop = new CancellationTokenSource();
@@ -115,7 +137,7 @@ public sealed class DataLoader : IEnumerable<Batch>
         {
             try
             {
-                for (int b = firstBatch; b < BatchCount; b++) ready.Add(Build(order, epoch, b), stop.Token);
+                for (int b = firstBatch; b < BatchCount; b++) ready.Add(Build(batches[b], epoch), stop.Token);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
             catch (Exception e) { failure = e; }
@@ -137,12 +159,7 @@ public sealed class DataLoader : IEnumerable<Batch>
         }
     }
 
-    Batch Build(int[] order, int epoch, int batch)
-    {
-        int start = batch * BatchSize, count = Math.Min(BatchSize, order.Length - start);
-        var indices = order[start..(start + count)];
-        return !Dataset.HasTargets && Dataset.SampleShape is not null && transformInPlace ? BuildLabelled(indices, epoch) : Collate(indices, epoch);
-    }
+    Batch Build(int[] indices, int epoch) => !Dataset.HasTargets && Dataset.SampleShape is not null && transformInPlace ? BuildLabelled(indices, epoch) : Collate(indices, epoch);
 
     Batch BuildLabelled(int[] indices, int epoch)
     {

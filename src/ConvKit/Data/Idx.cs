@@ -39,22 +39,51 @@ public static class Idx
         stream.Write(array.Data);
     }
 
+    /// <summary>
+    /// Decompresses, stopping as soon as the output holds more than its IDX header promises: a small file that
+    /// inflates to gigabytes (a "zip bomb") is refused after the header's size plus one block, not after filling memory.
+    /// </summary>
     static byte[] Gunzip(byte[] compressed, string path)
     {
         try
         {
             using var gzip = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
             using var output = new MemoryStream();
-            gzip.CopyTo(output);
+            var block = new byte[1 << 16];
+            long promised = -1;
+            int read;
+            while ((read = gzip.Read(block)) > 0)
+            {
+                output.Write(block, 0, read);
+                var sofar = output.GetBuffer().AsSpan(0, (int)output.Length);
+                if (promised < 0 && sofar.Length >= 4 && sofar.Length >= 4 + 4 * sofar[3])
+                {
+                    var (_, count, headerLength) = ParseHeader(sofar, path);
+                    promised = headerLength + count;
+                }
+                if (promised >= 0 && output.Length > promised)
+                    throw Invalid(path, $"the decompressed data runs past the {promised} bytes its header promises (header and values)");
+            }
             return output.ToArray();
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException e) when (!e.Message.StartsWith("IDX file", StringComparison.Ordinal))
         {
             throw Invalid(path, $"the gzip data is corrupt ({e.Message.TrimEnd('.')})");
         }
     }
 
     static IdxArray Parse(ReadOnlySpan<byte> bytes, string path)
+    {
+        var (shape, count, headerLength) = ParseHeader(bytes, path);
+        long available = bytes.Length - headerLength;
+        if (available < count)
+            throw Invalid(path, $"truncated: the header promises {count} values (shape {Shapes.Format(shape)}) but only {available} follow");
+        if (available > count) throw Invalid(path, $"{available - count} bytes follow the {count} values the header promises");
+        return new IdxArray(shape, bytes[headerLength..].ToArray());
+    }
+
+    /// <summary>The axes, the number of values and the header's length; throws for a malformed header.</summary>
+    static (int[] Shape, long Count, int HeaderLength) ParseHeader(ReadOnlySpan<byte> bytes, string path)
     {
         if (bytes.Length < 4) throw Invalid(path, $"the file has {bytes.Length} bytes, fewer than the 4-byte magic number");
         if (bytes[0] != 0 || bytes[1] != 0)
@@ -75,11 +104,7 @@ public static class Idx
             count *= shape[d];
             if (count > Array.MaxLength) throw Invalid(path, "its shape is too large");
         }
-        long available = bytes.Length - headerLength;
-        if (available < count)
-            throw Invalid(path, $"truncated: the header promises {count} values (shape {Shapes.Format(shape)}) but only {available} follow");
-        if (available > count) throw Invalid(path, $"{available - count} bytes follow the {count} values the header promises");
-        return new IdxArray(shape, bytes[headerLength..].ToArray());
+        return (shape, count, headerLength);
     }
 
     static InvalidDataException Invalid(string path, string problem) => new($"IDX file '{path}' is not valid: {problem}.");

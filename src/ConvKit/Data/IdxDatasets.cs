@@ -70,6 +70,9 @@ public static class IdxDatasets
         var candidates = new List<string>();
         if (dataDirectory != null)
         {
+            // A folder named by the user that is not there is a mistake to report, not a reason to read another one.
+            if (!Directory.Exists(dataDirectory))
+                throw new DirectoryNotFoundException($"{name}: the data folder '{dataDirectory}' does not exist.");
             candidates.Add(dataDirectory);
             candidates.AddRange(subfolders.Select(sub => Path.Combine(dataDirectory, sub)));
         }

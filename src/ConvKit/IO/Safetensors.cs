@@ -39,6 +39,7 @@ public static class Safetensors
     /// <summary>Every tensor in the file, as float32, in the order of their data in the file.</summary>
     public static IReadOnlyDictionary<string, Tensor> Load(string path)
     {
+        InputFiles.Require(path, "safetensors file");
         using var file = File.OpenHandle(path);
         var (entries, _) = ReadHeader(file, path);
         var tensors = new OrderedDictionary<string, Tensor>();
@@ -50,6 +51,7 @@ public static class Safetensors
     /// <summary>The file's <c>__metadata__</c> strings (empty when it has none); the header is validated as for <see cref="Load"/>.</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
+        InputFiles.Require(path, "safetensors file");
         using var file = File.OpenHandle(path);
         return ReadHeader(file, path).Metadata;
     }
@@ -66,6 +68,9 @@ public static class Safetensors
         if (headerLength > MaxHeaderLength) throw Invalid(path, $"the header length {headerLength} exceeds the {MaxHeaderLength}-byte limit");
         var header = new byte[headerLength];
         ReadExactly(file, path, header, 8);
+        // JsonDocument checks UTF-8 only when a string is read, with an InvalidOperationException; check it up front.
+        if (System.Text.Unicode.Utf8.ToUtf16(header, new char[header.Length], out int valid, out _, replaceInvalidSequences: false) != OperationStatus.Done)
+            throw Invalid(path, $"the header is not valid UTF-8 (byte {valid} of the header, at offset {8 + valid} in the file)");
 
         JsonDocument document;
         try { document = JsonDocument.Parse(header); }
@@ -78,11 +83,19 @@ public static class Safetensors
             var entries = new List<Entry>();
             var metadata = new Dictionary<string, string>();
             var names = new HashSet<string>();
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                if (!names.Add(property.Name)) throw Invalid(path, $"the header names '{property.Name}' twice");
-                if (property.Name == MetadataKey) ParseMetadata(path, property.Value, metadata);
-                else entries.Add(ParseEntry(path, property.Name, property.Value, dataStart, fileLength));
+                foreach (var property in root.EnumerateObject())
+                {
+                    if (!names.Add(property.Name)) throw Invalid(path, $"the header names '{property.Name}' twice");
+                    if (property.Name == MetadataKey) ParseMetadata(path, property.Value, metadata);
+                    else entries.Add(ParseEntry(path, property.Name, property.Value, dataStart, fileLength));
+                }
+            }
+            // JsonDocument decodes a string's escapes only when it is read: "\udc00" (half a surrogate pair) fails then.
+            catch (InvalidOperationException e)
+            {
+                throw Invalid(path, $"the header holds a string that is not valid Unicode ({e.Message.TrimEnd('.')})");
             }
             return (InFileOrder(path, entries, dataStart, fileLength), metadata);
         }

@@ -67,10 +67,21 @@ public sealed class Checkpoint
         Safetensors.Save(path, tensors, metadata);
     }
 
+    /// <summary>Whether <paramref name="path"/> is a checkpoint written after <paramref name="epoch"/> finished epochs (reads only its header).</summary>
+    public static bool IsOfEpoch(string path, int epoch)
+    {
+        if (!File.Exists(path)) return false;
+        try
+        {
+            return Safetensors.ReadMetadata(path).TryGetValue("training.epoch", out var written) && written == epoch.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (InvalidDataException) { return false; } // not a checkpoint at all
+    }
+
     /// <summary>Reads a checkpoint; a file that is not one throws an <see cref="InvalidDataException"/> naming the file and the problem.</summary>
     public static Checkpoint Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint '{path}' does not exist.", path);
+        InputFiles.Require(path, "checkpoint");
         var tensors = Safetensors.Load(path);
         var metadata = Safetensors.ReadMetadata(path);
         if (!metadata.TryGetValue("format", out var format) || format != Format)

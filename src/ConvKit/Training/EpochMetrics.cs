@@ -43,6 +43,6 @@ public sealed record TrainingResult(bool Interrupted, IReadOnlyList<EpochMetrics
 {
     /// <summary>Where the run can be resumed from (null when it wrote no checkpoints).</summary>
     public string? LastCheckpoint { get; init; }
-    /// <summary>The checkpoint of the best epoch (null when it wrote no checkpoints).</summary>
+    /// <summary>The checkpoint of the best epoch in the run's folder (null when there is none there: no checkpoints, or a resumed run whose best epoch was saved elsewhere).</summary>
     public string? BestCheckpoint { get; init; }
 }

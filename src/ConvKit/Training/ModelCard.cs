@@ -163,7 +163,10 @@ public sealed record ModelCard
         if (p.InputShape[0] != Arguments.InChannels) return $"input_shape {Format(p.InputShape)} for a model of {Arguments.InChannels} input channels";
         if (p.Mean.Count != p.Std.Count || (p.Mean.Count != 1 && p.Mean.Count != p.InputShape[0]))
             return $"{p.Mean.Count} means and {p.Std.Count} stds for {p.InputShape[0]} channels";
-        if (p.Std.Any(s => !(s > 0))) return $"normalize_std [{string.Join(", ", p.Std.Select(s => s.ToString(CultureInfo.InvariantCulture)))}] must be positive";
+        static string List(IReadOnlyList<float> values) => string.Join(", ", values.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+        // JSON reads 1e40 as a float infinity without complaint: refuse it here, or every input would normalise to ±∞ or 0.
+        if (p.Mean.Any(m => !float.IsFinite(m))) return $"normalize_mean [{List(p.Mean)}] must be finite";
+        if (p.Std.Any(s => !(s > 0 && float.IsFinite(s)))) return $"normalize_std [{List(p.Std)}] must be positive and finite";
         return null;
     }
 }

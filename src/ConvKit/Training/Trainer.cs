@@ -75,6 +75,8 @@ public sealed class Trainer
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary>Epochs finished so far.</summary>
     public int Epoch => epoch;
+    /// <summary>Batches of epoch <see cref="Epoch"/> + 1 trained so far (non-zero only for a run stopped inside an epoch).</summary>
+    public int Batch => batch;
     /// <summary>One entry per finished epoch.</summary>
     public IReadOnlyList<EpochMetrics> History => history;
 
@@ -100,9 +102,9 @@ public sealed class Trainer
         var options = checkpoint.Options with { Epochs = epochs ?? checkpoint.Options.Epochs, CheckpointDirectory = Options.CheckpointDirectory };
         options.Validate();
         if (options.Optimizer != Options.Optimizer)
-            throw new ArgumentException($"Trainer.Resume: the checkpoint was trained with {checkpoint.Options.Optimizer}, this trainer uses {Options.Optimizer}.");
+            throw new ArgumentException($"cannot resume: the checkpoint was trained with {checkpoint.Options.Optimizer}, this trainer uses {Options.Optimizer}.");
         if (checkpoint.Epoch > options.Epochs)
-            throw new ArgumentException($"Trainer.Resume: the checkpoint has already trained {checkpoint.Epoch} epochs, more than the {options.Epochs} asked for.");
+            throw new ArgumentException($"cannot resume: the checkpoint has already trained {checkpoint.Epoch} epochs, more than the {options.Epochs} asked for.");
         model.LoadStateDict(checkpoint.ModelState);
         Optimizer.LoadStateDict(checkpoint.OptimizerState);
         Options = options;
@@ -127,17 +129,22 @@ public sealed class Trainer
     /// </summary>
     public TrainingResult Fit(Dataset train, Dataset? validation = null, CancellationToken cancellation = default)
     {
-        if (train.Count == 0) throw new ArgumentException("Trainer.Fit: the training set is empty.");
+        if (train.Count == 0) throw new ArgumentException("cannot train: the training set is empty.");
         if (validation != null && !validation.Classes.SequenceEqual(train.Classes))
-            throw new ArgumentException("Trainer.Fit: the validation set's classes differ from the training set's.");
+            throw new ArgumentException("cannot train: the validation set's classes differ from the training set's.");
         Task.CheckDataset(train);
-        var loader = new DataLoader(train, Options.BatchSize, shuffle: true, seed: Options.Seed, transform: TrainTransform, prefetch: Options.Prefetch);
+        var loader = new DataLoader(train, Options.BatchSize, shuffle: true, seed: Options.Seed, transform: TrainTransform, prefetch: Options.Prefetch,
+            batchSampler: Task.CreateBatchSampler(train, Options.Seed));
         string? directory = Options.CheckpointDirectory;
         if (directory != null) Directory.CreateDirectory(directory);
         string? lastPath = directory == null ? null : Path.Combine(directory, "last.safetensors");
         string? bestPath = directory == null ? null : Path.Combine(directory, "best.safetensors");
-        TrainingResult Result(bool interrupted) =>
-            new(interrupted, history.ToList(), best.Epoch, best.Score, Task.Monitor) { LastCheckpoint = lastPath, BestCheckpoint = bestPath };
+        // A resumed run that has not improved in this folder has no best checkpoint here (its best epoch's weights were
+        // written into the folder it was resumed from), and a best.safetensors of another epoch is not this run's best.
+        TrainingResult Result(bool interrupted) => new(interrupted, history.ToList(), best.Epoch, best.Score, Task.Monitor)
+        {
+            LastCheckpoint = lastPath, BestCheckpoint = bestPath != null && Checkpoint.IsOfEpoch(bestPath, best.Epoch) ? bestPath : null,
+        };
 
         bool higherIsBetter = Task.MonitorHigherIsBetter();
         using var _ = Generator.Use(dropoutGenerator);

@@ -58,7 +58,7 @@ public sealed record TrainingOptions
     {
         static void Check(bool ok, string message)
         {
-            if (!ok) throw new ArgumentException($"TrainingOptions: {message}.");
+            if (!ok) throw new ArgumentException($"training options: {message}.");
         }
         Check(Epochs >= 1, $"epochs must be ≥ 1, not {Epochs}");
         Check(BatchSize >= 1, $"batch size must be ≥ 1, not {BatchSize}");

@@ -26,6 +26,12 @@ public abstract class TrainingTask
     /// <summary>Throws an <see cref="ArgumentException"/> when <paramref name="dataset"/> does not suit the task; called before training.</summary>
     public virtual void CheckDataset(Dataset dataset) { }
 
+    /// <summary>
+    /// Chooses the training batches when a shuffle will not do (the triplet loss's P identities × K pictures), from
+    /// the run's seed; null (the default) shuffles. Called once per <see cref="Trainer.Fit"/>, after <see cref="CheckDataset"/>.
+    /// </summary>
+    public virtual IBatchSampler? CreateBatchSampler(Dataset train, long seed) => null;
+
     /// <summary>Whether a larger <see cref="Monitor"/> value is better: as its metric says, or false for a loss.</summary>
     internal bool MonitorHigherIsBetter() =>
         CreateMetrics().FirstOrDefault(m => m.Name == Monitor)?.HigherIsBetter ?? !Monitor.EndsWith("loss", StringComparison.Ordinal);

@@ -51,7 +51,13 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal((0, ""), (code, error));
         var json = JsonDocument.Parse(output).RootElement;
         Assert.Equal(17, json.GetProperty("opset").GetInt32());
-        Assert.Equal(["batch", "3"], json.GetProperty("output_shape").EnumerateArray().Select(v => v.GetString()));
+        // Sizes are numbers (only the free batch axis is a name), so a program reads the class count as one.
+        var outputShape = json.GetProperty("output_shape");
+        Assert.Equal("batch", outputShape[0].GetString());
+        Assert.Equal(JsonValueKind.Number, outputShape[1].ValueKind);
+        Assert.Equal(3, outputShape[1].GetInt32());
+        Assert.Equal([JsonValueKind.String, JsonValueKind.Number, JsonValueKind.Number, JsonValueKind.Number],
+            json.GetProperty("input_shape").EnumerateArray().Select(v => v.ValueKind));
 
         var input = Tensor.Randn([2, 1, 28, 28], seed: 2);
         var (values, shape) = OrtCheck.Run(File.ReadAllBytes(file), input);
@@ -63,6 +69,43 @@ public sealed class ExportCommandTests : IDisposable
         // The checkpoint fixes the model, the classes and the channels.
         AssertOneLineError(Run("export", "lenet5", "--checkpoint", checkpoint, "-o", file), "holds a lenet5-mnist model");
         AssertOneLineError(Run("export", "lenet5-mnist", "--checkpoint", checkpoint, "--classes", "5", "-o", file), "--classes 5 does not match");
+    }
+
+    /// <summary>
+    /// GoogLeNet's auxiliary classifiers run only in training, so the file does not hold them: the command prints the
+    /// count the file holds (as 'onnx info' reads it back) and says what was left out, instead of the model's full count.
+    /// </summary>
+    [Fact]
+    public void GoogLeNetCountsTheParametersTheFileHoldsAndSaysTheAuxiliaryHeadsAreLeftOut()
+    {
+        string file = PathOf("googlenet.onnx");
+        var (code, output, error) = Run("export", "googlenet", "--input", "3x64x64", "--classes", "10", "-o", file);
+        Assert.Equal((0, ""), (code, error));
+        var model = ModelZoo.Create("googlenet", 3, 10);
+        long auxiliary = model.NamedParameters().Where(p => p.Name.StartsWith("aux")).Sum(p => (long)p.Parameter.Numel);
+        long held = OnnxModel.Load(file).ParameterCount();
+        Assert.Equal(model.ParameterCount() - auxiliary, held);
+        string words = System.Text.RegularExpressions.Regex.Replace(output, "\u001b\\[[0-9;]*m", "");
+        Assert.Contains($", {held:N0} parameters, ", words);
+        Assert.Contains($"Not exported: aux1, aux2 ({auxiliary:N0} parameters): layers used only in training", words);
+        Assert.DoesNotContain($"{model.ParameterCount():N0}", words);
+
+        var json = JsonDocument.Parse(Run("export", "googlenet", "--input", "3x64x64", "--classes", "10", "-o", file, "--json").Output).RootElement;
+        Assert.Equal(held, json.GetProperty("parameters").GetInt64());
+        Assert.Equal(auxiliary, json.GetProperty("parameters_not_exported").GetInt64());
+        Assert.Equal(["aux1", "aux2"], json.GetProperty("modules_not_exported").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    /// <summary>--input builds a size-aware model for that size (small-cnn at 64×64 runs in ONNX Runtime); a model that cannot take it is refused in words.</summary>
+    [Fact]
+    public void ExportsAtTheInputSizeAskedOrSaysTheModelCannotTakeIt()
+    {
+        string file = PathOf("small.onnx");
+        var (code, _, error) = Run("export", "small-cnn", "--input", "1x64x64", "-o", file);
+        Assert.Equal((0, ""), (code, error));
+        var (_, shape) = OrtCheck.Run(File.ReadAllBytes(file), Tensor.Randn([2, 1, 64, 64], seed: 3));
+        Assert.Equal([2, 10], shape);
+        AssertOneLineError(Run("export", "lenet5", "--input", "1x64x64", "-o", PathOf("lenet.onnx")), "model 'lenet5' cannot take 1×64×64 pictures");
     }
 
     [Fact]

@@ -66,4 +66,58 @@ public sealed class ModelCardExportTests : IDisposable
         Assert.Equal([1, 32, 32], big.Preprocessing.ImageShape);
         Assert.Equal(Card.Classes, big.Classes);
     }
+    /// <summary>
+    /// An exported LeNet-5 run by 'convkit onnx run' with no options: the picture (RGB, 30×40, so grey conversion,
+    /// resizing and centring all matter) is prepared from the file's model card, so the classes and probabilities are
+    /// those 'convkit predict' gives for the checkpoint; typed options override the card and say so.
+    /// </summary>
+    [Fact]
+    public void OnnxRunPreparesPicturesByTheCardAndAgreesWithPredict()
+    {
+        string checkpoint = PathOf("best.safetensors"), file = PathOf("lenet.onnx"), picture = PathOf("photo.png");
+        ConvKit.NN.Module model;
+        using (Generator.Use(new Generator(5))) model = ModelZoo.Create(Card);
+        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = Card.ToMetadata() }.Save(checkpoint);
+        ConvKit.Vision.Imaging.ImageFiles.SavePng(Tensor.Rand([3, 30, 40], seed: 6), picture);
+        Assert.Equal(0, Run("export", "lenet5", "--checkpoint", checkpoint, "-o", file).Code);
+
+        var onnx = Json("onnx", "run", file, picture, "--top", "3");
+        var predict = Json("predict", checkpoint, picture, "--top", "3");
+        var byOnnx = onnx.GetProperty("results")[0].GetProperty("top").EnumerateArray().ToArray();
+        var byPredict = predict.GetProperty("predictions")[0].GetProperty("top").EnumerateArray().ToArray();
+        Assert.Equal(3, byOnnx.Length);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(byPredict[i].GetProperty("class").GetString(), byOnnx[i].GetProperty("class").GetString());
+            Assert.Equal(byPredict[i].GetProperty("index").GetInt32(), byOnnx[i].GetProperty("index").GetInt32());
+            Assert.Equal(byPredict[i].GetProperty("probability").GetDouble(), byOnnx[i].GetProperty("probability").GetDouble(), 5);
+        }
+        Assert.Equal(Card.Classes, onnx.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+
+        var (code, output, error) = Run("onnx", "run", file, picture);
+        Assert.True(code == 0, error);
+        string words = System.Text.RegularExpressions.Regex.Replace(output, "\u001b\\[[0-9;]*m", "");
+        Assert.Contains("Preprocessing from the model card: pictures as 1×28×28 centred in 1×32×32, mean 0.25, std 0.5", words);
+        Assert.Contains(byPredict[0].GetProperty("class").GetString()!, words);
+
+        // Typed normalisation wins over the card, and the report says which preprocessing ran.
+        var overridden = Json("onnx", "run", file, picture, "--mean", "0", "--std", "1");
+        Assert.StartsWith("as the options say; pictures resized to 1×32×32, scale 1, mean 0, std 1", overridden.GetProperty("preprocessing").GetString());
+        Assert.NotEqual(byOnnx[0].GetProperty("probability").GetDouble(),
+            overridden.GetProperty("results")[0].GetProperty("top")[0].GetProperty("probability").GetDouble(), 5);
+    }
+
+    static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        int code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    static JsonElement Json(params string[] args)
+    {
+        var (code, output, error) = Run([.. args, "--json"]);
+        Assert.True(code == 0, error);
+        return JsonDocument.Parse(output).RootElement;
+    }
 }

@@ -66,4 +66,38 @@ public sealed class IdxTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => Idx.Read(PathOf("images.gz")));
         Assert.Contains("is not valid", error.Message);
     }
+
+    [Fact]
+    public void AGzipBombIsRefusedWithoutInflatingIt()
+    {
+        // A header promising 10 values, then 64 MiB of zeros: about 64 KiB compressed. The reader must stop once the
+        // output runs past the header's promise, not decompress (and allocate) the whole 64 MiB first.
+        using (var file = File.Create(PathOf("bomb.gz")))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.SmallestSize))
+        {
+            gzip.Write(new byte[] { 0, 0, 8, 1, 0, 0, 0, 10 });
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) gzip.Write(zeros);
+        }
+        Assert.True(new FileInfo(PathOf("bomb.gz")).Length < 1 << 20);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => Idx.Read(PathOf("bomb.gz")));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains(PathOf("bomb.gz"), error.Message);
+        Assert.Contains("runs past the 18 bytes its header promises", error.Message);
+        Assert.True(allocated < 4 << 20, $"reading the 64 MiB gzip bomb allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void AGzipFileWithAMalformedHeaderNamesTheProblem()
+    {
+        using (var file = File.Create(PathOf("bad.gz")))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+            gzip.Write(new byte[] { 0, 0, 9, 1, 0, 0, 0, 1, 0 });
+
+        var error = Assert.Throws<InvalidDataException>(() => Idx.Read(PathOf("bad.gz")));
+        Assert.Contains("element type 0x09", error.Message);
+    }
 }

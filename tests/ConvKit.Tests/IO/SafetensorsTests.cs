@@ -201,7 +201,7 @@ public class SafetensorsTests : IDisposable
         { "header length beyond the file", Build(One("F32", "[1]", "[0,4]"), new byte[4], declaredLength: 1000), "exceeds" },
         { "header length near 2^64", Build("{}", declaredLength: ulong.MaxValue), "exceeds" },
         { "invalid JSON", Build("""{"a": {"dtype": "F32", """), "not valid JSON" },
-        { "invalid UTF-8", [.. Build("{}")[..8], 0xFF, 0xFE], "not valid JSON" },
+        { "invalid UTF-8", [.. Build("{}")[..8], 0xFF, 0xFE], "the header is not valid UTF-8 (byte 0 of the header, at offset 8" },
         { "empty header", Build(""), "not valid JSON" },
         { "header not an object", Build("[1, 2]"), "not an object" },
         { "entry not an object", Build("""{"a": 5}"""), "not an object" },

@@ -44,6 +44,9 @@ public sealed class CliTests : IDisposable
         return (code, output.ToString(), error.ToString());
     }
 
+    /// <summary>Output as a user reads it: the console's colour and bold escapes removed.</summary>
+    internal static string Words(string output) => System.Text.RegularExpressions.Regex.Replace(output, "\u001b\\[[0-9;]*m", "");
+
     /// <summary>Runs a command line with --json, asserting success, and returns the document.</summary>
     internal static JsonElement RunJson(params string[] args)
     {
@@ -176,6 +179,41 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, ConvKit.Training.Checkpoint.Load(Path.Combine(runs, "last.safetensors")).Epoch);
     }
 
+    /// <summary>
+    /// A finished run resumed into a new --out: the new folder gets the run's best checkpoint, the test result is the best
+    /// epoch's and says so, and the Wrote line names the files that are there. Without the old best checkpoint, the last
+    /// epoch's weights are tested and labelled as such, and no best.safetensors is claimed.
+    /// </summary>
+    [Fact]
+    public void ResumingAFinishedRunIntoANewFolderReportsOnlyWhatItHas()
+    {
+        string data = WriteFashionMnist();
+        string[] common = ["train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--threads", "1", "--limit", "100", "--epochs", "2"];
+        var first = RunJson([.. common, "--out", PathOf("first")]);
+        int bestEpoch = first.GetProperty("best_epoch").GetInt32();
+        string last = Path.Combine(PathOf("first"), "last.safetensors");
+
+        var (code, output, error) = Run([.. common, "--out", PathOf("second"), "--resume", last]);
+        Assert.True(code == 0, error);
+        string words = Words(output);
+        Assert.Contains($"Test accuracy (best epoch {bestEpoch}, 100 images)", words);
+        Assert.Contains($"Wrote {Path.Combine(PathOf("second"), "best.safetensors")}, {Path.Combine(PathOf("second"), "last.safetensors")}, " +
+            $"{Path.Combine(PathOf("second"), "metrics.csv")}, {Path.Combine(PathOf("second"), "training.png")}", words);
+        Assert.True(ConvKit.Training.Checkpoint.IsOfEpoch(Path.Combine(PathOf("second"), "best.safetensors"), bestEpoch));
+        var again = RunJson([.. common, "--out", PathOf("second-json"), "--resume", last]);
+        Assert.Equal(first.GetProperty("test_accuracy").GetDouble(), again.GetProperty("test_accuracy").GetDouble(), 12);
+
+        File.Delete(Path.Combine(PathOf("first"), "best.safetensors"));
+        (code, output, error) = Run([.. common, "--out", PathOf("third"), "--resume", last]);
+        Assert.True(code == 0, error);
+        words = Words(output);
+        Assert.Contains("Test accuracy (last epoch 2, 100 images)", words);
+        Assert.Contains($"the best epoch ({bestEpoch}) was saved in the folder this run was resumed from, which no longer has it", words);
+        Assert.DoesNotContain("best.safetensors", words);
+        Assert.Contains($"Wrote {Path.Combine(PathOf("third"), "last.safetensors")}, ", words);
+        Assert.False(File.Exists(Path.Combine(PathOf("third"), "best.safetensors")));
+    }
+
     [Fact]
     public void LeNet5GetsMnistSizedImagesCentredIn32By32()
     {
@@ -216,6 +254,34 @@ public sealed class CliTests : IDisposable
         var eval = RunJson("eval", Path.Combine(PathOf("photo-run"), "best.safetensors"), "--out", PathOf("c.png"));
         Assert.Equal("validation", eval.GetProperty("split").GetString());
         Assert.Equal(6, eval.GetProperty("images").GetInt32());
+    }
+
+    /// <summary>The --help example: small-cnn on 64×64 pictures is built for 64×64 (its linear layer takes 64·16·16), and predict rebuilds it so.</summary>
+    [Fact]
+    public void SmallCnnTrainsAtTheImageSizeAsked()
+    {
+        ImageFolderDatasetTests.WriteFolder(PathOf("photos"), ["bright", "dark"], perClass: 6, size: 80);
+        string runs = PathOf("photos-run");
+        var (code, output, error) = Run("train", "small-cnn", "--dataset", "folder:" + PathOf("photos"), "--image-size", "64", "--augment", "crop,flip",
+            "--epochs", "1", "--batch-size", "4", "--threads", "1", "--out", runs);
+        Assert.True(code == 0, error);
+        Assert.Contains("Training small-cnn (", Words(output));
+        Assert.Equal("[1,64,64]", ConvKit.IO.Safetensors.ReadMetadata(Path.Combine(runs, "best.safetensors"))["input_shape"]);
+
+        var picture = PathOf("photos", "bright", "000.png");
+        var top = RunJson("predict", Path.Combine(runs, "best.safetensors"), picture).GetProperty("predictions")[0].GetProperty("top");
+        Assert.Equal(2, top.GetArrayLength());
+    }
+
+    /// <summary>LeNet-5's fully connected layers fit 32×32 only: asked for 64×64 it is refused in words, before a run folder is made.</summary>
+    [Fact]
+    public void AModelThatCannotTakeTheSizeIsRefusedBeforeTraining()
+    {
+        string runs = PathOf("lenet-64");
+        var result = Run("train", "lenet5", "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--image-size", "64", "--out", runs);
+        AssertOneLineError(result, "model 'lenet5' cannot take 1×64×64 pictures");
+        Assert.Contains("it is made for 32×32", result.Error);
+        Assert.False(Directory.Exists(runs));
     }
 
     /// <summary>The course's example: a vertical edge between a bright and a dark half shows up only along the edge.</summary>
@@ -265,6 +331,7 @@ public sealed class CliTests : IDisposable
         Environment.SetEnvironmentVariable("CONVKIT_DATASETS", PathOf("standard"));
         try
         {
+            Directory.CreateDirectory(PathOf("mine"));
             var result = Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", PathOf("mine"));
             AssertOneLineError(result, "apt-get install dataset-fashion-mnist");
             Assert.Contains(PathOf("mine"), result.Error);
@@ -294,6 +361,141 @@ public sealed class CliTests : IDisposable
         AssertOneLineError(Run("conv", PathOf("absent.png"), "-o", PathOf("x.png")), "does not exist");
     }
 
+    /// <summary>Files named wrongly are said in the user's words: a folder where a file is wanted, a folder as -o, -o into a folder not yet made.</summary>
+    [Fact]
+    public void FileMistakesAreSaidInTheUsersWords()
+    {
+        string picture = PathOf("halves.png"), folder = Directory.CreateDirectory(PathOf("pictures")).FullName;
+        ImageFiles.SavePng(Tensor.Full([8, 8], 0.5f), picture);
+
+        AssertOneLineError(Run("conv", folder, "-o", PathOf("x.png")), $"image '{folder}' is a folder, not a file");
+        AssertOneLineError(Run("predict", folder, picture), $"checkpoint '{folder}' is a folder, not a file");
+        AssertOneLineError(Run("conv", picture, "-o", folder), $"the picture to write, '{folder}', is a folder; name a file, e.g. '{Path.Combine(folder, "picture.png")}'");
+        AssertOneLineError(Run("conv", picture, "-o", PathOf("edges.bmp")), "'.bmp' is not a format ConvKit writes; end its name in .png, .jpg or .webp");
+        AssertOneLineError(Run("export", "lenet5", "-o", folder), "the ONNX file to write");
+
+        string nested = PathOf("not", "yet", "edges.png");
+        var (code, output, error) = Run("conv", picture, "-o", nested);
+        Assert.True(code == 0, error);
+        Assert.Contains($"wrote {nested}", Words(output));
+        using var written = SKBitmap.Decode(nested);
+        Assert.Equal((6, 6), (written.Width, written.Height));
+    }
+
+    /// <summary>-o picks the format by the file's extension: JPEG bytes under .jpg, WebP under .webp, PNG under .png.</summary>
+    [Theory]
+    [InlineData("edges.jpg", new byte[] { 0xFF, 0xD8, 0xFF })]
+    [InlineData("edges.JPEG", new byte[] { 0xFF, 0xD8, 0xFF })]
+    [InlineData("edges.webp", new byte[] { (byte)'R', (byte)'I', (byte)'F', (byte)'F' })]
+    [InlineData("edges.png", new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' })]
+    public void OutputPicturesAreWrittenInTheFormatTheirNameAsks(string name, byte[] magic)
+    {
+        string picture = PathOf("halves.png");
+        ImageFiles.SavePng(Tensor.Full([8, 8], 0.5f), picture);
+        RunJson("conv", picture, "-o", PathOf(name));
+        Assert.Equal(magic, File.ReadAllBytes(PathOf(name))[..magic.Length]);
+        using var decoded = SKBitmap.Decode(PathOf(name));
+        Assert.Equal((6, 6), (decoded.Width, decoded.Height));
+    }
+
+    /// <summary>One unreadable picture among several: the others are classified, the bad one is named on standard error, the exit code says something failed.</summary>
+    [Fact]
+    public void PredictReportsAnUnreadablePictureAndStillClassifiesTheOthers()
+    {
+        string runs = PathOf("run");
+        RunJson("train", TinyModel, "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--epochs", "1", "--limit", "64", "--threads", "1", "--out", runs);
+        string checkpoint = Path.Combine(runs, "best.safetensors"), good = PathOf("good.png"), other = PathOf("other.png"), bad = PathOf("bad.png");
+        ImageFiles.SavePng(Tensor.Full([28, 28], 0.2f), good);
+        ImageFiles.SavePng(Tensor.Full([28, 28], 0.7f), other);
+        File.WriteAllText(bad, "not a picture");
+
+        var (code, output, error) = Run("predict", checkpoint, good, bad, other, "--top", "1");
+        Assert.Equal(1, code);
+        string words = Words(output);
+        Assert.Contains(good, words);
+        Assert.Contains(other, words);
+        Assert.DoesNotContain(bad, words);
+        Assert.Equal($"convkit: cannot read image '{bad}': not a PNG, JPEG, BMP, GIF or WebP file, or it is corrupt.", error.Trim());
+
+        (code, output, error) = Run("predict", checkpoint, good, bad, "--json", "--top", "1");
+        Assert.Equal(1, code);
+        var predictions = JsonDocument.Parse(output).RootElement.GetProperty("predictions");
+        Assert.Equal(1, predictions[0].GetProperty("top").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, predictions[0].GetProperty("error").ValueKind);
+        Assert.Contains("cannot read image", predictions[1].GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, predictions[1].GetProperty("top").ValueKind);
+    }
+
+    /// <summary>A --data folder that is not there is an error naming it, not a quiet read of the system's copy.</summary>
+    [Fact]
+    public void ADataFolderThatDoesNotExistIsAnError()
+    {
+        string nowhere = PathOf("nowhere");
+        AssertOneLineError(Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", nowhere), $"Fashion-MNIST: the data folder '{nowhere}' does not exist.");
+        AssertOneLineError(Run("train", TinyModel, "--dataset", "mnist", "--data", nowhere), $"MNIST: the data folder '{nowhere}' does not exist.");
+    }
+
+    /// <summary>Settings a resumed run takes from its checkpoint are named in a warning when given, and the run keeps its own.</summary>
+    [Fact]
+    public void ResumeWarnsAboutTheSettingsItKeeps()
+    {
+        string data = WriteFashionMnist(), runs = PathOf("resume");
+        string[] common = ["train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--threads", "1", "--out", runs, "--limit", "64"];
+        RunJson([.. common, "--epochs", "1"]);
+        string last = Path.Combine(runs, "last.safetensors");
+
+        var (code, _, error) = Run([.. common, "--epochs", "2", "--resume", last, "--lr", "0.5", "--batch-size", "8", "--json"]);
+        Assert.Equal(0, code);
+        Assert.Equal("convkit: warning: --batch-size 8 (the run's: 64), --lr 0.5 (the run's: 0.001) ignored: a resumed run keeps the settings it started with; " +
+            "only --epochs, --out and --threads apply. Start a new run without --resume to change them.", error.Trim());
+        var resumed = ConvKit.Training.Checkpoint.Load(last);
+        Assert.Equal((2, 0.001, 64), (resumed.Epoch, resumed.Options.LearningRate, resumed.Options.BatchSize));
+
+        // The same values as the run's (here --limit 64, and --lr 0.001 typed out) are no reason for a warning.
+        (code, _, error) = Run([.. common, "--epochs", "3", "--resume", last, "--lr", "0.001", "--json"]);
+        Assert.Equal((0, ""), (code, error));
+        AssertOneLineError(Run([.. common, "--epochs", "1", "--resume", last]), $"--epochs 1 is fewer than the 3 epochs checkpoint '{last}' has already trained");
+    }
+
+    /// <summary>Messages name the options the user typed and kinds of values, never the library's types.</summary>
+    [Theory]
+    [InlineData("--batch-size", "0", "--batch-size must be at least 1, not 0.")]
+    [InlineData("--epochs", "0", "--epochs must be at least 1, not 0.")]
+    [InlineData("--lr", "0", "--lr must be a positive number, not 0.")]
+    [InlineData("--lr", "fast", "Cannot parse argument 'fast' for option '--lr' as a number.")]
+    [InlineData("--limit", "some", "Cannot parse argument 'some' for option '--limit' as a whole number.")]
+    [InlineData("--weight-decay", "-1", "--weight-decay must be a number ≥ 0, not -1.")]
+    public void MessagesNameTheOptionsNotTheLibrarysTypes(string option, string value, string expected)
+    {
+        var result = Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--out", PathOf("r"), option, value);
+        AssertOneLineError(result, expected);
+        foreach (string internalName in new[] { "System.", "TrainingOptions", "Trainer.", "Parameter '" })
+            Assert.DoesNotContain(internalName, result.Error);
+    }
+
+    /// <summary>Ctrl+C's message says what is kept: the finished epochs and the batches of the one in progress.</summary>
+    [Fact]
+    public void AStoppedRunSaysItsProgressIsSaved()
+    {
+        var data = IdxDatasets.FashionMnist(train: true, WriteFashionMnist()).Take(64);
+        foreach (int stopAt in new[] { 2, 4 })
+        {
+            ConvKit.Training.Trainer trainer;
+            using (Generator.Use(new Generator(0)))
+                trainer = new ConvKit.Training.Trainer(ModelZoo.Create(TinyModel), new ConvKit.Training.TrainingOptions
+                {
+                    Epochs = 3, BatchSize = 16, CheckpointDirectory = PathOf($"stop-{stopAt}"),
+                });
+            using var stop = new CancellationTokenSource();
+            trainer.BatchCompleted += progress => { if (progress.Batch == stopAt) stop.Cancel(); };
+            var result = trainer.Fit(data, null, stop.Token);
+            Assert.True(result.Interrupted);
+            string expected = stopAt == 2 ? "Stopped during epoch 1/3, after 2 of its batches" : "Stopped after epoch 1/3";
+            Assert.Equal($"{expected}: nothing is lost, the run so far is saved in {result.LastCheckpoint}.",
+                Spectre.Console.Markup.Remove(ConvKit.Cli.Commands.RunFolder.StoppedLine(trainer, result.LastCheckpoint!)));
+        }
+    }
+
     [Fact]
     public void UnknownModelIsOneLine() =>
         AssertOneLineError(Run("train", "no-such-net", "--dataset", "fashion-mnist", "--data", WriteFashionMnist()), "unknown model 'no-such-net'");
@@ -318,6 +520,25 @@ public sealed class CliTests : IDisposable
     {
         ImageFiles.SavePng(Tensor.Zeros(5, 5), PathOf("z.png"));
         AssertOneLineError(Run("conv", PathOf("z.png"), "-o", PathOf("o.png"), option, value), message);
+    }
+
+    /// <summary>No command, or a misspelt one: the word is named, the nearest command suggested, and help pointed to as the user types it.</summary>
+    [Theory]
+    [InlineData(new string[0], "convkit: no command given; the commands are train, eval, predict, conv, models, summary, onnx, export, style, segment, detect (see 'convkit --help').")]
+    [InlineData(new[] { "trian", "lenet5" }, "convkit: 'trian' is not a convkit command; did you mean 'train'? (see 'convkit --help')")]
+    [InlineData(new[] { "exprot", "lenet5", "-o", "x.onnx" }, "convkit: 'exprot' is not a convkit command; did you mean 'export'? (see 'convkit --help')")]
+    [InlineData(new[] { "seg" }, "convkit: 'seg' is not a convkit command; did you mean 'segment'? (see 'convkit --help')")]
+    [InlineData(new[] { "onnx", "rnu", "model.onnx" }, "convkit: 'rnu' is not a convkit onnx command; did you mean 'run'? (see 'convkit onnx --help')")]
+    [InlineData(new[] { "onnx" }, "convkit: 'convkit onnx' needs one of its commands; the commands are info, run (see 'convkit onnx --help').")]
+    [InlineData(new[] { "xyzzy" }, "convkit: 'xyzzy' is not a convkit command; the commands are train, eval, predict, conv, models, summary, onnx, export, style, segment, detect (see 'convkit --help').")]
+    [InlineData(new[] { "segment", "train", "unet-small" }, "convkit: Option '--dataset' is required. (see 'convkit segment train --help')")]
+    public void NoCommandOrATypoNamesTheWordAndTheNearestCommand(string[] args, string expected)
+    {
+        var (code, output, error) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Equal(expected, error.TrimEnd());
+        Assert.DoesNotContain("ConvKit.Cli", error);
     }
 
     [Theory]

@@ -195,7 +195,7 @@ public sealed class DetectCommandTests : IDisposable
         string missing = Path.Combine(directory, "no-such.png");
         var (missingCode, _, missingError) = Run("detect", train.GetProperty("checkpoint").GetString()!, picture, missing, "-o", Path.Combine(directory, "drawn"));
         Assert.Equal(1, missingCode);
-        Assert.Contains($"the picture '{missing}' does not exist", missingError);
+        Assert.Contains($"picture '{missing}' does not exist", missingError);
         Assert.False(Directory.Exists(Path.Combine(directory, "drawn")));
         var (scoreCode, _, scoreError) = Run("detect", train.GetProperty("checkpoint").GetString()!, picture, "--score", "1.5");
         Assert.NotEqual(0, scoreCode);

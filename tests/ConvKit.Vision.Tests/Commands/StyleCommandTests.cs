@@ -99,7 +99,8 @@ public sealed class StyleCommandTests : IDisposable
             (["--init", "blank"], "unknown start 'blank'"),
             (["--layers", "relu:heavy"], "NAME:WEIGHT"),
             (["--size", "8"], "--size must be at least 16"),
-            (["-o", Path.Combine(directory, "x.jpg")], "must name a .png file"),
+            (["-o", Path.Combine(directory, "x.bmp")], "'.bmp' is not a format ConvKit writes; end its name in .png, .jpg or .webp"),
+            (["-o", directory], "is a folder; name a file"),
         })
         {
             string[] target = args.Contains("-o") ? [] : ["-o", output], size = args.Contains("--size") ? [] : ["--size", "32"];

@@ -14,14 +14,14 @@ public class ForwardBackwardTests
     public static TheoryData<string, int> Models()
     {
         var data = new TheoryData<string, int>();
-        foreach (var (name, _) in ModelZoo.Models.Where(m => m.Name is not ("googlenet" or "unet") && !Dense.Contains(m.Name) && !Detectors.Contains(m.Name)))
+        foreach (var (name, _) in ModelZoo.Models.Where(m => m.Name is not ("googlenet" or "unet") && !Dense.Contains(m.Name) && !Detectors.Contains(m.Name) && !Localizers.Contains(m.Name)))
             data.Add(name, ModelZoo.Get(name).InputSize.Height >= 224 ? 1 : 2);
         return data;
     }
 
     [Fact]
     public void EveryZooModelIsCovered() =>
-        Assert.Equal(ModelZoo.Models.Count(), Models().Count() + 2 + Dense.Length + Detectors.Length);
+        Assert.Equal(ModelZoo.Models.Count(), Models().Count() + 2 + Dense.Length + Detectors.Length + Localizers.Length);
 
     /// <summary>The zoo's segmentation models other than the full-size U-Net: they score every pixel.</summary>
     static readonly string[] Dense = ["unet-small", "fcn-resnet18"];
@@ -64,6 +64,28 @@ public class ForwardBackwardTests
             new BoundingBoxes([60f, 20, 120, 100, 5, 5, 25, 30], [entry.NumClasses - 1, 0], BoxFormat.Xyxy, height, width),
         };
         new YoloLoss().Compute(output, detector.Anchors, detector.Stride, boxes).Loss.Backward();
+        AssertEveryParameterHasAGradient(model);
+    }
+
+    /// <summary>The zoo's localisers: one row (pc, bx, by, bh, bw, c1..cn) per picture, not class logits.</summary>
+    static readonly string[] Localizers = ["localizer-small"];
+
+    [Theory]
+    [InlineData("localizer-small")]
+    public void LocalizersGiveOneTargetRowPerPictureAtTheirDesignedInputAndTrain(string name)
+    {
+        using var seeded = Generator.Use(new Generator(8));
+        var entry = ModelZoo.Get(name);
+        var model = entry.Create(entry.InChannels, entry.NumClasses);
+        var output = model.Forward(Tensor.Randn([2, entry.InChannels, entry.InputSize.Height, entry.InputSize.Width], seed: 8));
+        Assert.Equal([2, 5 + entry.NumClasses], output.Shape);
+        // The loss training uses, with an object in one picture and none in the other, reaches every parameter.
+        var boxes = new[]
+        {
+            new BoundingBoxes([10f, 12, 50, 40], [entry.NumClasses - 1], BoxFormat.Xyxy, entry.InputSize.Height, entry.InputSize.Width),
+            BoundingBoxes.Empty(entry.InputSize.Height, entry.InputSize.Width),
+        };
+        new LocalizationLoss().Compute(output, LocalizationTarget.Encode(boxes, entry.NumClasses)).Loss.Backward();
         AssertEveryParameterHasAGradient(model);
     }
 
