@@ -10,7 +10,7 @@ namespace ConvKit.Bench;
 
 /// <summary>
 /// The pretrained face networks (npm @vladmandic/face-api 1.7.15, from the pretrained-weights cache) at batch 1: the
-/// tiny face detector on a 416×416 input and the face encoder on one 150×150 face, in ConvKit (evaluation mode, no
+/// tiny face detector on a 416×416 input, the landmark network on one 112×112 face and the face encoder on one 150×150 face, in ConvKit (evaluation mode, no
 /// gradients) against ONNX Runtime (default graph optimisations, all cores) running the same networks exported by
 /// ConvKit's <see cref="OnnxExporter"/>. The engines alternate for several rounds in the same run; medians over all
 /// timed inferences. Also ConvKit's whole pipeline on a sample photo (decode excluded): detection with its
@@ -37,15 +37,16 @@ static class FaceBench
         Console.WriteLine("| network | input | ConvKit median ms | ONNX Runtime median ms | ConvKit / ONNX Runtime | max abs difference / output scale |");
         Console.WriteLine("|---|---|---|---|---|---|");
         Compare("tiny face detector", models.Detector.Network, [1, 3, 416, 416]);
+        Compare("landmarks (per face)", models.Landmarker.Network, [1, 3, 112, 112]);
         Compare("face encoder (per face)", models.Encoder.Network, [1, 3, 150, 150]);
 
         var photo = ImageFiles.Load(Path.Combine(package, "demo", "sample6.jpg"));
         var faces = models.Detector.Detect(photo);
         var detect = Time(() => models.Detector.Detect(photo));
-        var encode = Time(() => models.Encoder.Encode(photo, faces));
+        var encode = Time(() => models.Encode(photo, faces));
         Console.WriteLine();
         Console.WriteLine($"ConvKit pipeline on demo/sample6.jpg ({photo.Shape[2]}×{photo.Shape[1]}, {faces.Count} faces): detection with " +
-            $"padding, resize and decoding {Median(detect):F1} ms; encoding the {faces.Count} faces (crop, pad, resize, one batch) " +
+            $"padding, resize and decoding {Median(detect):F1} ms; encoding the {faces.Count} faces (landmarks, aligned crops, each network one batch) " +
             $"{Median(encode):F1} ms, {Median(encode) / faces.Count:F1} ms per face.");
     }
 

@@ -164,11 +164,13 @@ static class FacesCommand
             var models = LoadModels(parsed.GetValue(inputSize), parsed.GetValue(score), parsed.InvocationConfiguration.Error);
             var faces = models.DetectAndEncode(image);
             var identities = faces.Select(f => people.Identify(f.Encoding, limit)).ToList();
-            // Tags: the person's name (or "unknown") and the distance; each person's colour is their gallery index.
+            // Tags: the person's name (or "unknown") and the distance; each person's colour is their gallery index. The
+            // overlay draws by increasing score, so score = −distance puts the closest matches' tags on top.
             var classes = people.People.Append("unknown").ToList();
-            var tagged = faces.Zip(identities, (f, id) => f.Box with { Class = id.Name == null ? classes.Count - 1 : classes.IndexOf(id.Name), Score = (float)id.Distance }).ToList();
+            var tagged = faces.Zip(identities, (f, id) => f.Box with { Class = id.Name == null ? classes.Count - 1 : classes.IndexOf(id.Name), Score = -(float)id.Distance }).ToList();
             string drawing = parsed.GetValue(output) ?? Path.GetFileNameWithoutExtension(file) + "-identified.png";
-            SaveDrawing(DetectionOverlay.Draw(image, tagged, classes), drawing);
+            SaveDrawing(DetectionOverlay.Draw(image, tagged, classes,
+                d => $"{classes[d.Class]} {(-d.Score).ToString("0.00", CultureInfo.InvariantCulture)}"), drawing);
             if (result.Json)
             {
                 result.WriteJson(new { picture = file, drawing, threshold = limit, faces = faces.Zip(identities, (f, id) => new

@@ -32,7 +32,8 @@ public static class DetectionOverlay
     /// Draws <paramref name="detections"/> (boxes xyxy in pixels of <paramref name="picture"/>) over the picture
     /// (1 or 3, H, W) in [0, 1], enlarged by <see cref="ScaleFor"/>; a detection's class indexes <paramref name="classes"/>.
     /// </summary>
-    public static SKBitmap Draw(Tensor picture, IReadOnlyList<DetectedObject> detections, IReadOnlyList<string> classes)
+    /// <param name="tag">the text of a detection's tag (default "class 0.87"); boxes are still drawn by increasing score</param>
+    public static SKBitmap Draw(Tensor picture, IReadOnlyList<DetectedObject> detections, IReadOnlyList<string> classes, Func<DetectedObject, string>? tag = null)
     {
         ArgumentNullException.ThrowIfNull(picture);
         ArgumentNullException.ThrowIfNull(detections);
@@ -71,7 +72,7 @@ public static class DetectionOverlay
             float inset = lineWidth / 2;
             canvas.DrawRect(new SKRect(box.Left + inset, box.Top + inset, Math.Max(box.Left + inset, box.Right - inset), Math.Max(box.Top + inset, box.Bottom - inset)), outline);
 
-            string label = $"{classes[d.Class]} {d.Score.ToString("0.00", CultureInfo.InvariantCulture)}";
+            string label = tag?.Invoke(d) ?? $"{classes[d.Class]} {d.Score.ToString("0.00", CultureInfo.InvariantCulture)}";
             float tagWidth = font.MeasureText(label) + 2 * padding, tagHeight = textHeight + 2 * padding;
             // Above the box where there is room, else just inside its top; always inside the picture.
             float left = Math.Clamp(box.Left, 0, Math.Max(0, outputWidth - tagWidth));

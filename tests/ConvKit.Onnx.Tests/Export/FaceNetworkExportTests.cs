@@ -5,7 +5,7 @@ using Xunit.Sdk;
 namespace ConvKit.Onnx.Tests.Export;
 
 /// <summary>
-/// The pretrained face networks (from the pretrained-weights cache; the test fails, saying how to install them, when
+/// The pretrained face networks — detector, landmarks, encoder — (from the pretrained-weights cache; the test fails, saying how to install them, when
 /// they are not there) exported to ONNX and run by ONNX Runtime: the same outputs as ConvKit. The exported detector
 /// carries TF "same" max pooling as explicit asymmetric pads, the encoder its zero-channel and zero-row shortcuts.
 /// </summary>
@@ -21,6 +21,13 @@ public sealed class FaceNetworkExportTests
     {
         var input = (Tensor.Rand([2, 3, 416, 416], 3) - 0.45f) * 2f;
         OrtCheck.ExportAndCompare(Models.Value.Detector.Network, input, "tiny face detector");
+    }
+
+    [Fact]
+    public void Landmark_network_runs_the_same_in_onnx_runtime()
+    {
+        var input = (Tensor.Rand([2, 3, 112, 112], 5) - 0.45f) * 2f;
+        OrtCheck.ExportAndCompare(Models.Value.Landmarker.Network, input, "face landmark network");
     }
 
     [Fact]
