@@ -268,6 +268,7 @@ public sealed class FashionScenesMissingDatasetTests : IDisposable
     {
         // The standard place is moved to an empty folder, so the test does not depend on what this machine has installed.
         string standard = Path.Combine(root, "standard"), mine = Path.Combine(root, "mine");
+        Directory.CreateDirectory(mine); // an existing folder without the files: a folder that is not there is a different error
         Environment.SetEnvironmentVariable("CONVKIT_DATASETS", standard);
         try
         {
