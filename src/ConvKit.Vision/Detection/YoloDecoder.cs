@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace ConvKit.Vision.Detection;
 
 /// <summary>
@@ -25,6 +27,8 @@ public static class YoloDecoder
     /// <param name="options">thresholds; <see cref="DetectionOptions"/>' defaults when null</param>
     /// <param name="pictureSize">the picture the boxes are clipped to; the grid's Sh·s × Sw·s when null</param>
     /// <returns>one list per picture</returns>
+    /// <exception cref="ArgumentException">the output holds a NaN or an infinity (a diverged model): named by picture,
+    /// channel and cell, rather than left to pass the score threshold (NaN compares false) and fail later in NMS</exception>
     public static IReadOnlyList<DetectedObject>[] Decode(Tensor output, Tensor anchors, int stride, DetectionOptions? options = null, Size2? pictureSize = null)
     {
         options ??= new DetectionOptions();
@@ -34,6 +38,7 @@ public static class YoloDecoder
         if (picture.Height < 1 || picture.Width < 1)
             throw new ArgumentException($"YoloDecoder.Decode: the picture size {picture.Height}×{picture.Width} must be positive.");
         var values = output.ToArray();
+        RequireFinite(values, output.Shape);
         var boxes = grid.DecodeBoxes(values, anchors.ToArray(), picture);
         var results = new IReadOnlyList<DetectedObject>[grid.N];
         int cells = grid.B * grid.Height * grid.Width;
@@ -56,5 +61,15 @@ public static class YoloDecoder
                 .ToArray();
         }
         return results;
+    }
+
+    static void RequireFinite(float[] values, IReadOnlyList<int> shape)
+    {
+        int index = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (index < 0) return;
+        int width = shape[3], height = shape[2], channels = shape[1];
+        int j = index % width, i = index / width % height, channel = index / (width * height) % channels, n = index / (width * height * channels);
+        throw new ArgumentException($"YoloDecoder.Decode: the network's output is {values[index].ToString(CultureInfo.InvariantCulture)} at picture {n}, channel {channel}, cell (row {i}, " +
+            $"column {j}) of its [{string.Join(", ", shape)}] output; the model has diverged (check the checkpoint's training loss).");
     }
 }

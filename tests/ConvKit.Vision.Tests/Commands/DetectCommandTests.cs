@@ -159,6 +159,46 @@ public sealed class DetectCommandTests : IDisposable
     }
 
     [Fact]
+    public void ADivergedCheckpointAndAFileThatIsNotAPictureEndWithOneLine()
+    {
+        // A detection checkpoint whose weights hold NaN (a diverged run), and an untrained one for the bad pictures.
+        var card = new ModelCard
+        {
+            Model = "yolo-small", Arguments = new ModelArguments(1, 10), Classes = [.. IdxDatasets.FashionMnistClasses],
+            Preprocessing = new ImagePreprocessing { InputShape = [1, 128, 128], Mean = [0.2f], Std = [0.3f] }, Task = ModelCard.Detection,
+        };
+        var model = ModelZoo.Create(card);
+        string good = Path.Combine(directory, "untrained.safetensors"), diverged = Path.Combine(directory, "diverged.safetensors");
+        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(good);
+        var weight = model.StateDict()["head.weight"];
+        weight.CopyFrom(Tensor.Full([.. weight.Shape], float.NaN));
+        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(diverged);
+
+        string picture = Path.Combine(directory, "scene.png");
+        ImageFiles.Save(Tensor.Rand([1, 128, 128], 7), picture);
+        string notAPicture = Path.Combine(directory, "notes.png"), empty = Path.Combine(directory, "empty.png");
+        File.WriteAllText(notAPicture, "not a picture");
+        File.WriteAllBytes(empty, []);
+        string drawn = Path.Combine(directory, "drawn");
+        var cases = new (string[] Args, string Message)[]
+        {
+            (["detect", diverged, picture, "-o", drawn], "YoloDecoder.Decode: the network's output is NaN at picture 0"),
+            (["detect", good, notAPicture, "-o", drawn], $"cannot read image '{notAPicture}': not a PNG, JPEG, BMP, GIF or WebP file, or it is corrupt"),
+            (["detect", good, empty, "-o", drawn], $"cannot read image '{empty}': not a PNG, JPEG, BMP, GIF or WebP file, or it is corrupt"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            var (code, _, error) = Run(args);
+            Assert.True(code != 0, string.Join(' ', args));
+            Assert.StartsWith("convkit: ", error);
+            Assert.Contains(message, error);
+            Assert.Single(error.TrimEnd().Split('\n'));
+        }
+        // The untrained checkpoint itself works on a real picture: the failures above are the inputs'.
+        Assert.Equal(0, Run("detect", good, picture, "-o", drawn, "--score", "0.9").Code);
+    }
+
+    [Fact]
     public void BadInputEndsWithOneLineNamingTheProblem()
     {
         string scenes = Scenes(train: 4, test: 2);

@@ -81,6 +81,27 @@ public sealed class DetectorTests : IDisposable
     }
 
     [Fact]
+    public void ADivergedModelsNaNOrInfiniteOutputIsNamedNotPassedToNms()
+    {
+        // NaN compares false with the score threshold, so it would slip through to NMS and fail there under another name.
+        var model = Model(3);
+        var bias = model.StateDict()["head.bias"];
+        var values = bias.ToArray();
+        values[1 * 8 + 4] = float.NaN;   // anchor 1's objectness: channel 12 of every cell
+        bias.CopyFrom(Tensor.FromArray(values, values.Length));
+        var error = Assert.Throws<ArgumentException>(() => new Detector(model, Card()).Detect(Tensor.Rand([1, 32, 48], 5)));
+        Assert.Contains("YoloDecoder.Decode: the network's output is NaN at picture 0, channel 12, cell (row 0, column 0) of its [1, 40, 2, 3] output", error.Message);
+        Assert.Contains("diverged", error.Message);
+
+        // The decoder itself, an infinity in the second picture's last value.
+        var output = Tensor.Zeros(2, 5 * 8, 2, 2);
+        var raw = output.ToArray();
+        raw[^1] = float.PositiveInfinity;
+        var infinite = Assert.Throws<ArgumentException>(() => YoloDecoder.Decode(Tensor.FromArray(raw, 2, 40, 2, 2), model.Anchors, 16));
+        Assert.Contains("is Infinity at picture 1, channel 39, cell (row 1, column 1)", infinite.Message);
+    }
+
+    [Fact]
     public void TheAnchorsAreCheckedWhenSet()
     {
         var model = new YoloV2(numClasses: 2);
