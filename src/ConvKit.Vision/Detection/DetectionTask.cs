@@ -12,13 +12,15 @@ namespace ConvKit.Vision.Detection;
 /// <see cref="DetectionOptions"/>); the best checkpoint by <c>map50</c>.
 /// A region-based model (<see cref="IRegionDetectionModel"/>: R-CNN, Fast and Faster R-CNN) brings its own loss and
 /// terms (<see cref="IRegionDetectionModel.Loss"/>) and its own detections (<see cref="IRegionDetectionModel.Detect"/>).
+/// Its metrics are computed on evaluation steps only (the test set's, <see cref="Trainer.Evaluate"/>'s): detecting is a
+/// second pass over the pictures, proposals and all, so the training epochs report <c>map50</c> and <c>map</c> as NaN.
 /// </summary>
 public sealed class DetectionTask : TrainingTask
 {
     int? datasetClasses;
     (TaskStep Step, IReadOnlyList<DetectedObject>[] Detections, int Classes)? lastDecoded;
     IDetectionModel? lastModel;
-    (TaskStep Step, IRegionDetectionModel Model, Tensor Images)? lastRegionStep;
+    (TaskStep Step, IRegionDetectionModel Model, Tensor Images, bool Training)? lastRegionStep;
 
     /// <summary>The loss's weights.</summary>
     public YoloLoss Loss { get; init; } = new();
@@ -66,16 +68,17 @@ public sealed class DetectionTask : TrainingTask
             throw new InvalidOperationException($"DetectionTask: the model detects {model.Classes} classes but the dataset has {classes}.");
         var loss = model.Loss(batch.Images, boxes);
         var step = new TaskStep(loss.Loss, new TensorDict()) { Terms = loss.Terms };
-        lastRegionStep = (step, model, batch.Images);
+        lastRegionStep = (step, model, batch.Images, ((Module)model).Training);
         return step;
     }
 
-    /// <summary>The detections of a step's pictures (decoded once for both metrics) and the model's number of classes.</summary>
-    (IReadOnlyList<DetectedObject>[] Detections, int Classes) Decode(TaskStep step)
+    /// <summary>The detections of a step's pictures (decoded once for both metrics) and the model's number of classes; null for a region model's training step.</summary>
+    (IReadOnlyList<DetectedObject>[] Detections, int Classes)? Decode(TaskStep step)
     {
         if (lastDecoded is { } cached && ReferenceEquals(cached.Step, step)) return (cached.Detections, cached.Classes);
         if (lastRegionStep is { } region && ReferenceEquals(region.Step, step))
         {
+            if (region.Training) return null;
             // The region models detect in evaluation mode (batch-norm statistics, detection-time proposals), as Detector does.
             var module = (Module)region.Model;
             bool training = module.Training;
@@ -108,7 +111,8 @@ public sealed class DetectionTask : TrainingTask
 
         public override void Update(Batch batch, TaskStep step)
         {
-            var (decoded, modelClasses) = task.Decode(step);
+            if (task.Decode(step) is not { } result) return;   // a region model's training step: not scored
+            var (decoded, modelClasses) = result;
             classes = modelClasses;
             for (int n = 0; n < decoded.Length; n++, pictures++)
             {

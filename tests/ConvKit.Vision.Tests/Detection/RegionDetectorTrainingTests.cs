@@ -15,7 +15,7 @@ public class RegionDetectorTrainingTests
     {
         { "rcnn", 20, 0.9 },
         { "fast-rcnn", 20, 0.9 },
-        { "faster-rcnn", 30, 0.9 },
+        { "faster-rcnn", 45, 0.9 },
     };
 
     static Module Create(string name) => name switch
@@ -40,11 +40,13 @@ public class RegionDetectorTrainingTests
 
         double firstLoss = result.History[0].Train["loss"], lastLoss = result.History[^1].Train["loss"];
         string story = $"{name}: mAP@0.5 {untrained["map50"]:F3} → {trained["map50"]:F3}, evaluation loss {untrained["loss"]:F3} → {trained["loss"]:F3}; " +
-            $"training loss/mAP by epoch {string.Join(" ", result.History.Select(e => $"{e.Train["loss"]:F3}/{e.Train["map50"]:F2}"))}";
+            $"training loss by epoch {string.Join(" ", result.History.Select(e => $"{e.Train["loss"]:F3}"))}";
         Assert.True(trained["map50"] > wantedMap, story);
         Assert.True(lastLoss < 0.25 * firstLoss, story);
         // Selective search boxes the rectangles almost exactly, so even an untrained R-CNN scores some AP by chance (a
         // third of each box's probability on each class); what training must add is a large step on top.
         Assert.True(trained["map50"] > untrained["map50"] + 0.4, story);
+        // Training epochs are not scored (detecting would be a second pass); evaluation is.
+        Assert.True(double.IsNaN(result.History[0].Train["map50"]), story);
     }
 }
