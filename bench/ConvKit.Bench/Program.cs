@@ -7,6 +7,7 @@
 // localize takes [EPOCHS=8] [TRAIN=20000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=2] and runs only when named: ... -- localize
 // sliding takes [PICTURES=4] [TRAIN=6000]: ... -- sliding 4
 // facetrain takes [EPOCHS=6] [LIMIT] and runs only when named (tens of minutes): ... -- facetrain 1 6000
+// rcnn takes [EPOCHS=3] [LIMIT=600] [MODELS=yolo-small,rcnn,fast-rcnn,faster-rcnn] and runs only when named: ... -- rcnn 3 600
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -39,3 +40,4 @@ if (suite is "localize") LocalizeBench.Run(args[1..]);
 if (suite is "sliding" or "all") SlidingBench.Run(suite is "sliding" ? args[1..] : []);
 if (suite is "facetrain") FaceTrainBench.Run(args[1..]);
 if (suite is "faces" or "all") FaceBench.Run();
+if (suite is "rcnn") RcnnBench.Run(args[1..]);
