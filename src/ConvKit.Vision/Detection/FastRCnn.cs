@@ -91,6 +91,11 @@ public sealed class FastRCnn : Module, IRegionDetectionModel
     {
         RegionTruths.CheckImages("FastRCnn.Detect", images);
         using var _ = Tensor.NoGrad();
+        return RegionTruths.InChunks(images, chunk => DetectChunk(chunk, options));
+    }
+
+    IReadOnlyList<DetectedObject>[] DetectChunk(Tensor images, DetectionOptions? options)
+    {
         var proposals = Proposals.Propose(images);
         if (proposals.All(p => p.Length == 0)) return proposals.Select(_ => (IReadOnlyList<DetectedObject>)[]).ToArray();
         var (logits, deltas) = Classify(Forward(images), RegionTruths.Rois(proposals));

@@ -123,6 +123,11 @@ public sealed class FasterRCnn : Module, IRegionDetectionModel
     {
         RegionTruths.CheckImages("FasterRCnn.Detect", images);
         using var _ = Tensor.NoGrad();
+        return RegionTruths.InChunks(images, chunk => DetectChunk(chunk, options));
+    }
+
+    IReadOnlyList<DetectedObject>[] DetectChunk(Tensor images, DetectionOptions? options)
+    {
         var picture = new Size2(images.Shape[2], images.Shape[3]);
         var features = Forward(images);
         var (objectness, rpnDeltas) = rpn.Predict(features);

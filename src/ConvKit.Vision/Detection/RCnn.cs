@@ -1,3 +1,4 @@
+using ConvKit.Autograd;
 using ConvKit.Data;
 using ConvKit.NN;
 using ConvKit.Ops;
@@ -82,13 +83,31 @@ public sealed class RCnn : Module, IRegionDetectionModel
     /// <summary>The regions (K, 5) of the pictures (N, C, H, W) warped to (K, C, 32, 32) by bilinear sampling.</summary>
     public static Tensor Warp(Tensor images, Tensor rois) => F.RoiAlign(images, rois, WarpSize, 1f, samplingRatio: 2, aligned: true);
 
+    /// <summary>
+    /// The head's output for the RoIs (K, 5) of the pictures: warped and classified all at once when gradients are
+    /// recorded (training), else <see cref="RegionChunk"/> regions at a time, so that an evaluation batch's tens of
+    /// thousands of warped regions never sit in memory together.
+    /// </summary>
+    Tensor Classify(Tensor images, Tensor rois)
+    {
+        int count = rois.Shape[0];
+        if (GradMode.IsEnabled || count <= RegionChunk) return Forward(Warp(images, rois));
+        var parts = new List<Tensor>();
+        for (int start = 0; start < count; start += RegionChunk)
+            parts.Add(Forward(Warp(images, rois.Narrow(0, start, Math.Min(RegionChunk, count - start)))));
+        return F.Concat(parts, 0);
+    }
+
+    /// <summary>Regions warped and classified at a time without gradients.</summary>
+    const int RegionChunk = 1024;
+
     /// <inheritdoc/>
     public RegionDetectionLoss Loss(Tensor images, IReadOnlyList<BoundingBoxes> boxes)
     {
         var truths = RegionTruths.Of("RCnn.Loss", images, boxes, Classes);
         var proposals = Proposals.Propose(images);
         var (regions, labels, targets) = RegionTruths.Sample(proposals, truths, Matcher, Sampler, Generator.Current);
-        var (logits, deltas) = head.Split(Forward(Warp(images.Detach(), RegionTruths.Rois(regions))));
+        var (logits, deltas) = head.Split(Classify(images.Detach(), RegionTruths.Rois(regions)));
         var (classification, box) = RegionLosses.RegionHead(logits, deltas, labels, targets);
         return new RegionDetectionLoss(classification + box, new Dictionary<string, Tensor> { ["cls_loss"] = classification, ["box_loss"] = box });
     }
@@ -98,9 +117,14 @@ public sealed class RCnn : Module, IRegionDetectionModel
     {
         RegionTruths.CheckImages("RCnn.Detect", images);
         using var _ = Tensor.NoGrad();
+        return RegionTruths.InChunks(images, chunk => DetectChunk(chunk, options));
+    }
+
+    IReadOnlyList<DetectedObject>[] DetectChunk(Tensor images, DetectionOptions? options)
+    {
         var proposals = Proposals.Propose(images);
         if (proposals.All(p => p.Length == 0)) return proposals.Select(_ => (IReadOnlyList<DetectedObject>)[]).ToArray();
-        var (logits, deltas) = head.Split(Forward(Warp(images, RegionTruths.Rois(proposals))));
+        var (logits, deltas) = head.Split(Classify(images, RegionTruths.Rois(proposals)));
         return RegionHeadDecoder.Decode(logits, deltas, proposals, new Size2(images.Shape[2], images.Shape[3]), options);
     }
 }

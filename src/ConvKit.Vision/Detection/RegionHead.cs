@@ -45,7 +45,7 @@ public sealed class RegionHead : Module
     protected override Tensor ForwardCore(Tensor input)
     {
         if (input.Rank != 2 || input.Shape[1] != InFeatures)
-            throw new ArgumentException($"RegionHead: expected region features (K, {InFeatures}), got {ModelShape(input)}.");
+            throw new ArgumentException($"RegionHead: expected region features (K, {InFeatures}), got {Models.ModelChecks.Format(input.Shape)}.");
         var hidden = F.Relu(fc7.Forward(F.Relu(fc6.Forward(input))));
         return F.Concat([classScore.Forward(hidden), boxPrediction.Forward(hidden)], 1);
     }
@@ -53,6 +53,4 @@ public sealed class RegionHead : Module
     /// <summary>The class logits (K, C + 1) and box deltas (K, 4·(C + 1)) of the head's output.</summary>
     public (Tensor Logits, Tensor Deltas) Split(Tensor output) =>
         (F.Narrow(output, 1, 0, Classes + 1), F.Narrow(output, 1, Classes + 1, 4 * (Classes + 1)));
-
-    static string ModelShape(Tensor t) => "(" + string.Join(", ", t.Shape) + ")";
 }

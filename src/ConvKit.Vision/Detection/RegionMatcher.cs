@@ -8,8 +8,8 @@ namespace ConvKit.Vision.Detection;
 /// <see cref="ForegroundIou"/> is foreground and matched to that box (the first box on ties); one whose best IoU lies in
 /// [<see cref="BackgroundLowIou"/>, <see cref="BackgroundIou"/>) is background; the rest are ignored in training.
 /// With <see cref="KeepBestMatches"/> (Faster R-CNN's RPN), each ground truth's best-overlapping proposals are foreground
-/// too, whatever their IoU, so that no object is left without a positive. A picture without ground truth makes every
-/// proposal background.
+/// too, whatever their IoU (above 0: unlike torchvision's, a box no anchor touches does not make every anchor its
+/// match), so that no object is left without a positive. A picture without ground truth makes every proposal background.
 /// </summary>
 /// <param name="ForegroundIou">R-CNN and Fast R-CNN 0.5; the RPN 0.7</param>
 /// <param name="BackgroundIou">R-CNN and Fast R-CNN 0.5; the RPN 0.3</param>
@@ -65,7 +65,7 @@ public sealed record RegionMatcher(float ForegroundIou, float BackgroundIou, flo
         if (KeepBestMatches)
             for (int p = 0; p < count; p++)
                 for (int g = 0; g < truthCount; g++)
-                    if (Iou(proposals.Slice(4 * p, 4), truths.Slice(4 * g, 4)) == bestOfTruth[g])
+                    if (bestOfTruth[g] > 0 && Iou(proposals.Slice(4 * p, 4), truths.Slice(4 * g, 4)) == bestOfTruth[g])
                     {
                         matches[p] = firstMatches[p];
                         break;

@@ -33,6 +33,21 @@ static class RegionTruths
             throw new ArgumentException($"{op}: expected pictures (N, C, H, W), got ({string.Join(", ", images.Shape)}).");
     }
 
+    /// <summary>Pictures detected at most this many at a time: an evaluation batch (500 pictures) at once would hold every
+    /// picture's feature maps and regions together, gigabytes for R-CNN's warped regions.</summary>
+    public const int DetectionChunk = 16;
+
+    /// <summary><paramref name="detect"/> on the pictures <see cref="DetectionChunk"/> at a time, the results in order.</summary>
+    public static IReadOnlyList<DetectedObject>[] InChunks(Tensor images, Func<Tensor, IReadOnlyList<DetectedObject>[]> detect)
+    {
+        int n = images.Shape[0];
+        if (n <= DetectionChunk) return detect(images);
+        var result = new List<IReadOnlyList<DetectedObject>>(n);
+        for (int start = 0; start < n; start += DetectionChunk)
+            result.AddRange(detect(images.Narrow(0, start, Math.Min(DetectionChunk, n - start))));
+        return [.. result];
+    }
+
     /// <summary>The (K, 5) RoI rows [picture, x1, y1, x2, y2] of each picture's regions.</summary>
     public static Tensor Rois(IReadOnlyList<float[]> regions)
     {

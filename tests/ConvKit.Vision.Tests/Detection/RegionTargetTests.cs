@@ -27,6 +27,8 @@ public class RegionTargetTests
         Assert.Equal([0, RegionMatcher.Ignored, RegionMatcher.Background, 1, RegionMatcher.Background, 0], rpn.Match(anchors, Truths));
         // Without keeping the best matches, truth 1's only anchor (IoU 0.5) is ignored.
         Assert.Equal(RegionMatcher.Ignored, (rpn with { KeepBestMatches = false }).Match(anchors, Truths)[3]);
+        // A box that no anchor touches (best IoU 0) makes no anchor foreground.
+        Assert.Equal([RegionMatcher.Background, RegionMatcher.Background], rpn.Match([0, 0, 10, 10, 20, 0, 30, 10], [100, 100, 110, 110]));
     }
 
     [Fact]
