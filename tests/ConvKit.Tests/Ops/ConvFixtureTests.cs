@@ -15,12 +15,13 @@ public class ConvFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("conv.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string op)
+    public void MatchesPyTorch(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         string name = c.GetProperty("name").GetString()!;
         var input = Fixtures.Tensor(c.GetProperty("input")).RequireGrad();
@@ -33,6 +34,7 @@ public class ConvFixtureTests
         var output = op == "conv2d"
             ? F.Conv2d(input, weight, bias, Pair("stride"), Padding(args.GetProperty("padding")), Pair("dilation"), groups)
             : F.ConvTranspose2d(input, weight, bias, Pair("stride"), Pair("padding"), Pair("output_padding"), groups, Pair("dilation"));
+        Assert.Equal(backend, output.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), output.Shape);
