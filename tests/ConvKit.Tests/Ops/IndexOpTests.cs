@@ -31,8 +31,7 @@ public class IndexOpTests
     {
         GradCheck.Check(x => F.Gather(x[0], 1, Tensor.FromArray([0, 2, 2, 1, 0, 0], 2, 3)), Spread(2, 4));
         GradCheck.Check(x => F.IndexSelect(x[0], 0, Indices(2, 0, 2)), Spread(3, 2));
-        var condition = Tensor.FromArray([1, 0, 0, 1, 1, 0], 2, 3);
-        GradCheck.Check(x => F.Where(condition, x[0], x[1]), Spread(2, 3), Spread(1, 3));
+        GradCheck.Check(x => F.Where(Tensor.FromArray([1, 0, 0, 1, 1, 0], 2, 3), x[0], x[1]), Spread(2, 3), Spread(1, 3));
     }
 
     [Fact]
