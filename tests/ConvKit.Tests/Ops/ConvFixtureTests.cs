@@ -52,9 +52,11 @@ public class ConvFixtureTests
         ? padding.GetString()!
         : Fixtures.Ints(padding) is var v ? (v[0], v[1]) : default;
 
-    [Fact]
-    public void CourseVerticalEdgeExampleGivesTheCourseNumbers()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void CourseVerticalEdgeExampleGivesTheCourseNumbers(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         // The fixture's expected values come from PyTorch; these are the numbers printed in the course.
         var c = Root.GetProperty("cases").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "course_vertical_edge");
         var output = F.Conv2d(Fixtures.Tensor(c.GetProperty("input")), Fixtures.Tensor(c.GetProperty("weight")));
