@@ -5,7 +5,7 @@ using ConvKit.Ops;
 namespace ConvKit.Tests.Backends;
 
 /// <summary>
-/// Every fast backend's pooling, normalisation, up-sampling and activation kernels against <see cref="ReferenceBackend"/>,
+/// Every fast backend's pooling (RoI pooling too), normalisation, up-sampling and activation kernels against <see cref="ReferenceBackend"/>,
 /// through the ops (forward and backward): the CPU's 2×2 stride-2 and values-only max-pooling paths, and inputs above
 /// the CPU kernels' parallel threshold (2¹⁵ values of work, see AxisBlocks), where several threads share one tensor.
 /// </summary>
@@ -114,10 +114,21 @@ public class PoolKernelTests
         ["upsample bilinear ×2.5 aligned corners"] = (x => F.Upsample(x, scaleFactor: 2.5f, mode: UpsampleMode.Bilinear, alignCorners: true), [2, 3, 4, 5]),
         ["upsample bilinear to a smaller size"] = (x => F.Upsample(x, size: (4, 3), mode: UpsampleMode.Bilinear), [1, 2, 7, 8]),
         ["activations, parallel"] = (x => F.Sigmoid(F.LeakyRelu(x, 0.1f)) + F.Tanh(F.Relu6(x * 4f)) + F.HardSwish(x * 3f) + F.HardSigmoid(x * 3f), [4, 16, 20, 27]),
+        ["RoIAlign 7×7, channels in parallel"] = (x => F.RoiAlign(x, Boxes(), (7, 7), spatialScale: 0.5f, aligned: true), [2, 64, 16, 16]),
+        ["RoIAlign 2 samples per bin, unaligned"] = (x => F.RoiAlign(x, Boxes(), (3, 2), spatialScale: 0.5f, samplingRatio: 2), [2, 3, 16, 16]),
+        ["RoI max pooling 3×3, channels in parallel"] = (x => F.RoiPool(x, Boxes(), (3, 3), spatialScale: 0.5f), [2, 128, 16, 16]),
         ["batch norm 2-D, channels in parallel"] = (x => BatchNorm(x), [4, 16, 24, 24]),
         ["batch norm (N, C): down the batch axis"] = (x => BatchNorm(x), [300, 7]),
         ["batch norm (N, C): channel blocks in parallel"] = (x => BatchNorm(x), [32, 1100]),
     };
+
+    /// <summary>Boxes [batch, x1, y1, x2, y2] in pixels of a 32×32 picture (a 16×16 map at scale ½), some partly outside it.</summary>
+    static Tensor Boxes() => Tensor.FromArray([
+        0, 1.5f, 2.25f, 20.7f, 17.1f,
+        1, -3.2f, -1.6f, 9.8f, 30.5f,
+        0, 14f, 14f, 40f, 33f,
+        1, 5.5f, 5.5f, 6.1f, 6.4f,
+    ], 4, 5);
 
     /// <summary>Training-mode batch norm with an affine weight and bias made from the channel count.</summary>
     static Tensor BatchNorm(Tensor x)
