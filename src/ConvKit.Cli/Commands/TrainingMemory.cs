@@ -16,9 +16,10 @@ sealed record TrainingMemory(long ParameterBytes, long BytesPerPicture, int Batc
     /// <summary>
     /// Per-picture bytes for each value a layer outputs: the output kept for the backward pass, its gradient, and the
     /// transient buffers around them (im2col columns, the garbage collector's slack). Calibrated against the measured
-    /// peaks of VGG-11 and ResNet-18 training steps (bench suite memory224, bench/RESULTS.md).
+    /// peaks of VGG-11 and ResNet-18 training steps at batch 32 (bench suite memory224, bench/RESULTS.md: 4.6 and 1.8 GB
+    /// measured, 5.7 and 2.1 GB estimated), erring on the high side.
     /// </summary>
-    const double BytesPerActivation = 4 * 2.5;
+    const double BytesPerActivation = 4 * 1.5;
 
     /// <summary>The runtime itself, the dataset in memory and the data loader's prefetched batches.</summary>
     const long Overhead = 512L << 20;
