@@ -252,7 +252,7 @@ static class TrainCommand
     {
         TrainingResult? result = null;
         // A big model's first batch can take minutes: say what it is working on before the first bar can move.
-        var shape = train.SampleShape;
+        var shape = train.SampleShape ?? (train.Count > 0 ? train.GetSample(0).Image.Shape : null);
         output.Line($"Epoch {trainer.Epoch + 1}/{trainer.Options.Epochs}: first batch of {Math.Min(trainer.Options.BatchSize, train.Count)} " +
             (shape != null ? $"{string.Join("×", shape)} pictures" : "samples") + "…");
         output.Console.Progress()
@@ -268,8 +268,7 @@ static class TrainCommand
                     if (task == null || progress.Batch == 1 && task.IsFinished)
                     {
                         task = context.AddTask($"epoch {progress.Epoch}/{trainer.Options.Epochs}", maxValue: progress.BatchCount);
-                        clock.Restart();
-                        samples = 0;
+                        samples = 0;   // the clock runs from the epoch's start (restarted below), so the first batch's rate is its own
                     }
                     samples += progress.Samples;
                     task.Value = progress.Batch;
@@ -284,6 +283,7 @@ static class TrainCommand
                         (metrics.TrainAccuracy is { } trainAccuracy ? $"acc {trainAccuracy:P1}  " : "") +
                         (metrics.ValidationAccuracy is { } accuracy ? $"val {accuracy:P2}  " : "") + $"{metrics.SamplesPerSecond:N0} img/s";
                     task.StopTask();
+                    clock.Restart();
                 };
                 result = trainer.Fit(train, validation, stop);
             });

@@ -15,11 +15,12 @@ sealed record TrainingMemory(long ParameterBytes, long BytesPerPicture, int Batc
 {
     /// <summary>
     /// Per-picture bytes for each value a layer outputs: the output kept for the backward pass, its gradient, and the
-    /// transient buffers around them (im2col columns, the garbage collector's slack). Calibrated against the measured
-    /// peaks of VGG-11 and ResNet-18 training steps at batch 32 (bench suite memory224, bench/RESULTS.md: 4.6 and 1.8 GB
-    /// measured, 5.7 and 2.1 GB estimated), erring on the high side.
+    /// transient buffers around them (im2col columns, the evaluation passes' garbage, the garbage collector's slack).
+    /// Calibrated against the peaks of whole <c>convkit train</c> runs (bench/RESULTS.md, suite memory224): VGG-11 and
+    /// ResNet-18 on Fashion-MNIST at 1×224×224, batch 64, measured 15.9 and 8.2 GB, estimated 19.4 and 8.3 GB; a lone
+    /// training step needs less (6 bytes a value), so the estimate errs on the high side.
     /// </summary>
-    const double BytesPerActivation = 4 * 1.5;
+    const double BytesPerActivation = 4 * 4;
 
     /// <summary>The runtime itself, the dataset in memory and the data loader's prefetched batches.</summary>
     const long Overhead = 512L << 20;
