@@ -57,6 +57,13 @@ public sealed class FastRCnn : Module, IRegionDetectionModel
         return backbone.Forward(input);
     }
 
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        RegionTruths.CheckImages("FastRCnn", inputShape);
+        return backbone.OutputShape(inputShape);
+    }
+
     /// <summary>(pictures) → the feature map; (pictures, RoIs (K, 5) [picture, x1, y1, x2, y2]) → <c>class_logits</c>, <c>box_deltas</c>.</summary>
     protected override TensorDict ForwardCore(IReadOnlyList<Tensor> inputs)
     {

@@ -73,6 +73,22 @@ public sealed class FasterRCnn : Module, IRegionDetectionModel
         return backbone.Forward(input);
     }
 
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        RegionTruths.CheckImages("FasterRCnn", inputShape);
+        return backbone.OutputShape(inputShape);
+    }
+
+    /// <summary>The shapes of (pictures) → <c>features</c>, <c>objectness</c>, <c>rpn_deltas</c>; with RoIs, run the model instead.</summary>
+    protected override IReadOnlyDictionary<string, int[]> OutputShapesCore(IReadOnlyList<int[]> inputShapes)
+    {
+        if (inputShapes.Count != 1) throw new ShapeInferenceNotSupportedException(this);
+        var features = OutputShapeCore(inputShapes[0]);
+        var (objectness, rpnDeltas) = rpn.PredictShapes(features);
+        return new Dictionary<string, int[]> { ["features"] = features, ["objectness"] = objectness, ["rpn_deltas"] = rpnDeltas };
+    }
+
     /// <summary>(pictures) → <c>features</c>, <c>objectness</c>, <c>rpn_deltas</c>; (pictures, RoIs (K, 5)) → <c>class_logits</c>, <c>box_deltas</c>.</summary>
     protected override TensorDict ForwardCore(IReadOnlyList<Tensor> inputs)
     {

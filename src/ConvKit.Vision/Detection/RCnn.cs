@@ -71,6 +71,15 @@ public sealed class RCnn : Module, IRegionDetectionModel
         return head.Forward(map.Reshape(map.Shape[0], -1));
     }
 
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        if (inputShape.Length != 4 || inputShape[1] != inChannels || inputShape[2] != WarpSize || inputShape[3] != WarpSize)
+            throw new ArgumentException($"RCnn: expected warped regions (K, {inChannels}, {WarpSize}, {WarpSize}), got {ModelChecks.Format(inputShape)}; " +
+                "give pictures and their RoIs to ForwardOutputs, or use Detect.");
+        return head.OutputShape(ShapeInference.Flatten(features.OutputShape(inputShape), 1));
+    }
+
     /// <summary>(pictures, RoIs (K, 5) [picture, x1, y1, x2, y2]) → <c>class_logits</c>, <c>box_deltas</c>.</summary>
     protected override TensorDict ForwardCore(IReadOnlyList<Tensor> inputs)
     {

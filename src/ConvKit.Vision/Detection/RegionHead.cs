@@ -50,6 +50,15 @@ public sealed class RegionHead : Module
         return F.Concat([classScore.Forward(hidden), boxPrediction.Forward(hidden)], 1);
     }
 
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        if (inputShape.Length != 2 || inputShape[1] != InFeatures)
+            throw new ArgumentException($"RegionHead: expected region features (K, {InFeatures}), got {Models.ModelChecks.Format(inputShape)}.");
+        var hidden = fc7.OutputShape(fc6.OutputShape(inputShape));
+        return ShapeInference.Concat([classScore.OutputShape(hidden), boxPrediction.OutputShape(hidden)], 1);
+    }
+
     /// <summary>The class logits (K, C + 1) and box deltas (K, 4·(C + 1)) of the head's output.</summary>
     public (Tensor Logits, Tensor Deltas) Split(Tensor output) =>
         (F.Narrow(output, 1, 0, Classes + 1), F.Narrow(output, 1, Classes + 1, 4 * (Classes + 1)));

@@ -61,6 +61,16 @@ public sealed class RegionProposalNetwork : Module
         return (classLogits.Forward(hidden), boxPrediction.Forward(hidden));
     }
 
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) => PredictShapes(inputShape).Objectness;
+
+    /// <summary>The shapes <see cref="Predict"/> gives, without computing: the children stated in the order it calls them.</summary>
+    public (int[] Objectness, int[] Deltas) PredictShapes(int[] features)
+    {
+        var hidden = conv.OutputShape(features);
+        return (classLogits.OutputShape(hidden), boxPrediction.OutputShape(hidden));
+    }
+
     /// <summary>(N·H·W·A) logits and (N·H·W·A, 4) deltas in <see cref="AnchorGenerator.Anchors"/>' order, picture after picture.</summary>
     public static (Tensor Objectness, Tensor Deltas) Flatten(Tensor objectness, Tensor deltas)
     {

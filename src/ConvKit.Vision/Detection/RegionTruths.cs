@@ -27,10 +27,13 @@ static class RegionTruths
     }
 
     /// <summary>Requires (N, C, H, W) pictures with at least one pixel.</summary>
-    public static void CheckImages(string op, Tensor images)
+    public static void CheckImages(string op, Tensor images) => CheckImages(op, images.Shape);
+
+    /// <summary>Requires the shape of (N, C, H, W) pictures with at least one pixel.</summary>
+    public static void CheckImages(string op, IReadOnlyList<int> shape)
     {
-        if (images.Rank != 4 || images.Shape[0] < 1 || images.Shape[2] < 1 || images.Shape[3] < 1)
-            throw new ArgumentException($"{op}: expected pictures (N, C, H, W), got ({string.Join(", ", images.Shape)}).");
+        if (shape.Count != 4 || shape[0] < 1 || shape[2] < 1 || shape[3] < 1)
+            throw new ArgumentException($"{op}: expected pictures (N, C, H, W), got ({string.Join(", ", shape)}).");
     }
 
     /// <summary>Pictures detected at most this many at a time: an evaluation batch (500 pictures) at once would hold every
