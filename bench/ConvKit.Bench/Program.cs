@@ -6,13 +6,20 @@
 // detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
 // localize takes [EPOCHS=8] [TRAIN=20000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=2] and runs only when named: ... -- localize
 // sliding takes [PICTURES=4] [TRAIN=6000]: ... -- sliding 4
+// memory224 takes [BATCH=32] [STEPS=2] and runs only when named (peak memory of VGG-11 and ResNet-18 training at 224×224): ... -- memory224
 // facetrain takes [EPOCHS=6] [LIMIT] and runs only when named (tens of minutes): ... -- facetrain 1 6000
+// rcnn takes [EPOCHS=3] [LIMIT=600] [MODELS=yolo-small,rcnn,fast-rcnn,faster-rcnn] and runs only when named: ... -- rcnn 3 600
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
 if (suite is "train-worker")
 {
     TrainBench.Worker(int.Parse(args[1]));
+    return;
+}
+if (suite is "memory224-worker")
+{
+    Memory224Bench.Worker(args[1], int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]));
     return;
 }
 if (suite is "style-worker")
@@ -39,3 +46,5 @@ if (suite is "localize") LocalizeBench.Run(args[1..]);
 if (suite is "sliding" or "all") SlidingBench.Run(suite is "sliding" ? args[1..] : []);
 if (suite is "facetrain") FaceTrainBench.Run(args[1..]);
 if (suite is "faces" or "all") FaceBench.Run();
+if (suite is "rcnn") RcnnBench.Run(args[1..]);
+if (suite is "memory224") Memory224Bench.Run(args[1..]);

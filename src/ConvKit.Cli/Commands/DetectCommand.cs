@@ -103,7 +103,7 @@ static class DetectCommand
 
     static Command CreateTrain()
     {
-        var model = new Argument<string>("model") { Description = "A detection model from the zoo: yolo-small." };
+        var model = new Argument<string>("model") { Description = "A detection model from the zoo: yolo-small, rcnn, fast-rcnn or faster-rcnn." };
         var dataset = new Option<string>("--dataset", "-d") { Description = $"Dataset: {DetectionDatasetChoice.Help}.", Required = true };
         var data = new Option<string?>("--data") { Description = "fashion-scenes: the folder it is made in (default: the user's local application data)." };
         var epochs = new Option<int>("--epochs", "-e") { Description = "Epochs to train (with --resume: the total to reach).", DefaultValueFactory = _ => 30 };
@@ -130,6 +130,7 @@ static class DetectCommand
             convkit detect train yolo-small --dataset fashion-scenes --epochs 30
             convkit detect train yolo-small --dataset coco:my-boxes --channels 3 --image-size 256 --epochs 50 --batch-size 16
             convkit detect train yolo-small --dataset fashion-scenes --epochs 40 --resume runs/yolo-small-fashion-scenes/last.safetensors
+            convkit detect train faster-rcnn --dataset fashion-scenes --epochs 10 --batch-size 8
             """);
         command.SetAction(parsed => Train(new TrainSettings(parsed.GetValue(model)!, parsed.GetValue(dataset)!, parsed.GetValue(data), parsed.GetValue(epochs),
             parsed.GetValue(batchSize), parsed.GetValue(lr), parsed.GetValue(seed), parsed.GetValue(threads), parsed.GetValue(augment)!,
@@ -184,13 +185,16 @@ static class DetectCommand
         };
         NN.Module network;
         using (Generator.Use(new Generator(options.Seed))) network = ModelZoo.Create(card);
-        if (network is not IDetectionModel detection)
-            throw new ArgumentException($"'{settings.Model}' is not a detection model; use yolo-small.");
-        if (size < detection.Stride || size % detection.Stride != 0)
+        var detection = network as IDetectionModel;
+        if (detection == null && network is not IRegionDetectionModel)
+            throw new ArgumentException($"'{settings.Model}' is not a detection model; use yolo-small, rcnn, fast-rcnn or faster-rcnn.");
+        if (detection != null && (size < detection.Stride || size % detection.Stride != 0))
             throw new ArgumentException($"--image-size must be a positive multiple of {settings.Model}'s stride {detection.Stride}, not {size}.");
 
         var letterbox = new Letterbox(size);
-        string anchorLine = resumed != null ? "anchors from the checkpoint" : FitAnchors(detection, trainSet, letterbox, options.Seed);
+        // Region-based models propose their regions (selective search or their RPN's fixed anchors): no k-means step.
+        string anchorLine = detection == null ? "Regions: " + (network is FasterRCnn ? "the RPN's anchors (sizes 24, 40, 64; ratios 1:2, 1:1, 2:1)" : "selective search proposals")
+            : resumed != null ? "anchors from the checkpoint" : FitAnchors(detection, trainSet, letterbox, options.Seed);
         ISampleTransform trainTransform = augment == "flip" ? new Compose(letterbox, new RandomHorizontalFlip(), normalize) : new Compose(letterbox, normalize);
         var trainer = new Trainer(network, options, trainTransform, new Compose(letterbox, normalize), card.ToMetadata(), task: new DetectionTask());
         if (resumed != null)
@@ -233,7 +237,7 @@ static class DetectCommand
         var best = bestEpoch.Validation ?? bestEpoch.Train;
         string on = bestEpoch.Validation != null ? "test" : "training";
         double seconds = clock.Elapsed.TotalSeconds;
-        var anchors = Anchors(detection);
+        var anchors = detection == null ? [] : Anchors(detection);
         if (output.Json)
         {
             output.WriteJson(new
@@ -247,7 +251,7 @@ static class DetectCommand
         var table = new Table().AddColumns("epoch", "train loss", "box", "obj", "cls", "test loss", "test mAP50", "test mAP", "seconds");
         foreach (var e in result.History)
             table.AddRow((e.Epoch == result.BestEpoch ? "*" : "") + e.Epoch, $"{e.TrainLoss:F4}", $"{e.Train.GetValueOrDefault("box_loss"):F3}",
-                $"{e.Train.GetValueOrDefault("obj_loss"):F3}", $"{e.Train.GetValueOrDefault("cls_loss"):F3}", e.ValidationLoss is { } loss ? $"{loss:F4}" : "-",
+                $"{e.Train.GetValueOrDefault("obj_loss", e.Train.GetValueOrDefault("rpn_obj_loss")):F3}", $"{e.Train.GetValueOrDefault("cls_loss"):F3}", e.ValidationLoss is { } loss ? $"{loss:F4}" : "-",
                 e.Validation is { } v ? $"{v["map50"]:F4}" : "-", e.Validation is { } w ? $"{w["map"]:F4}" : "-", $"{e.Seconds:F1}");
         output.Console.Write(table);
         output.Line($"{(on == "test" ? "Test" : "Training")} mAP50 ([bold]best epoch {result.BestEpoch}[/]): [bold green]{best["map50"]:F4}[/], mAP@[[.5:.95]] {best["map"]:F4}");

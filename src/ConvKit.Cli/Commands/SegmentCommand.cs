@@ -162,8 +162,9 @@ static class SegmentCommand
         var clock = Stopwatch.StartNew();
         var zoo = ModelZoo.Get(modelName);
         int channels = channelOption ?? zoo.InChannels;
-        var (train, test, _) = LoadDataset(datasetName, dataDirectory, channels, output);
+        var (train, fullTest, _) = LoadDataset(datasetName, dataDirectory, channels, output);
         var trainSet = limit is { } count ? train.Take(count) : train;
+        var test = limit is { } testCount ? fullTest.Take(testCount) : fullTest;   // --limit shrinks the test pass too
         var first = train.GetSample(0).Image;
         var options = new TrainingOptions
         {
@@ -184,6 +185,7 @@ static class SegmentCommand
             throw new ArgumentException($"'{modelName}' is not a segmentation model; use unet-small, unet or fcn-resnet18.");
         if (first.Shape[1] % dense.SizeMultiple != 0 || first.Shape[2] % dense.SizeMultiple != 0)
             throw new ArgumentException($"'{datasetName}' has {first.Shape[2]}×{first.Shape[1]} pictures, but {modelName} trains on sides that are multiples of {dense.SizeMultiple}.");
+        TrainingMemory.Estimate(network, first.Shape.ToArray(), batchSize)?.CheckFits(zoo.Name, first.Shape.ToArray(), TrainingMemory.MachineBytes, "a smaller model (unet-small)");
         ISampleTransform trainTransform = augment == "flip" ? new Compose(new RandomHorizontalFlip(), normalize) : normalize;
         var trainer = new Trainer(network, options, trainTransform, normalize, card.ToMetadata(), task: new SegmentationTask { DiceWeight = diceWeight });
 

@@ -8,6 +8,7 @@ using ConvKit.Data;
 using ConvKit.Data.Transforms;
 using ConvKit.Training;
 using ConvKit.Vision.Models;
+using ConvKit.Vision.Segmentation;
 using Spectre.Console;
 
 namespace ConvKit.Cli.Commands;
@@ -118,7 +119,9 @@ static class TrainCommand
         options.Validate();
 
         int? limit = previous != null ? previous.Limit : settings.Limit;
+        // --limit shrinks every split a quick run passes through: training (and its validation share) and the test pass.
         var trainSet = limit is { } count ? data.Train.Take(count) : data.Train;
+        if (limit is { } testCount && data.Test != null) data = data with { Test = data.Test.Take(testCount) };
         double split = previous?.ValidationSplit ?? settings.ValidationSplit;
         if (!(split >= 0 && split < 1)) throw new ArgumentException($"--val-split must be in [0, 1), not {split}.");
         var (trainPart, validation) = split > 0 ? trainSet.RandomSplit(split, options.Seed) : (trainSet, data.Test);
@@ -139,6 +142,12 @@ static class TrainCommand
         NN.Module network;
         // Built for the pictures' size (small-cnn at 64×64 gets a wider linear layer); a size the model cannot take stops here.
         using (Generator.Use(new Generator(options.Seed))) network = zoo.CreateFor(record.Arguments.InChannels, record.Arguments.NumClasses, new Size2(height, width));
+        if (network is ISegmentationModel)
+            throw new ArgumentException($"'{zoo.Name}' is a segmentation model: it scores every pixel, not a picture's class; train it with " +
+                $"'convkit segment train {zoo.Name} --dataset fashion-scenes' (see 'convkit segment train --help').");
+        var memory = TrainingMemory.Estimate(network, record.Preprocessing.InputShape, options.BatchSize);
+        memory?.CheckFits(zoo.Name, record.Preprocessing.InputShape, TrainingMemory.MachineBytes,
+            settings.Dataset.StartsWith("folder:", StringComparison.OrdinalIgnoreCase) ? "a smaller --image-size" : "a model made for small pictures (see 'convkit models')");
         var trainer = new Trainer(network, options, trainTransform, normalize, record.ToMetadata());
         if (resumed != null)
         {
@@ -147,7 +156,7 @@ static class TrainCommand
         }
 
         output.Line($"Training [bold]{record.Model}[/] ({network.ParameterCount():N0} parameters) on {Markup.Escape(settings.Dataset)}: " +
-            $"{trainPart.Count:N0} training, {validation?.Count ?? 0:N0} validation images; {options.Optimizer} lr {options.LearningRate}, " +
+            $"{trainPart.Count:N0} training, {validation?.Count ?? 0:N0} validation, {data.Test?.Count ?? 0:N0} test images; {options.Optimizer} lr {options.LearningRate}, " +
             $"batch {options.BatchSize}, {settings.Threads} thread(s), seed {options.Seed}" + (resumed != null ? $"; resuming after epoch {resumed.Epoch}" : ""));
 
         using var stop = new CancellationTokenSource();
@@ -182,6 +191,7 @@ static class TrainCommand
         int testedEpoch = testedBest ? result.BestEpoch : trainer.Epoch;
         if (data.Test != null)
         {
+            if (!output.Json) output.Line($"Testing on {data.Test.Count:N0} images…");
             if (testedBest) network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint!).ModelState);
             test = EvaluationResult.Evaluate(network, data.Test, normalize);
         }
@@ -241,6 +251,10 @@ static class TrainCommand
     internal static TrainingResult FitWithProgress(Trainer trainer, Dataset train, Dataset? validation, CommandOutput output, CancellationToken stop)
     {
         TrainingResult? result = null;
+        // A big model's first batch can take minutes: say what it is working on before the first bar can move.
+        var shape = train.SampleShape ?? (train.Count > 0 ? train.GetSample(0).Image.Shape : null);
+        output.Line($"Epoch {trainer.Epoch + 1}/{trainer.Options.Epochs}: first batch of {Math.Min(trainer.Options.BatchSize, train.Count)} " +
+            (shape != null ? $"{string.Join("×", shape)} pictures" : "samples") + "…");
         output.Console.Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
                 new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -254,8 +268,7 @@ static class TrainCommand
                     if (task == null || progress.Batch == 1 && task.IsFinished)
                     {
                         task = context.AddTask($"epoch {progress.Epoch}/{trainer.Options.Epochs}", maxValue: progress.BatchCount);
-                        clock.Restart();
-                        samples = 0;
+                        samples = 0;   // the clock runs from the epoch's start (restarted below), so the first batch's rate is its own
                     }
                     samples += progress.Samples;
                     task.Value = progress.Batch;
@@ -270,6 +283,7 @@ static class TrainCommand
                         (metrics.TrainAccuracy is { } trainAccuracy ? $"acc {trainAccuracy:P1}  " : "") +
                         (metrics.ValidationAccuracy is { } accuracy ? $"val {accuracy:P2}  " : "") + $"{metrics.SamplesPerSecond:N0} img/s";
                     task.StopTask();
+                    clock.Restart();
                 };
                 result = trainer.Fit(train, validation, stop);
             });

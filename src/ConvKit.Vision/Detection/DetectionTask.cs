@@ -10,12 +10,17 @@ namespace ConvKit.Vision.Detection;
 /// COCO's AP at IoU 0.5 (<c>map50</c>) and AP@[.5:.95] (<c>map</c>) over the epoch's pictures
 /// (<see cref="DetectionEvaluator"/> on <see cref="YoloDecoder"/>'s detections with the default
 /// <see cref="DetectionOptions"/>); the best checkpoint by <c>map50</c>.
+/// A region-based model (<see cref="IRegionDetectionModel"/>: R-CNN, Fast and Faster R-CNN) brings its own loss and
+/// terms (<see cref="IRegionDetectionModel.Loss"/>) and its own detections (<see cref="IRegionDetectionModel.Detect"/>).
+/// Its metrics are computed on evaluation steps only (the test set's, <see cref="Trainer.Evaluate"/>'s): detecting is a
+/// second pass over the pictures, proposals and all, so the training epochs report <c>map50</c> and <c>map</c> as NaN.
 /// </summary>
 public sealed class DetectionTask : TrainingTask
 {
     int? datasetClasses;
     (TaskStep Step, IReadOnlyList<DetectedObject>[] Detections, int Classes)? lastDecoded;
     IDetectionModel? lastModel;
+    (TaskStep Step, IRegionDetectionModel Model, Tensor Images, bool Training)? lastRegionStep;
 
     /// <summary>The loss's weights.</summary>
     public YoloLoss Loss { get; init; } = new();
@@ -41,6 +46,7 @@ public sealed class DetectionTask : TrainingTask
     /// <inheritdoc/>
     public override TaskStep Step(Module model, Batch batch)
     {
+        if (model is IRegionDetectionModel regionModel) return RegionStep(regionModel, batch);
         var detector = model as IDetectionModel ?? throw new InvalidOperationException(
             $"DetectionTask: {model.GetType().Name} is not a detection model (IDetectionModel); use e.g. yolo-small.");
         var boxes = batch.Boxes ?? throw new InvalidOperationException("DetectionTask: the batch has no boxes; every sample needs Boxes.");
@@ -55,10 +61,36 @@ public sealed class DetectionTask : TrainingTask
         };
     }
 
-    /// <summary>The detections of a step's pictures (decoded once for both metrics) and the model's number of classes.</summary>
-    (IReadOnlyList<DetectedObject>[] Detections, int Classes) Decode(TaskStep step)
+    TaskStep RegionStep(IRegionDetectionModel model, Batch batch)
+    {
+        var boxes = batch.Boxes ?? throw new InvalidOperationException("DetectionTask: the batch has no boxes; every sample needs Boxes.");
+        if (datasetClasses is { } classes && classes != model.Classes)
+            throw new InvalidOperationException($"DetectionTask: the model detects {model.Classes} classes but the dataset has {classes}.");
+        var loss = model.Loss(batch.Images, boxes);
+        var step = new TaskStep(loss.Loss, new TensorDict()) { Terms = loss.Terms };
+        lastRegionStep = (step, model, batch.Images, ((Module)model).Training);
+        return step;
+    }
+
+    /// <summary>The detections of a step's pictures (decoded once for both metrics) and the model's number of classes; null for a region model's training step.</summary>
+    (IReadOnlyList<DetectedObject>[] Detections, int Classes)? Decode(TaskStep step)
     {
         if (lastDecoded is { } cached && ReferenceEquals(cached.Step, step)) return (cached.Detections, cached.Classes);
+        if (lastRegionStep is { } region && ReferenceEquals(region.Step, step))
+        {
+            if (region.Training) return null;
+            // The region models detect in evaluation mode (batch-norm statistics, detection-time proposals), as Detector does.
+            var module = (Module)region.Model;
+            bool training = module.Training;
+            module.Eval();
+            try
+            {
+                var found = region.Model.Detect(region.Images.Detach(), Decoding);
+                lastDecoded = (step, found, region.Model.Classes);
+                return (found, region.Model.Classes);
+            }
+            finally { module.Train(training); }
+        }
         var model = lastModel ?? throw new InvalidOperationException("DetectionTask: a metric was updated before any step.");
         var detections = YoloDecoder.Decode(step.Outputs.Main, model.Anchors, model.Stride, Decoding);
         lastDecoded = (step, detections, model.Classes);
@@ -79,7 +111,8 @@ public sealed class DetectionTask : TrainingTask
 
         public override void Update(Batch batch, TaskStep step)
         {
-            var (decoded, modelClasses) = task.Decode(step);
+            if (task.Decode(step) is not { } result) return;   // a region model's training step: not scored
+            var (decoded, modelClasses) = result;
             classes = modelClasses;
             for (int n = 0; n < decoded.Length; n++, pictures++)
             {

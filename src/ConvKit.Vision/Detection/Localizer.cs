@@ -82,9 +82,22 @@ public sealed class Localizer : Module
     /// <returns>(N, 5 + n): pc (or its logit), bx, by, bh, bw, class scores</returns>
     protected override Tensor ForwardCore(Tensor input)
     {
-        if (input.Rank != 4 || input.Shape[1] != InChannels || input.Shape[2] != InputSize || input.Shape[3] != InputSize)
-            throw new ArgumentException($"Localizer: the input must be (N, {InChannels}, {InputSize}, {InputSize}) pictures, got {ModelChecks.Format(input.Shape)}.");
+        CheckInput(input.Shape);
         var features = Features.Forward(input);
         return F.Concat([BoxHead.Forward(F.Flatten(features, 1)), ClassHead.Forward(features)], 1);
+    }
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        CheckInput(inputShape);
+        var features = Features.OutputShape(inputShape);
+        return ShapeInference.Concat([BoxHead.OutputShape(ShapeInference.Flatten(features, 1)), ClassHead.OutputShape(features)], 1);
+    }
+
+    void CheckInput(IReadOnlyList<int> shape)
+    {
+        if (shape.Count != 4 || shape[1] != InChannels || shape[2] != InputSize || shape[3] != InputSize)
+            throw new ArgumentException($"Localizer: the input must be (N, {InChannels}, {InputSize}, {InputSize}) pictures, got {ModelChecks.Format(shape)}.");
     }
 }

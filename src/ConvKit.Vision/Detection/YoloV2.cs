@@ -84,8 +84,20 @@ public sealed class YoloV2 : Module, IDetectionModel
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
-        if (input.Rank != 4 || input.Shape[2] % Stride != 0 || input.Shape[3] % Stride != 0)
-            throw new ArgumentException($"YoloV2: the input must be (N, C, H, W) with H and W divisible by {Stride}, got {ModelChecks.Format(input.Shape)}.");
+        CheckInput(input.Shape);
         return head.Forward(features.Forward(input));
+    }
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        CheckInput(inputShape);
+        return head.OutputShape(features.OutputShape(inputShape));
+    }
+
+    void CheckInput(IReadOnlyList<int> shape)
+    {
+        if (shape.Count != 4 || shape[2] % Stride != 0 || shape[3] % Stride != 0)
+            throw new ArgumentException($"YoloV2: the input must be (N, C, H, W) with H and W divisible by {Stride}, got {ModelChecks.Format(shape)}.");
     }
 }

@@ -74,4 +74,8 @@ public sealed class AlexNet : Module
     /// <returns>logits (N, numClasses)</returns>
     protected override Tensor ForwardCore(Tensor input) =>
         Classifier.Forward(F.Flatten(AvgPool.Forward(Features.Forward(input)), 1));
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) =>
+        Classifier.OutputShape(ShapeInference.Flatten(AvgPool.OutputShape(Features.OutputShape(inputShape)), 1));
 }

@@ -25,4 +25,7 @@ public sealed class ConvBnRelu : Module
 
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => relu.Forward(Bn.Forward(Conv.Forward(input)));
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) => relu.OutputShape(Bn.OutputShape(Conv.OutputShape(inputShape)));
 }

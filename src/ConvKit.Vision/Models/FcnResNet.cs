@@ -51,10 +51,24 @@ public sealed class FcnResNet : Module, ISegmentationModel
     /// <returns>per-pixel class scores (N, numClasses, H, W)</returns>
     protected override Tensor ForwardCore(Tensor input)
     {
-        if (input.Rank != 4 || input.Shape[2] % SizeMultiple != 0 || input.Shape[3] % SizeMultiple != 0)
-            throw new ArgumentException($"FcnResNet: expected an input (N, C, H, W) with H and W divisible by {SizeMultiple}, got {ModelChecks.Format(input.Shape)}.");
+        CheckInput(input.Shape);
         var stages = backbone.ForwardStages(input);
         var coarse = upsample2.Forward(scoreLayer4.Forward(stages[3]));
         return upsample16.Forward(coarse + scoreLayer3.Forward(stages[2]));
+    }
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        CheckInput(inputShape);
+        var stages = backbone.StageShapes(inputShape);
+        var coarse = upsample2.OutputShape(scoreLayer4.OutputShape(stages[3]));
+        return upsample16.OutputShape(ShapeInference.Broadcast(coarse, scoreLayer3.OutputShape(stages[2])));
+    }
+
+    void CheckInput(IReadOnlyList<int> shape)
+    {
+        if (shape.Count != 4 || shape[2] % SizeMultiple != 0 || shape[3] % SizeMultiple != 0)
+            throw new ArgumentException($"FcnResNet: expected an input (N, C, H, W) with H and W divisible by {SizeMultiple}, got {ModelChecks.Format(shape)}.");
     }
 }

@@ -96,6 +96,32 @@ public sealed class GoogLeNet : Module
         var logits = Fc.Forward(dropout.Forward(F.Flatten(avgpool.Forward(x), 1)));
         return aux1 is null ? new TensorDict { { "logits", logits } } : new TensorDict { { "logits", logits }, { "aux1", aux1 }, { "aux2", aux2! } };
     }
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) => Shapes(inputShape, withAuxiliary: false)["logits"];
+
+    /// <inheritdoc/>
+    protected override IReadOnlyDictionary<string, int[]> OutputShapesCore(IReadOnlyList<int[]> inputShapes) => inputShapes.Count == 1
+        ? Shapes(inputShapes[0], withAuxiliary: Training && Aux1 != null)
+        : throw new ArgumentException($"GoogLeNet: takes 1 input, got {inputShapes.Count}.");
+
+    // The shape-only twin of Run: the same calls in the same order.
+    OrderedDictionary<string, int[]> Shapes(int[] input, bool withAuxiliary)
+    {
+        var x = maxpool1.OutputShape(conv1.OutputShape(input));
+        x = maxpool2.OutputShape(conv3.OutputShape(conv2.OutputShape(x)));
+        x = maxpool3.OutputShape(inception3b.OutputShape(inception3a.OutputShape(x)));
+        x = inception4a.OutputShape(x);
+        var aux1 = withAuxiliary ? Aux1!.OutputShape(x) : null;
+        x = inception4d.OutputShape(inception4c.OutputShape(inception4b.OutputShape(x)));
+        var aux2 = withAuxiliary ? Aux2!.OutputShape(x) : null;
+        x = maxpool4.OutputShape(inception4e.OutputShape(x));
+        x = inception5b.OutputShape(inception5a.OutputShape(x));
+        var logits = Fc.OutputShape(dropout.OutputShape(ShapeInference.Flatten(avgpool.OutputShape(x), 1)));
+        var shapes = new OrderedDictionary<string, int[]> { ["logits"] = logits };
+        if (aux1 != null) (shapes["aux1"], shapes["aux2"]) = (aux1, aux2!);
+        return shapes;
+    }
 }
 
 /// <summary>
@@ -126,4 +152,8 @@ public sealed class AuxiliaryClassifier : Module
     /// <returns>logits (N, numClasses)</returns>
     protected override Tensor ForwardCore(Tensor input) =>
         fc2.Forward(dropout.Forward(relu.Forward(fc1.Forward(F.Flatten(conv.Forward(pool.Forward(input)), 1)))));
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) =>
+        fc2.OutputShape(dropout.OutputShape(relu.OutputShape(fc1.OutputShape(ShapeInference.Flatten(conv.OutputShape(pool.OutputShape(inputShape)), 1)))));
 }

@@ -49,4 +49,8 @@ public sealed class InceptionBlock : Module
     /// <returns>(N, OutChannels, H, W)</returns>
     protected override Tensor ForwardCore(Tensor input) =>
         F.Concat([branch1.Forward(input), branch2.Forward(input), branch3.Forward(input), branch4.Forward(input)], 1);
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) => ShapeInference.Concat(
+        [branch1.OutputShape(inputShape), branch2.OutputShape(inputShape), branch3.OutputShape(inputShape), branch4.OutputShape(inputShape)], 1);
 }

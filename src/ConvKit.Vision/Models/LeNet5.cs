@@ -45,4 +45,7 @@ public sealed class LeNet5 : Module
     /// <param name="input">(N, inChannels, inputSize, inputSize)</param>
     /// <returns>logits (N, numClasses)</returns>
     protected override Tensor ForwardCore(Tensor input) => Classifier.Forward(F.Flatten(Features.Forward(input), 1));
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) => Classifier.OutputShape(ShapeInference.Flatten(Features.OutputShape(inputShape), 1));
 }

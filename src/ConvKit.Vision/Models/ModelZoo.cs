@@ -92,6 +92,12 @@ public static class ModelZoo
             (c, n) => new FcnResNet(n, c), numClasses: 21);
         Register("yolo-small", "YOLO v2 at small scale: six 3×3 conv-bn-leaky layers (16–256 channels, stride 16), a 1×1 head for 5 anchors, for training on a CPU",
             (c, n) => new YoloV2(n, c), inChannels: 1, numClasses: 10, inputSize: 128);
+        Register("rcnn", "R-CNN: selective-search proposals warped to 32×32, each classified by a small CNN (3 conv-bn-relu blocks, fc 256-256) with a background class and per-class box regression",
+            (c, n) => new RCnn(n, c), inChannels: 1, numClasses: 10, inputSize: 128);
+        Register("fast-rcnn", "Fast R-CNN: one stride-8 backbone pass (4 conv-bn-relu blocks, 16–128 channels), 7×7 RoI max pooling of the selective-search proposals, fc 256-256 class and box heads",
+            (c, n) => new FastRCnn(n, c), inChannels: 1, numClasses: 10, inputSize: 128);
+        Register("faster-rcnn", "Faster R-CNN: the Fast R-CNN backbone and head (7×7 RoIAlign) fed by a region proposal network over 9 anchors a cell (24–64 pixels, ratios ½–2), trained end to end",
+            (c, n) => new FasterRCnn(n, c), inChannels: 1, numClasses: 10, inputSize: 128);
         Register("localizer-small", "classification with localisation: five conv-bn-relu blocks (16–128 channels, stride 16), a fully connected box head (pc, bx, by, bh, bw) and a global-max-pooled class head (c1..cn)",
             (c, n) => new Localizer(n, c), inChannels: 1, numClasses: 10, inputSize: 64);
     }

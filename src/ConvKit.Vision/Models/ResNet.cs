@@ -95,6 +95,19 @@ public sealed class ResNet : Module
     /// <returns>logits (N, numClasses)</returns>
     protected override Tensor ForwardCore(Tensor input) => Fc.Forward(F.Flatten(avgpool.Forward(ForwardStages(input)[^1]), 1));
 
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) =>
+        Fc.OutputShape(ShapeInference.Flatten(avgpool.OutputShape(StageShapes(inputShape)[^1]), 1));
+
+    /// <summary>The shapes <see cref="ForwardStages"/> would return, stated without computing.</summary>
+    public IReadOnlyList<int[]> StageShapes(int[] inputShape)
+    {
+        var shapes = new int[stages.Length][];
+        var x = maxpool.OutputShape(relu.OutputShape(bn1.OutputShape(conv1.OutputShape(inputShape))));
+        for (int i = 0; i < stages.Length; i++) x = shapes[i] = stages[i].OutputShape(x);
+        return shapes;
+    }
+
     /// <summary>
     /// The output of every stage (<c>layer1</c> … <c>layer4</c>), at 1/4, 1/8, 1/16 and 1/32 of the input's size with the
     /// ImageNet stem: the features a dense head (FCN, a detector's neck) reads. The pooling and classifier do not run.

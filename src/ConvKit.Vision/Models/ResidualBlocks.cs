@@ -58,6 +58,17 @@ public abstract class ResidualBlock : Module
         var shortcut = Downsample == null ? input : Downsample.Forward(input);
         return Relu.Forward(residual + shortcut);
     }
+
+    /// <summary>The residual branch's output shape for <paramref name="inputShape"/>, stated in the order <see cref="Residual"/> runs.</summary>
+    protected abstract int[] ResidualShape(int[] inputShape);
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        var residual = ResidualShape(inputShape);
+        var shortcut = Downsample == null ? inputShape : Downsample.OutputShape(inputShape);
+        return Relu.OutputShape(ShapeInference.Broadcast(residual, shortcut));
+    }
 }
 
 /// <summary>
@@ -82,6 +93,10 @@ public sealed class BasicBlock : ResidualBlock
     /// <inheritdoc/>
     protected override Tensor Residual(Tensor input) =>
         bn2.Forward(conv2.Forward(Relu.Forward(bn1.Forward(conv1.Forward(input)))));
+
+    /// <inheritdoc/>
+    protected override int[] ResidualShape(int[] inputShape) =>
+        bn2.OutputShape(conv2.OutputShape(Relu.OutputShape(bn1.OutputShape(conv1.OutputShape(inputShape)))));
 }
 
 /// <summary>
@@ -113,5 +128,13 @@ public sealed class BottleneckBlock : ResidualBlock
         var x = Relu.Forward(bn1.Forward(conv1.Forward(input)));
         x = Relu.Forward(bn2.Forward(conv2.Forward(x)));
         return bn3.Forward(conv3.Forward(x));
+    }
+
+    /// <inheritdoc/>
+    protected override int[] ResidualShape(int[] inputShape)
+    {
+        var x = Relu.OutputShape(bn1.OutputShape(conv1.OutputShape(inputShape)));
+        x = Relu.OutputShape(bn2.OutputShape(conv2.OutputShape(x)));
+        return bn3.OutputShape(conv3.OutputShape(x));
     }
 }

@@ -69,10 +69,7 @@ public sealed class UNet : Module, ISegmentationModel
     /// <returns>per-pixel class scores (N, numClasses, H, W)</returns>
     protected override Tensor ForwardCore(Tensor input)
     {
-        int multiple = SizeMultiple;
-        if (input.Rank != 4 || input.Shape[2] % multiple != 0 || input.Shape[3] % multiple != 0)
-            throw new ArgumentException(
-                $"UNet: expected an input (N, C, H, W) with H and W divisible by 2^depth = {multiple}, got {ModelChecks.Format(input.Shape)}.");
+        CheckInput(input.Shape);
 
         var skips = new Tensor[Depth];
         var x = input;
@@ -85,5 +82,30 @@ public sealed class UNet : Module, ISegmentationModel
         for (int level = Depth - 1; level >= 0; level--)
             x = decoder[level].Forward(F.Concat([skips[level], upsample[level].Forward(x)], 1));
         return head.Forward(x);
+    }
+
+    /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        CheckInput(inputShape);
+        var skips = new int[Depth][];
+        var x = inputShape;
+        for (int level = 0; level < Depth; level++)
+        {
+            skips[level] = encoder[level].OutputShape(x);
+            x = pool.OutputShape(skips[level]);
+        }
+        x = bottleneck.OutputShape(x);
+        for (int level = Depth - 1; level >= 0; level--)
+            x = decoder[level].OutputShape(ShapeInference.Concat([skips[level], upsample[level].OutputShape(x)], 1));
+        return head.OutputShape(x);
+    }
+
+    void CheckInput(IReadOnlyList<int> shape)
+    {
+        int multiple = SizeMultiple;
+        if (shape.Count != 4 || shape[2] % multiple != 0 || shape[3] % multiple != 0)
+            throw new ArgumentException(
+                $"UNet: expected an input (N, C, H, W) with H and W divisible by 2^depth = {multiple}, got {ModelChecks.Format(shape)}.");
     }
 }

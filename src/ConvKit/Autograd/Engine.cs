@@ -15,8 +15,13 @@ static class Engine
         // Storages already owned elsewhere (the caller's gradient, an earlier leaf's Grad): a leaf that would
         // receive one of these gets a copy, any other gradient is handed over without copying.
         var owned = new HashSet<Storage>(ReferenceEqualityComparer.Instance) { gradient.Storage };
-        foreach (var tensor in order)
+        long released = 0;
+        for (int position = 0; position < order.Count; position++)
         {
+            var tensor = order[position];
+            // The walk lets go of each tensor it has passed: an activation whose consumers and producer have run is
+            // then held by nobody, and its storage can be reclaimed while the rest of the walk allocates gradients.
+            order[position] = null!;
             bool reached = pending.Remove(tensor, out var grad);
             if (tensor.GradFn is not { } node)
             {
@@ -37,9 +42,25 @@ static class Engine
                 }
             }
             // Freed as soon as it has run: its saved tensors can go while the rest of the walk goes on.
-            if (!retainGraph) node.Free();
+            if (!retainGraph)
+            {
+                node.Free();
+                released += 2L * tensor.Numel * sizeof(float);   // the activation and its gradient
+                if (released >= CollectEvery)
+                {
+                    // Only the garbage collector returns a tensor's memory, and big activations live on the large-object
+                    // heap, which waits for a full collection: without one, a big network's spent activations and gradients
+                    // pile up until the walk ends (ResNet-18, batch 32 at 224×224: a peak of 3.3 GB instead of 1.7 GB).
+                    // Small graphs never reach the threshold and pay nothing.
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                    released = 0;
+                }
+            }
         }
     }
+
+    /// <summary>Bytes of activations and gradients a backward walk lets go of between two collections.</summary>
+    const long CollectEvery = 256L << 20;
 
     /// <summary>Every tensor reachable from root that needs a gradient, each after all tensors that use it.</summary>
     static List<Tensor> ReverseTopologicalOrder(Tensor root)

@@ -52,6 +52,51 @@ public abstract class Module
         ? TensorDict.Single(ForwardCore(inputs[0]))
         : throw new ArgumentException($"{GetType().Name}: takes 1 input, got {inputs.Count}.");
 
+    /// <summary>
+    /// The shape of this module's main output for an input of <paramref name="inputShape"/> (batch included), stated
+    /// by the layers without computing anything or allocating activations: a convolution applies its size formula, a
+    /// container composes its children's answers. A shape the module cannot take throws the
+    /// <see cref="ArgumentException"/> its <see cref="Forward(Tensor)"/> would. A module that does not implement
+    /// <see cref="OutputShapeCore(int[])"/> throws <see cref="ShapeInferenceNotSupportedException"/> naming it
+    /// (<see cref="ModelSummary.Of(Module, int[])"/> then runs the model instead).
+    /// </summary>
+    /// <example><c>new Conv2d(3, 64, 3, padding: 1).OutputShape(1, 3, 224, 224)</c> is [1, 64, 224, 224].</example>
+    public int[] OutputShape(params int[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        var output = OutputShapeCore(inputShape);
+        ShapeTrace.Current?.Record(this, [inputShape], new Dictionary<string, int[]> { [TensorDict.OutputName] = output });
+        return output;
+    }
+
+    /// <summary>
+    /// Every named output's shape for inputs of <paramref name="inputShapes"/>, without computing: the shape-only twin of
+    /// <see cref="ForwardOutputs"/> (GoogLeNet in training mode: <c>logits</c>, <c>aux1</c>, <c>aux2</c>).
+    /// </summary>
+    public IReadOnlyDictionary<string, int[]> OutputShapes(params int[][] inputShapes)
+    {
+        ArgumentNullException.ThrowIfNull(inputShapes);
+        var outputs = OutputShapesCore(inputShapes);
+        ShapeTrace.Current?.Record(this, inputShapes, outputs);
+        return outputs;
+    }
+
+    /// <summary>
+    /// The output shape of a one-input module for <paramref name="inputShape"/>; override it beside
+    /// <see cref="ForwardCore(Tensor)"/>, calling children through <see cref="OutputShape(int[])"/> in the order
+    /// <see cref="ForwardCore(Tensor)"/> calls them. The default throws <see cref="ShapeInferenceNotSupportedException"/>.
+    /// </summary>
+    protected virtual int[] OutputShapeCore(int[] inputShape) => throw new ShapeInferenceNotSupportedException(this);
+
+    /// <summary>
+    /// The named output shapes of a module with several inputs or outputs; the default serves one-input, one-output
+    /// modules through <see cref="OutputShapeCore(int[])"/>; for several inputs it throws
+    /// <see cref="ShapeInferenceNotSupportedException"/> (running such a module says what it takes).
+    /// </summary>
+    protected virtual IReadOnlyDictionary<string, int[]> OutputShapesCore(IReadOnlyList<int[]> inputShapes) => inputShapes.Count == 1
+        ? new Dictionary<string, int[]> { [TensorDict.OutputName] = OutputShapeCore(inputShapes[0]) }
+        : throw new ShapeInferenceNotSupportedException(this);
+
     void RunHooks(IReadOnlyList<Tensor> inputs, TensorDict outputs)
     {
         foreach (var hook in hooks) hook(this, inputs, outputs);

@@ -31,4 +31,12 @@ public class Sequential : Module
         foreach (var layer in layers) x = layer.Forward(x);
         return x;
     }
+
+    /// <summary>Each module's output shape fed to the next.</summary>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        var shape = inputShape;
+        foreach (var layer in layers) shape = layer.OutputShape(shape);
+        return shape;
+    }
 }

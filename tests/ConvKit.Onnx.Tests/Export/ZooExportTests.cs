@@ -19,11 +19,13 @@ public class ZooExportTests
         "alexnet" or "googlenet" or "unet" => 64,
         "alexnet-lrn" => 67,
         _ when name.StartsWith("vgg") => 32,
+        "rcnn" => 32,   // R-CNN's network takes warped 32×32 regions; the proposals and warp are outside the graph
         _ when name.StartsWith("resnet") => 64,
         _ => ModelZoo.Get(name).InputSize.Height,
     };
 
-    public static TheoryData<string> Models() => [.. ModelZoo.Models.Select(m => m.Name)];
+    // Faster R-CNN's graph has three outputs (features and the RPN's two); RegionDetectorExportTests checks them all.
+    public static TheoryData<string> Models() => [.. ModelZoo.Models.Select(m => m.Name).Where(name => name != "faster-rcnn")];
 
     [Theory]
     [MemberData(nameof(Models))]

@@ -1,9 +1,11 @@
+using ConvKit.Backends;
 using ConvKit.Backends.Cpu;
+using ConvKit.Backends.Reference;
 
 namespace ConvKit.Tests.Backends;
 
 /// <summary>
-/// The blocked, packed <see cref="Gemm"/> against the plain <see cref="GemmReference"/> loop: shapes that leave
+/// The blocked, packed <see cref="Gemm"/> against the reference backend's plain triple loop: shapes that leave
 /// partial micro-tiles and straddle the cache blocks, every transpose combination, alpha/beta, strided views,
 /// several thread counts, on each kernel family this machine runs. Thread counts go through the internal
 /// overload, so no test changes the global <see cref="Threading.NumThreads"/>.
@@ -21,6 +23,12 @@ public class GemmTests
         return values;
     }
 
+    /// <summary>C = alpha·op(A)·op(B) + beta·C by <see cref="ReferenceBackend.Gemm"/>, on the arrays themselves.</summary>
+    static void ReferenceGemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) =>
+        ReferenceBackend.Instance.Gemm(transA, transB, m, n, k, alpha, new ReferenceStorage(a), 0, lda,
+            new ReferenceStorage(b), 0, ldb, beta, new ReferenceStorage(c), 0, ldc);
+
     /// <summary>
     /// Runs one product through the reference and then through each kernel family on each thread count, on
     /// operands whose leading dimensions exceed their widths by <paramref name="pad"/> (a submatrix view), and
@@ -33,11 +41,11 @@ public class GemmTests
         float[] c = RandomValues(m * ldc, 3);
         if (beta == 0) Array.Fill(c, float.NaN); // must be overwritten without being read
         float[] expected = (float[])c.Clone();
-        GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
+        ReferenceGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
 
         // The same product on |A|, |B|, |C| bounds the magnitude of the terms each element sums.
         float[] magnitude = beta == 0 ? new float[c.Length] : Array.ConvertAll(c, Math.Abs);
-        GemmReference.Sgemm(transA, transB, m, n, k, Math.Abs(alpha), Array.ConvertAll(a, Math.Abs), lda,
+        ReferenceGemm(transA, transB, m, n, k, Math.Abs(alpha), Array.ConvertAll(a, Math.Abs), lda,
             Array.ConvertAll(b, Math.Abs), ldb, Math.Abs(beta), magnitude, ldc);
         double tolerance = (k + 4) * 1.2e-7; // float rounding of a k-term dot product, the scaling and the update
 
@@ -118,9 +126,29 @@ public class GemmTests
     public void PublicEntryUsesTheDefaultThreads()
     {
         float[] a = RandomValues(100 * 120, 1), b = RandomValues(120 * 110, 2), expected = new float[100 * 110], actual = new float[100 * 110];
-        GemmReference.Sgemm(false, true, 100, 110, 120, 1, a, 120, b, 120, 0, expected, 110);
+        ReferenceGemm(false, true, 100, 110, 120, 1, a, 120, b, 120, 0, expected, 110);
         Gemm.Sgemm(false, true, 100, 110, 120, 1, a, 120, b, 120, 0, actual, 110);
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-4f);
+    }
+
+    public static IEnumerable<object[]> BackendCases() => TestBackends.EachFast(WithTransposes([[7, 13, 5], [33, 65, 17]]));
+
+    /// <summary>IBackend.Gemm of every fast backend, with operands at offsets inside larger buffers, against the reference backend's.</summary>
+    [Theory, MemberData(nameof(BackendCases))]
+    public void BackendGemmAtOffsetsMatchesReference(string backend, int m, int n, int k, bool transA, bool transB)
+    {
+        const int offset = 5, pad = 2;
+        int lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad;
+        float[] a = RandomValues(offset + (transA ? k : m) * lda, 1), b = RandomValues(offset + (transB ? n : k) * ldb, 2);
+        float[] c = RandomValues(offset + m * ldc, 3);
+        float[] Product(IBackend on)
+        {
+            var result = on.FromArray(c);
+            on.Gemm(transA, transB, m, n, k, 0.5f, on.FromArray(a), offset, lda, on.FromArray(b), offset, ldb, -1.5f, result, offset, ldc);
+            return TestBackends.Read(result);
+        }
+        // Sums of at most 17 products of values in [−1, 1]; C's padding and the values before the offset must come back unchanged.
+        Close.All(Product(ReferenceBackend.Instance).Select(v => (double)v).ToArray(), Product(TestBackends.Named(backend)), 1e-5, 1e-5, backend);
     }
 
     [Theory]

@@ -67,8 +67,9 @@ public class ModelSummaryTests
 
         var seen = new List<bool>();
         using (model.RegisterForwardHookEverywhere((m, _, outputs) => seen.Add(m.Training || outputs.Main.RequiresGrad)))
-            ModelSummary.Of(model, 2, 3);
+            ModelSummary.Run(model, [[2, 3]]);
 
+        Assert.Equal(3, seen.Count);   // both layers and the Sequential
         Assert.All(seen, Assert.False);
         Assert.Equal(before, model.NamedModules().Select(m => m.Module.Training));
     }

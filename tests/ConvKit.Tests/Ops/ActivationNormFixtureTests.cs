@@ -13,16 +13,18 @@ public class ActivationNormFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("activation_norm.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string op)
+    public void MatchesPyTorch(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         var inputs = c.GetProperty("inputs").EnumerateArray().Select(Fixtures.Tensor).ToArray();
         foreach (var x in inputs) x.RequiresGrad = true;
         var y = Apply(op, inputs, c.GetProperty("args"));
+        Assert.Equal(backend, y.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), y.Shape);
@@ -47,9 +49,11 @@ public class ActivationNormFixtureTests
         _ => throw new NotSupportedException(op),
     };
 
-    [Fact]
-    public void ErfIsOddSaturatesAndKeepsNaN()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void ErfIsOddSaturatesAndKeepsNaN(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var y = F.Erf(Tensor.FromArray([0f, -0f, 10f, -10f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, 1e-30f])).ToArray();
         Assert.Equal([0f, 0f, 1f, -1f, 1f, -1f], y[..6]);
         Assert.True(float.IsNaN(y[6]));
@@ -65,9 +69,11 @@ public class ActivationNormFixtureTests
         }
     }
 
-    [Fact]
-    public void LayerNormBadArgumentsNameBothShapes()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void LayerNormBadArgumentsNameBothShapes(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Zeros(2, 3, 4);
         var error = Assert.Throws<ArgumentException>(() => F.LayerNorm(x, [3]));
         Assert.Contains("LayerNorm", error.Message);

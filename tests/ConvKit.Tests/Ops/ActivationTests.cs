@@ -7,9 +7,11 @@ public class ActivationTests
 {
     const int Count = 200_000;
 
-    [Fact]
-    public void DropoutZeroesAboutPAndScalesTheRest()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void DropoutZeroesAboutPAndScalesTheRest(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         const float p = 0.3f;
         var y = F.Dropout(Tensor.Ones(Count), p, training: true, new Random(1)).ToArray();
         double zeroed = y.Count(v => v == 0) / (double)Count;
@@ -19,17 +21,21 @@ public class ActivationTests
         Assert.InRange(y.Average(), 0.99, 1.01);
     }
 
-    [Fact]
-    public void DropoutKeepsAnElementWhenItsUniformDrawIsAtLeastP()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void DropoutKeepsAnElementWhenItsUniformDrawIsAtLeastP(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var y = F.Dropout(Tensor.Ones(1000), 0.6f, training: true, new Random(9)).ToArray();
         var draws = Tensor.Rand([1000], new Random(9)).ToArray();
         for (int i = 0; i < draws.Length; i++) Assert.Equal(draws[i] >= 0.6f, y[i] != 0);
     }
 
-    [Fact]
-    public void ReluInPlaceOverwritesItsInputAndABackwardThatNeededItIsRefused()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void ReluInPlaceOverwritesItsInputAndABackwardThatNeededItIsRefused(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([3, 50], seed: 1);
         var expected = F.Relu(x).ToArray();
         Assert.Same(x, F.Relu(x, inPlace: true));
@@ -42,17 +48,21 @@ public class ActivationTests
         Assert.Contains("the output of Sub", error.Message);
     }
 
-    [Fact]
-    public void DropoutIsIdentityInEvaluationAndAtZero()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void DropoutIsIdentityInEvaluationAndAtZero(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([10, 10], seed: 1);
         Assert.Same(x, F.Dropout(x, 0.5f, training: false));
         Assert.Same(x, F.Dropout(x, 0f, training: true));
     }
 
-    [Fact]
-    public void DropoutWithPOneGivesZerosAndZeroGradient()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void DropoutWithPOneGivesZerosAndZeroGradient(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([4, 5], seed: 1).RequireGrad();
         var y = F.Dropout(x, 1f, training: true);
         Assert.All(y.ToArray(), v => Assert.Equal(0f, v));
@@ -60,17 +70,21 @@ public class ActivationTests
         Assert.All(x.Grad!.ToArray(), v => Assert.Equal(0f, v));
     }
 
-    [Fact]
-    public void DropoutIsReproducibleWithASeed()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void DropoutIsReproducibleWithASeed(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Ones(500);
         Assert.Equal(F.Dropout(x, 0.5f, true, new Random(3)).ToArray(), F.Dropout(x, 0.5f, true, new Random(3)).ToArray());
         Assert.NotEqual(F.Dropout(x, 0.5f, true, new Random(3)).ToArray(), F.Dropout(x, 0.5f, true, new Random(4)).ToArray());
     }
 
-    [Fact]
-    public void DropoutGradientUsesTheForwardMask()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void DropoutGradientUsesTheForwardMask(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Ones(1000).RequireGrad();
         var y = F.Dropout(x, 0.5f, training: true);
         y.Sum().Backward();

@@ -15,12 +15,13 @@ public class ConvFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("conv.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string op)
+    public void MatchesPyTorch(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         string name = c.GetProperty("name").GetString()!;
         var input = Fixtures.Tensor(c.GetProperty("input")).RequireGrad();
@@ -33,6 +34,7 @@ public class ConvFixtureTests
         var output = op == "conv2d"
             ? F.Conv2d(input, weight, bias, Pair("stride"), Padding(args.GetProperty("padding")), Pair("dilation"), groups)
             : F.ConvTranspose2d(input, weight, bias, Pair("stride"), Pair("padding"), Pair("output_padding"), groups, Pair("dilation"));
+        Assert.Equal(backend, output.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), output.Shape);
@@ -50,9 +52,11 @@ public class ConvFixtureTests
         ? padding.GetString()!
         : Fixtures.Ints(padding) is var v ? (v[0], v[1]) : default;
 
-    [Fact]
-    public void CourseVerticalEdgeExampleGivesTheCourseNumbers()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void CourseVerticalEdgeExampleGivesTheCourseNumbers(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         // The fixture's expected values come from PyTorch; these are the numbers printed in the course.
         var c = Root.GetProperty("cases").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "course_vertical_edge");
         var output = F.Conv2d(Fixtures.Tensor(c.GetProperty("input")), Fixtures.Tensor(c.GetProperty("weight")));

@@ -9,23 +9,33 @@ public class ConvOpTests
     static Tensor Uniform(int seed, params int[] shape) => Tensor.Rand(shape, seed) * 2f - 1f;
 
     [Fact]
-    public void Conv2dGradientsMatchFiniteDifferences() =>
+    public void Conv2dGradientsMatchFiniteDifferences()
+    {
         GradCheck.Check(t => F.Conv2d(t[0], t[1], t[2], stride: (2, 1), padding: 1, dilation: (1, 2), groups: 2),
             Uniform(1, 2, 4, 5, 6), Uniform(2, 4, 2, 3, 2), Uniform(3, 4));
+    }
 
     [Fact]
-    public void DepthwiseSameConv2dGradientsMatchFiniteDifferences() =>
+    public void DepthwiseSameConv2dGradientsMatchFiniteDifferences()
+    {
         GradCheck.Check(t => F.Conv2d(t[0], t[1], null, padding: "same", groups: 3),
             Uniform(4, 1, 3, 5, 6), Uniform(5, 6, 1, 2, 3));
+    }
 
     // The fused op against the two ops it fuses, each checked against finite differences above and against PyTorch:
     // a finite-difference check of the fusion itself would straddle the ReLU's kink wherever a sum lands near zero.
-    [Theory]
-    [InlineData(1, 1, 1)]   // one image split into tiles
-    [InlineData(3, 2, 1)]   // a batch, strided
-    [InlineData(2, 1, 6)]   // depthwise (its own kernel)
-    public void Conv2dReluIsReluOfConv2dAndSoAreItsGradients(int batch, int stride, int groups)
+    public static IEnumerable<object[]> FusedReluCases() => TestBackends.Each(new TheoryData<int, int, int>
     {
+        { 1, 1, 1 }, // one image split into tiles
+        { 3, 2, 1 }, // a batch, strided
+        { 2, 1, 6 }, // depthwise (its own kernel)
+    });
+
+    [Theory]
+    [MemberData(nameof(FusedReluCases))]
+    public void Conv2dReluIsReluOfConv2dAndSoAreItsGradients(string backend, int batch, int stride, int groups)
+    {
+        using var backendScope = TestBackends.Use(backend);
         var gradients = new Tensor[2][];
         var outputs = new float[2][];
         for (int fused = 0; fused < 2; fused++)
@@ -46,9 +56,11 @@ public class ConvOpTests
     }
 
     [Fact]
-    public void ConvTranspose2dGradientsMatchFiniteDifferences() =>
+    public void ConvTranspose2dGradientsMatchFiniteDifferences()
+    {
         GradCheck.Check(t => F.ConvTranspose2d(t[0], t[1], t[2], stride: 2, padding: 1, outputPadding: 1, groups: 2),
             Uniform(6, 2, 4, 3, 3), Uniform(7, 4, 1, 3, 3), Uniform(8, 2));
+    }
 
     [Theory]
     [InlineData(1, 0, 0, 1, 1)]
@@ -94,9 +106,11 @@ public class ConvOpTests
         Assert.Equal([1, 1, n - f + 1, n - f + 1], F.Conv2d(Tensor.Zeros(1, 1, n, n), Tensor.Zeros(1, 1, f, f), padding: "valid").Shape);
     }
 
-    [Fact]
-    public void WrongChannelCountNamesBothShapes()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void WrongChannelCountNamesBothShapes(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 4, 8, 8), Tensor.Zeros(6, 3, 3, 3)));
         Assert.Contains("Conv2d", error.Message);
         Assert.Contains("[1, 4, 8, 8]", error.Message);
@@ -106,18 +120,22 @@ public class ConvOpTests
         Assert.Contains("[3, 2, 3, 3]", error.Message);
     }
 
-    [Fact]
-    public void KernelLargerThanPaddedInputIsRejected()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void KernelLargerThanPaddedInputIsRejected(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 1, 4, 6), Tensor.Zeros(1, 1, 3, 3), padding: 0, dilation: 2));
         Assert.Contains("larger than the padded input", error.Message);
         Assert.Contains("[1, 1, 4, 6]", error.Message);
         F.Conv2d(Tensor.Zeros(1, 1, 4, 6), Tensor.Zeros(1, 1, 3, 3), padding: 1, dilation: 2);  // 4 + 2 ≥ 5 fits
     }
 
-    [Fact]
-    public void NegativeAndZeroSizesAreRejected()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void NegativeAndZeroSizesAreRejected(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Zeros(1, 2, 5, 5);
         var w = Tensor.Zeros(2, 2, 3, 3);
         Assert.Contains("padding", Assert.Throws<ArgumentException>(() => F.Conv2d(x, w, padding: -1)).Message);
@@ -132,18 +150,22 @@ public class ConvOpTests
         Assert.Contains("output would be", Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(x, w, padding: 4)).Message);
     }
 
-    [Fact]
-    public void MismatchedBiasShapeIsRejected()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void MismatchedBiasShapeIsRejected(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 2, 5, 5), Tensor.Zeros(3, 2, 3, 3), Tensor.Zeros(2)));
         Assert.Contains("[3]", error.Message);
         Assert.Contains("[2]", error.Message);
         Assert.Throws<ArgumentException>(() => F.ConvTranspose2d(Tensor.Zeros(1, 2, 5, 5), Tensor.Zeros(2, 3, 3, 3), Tensor.Zeros(3, 1)));
     }
 
-    [Fact]
-    public void GroupsMustDivideTheChannels()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void GroupsMustDivideTheChannels(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var error = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 4, 5, 5), Tensor.Zeros(6, 1, 3, 3), groups: 3));
         Assert.Contains("groups (3)", error.Message);
         Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(1, 4, 5, 5), Tensor.Zeros(3, 2, 3, 3), groups: 2));

@@ -14,18 +14,20 @@ public class IndexFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("index.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string op)
+    public void MatchesPyTorch(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         var inputs = c.GetProperty("inputs").EnumerateArray().Select(Fixtures.Tensor).ToArray();
         foreach (var x in inputs) x.RequiresGrad = true;
         var args = c.GetProperty("args");
 
         var (y, indices, pieces) = Apply(op, inputs, args);
+        Assert.Equal(backend, y.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), y.Shape);

@@ -31,8 +31,7 @@ public class IndexOpTests
     {
         GradCheck.Check(x => F.Gather(x[0], 1, Tensor.FromArray([0, 2, 2, 1, 0, 0], 2, 3)), Spread(2, 4));
         GradCheck.Check(x => F.IndexSelect(x[0], 0, Indices(2, 0, 2)), Spread(3, 2));
-        var condition = Tensor.FromArray([1, 0, 0, 1, 1, 0], 2, 3);
-        GradCheck.Check(x => F.Where(condition, x[0], x[1]), Spread(2, 3), Spread(1, 3));
+        GradCheck.Check(x => F.Where(Tensor.FromArray([1, 0, 0, 1, 1, 0], 2, 3), x[0], x[1]), Spread(2, 3), Spread(1, 3));
     }
 
     [Fact]
@@ -44,17 +43,21 @@ public class IndexOpTests
         GradCheck.Check(x => F.MaxPool2d(x[0], 2, 1, Pads2d.Same((5, 5), 2, 1)), Distinct(1, 2, 5, 5));
     }
 
-    [Fact]
-    public void SortIsStableAndPutsNaNAboveNumbers()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void SortIsStableAndPutsNaNAboveNumbers(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.FromArray([2, float.NaN, 1, 2, float.NaN, 1], 6);
         Assert.Equal([2, 5, 0, 3, 1, 4], x.ArgSort().ToArray());
         Assert.Equal([1, 4, 0, 3, 2, 5], x.ArgSort(descending: true).ToArray());
     }
 
-    [Fact]
-    public void SameMaxPoolKeepsTheFaceDetectorsMapSize()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void SameMaxPoolKeepsTheFaceDetectorsMapSize(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Distinct(1, 4, 13, 13);
         Assert.Equal(new Pads2d(0, 0, 1, 1), Pads2d.Same((13, 13), 2, 1));
         var layer = MaxPool2d.Same(2, stride: 1);
@@ -66,9 +69,11 @@ public class IndexOpTests
         Assert.Contains("padding=same", layer.ToString());
     }
 
-    [Fact]
-    public void SplitAndChunkFollowPyTorchSizes()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void SplitAndChunkFollowPyTorchSizes(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Zeros(5, 2);
         Assert.Equal([2, 2, 1], F.Chunk(x, 4).Select(p => p.Shape[0]));
         Assert.Equal([2, 2, 1], F.Split(x, 2).Select(p => p.Shape[0]));
@@ -81,9 +86,11 @@ public class IndexOpTests
         foreach (var part in parts) Assert.Contains(part, error.Message);
     }
 
-    [Fact]
-    public void BadInputsNameTheOpAndShapes()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void BadInputsNameTheOpAndShapes(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Zeros(2, 3);
         Throws(() => F.Gather(x, 1, Tensor.FromArray([0, 3], 2, 1)), "Gather", "index 3", "size 3", "[2, 3]", "[2, 1]");
         Throws(() => F.Gather(x, 1, Tensor.FromArray([0, 1.5f], 2, 1)), "Gather", "1.5", "not an integer", "[2, 3]");

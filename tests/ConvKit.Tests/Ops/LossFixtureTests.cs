@@ -14,18 +14,20 @@ public class LossFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("loss.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string op)
+    public void MatchesPyTorch(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         var inputs = new Dictionary<string, Tensor>();
         foreach (var input in c.GetProperty("inputs").EnumerateArray())
             inputs[input.GetProperty("name").GetString()!] = Fixtures.Tensor(input).RequireGrad(input.GetProperty("grad").GetBoolean());
 
         var y = Apply(op, inputs, c.GetProperty("args"));
+        Assert.Equal(backend, y.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), y.Shape);

@@ -11,9 +11,11 @@ public class NormTests
         foreach (var part in parts) Assert.Contains(part, error.Message);
     }
 
-    [Fact]
-    public void TrainingNormalisesEachChannelToZeroMeanUnitVariance()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void TrainingNormalisesEachChannelToZeroMeanUnitVariance(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([6, 3, 4, 5], seed: 1) * 3f + 7f;
         var y = F.BatchNorm(x, null, null, null, null, training: true, eps: 0f);
         var mean = y.Mean([0, 2, 3]).ToArray();
@@ -22,9 +24,11 @@ public class NormTests
         Assert.All(variance, v => Assert.True(Math.Abs(v - 1) < 1e-4, $"variance {v}"));
     }
 
-    [Fact]
-    public void EvaluationUsesAndKeepsTheRunningStatistics()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void EvaluationUsesAndKeepsTheRunningStatistics(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([4, 2, 3], seed: 2);
         var runningMean = Tensor.FromArray([0.5f, -1f]);
         var runningVar = Tensor.FromArray([4f, 0.25f]);
@@ -35,9 +39,11 @@ public class NormTests
         Assert.Equal([4f, 0.25f], runningVar.ToArray());
     }
 
-    [Fact]
-    public void TrainingUpdatesRunningStatisticsWithUnbiasedVariance()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void TrainingUpdatesRunningStatisticsWithUnbiasedVariance(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([5, 2, 3], seed: 3);
         var runningMean = Tensor.Zeros(2);
         var runningVar = Tensor.Ones(2);
@@ -48,9 +54,11 @@ public class NormTests
         Close.All(expectedVar.ToArray().Select(v => (double)v).ToArray(), runningVar.ToArray(), 1e-5, 1e-6, "running var");
     }
 
-    [Fact]
-    public void BatchNormBadArguments()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void BatchNormBadArguments(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Zeros(4, 3, 2);
         Throws<ArgumentException>(() => F.BatchNorm(Tensor.Zeros(3), null, null, null, null, true), "BatchNorm", "[3]");
         Throws<ArgumentException>(() => F.BatchNorm(x, null, null, Tensor.Ones(4), null, true), "BatchNorm", "weight", "[3]", "[4]", "[4, 3, 2]");
@@ -59,9 +67,11 @@ public class NormTests
         Throws<ArgumentException>(() => F.BatchNorm(Tensor.Zeros(1, 3), null, null, null, null, true), "BatchNorm", "more than 1 value", "[1, 3]");
     }
 
-    [Fact]
-    public void LocalResponseNormBadArguments()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void LocalResponseNormBadArguments(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         Throws<ArgumentException>(() => F.LocalResponseNorm(Tensor.Zeros(2, 3), 2), "LocalResponseNorm", "[2, 3]");
         Throws<ArgumentException>(() => F.LocalResponseNorm(Tensor.Zeros(2, 3, 4), 0), "LocalResponseNorm", "size");
     }

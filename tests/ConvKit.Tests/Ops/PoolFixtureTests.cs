@@ -15,12 +15,13 @@ public class PoolFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("pool.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string op)
+    public void MatchesPyTorch(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         var inputs = c.GetProperty("inputs").EnumerateArray().Select(Fixtures.Tensor).ToArray();
         foreach (var x in inputs) x.RequiresGrad = true;
@@ -29,6 +30,7 @@ public class PoolFixtureTests
         Tensor? runningVar = c.TryGetProperty("runningVar", out var rv) ? Fixtures.Tensor(rv) : null;
 
         var y = Apply(op, inputs, args, runningMean, runningVar);
+        Assert.Equal(backend, y.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), y.Shape);

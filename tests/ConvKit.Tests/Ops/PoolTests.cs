@@ -8,24 +8,30 @@ public class PoolTests
     // The course's 4×4 example (also a case in pool.json, where PyTorch computes the same numbers).
     static Tensor CourseInput() => Tensor.FromArray([1, 3, 2, 1, 2, 9, 1, 1, 1, 3, 2, 3, 5, 6, 1, 2], 1, 1, 4, 4);
 
-    [Fact]
-    public void CourseMaxPoolingExample()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void CourseMaxPoolingExample(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var y = F.MaxPool2d(CourseInput(), kernelSize: 2, stride: 2);
         Assert.Equal([1, 1, 2, 2], y.Shape);
         Assert.Equal([9f, 2f, 6f, 3f], y.ToArray());
     }
 
-    [Fact]
-    public void CourseAveragePoolingExample()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void CourseAveragePoolingExample(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var y = F.AvgPool2d(CourseInput(), kernelSize: 2, stride: 2);
         Assert.Equal([3.75f, 1.25f, 3.75f, 2f], y.ToArray());
     }
 
-    [Fact]
-    public void MaxPoolGradientGoesToTheMaximumOnly()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void MaxPoolGradientGoesToTheMaximumOnly(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = CourseInput().RequireGrad();
         F.MaxPool2d(x, 2).Sum().Backward();
         // The maxima: 9 at (1, 1), 2 at (0, 2), 6 at (3, 1), 3 at (2, 3).
@@ -48,18 +54,24 @@ public class PoolTests
         Assert.Equal([1, 1, expected, expected], y.Shape);
     }
 
-    [Fact]
-    public void GlobalAveragePoolingIsThePlaneMean()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void GlobalAveragePoolingIsThePlaneMean(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([2, 3, 5, 7], seed: 1);
         var y = F.GlobalAvgPool2d(x);
         Assert.Equal([2, 3, 1, 1], y.Shape);
         Close.All(x.Mean([2, 3]).ToArray().Select(v => (double)v).ToArray(), y.ToArray(), 1e-6, 1e-6, "global mean");
     }
 
-    [Fact]
-    public void ThreeDimensionalInputsPoolToo() =>
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void ThreeDimensionalInputsPoolToo(string backend)
+    {
+        using var backendScope = TestBackends.Use(backend);
         Assert.Equal([3, 2, 3], F.AvgPool2d(Tensor.Zeros(3, 5, 7), 2).Shape);
+    }
 
     static void Throws<T>(Func<object> act, params string[] parts) where T : Exception
     {
@@ -70,17 +82,27 @@ public class PoolTests
     [Fact]
     public void WrongRank() => Throws<ArgumentException>(() => F.MaxPool2d(Tensor.Zeros(4, 4), 2), "MaxPool2d", "[4, 4]");
 
-    [Fact]
-    public void KernelLargerThanInput() =>
-        Throws<ArgumentException>(() => F.MaxPool2d(Tensor.Zeros(1, 1, 5, 5), 7), "MaxPool2d", "[1, 1, 5, 5]", "(7, 7)", "0×0");
-
-    [Fact]
-    public void PaddingOverHalfTheKernel() =>
-        Throws<ArgumentException>(() => F.AvgPool2d(Tensor.Zeros(1, 1, 5, 5), 2, padding: 2), "AvgPool2d", "padding (2, 2)", "kernelSize (2, 2)");
-
-    [Fact]
-    public void NonPositiveKernelStrideDilation()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void KernelLargerThanInput(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
+        Throws<ArgumentException>(() => F.MaxPool2d(Tensor.Zeros(1, 1, 5, 5), 7), "MaxPool2d", "[1, 1, 5, 5]", "(7, 7)", "0×0");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void PaddingOverHalfTheKernel(string backend)
+    {
+        using var backendScope = TestBackends.Use(backend);
+        Throws<ArgumentException>(() => F.AvgPool2d(Tensor.Zeros(1, 1, 5, 5), 2, padding: 2), "AvgPool2d", "padding (2, 2)", "kernelSize (2, 2)");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void NonPositiveKernelStrideDilation(string backend)
+    {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Zeros(1, 1, 5, 5);
         Throws<ArgumentException>(() => F.MaxPool2d(x, 0), "MaxPool2d", "kernelSize");
         Throws<ArgumentException>(() => F.MaxPool2d(x, 2, stride: (1, 0)), "MaxPool2d", "stride");
@@ -91,9 +113,11 @@ public class PoolTests
     [Fact]
     public void ZeroDivisor() => Throws<ArgumentException>(() => F.AvgPool2d(Tensor.Zeros(1, 1, 4, 4), 2, divisorOverride: 0), "AvgPool2d", "divisorOverride");
 
-    [Fact]
-    public void AdaptiveBadArguments()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void AdaptiveBadArguments(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         Throws<ArgumentException>(() => F.AdaptiveAvgPool2d(Tensor.Zeros(1, 1, 4, 4), (0, 2)), "AdaptiveAvgPool2d", "outputSize");
         Throws<ArgumentException>(() => F.AdaptiveAvgPool2d(Tensor.Zeros(2, 3, 0, 4), 1), "AdaptiveAvgPool2d", "[2, 3, 0, 4]");
     }

@@ -15,12 +15,13 @@ public class RoiFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("roi.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesTorchvision(int index, string op)
+    public void MatchesTorchvision(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         var args = c.GetProperty("args");
         var input = Fixtures.Tensor(c.GetProperty("input")).RequireGrad();
@@ -41,6 +42,7 @@ public class RoiFixtureTests
                 ? F.RoiAlign(input, boxes.EnumerateArray().Select(Fixtures.Tensor).ToArray(), outputSize, scale, ratio, aligned)
                 : F.RoiAlign(input, Fixtures.Tensor(boxes), outputSize, scale, ratio, aligned);
         }
+        Assert.Equal(backend, y.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), y.Shape);

@@ -8,7 +8,8 @@ namespace ConvKit.Tests.Ops;
 /// </summary>
 public class RoiTests
 {
-    static readonly Tensor Map = Tensor.Rand([2, 3, 5, 7], seed: 5);
+    // Made on each use, so it lives on the backend the test runs on.
+    static Tensor Map => Tensor.Rand([2, 3, 5, 7], seed: 5);
 
     public static TheoryData<string> Ops() => new() { "RoiPool", "RoiAlign" };
 
@@ -84,9 +85,11 @@ public class RoiTests
         Assert.All(input.Grad!.ToArray(), g => Assert.Equal(0f, g));
     }
 
-    [Fact]
-    public void ZeroSizeBoxes()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void ZeroSizeBoxes(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         // A point box: roi_pool pools the one cell it rounds to; unaligned RoIAlign widens it to a 1×1 cell around
         // the point; aligned RoIAlign has no samples in it and gives 0, as torchvision.
         var point = Rows([1, 3, 2, 3, 2]);
@@ -96,9 +99,11 @@ public class RoiTests
         Assert.Equal(0f, F.RoiAlign(Map, point, 1, aligned: true)[0, 0, 0, 0]);
     }
 
-    [Fact]
-    public void BoxesGetNoGradient()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void BoxesGetNoGradient(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var input = Map.Clone().RequireGrad();
         var boxes = Rows([0, 1, 1, 4, 3]).RequireGrad();
         F.RoiAlign(input, boxes, 2).Sum().Backward();

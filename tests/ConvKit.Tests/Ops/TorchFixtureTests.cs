@@ -15,18 +15,20 @@ public class TorchFixtureTests
 
     static readonly JsonElement Root = Fixtures.Load("core.json");
 
-    public static TheoryData<int, string> Cases() => Fixtures.Cases(Root);
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(Fixtures.Cases(Root));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesPyTorch(int index, string op)
+    public void MatchesPyTorch(string backend, int index, string op)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Root.GetProperty("cases")[index];
         var inputs = c.GetProperty("inputs").EnumerateArray().Select(Fixtures.Tensor).ToArray();
         bool differentiable = c.TryGetProperty("grads", out var grads);
         foreach (var x in inputs) x.RequiresGrad = differentiable;
 
         var y = Apply(op, inputs, c.GetProperty("args"));
+        Assert.Equal(backend, y.Backend.Name); // the scope reached every tensor the op made
 
         var expected = c.GetProperty("output");
         Assert.Equal(Fixtures.Ints(expected.GetProperty("shape")), y.Shape);

@@ -11,9 +11,11 @@ public class UpsampleTests
         foreach (var part in parts) Assert.Contains(part, error.Message);
     }
 
-    [Fact]
-    public void NearestDoublingRepeatsEachPixelInA2x2Block()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void NearestDoublingRepeatsEachPixelInA2x2Block(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([2, 3, 4, 5], seed: 1);
         var y = F.Upsample(x, scaleFactor: 2);
         Assert.Equal([2, 3, 8, 10], y.Shape);
@@ -22,18 +24,22 @@ public class UpsampleTests
                 Assert.Equal(x[1, 2, h / 2, w / 2], y[1, 2, h, w]);
     }
 
-    [Fact]
-    public void BilinearWithAlignedCornersKeepsTheCorners()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void BilinearWithAlignedCornersKeepsTheCorners(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Randn([1, 1, 3, 4], seed: 2);
         var y = F.Upsample(x, size: (7, 9), mode: UpsampleMode.Bilinear, alignCorners: true);
         Assert.Equal(x[0, 0, 0, 0], y[0, 0, 0, 0]);
         Assert.Equal(x[0, 0, 2, 3], y[0, 0, 6, 8], 6);
     }
 
-    [Fact]
-    public void BadArguments()
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void BadArguments(string backend)
     {
+        using var backendScope = TestBackends.Use(backend);
         var x = Tensor.Zeros(1, 1, 4, 4);
         Throws<ArgumentException>(() => F.Upsample(x), "Upsample", "exactly one");
         Throws<ArgumentException>(() => F.Upsample(x, size: 8, scaleFactor: 2), "Upsample", "exactly one");

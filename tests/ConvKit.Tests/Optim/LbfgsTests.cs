@@ -84,10 +84,13 @@ public class LbfgsTests
         return value.Item();
     };
 
+    public static IEnumerable<object[]> BackendCases() => TestBackends.Each(Cases());
+
     [Theory]
-    [MemberData(nameof(Cases))]
-    public void TrajectoryMatchesPyTorch(string name)
+    [MemberData(nameof(BackendCases))]
+    public void TrajectoryMatchesPyTorch(string backend, string name)
     {
+        using var _ = TestBackends.Use(backend);
         var c = Case(name);
         var parameters = c.GetProperty("initial").EnumerateArray().Select(p => Fixtures.Tensor(p).RequireGrad()).ToArray();
         var optimizer = Optimizer(c.GetProperty("args"), parameters);
@@ -99,7 +102,7 @@ public class LbfgsTests
             step++;
             calls = 0;
             float loss = optimizer.Step(closure);
-            string where = $"{name}, step {step}";
+            string where = $"{backend} {name}, step {step}";
             Assert.True(expected.GetProperty("evals").GetInt32() == calls, $"{where}: {calls} closure calls, expected {expected.GetProperty("evals")}");
             Assert.Equal(expected.GetProperty("n_iter").GetInt64(), optimizer.Iterations);
             Assert.Equal(expected.GetProperty("func_evals").GetInt64(), optimizer.FunctionEvaluations);

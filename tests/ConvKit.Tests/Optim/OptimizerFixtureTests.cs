@@ -11,12 +11,13 @@ public class OptimizerFixtureTests
     // Float32 updates against a float64 reference over ten steps, with a floor for values near zero.
     const double Rtol = 1e-4, Atol = 1e-6;
 
-    public static TheoryData<string> Cases() => OptimFixture.Names("optimizers");
+    public static IEnumerable<object[]> Cases() => TestBackends.Each(OptimFixture.Names("optimizers"));
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void TrajectoryMatchesPyTorch(string name)
+    public void TrajectoryMatchesPyTorch(string backend, string name)
     {
+        using var _ = TestBackends.Use(backend);
         var c = OptimFixture.Case("optimizers", name);
         var parameters = OptimFixture.InitialParameters();
         var optimizer = OptimFixture.Optimizer(c, parameters);
@@ -28,7 +29,7 @@ public class OptimizerFixtureTests
             optimizer.Step();
             schedule?.Step();
             for (int i = 0; i < parameters.Length; i++)
-                Close.All(Fixtures.Doubles(expected[step][i]), parameters[i].ToArray(), Rtol, Atol, $"{name}: parameter {i} after step {step + 1}");
+                Close.All(Fixtures.Doubles(expected[step][i]), parameters[i].ToArray(), Rtol, Atol, $"{backend} {name}: parameter {i} after step {step + 1}");
         }
     }
 

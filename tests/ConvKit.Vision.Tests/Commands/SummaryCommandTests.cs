@@ -59,6 +59,19 @@ public class SummaryCommandTests
     }
 
     [Fact]
+    public void AHugeInputIsSummarisedWithoutRunningTheModel()
+    {
+        // Run for real, the first layer's output alone would be 4 GiB; the layers state their shapes instead.
+        var (code, output, error) = Run("summary", "vgg16", "--input", "3x4096x4096");
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        Assert.Contains("[1, 64, 4096, 4096]", output);
+        Assert.Contains("[1, 512, 128, 128]", output);
+        Assert.Contains("Input shape: [1, 3, 4096, 4096]   Output shape: [1, 1000]", output);
+        Assert.Contains("Total params: 138,357,544", output);
+    }
+
+    [Fact]
     public void ModelsListsTheZoo()
     {
         var (code, output, _) = Run("models", "--json");

@@ -14,14 +14,14 @@ public class ForwardBackwardTests
     public static TheoryData<string, int> Models()
     {
         var data = new TheoryData<string, int>();
-        foreach (var (name, _) in ModelZoo.Models.Where(m => m.Name is not ("googlenet" or "unet") && !Dense.Contains(m.Name) && !Detectors.Contains(m.Name) && !Localizers.Contains(m.Name)))
+        foreach (var (name, _) in ModelZoo.Models.Where(m => m.Name is not ("googlenet" or "unet") && !Dense.Contains(m.Name) && !Detectors.Contains(m.Name) && !Localizers.Contains(m.Name) && !RegionDetectors.Contains(m.Name)))
             data.Add(name, ModelZoo.Get(name).InputSize.Height >= 224 ? 1 : 2);
         return data;
     }
 
     [Fact]
     public void EveryZooModelIsCovered() =>
-        Assert.Equal(ModelZoo.Models.Count(), Models().Count() + 2 + Dense.Length + Detectors.Length + Localizers.Length);
+        Assert.Equal(ModelZoo.Models.Count(), Models().Count() + 2 + Dense.Length + Detectors.Length + Localizers.Length + RegionDetectors.Length);
 
     /// <summary>The zoo's segmentation models other than the full-size U-Net: they score every pixel.</summary>
     static readonly string[] Dense = ["unet-small", "fcn-resnet18"];
@@ -65,6 +65,45 @@ public class ForwardBackwardTests
         };
         new YoloLoss().Compute(output, detector.Anchors, detector.Stride, boxes).Loss.Backward();
         AssertEveryParameterHasAGradient(model);
+    }
+
+    /// <summary>The zoo's region-based detectors: their loss needs the pictures' boxes, and they detect on their own.</summary>
+    static readonly string[] RegionDetectors = ["rcnn", "fast-rcnn", "faster-rcnn"];
+
+    [Theory]
+    [InlineData("rcnn")]
+    [InlineData("fast-rcnn")]
+    [InlineData("faster-rcnn")]
+    public void RegionDetectorsTrainEveryParameterAndDetectAtTheirDesignedInput(string name)
+    {
+        using var seeded = Generator.Use(new Generator(9));
+        var entry = ModelZoo.Get(name);
+        var model = entry.Create(entry.InChannels, entry.NumClasses);
+        var detector = Assert.IsAssignableFrom<IRegionDetectionModel>(model);
+        var (height, width) = (entry.InputSize.Height, entry.InputSize.Width);
+        // Two bright items on black, as in the Fashion-MNIST scenes, so that selective search has regions to propose.
+        var values = new float[2 * height * width];
+        foreach (var (n, x1, y1, x2, y2) in new[] { (0, 10, 12, 50, 40), (1, 60, 20, 120, 100), (1, 5, 5, 25, 30) })
+            for (int y = y1; y < y2; y++)
+                for (int x = x1; x < x2; x++) values[(n * height + y) * width + x] = 0.5f + 0.4f * MathF.Sin(x * 0.3f + y * 0.2f);
+        var images = Tensor.FromArray(values, 2, entry.InChannels, height, width);
+        var boxes = new[]
+        {
+            new BoundingBoxes([10f, 12, 50, 40], [3], BoxFormat.Xyxy, height, width),
+            new BoundingBoxes([60f, 20, 120, 100, 5, 5, 25, 30], [entry.NumClasses - 1, 0], BoxFormat.Xyxy, height, width),
+        };
+        var loss = detector.Loss(images, boxes);
+        Assert.True(float.IsFinite(loss.Loss.Item()), $"{name}: loss {loss.Loss.Item()}");
+        Assert.Contains("cls_loss", loss.Terms.Keys);
+        Assert.Contains("box_loss", loss.Terms.Keys);
+        loss.Loss.Backward();
+        AssertEveryParameterHasAGradient(model);
+
+        model.Eval();
+        var found = detector.Detect(images, new DetectionOptions(ScoreThreshold: 0));
+        Assert.Equal(2, found.Length);
+        Assert.All(found.SelectMany(f => f), d => Assert.True(d.X1 >= 0 && d.X2 <= width && d.Y1 >= 0 && d.Y2 <= height && d.X1 < d.X2 && d.Y1 < d.Y2
+            && d.Class >= 0 && d.Class < entry.NumClasses, $"{name}: {d}"));
     }
 
     /// <summary>The zoo's localisers: one row (pc, bx, by, bh, bw, c1..cn) per picture, not class logits.</summary>

@@ -13,6 +13,9 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.LeakyRelu(input, NegativeSlope);
 
+    /// <summary>The same shape as the input (element-wise).</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => [.. inputShape];
+
     /// <inheritdoc/>
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"LeakyReLU(negativeSlope={NegativeSlope})");
 }

@@ -7,4 +7,7 @@ public sealed class ReLU : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Relu(input);
+
+    /// <summary>The same shape as the input (element-wise).</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => [.. inputShape];
 }

@@ -7,4 +7,7 @@ public sealed class ReLU6 : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Relu6(input);
+
+    /// <summary>The same shape as the input (element-wise).</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => [.. inputShape];
 }

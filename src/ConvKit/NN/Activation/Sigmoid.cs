@@ -7,4 +7,7 @@ public sealed class Sigmoid : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Sigmoid(input);
+
+    /// <summary>The same shape as the input (element-wise).</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => [.. inputShape];
 }

@@ -11,6 +11,13 @@ public class Softmax(int dim = -1) : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Softmax(input, Dim);
 
+    /// <summary>The same shape as the input; <see cref="Dim"/> must be one of its axes.</summary>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        Shapes.NormalizeDim(Dim, inputShape.Length, "Softmax");
+        return [.. inputShape];
+    }
+
     /// <inheritdoc/>
     protected override string Describe() => $"Softmax(dim={Dim})";
 }

@@ -52,7 +52,7 @@ public sealed class Conv2d : Module
     }
 
     /// <summary>The output shape for an input of shape (N, in, H, W); throws ArgumentException naming this layer and both shapes when it does not fit.</summary>
-    public int[] OutputShape(int[] inputShape)
+    protected override int[] OutputShapeCore(int[] inputShape)
     {
         var g = ConvShapes.Conv2d(Describe(), inputShape, Weight.Shape.ToArray(), Bias?.Shape.ToArray(), Stride, Padding, Dilation, Groups);
         return [g.Batch, g.OutChannels, g.OutHeight, g.OutWidth];
@@ -62,7 +62,7 @@ public sealed class Conv2d : Module
     /// <returns>(N, out, H_out, W_out)</returns>
     protected override Tensor ForwardCore(Tensor input)
     {
-        OutputShape(input.Shape.ToArray());
+        OutputShapeCore(input.Shape.ToArray());
         return F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
     }
 

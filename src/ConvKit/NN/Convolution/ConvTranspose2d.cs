@@ -58,7 +58,7 @@ public sealed class ConvTranspose2d : Module
     }
 
     /// <summary>The output shape for an input of shape (N, in, H, W); throws ArgumentException naming this layer and both shapes when it does not fit.</summary>
-    public int[] OutputShape(int[] inputShape)
+    protected override int[] OutputShapeCore(int[] inputShape)
     {
         var g = ConvShapes.ConvTranspose2d(Describe(), inputShape, Weight.Shape.ToArray(), Bias?.Shape.ToArray(),
             Stride, Padding, OutputPadding, Dilation, Groups);
@@ -69,7 +69,7 @@ public sealed class ConvTranspose2d : Module
     /// <returns>(N, out, (H − 1)s − 2p + d(kH − 1) + outputPadding + 1, likewise for W)</returns>
     protected override Tensor ForwardCore(Tensor input)
     {
-        OutputShape(input.Shape.ToArray());
+        OutputShapeCore(input.Shape.ToArray());
         return F.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding, Groups, Dilation);
     }
 

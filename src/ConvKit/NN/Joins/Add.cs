@@ -33,4 +33,17 @@ public class Add : Module
         }
         return sum;
     }
+
+    /// <summary>The branches' common output shape; branches that disagree throw as the forward pass does.</summary>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        var sum = branches[0].OutputShape(inputShape);
+        for (int i = 1; i < branches.Length; i++)
+        {
+            var output = branches[i].OutputShape(inputShape);
+            if (!output.SequenceEqual(sum))
+                throw new ArgumentException($"Add: branch {i} gives shape {Shapes.Format(output)} but branch 0 gives {Shapes.Format(sum)}.");
+        }
+        return sum;
+    }
 }

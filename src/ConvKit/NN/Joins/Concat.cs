@@ -27,6 +27,9 @@ public class Concat : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Concat(branches.Select(b => b.Forward(input)).ToArray(), Dim);
 
+    /// <summary>The branches' output shapes joined along <see cref="Dim"/>.</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => ShapeInference.Concat(branches.Select(b => b.OutputShape(inputShape)).ToArray(), Dim);
+
     /// <inheritdoc/>
     protected override string Describe() => $"Concat(dim={Dim})";
 }

@@ -5,4 +5,7 @@ public class Identity : Module
 {
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => input;
+
+    /// <summary>The same shape as the input (element-wise).</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => [.. inputShape];
 }

@@ -33,6 +33,15 @@ public class Linear : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Linear(input, Weight, Bias);
 
+    /// <summary>(*, outFeatures) for an input (*, inFeatures); another last axis throws as <see cref="F.Linear"/> does.</summary>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        if (inputShape.Length == 0 || inputShape[^1] != InFeatures)
+            throw new ArgumentException(
+                $"Linear: input shape {Shapes.Format(inputShape)} does not match weight shape {Shapes.Format(Weight.Shape)} (expected the last axis to be {InFeatures}).");
+        return [.. inputShape[..^1], OutFeatures];
+    }
+
     /// <inheritdoc/>
     protected override string Describe() => $"Linear({InFeatures}, {OutFeatures}, bias={(Bias != null).ToString().ToLowerInvariant()})";
 }

@@ -64,9 +64,7 @@ public abstract class BatchNorm : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input)
     {
-        CheckRank(input.Dims);
-        if (input.Dims[1] != NumFeatures)
-            throw new ArgumentException($"{GetType().Name}: expected {NumFeatures} channels (axis 1), got input of shape {input.ShapeString}.");
+        OutputShapeCore(input.Dims);
         float momentum = Momentum ?? 0f;
         if (Training && NumBatchesTracked != null)
         {
@@ -74,6 +72,15 @@ public abstract class BatchNorm : Module
             if (Momentum == null) momentum = 1f / NumBatchesTracked.Item();
         }
         return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, training: Training || RunningMean == null, momentum, Eps);
+    }
+
+    /// <summary>The same shape as the input, which must have <see cref="NumFeatures"/> channels on axis 1.</summary>
+    protected override int[] OutputShapeCore(int[] inputShape)
+    {
+        CheckRank(inputShape);
+        if (inputShape[1] != NumFeatures)
+            throw new ArgumentException($"{GetType().Name}: expected {NumFeatures} channels (axis 1), got input of shape {Shapes.Format(inputShape)}.");
+        return [.. inputShape];
     }
 
     /// <inheritdoc/>

@@ -28,6 +28,9 @@ public sealed class LocalResponseNorm : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.LocalResponseNorm(input, Size, Alpha, Beta, K);
 
+    /// <summary>The same shape as the input (normalised across channels).</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => [.. inputShape];
+
     /// <inheritdoc/>
     protected override string Describe() =>
         string.Create(CultureInfo.InvariantCulture, $"LocalResponseNorm({Size}, alpha={Alpha}, beta={Beta}, k={K})");

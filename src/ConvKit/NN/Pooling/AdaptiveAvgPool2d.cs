@@ -19,7 +19,7 @@ public sealed class AdaptiveAvgPool2d : Module
     }
 
     /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shape, if it is not (N, C, H, W) or (C, H, W).</summary>
-    public int[] OutputShape(int[] inputShape) =>
+    protected override int[] OutputShapeCore(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.AdaptiveGeometry("AdaptiveAvgPool2d", inputShape, OutputSize));
 
     /// <inheritdoc/>

@@ -29,7 +29,7 @@ public sealed class AvgPool2d : Module
     }
 
     /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shapes, if the input cannot be pooled.</summary>
-    public int[] OutputShape(int[] inputShape) =>
+    protected override int[] OutputShapeCore(int[] inputShape) =>
         PoolShapes.OutputShape(inputShape, PoolShapes.Geometry("AvgPool2d", inputShape, KernelSize, Stride, Padding, 1, CeilMode));
 
     /// <inheritdoc/>

@@ -38,7 +38,7 @@ public sealed class MaxPool2d : Module
     public static MaxPool2d Same(Size2 kernelSize, Size2? stride = null, Size2? dilation = null) => new(kernelSize, stride ?? kernelSize, dilation ?? 1);
 
     /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shapes, if the input cannot be pooled.</summary>
-    public int[] OutputShape(int[] inputShape) => PoolShapes.OutputShape(inputShape, SamePadding
+    protected override int[] OutputShapeCore(int[] inputShape) => PoolShapes.OutputShape(inputShape, SamePadding
         ? PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, SamePads(inputShape), Dilation, CeilMode)
         : PoolShapes.Geometry("MaxPool2d", inputShape, KernelSize, Stride, Padding, Dilation, CeilMode));
 

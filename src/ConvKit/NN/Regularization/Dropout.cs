@@ -28,6 +28,9 @@ public sealed class Dropout : Module
     /// <inheritdoc/>
     protected override Tensor ForwardCore(Tensor input) => F.Dropout(input, P, Training, random);
 
+    /// <summary>The same shape as the input.</summary>
+    protected override int[] OutputShapeCore(int[] inputShape) => [.. inputShape];
+
     /// <inheritdoc/>
     protected override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P})");
 }

@@ -17,5 +17,8 @@ public class Flatten(int startDim = 1, int endDim = -1) : Module
     protected override Tensor ForwardCore(Tensor input) => F.Flatten(input, StartDim, EndDim);
 
     /// <inheritdoc/>
+    protected override int[] OutputShapeCore(int[] inputShape) => ShapeInference.Flatten(inputShape, StartDim, EndDim);
+
+    /// <inheritdoc/>
     protected override string Describe() => $"Flatten(startDim={StartDim}, endDim={EndDim})";
 }

@@ -26,7 +26,7 @@ public sealed class Upsample : Module
     }
 
     /// <summary>The output shape for <paramref name="inputShape"/>; throws, naming the shape, if it is not (N, C, H, W).</summary>
-    public int[] OutputShape(int[] inputShape) =>
+    protected override int[] OutputShapeCore(int[] inputShape) =>
         UpsampleShapes.OutputShape(inputShape, UpsampleShapes.Geometry(inputShape, Size, ScaleFactor, Mode, AlignCorners));
 
     /// <inheritdoc/>

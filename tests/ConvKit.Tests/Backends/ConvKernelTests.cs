@@ -1,17 +1,17 @@
 using ConvKit.Backends;
-using ConvKit.Backends.Cpu;
-using ConvKit.Tests.Ops;
+using ConvKit.Backends.Reference;
 
-namespace ConvKit.Tests.Backends.Cpu;
+namespace ConvKit.Tests.Backends;
 
 /// <summary>
-/// Every CPU convolution path (im2col + GEMM, several tiles per image whatever the thread count, the
+/// Every fast backend's convolution kernels against <see cref="ReferenceBackend"/>'s direct loops (float64 sums), on odd
+/// shapes chosen to reach each CPU path (im2col + GEMM, several tiles per image whatever the thread count, the
 /// lone-image split of the data gradient, pointwise 1×1 without im2col, direct depthwise loops at unit and
-/// other strides, the turned product of a lone image with a small plane, the fused ReLU) against the direct-loop
-/// reference, on odd shapes.
+/// other strides, the turned product of a lone image with a small plane, the fused ReLU). Outputs start as NaN, so an element a kernel forgets to write fails.
 /// </summary>
 public class ConvKernelTests
 {
+    static readonly ReferenceBackend Reference = ReferenceBackend.Instance;
     // Float32 sums of up to a few thousand products of values in [−1, 1], accumulated in blocks.
     const double Rtol = 1e-4, Atol = 1e-4;
 
@@ -53,41 +53,58 @@ public class ConvKernelTests
         { "transposed-style: fewer outputs than the formula", Geometry(2, 3, 12, 11, 4, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
     };
 
+    public static IEnumerable<object[]> Cases() => TestBackends.EachFast(Geometries());
+
     [Theory]
-    [MemberData(nameof(Geometries))]
-    public void ForwardMatchesReference(string name, ConvGeometry g)
+    [MemberData(nameof(Cases))]
+    public void ForwardMatchesReference(string backend, string name, ConvGeometry g)
     {
-        var (x, w, b, dy) = Operands(g);
-        var y = Garbage(g.Batch * g.OutChannels * g.OutPlane);
-        CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), new CpuStorage(b), new CpuStorage(y), g);
-        AssertClose(ConvReference.Forward(x, w, b, g), y, name + " forward");
-        CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), null, new CpuStorage(y), g);
-        AssertClose(ConvReference.Forward(x, w, null, g), y, name + " forward without bias");
-        CpuBackend.Instance.ConvForward(new CpuStorage(x), new CpuStorage(w), new CpuStorage(b), new CpuStorage(y), g, relu: true);
-        AssertClose(ConvReference.Forward(x, w, b, g).Select(v => Math.Max(v, 0f)).ToArray(), y, name + " forward with ReLU");
+        var fast = TestBackends.Named(backend);
+        var (x, w, b, _) = Operands(g);
+        foreach (var (bias, relu, what) in new[] { (b, false, ""), (null, false, " without bias"), (b, true, " with ReLU") })
+        {
+            float[] Forward(IBackend on)
+            {
+                var y = on.FromArray(Garbage(g.Batch * g.OutChannels * g.OutPlane));
+                on.ConvForward(on.FromArray(x), on.FromArray(w), bias == null ? null : on.FromArray(bias), y, g, relu);
+                return TestBackends.Read(y);
+            }
+            AssertClose(Forward(Reference), Forward(fast), $"{backend} {name} forward{what}");
+        }
     }
 
     [Theory]
-    [MemberData(nameof(Geometries))]
-    public void BackwardDataMatchesReference(string name, ConvGeometry g)
+    [MemberData(nameof(Cases))]
+    public void BackwardDataMatchesReference(string backend, string name, ConvGeometry g)
     {
+        var fast = TestBackends.Named(backend);
         var (_, w, _, dy) = Operands(g);
-        var bias = Random(g.InChannels, 5);
-        var dx = Garbage(g.Batch * g.InChannels * g.InPlane);
-        CpuBackend.Instance.ConvBackwardData(new CpuStorage(dy), new CpuStorage(w), null, new CpuStorage(dx), g);
-        AssertClose(ConvReference.BackwardData(dy, w, null, g), dx, name + " data gradient");
-        CpuBackend.Instance.ConvBackwardData(new CpuStorage(dy), new CpuStorage(w), new CpuStorage(bias), new CpuStorage(dx), g);
-        AssertClose(ConvReference.BackwardData(dy, w, bias, g), dx, name + " data gradient with bias");
+        var b = Random(g.InChannels, 5);
+        foreach (var (bias, what) in new[] { (null, ""), (b, " with bias") })
+        {
+            float[] BackwardData(IBackend on)
+            {
+                var dx = on.FromArray(Garbage(g.Batch * g.InChannels * g.InPlane));
+                on.ConvBackwardData(on.FromArray(dy), on.FromArray(w), bias == null ? null : on.FromArray(bias), dx, g);
+                return TestBackends.Read(dx);
+            }
+            AssertClose(BackwardData(Reference), BackwardData(fast), $"{backend} {name} data gradient{what}");
+        }
     }
 
     [Theory]
-    [MemberData(nameof(Geometries))]
-    public void BackwardWeightMatchesReference(string name, ConvGeometry g)
+    [MemberData(nameof(Cases))]
+    public void BackwardWeightMatchesReference(string backend, string name, ConvGeometry g)
     {
+        var fast = TestBackends.Named(backend);
         var (x, _, _, dy) = Operands(g);
-        var dw = Garbage(g.OutChannels * g.ColumnRows);
-        CpuBackend.Instance.ConvBackwardWeight(new CpuStorage(x), new CpuStorage(dy), new CpuStorage(dw), g);
-        AssertClose(ConvReference.BackwardWeight(x, dy, g), dw, name + " weight gradient");
+        float[] BackwardWeight(IBackend on)
+        {
+            var dw = on.FromArray(Garbage(g.OutChannels * g.ColumnRows));
+            on.ConvBackwardWeight(on.FromArray(x), on.FromArray(dy), dw, g);
+            return TestBackends.Read(dw);
+        }
+        AssertClose(BackwardWeight(Reference), BackwardWeight(fast), $"{backend} {name} weight gradient");
     }
 
     static (float[] X, float[] W, float[] B, float[] Dy) Operands(ConvGeometry g) => (
@@ -97,7 +114,7 @@ public class ConvKernelTests
         Random(g.Batch * g.OutChannels * g.OutPlane, 4));
 
     /// <summary>Like Close.All, but builds a message only for the first bad element: these outputs are large.</summary>
-    static void AssertClose(double[] expected, float[] actual, string what)
+    static void AssertClose(float[] expected, float[] actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
