@@ -21,7 +21,23 @@ static class DetectBench
 {
     const int ConvKitThreads = 2, TorchThreads = 2, BatchSize = 32;
 
-    static string DataDirectory => Path.Combine(Path.GetTempPath(), "convkit-bench-fashion-detection");
+    /// <summary>
+    /// The fashion-scenes detection set the detection suites share, made once in a temporary folder; null (after a
+    /// "skipped" heading naming <paramref name="suiteTitle"/>) when Fashion-MNIST is not installed.
+    /// </summary>
+    internal static string? DataSet(string suiteTitle)
+    {
+        string data = Path.Combine(Path.GetTempPath(), "convkit-bench-fashion-detection");
+        if (File.Exists(Path.Combine(data, "classes.txt"))) return data; // classes.txt is written last: the folder is complete
+        if (!Directory.Exists(IdxDatasets.FashionMnistDirectory))
+        {
+            Console.WriteLine($"\n## {suiteTitle}: skipped, Fashion-MNIST is not in {IdxDatasets.FashionMnistDirectory} (apt-get install dataset-fashion-mnist)");
+            return null;
+        }
+        Console.Error.WriteLine($"Making the fashion-scenes detection set in {data} (once)…");
+        FashionScenes.WriteDetection(data);
+        return data;
+    }
 
     record Epoch(int Number, double TrainLoss, double TestLoss, double Map50, double Map, double Seconds);
 
@@ -35,17 +51,7 @@ static class DetectBench
     {
         int epochs = arguments.Length > 0 ? int.Parse(arguments[0], CultureInfo.InvariantCulture) : 30;
         int? limit = arguments.Length > 1 ? int.Parse(arguments[1], CultureInfo.InvariantCulture) : null;
-        string data = DataDirectory;
-        if (!File.Exists(Path.Combine(data, "classes.txt")))
-        {
-            if (!Directory.Exists(IdxDatasets.FashionMnistDirectory))
-            {
-                Console.WriteLine($"\n## Detection: skipped, Fashion-MNIST is not in {IdxDatasets.FashionMnistDirectory} (apt-get install dataset-fashion-mnist)");
-                return;
-            }
-            Console.Error.WriteLine($"Making the fashion-scenes detection set in {data} (once)…");
-            FashionScenes.WriteDetection(data); // classes.txt last: a folder holding it is complete
-        }
+        if (DataSet("Detection") is not { } data) return;
 
         var (ours, anchors) = RunConvKit(data, epochs, limit);
         string detections = Path.Combine(Path.GetTempPath(), $"convkit-bench-detect-torch-{Environment.ProcessId}");

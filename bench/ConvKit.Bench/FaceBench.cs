@@ -32,7 +32,7 @@ static class FaceBench
         Console.WriteLine();
         Console.WriteLine($"## Faces: pretrained detector and encoder, batch 1 ({Rounds} alternating rounds × {PerRound} inferences per engine)");
         Console.WriteLine($"ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}: IntraOpNumThreads = {Environment.ProcessorCount}; " +
-            $"ConvKit threads: {Backends.Cpu.Threading.NumThreads}; load average {LoadAverage()}");
+            $"ConvKit threads: {Backends.Cpu.Threading.NumThreads}; load average {Machine.LoadAverage()}");
         Console.WriteLine();
         Console.WriteLine("| network | input | ConvKit median ms | ONNX Runtime median ms | ConvKit / ONNX Runtime | max abs difference / output scale |");
         Console.WriteLine("|---|---|---|---|---|---|");
@@ -82,7 +82,6 @@ static class FaceBench
         Console.WriteLine($"| {name} | {string.Join("×", shape)} | {convKit:F2} | {ort:F2} | {convKit / ort:F2} | {difference:G2} |");
     }
 
-    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
 
     static List<double> Time(Action action)
     {

@@ -11,6 +11,9 @@ static class Machine
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown"
             : "unknown";
 
+    /// <summary>The 1-, 5- and 15-minute load averages (Linux), or "unknown".</summary>
+    public static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
+
     /// <summary>Runs a peer script with Debian's Python (numpy, torch) and returns its stdout lines.</summary>
     public static string[] RunPython(string script, string arguments, IDictionary<string, string>? environment = null)
     {

@@ -26,8 +26,6 @@ static class RcnnBench
 {
     const int Threads = 2, BatchSize = 16, InferencePictures = 100;
 
-    static string DataDirectory => Path.Combine(Path.GetTempPath(), "convkit-bench-fashion-detection");
-
     record Row(string Model, long Parameters, int Epochs, int BestEpoch, double Map50, double Map, double TrainMsPerPicture, double InferMsPerPicture, double PeakMb);
 
     public static void Run(string[] arguments)
@@ -35,26 +33,16 @@ static class RcnnBench
         int epochs = arguments.Length > 0 ? int.Parse(arguments[0], CultureInfo.InvariantCulture) : 3;
         int limit = arguments.Length > 1 ? int.Parse(arguments[1], CultureInfo.InvariantCulture) : 600;
         var models = arguments.Length > 2 ? arguments[2].Split(',') : ["yolo-small", "rcnn", "fast-rcnn", "faster-rcnn"];
-        string data = DataDirectory;
-        if (!File.Exists(Path.Combine(data, "classes.txt")))
-        {
-            if (!Directory.Exists(IdxDatasets.FashionMnistDirectory))
-            {
-                Console.WriteLine($"\n## Region-based detection: skipped, Fashion-MNIST is not in {IdxDatasets.FashionMnistDirectory}");
-                return;
-            }
-            Console.Error.WriteLine($"Making the fashion-scenes detection set in {data} (once)…");
-            FashionScenes.WriteDetection(data);
-        }
+        if (DetectBench.DataSet("Region-based detection") is not { } data) return;
         var test = new CocoDetectionDataset(Path.Combine(data, "test", "images"), Path.Combine(data, "test", "annotations.json"), channels: 1);
         string started = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-        string loadBefore = LoadAverage();
+        string loadBefore = Machine.LoadAverage();
         var rows = models.Select(model => Measure(model, data, epochs, limit, test)).ToList();
 
         Console.WriteLine();
         Console.WriteLine($"## Region-based detection beside YOLO on fashion-scenes (first {limit:N0} training scenes, {test.Count:N0} test scenes, 128×128, 10 classes), " +
             $"{epochs} epoch{(epochs == 1 ? "" : "s")}, batch {BatchSize}, Adam 1e-3 cosine, flip, {Threads} threads");
-        Console.WriteLine($"Started {started} UTC; load average before {loadBefore}, after {LoadAverage()}. mAP: the best epoch's on the test set (COCO evaluation); " +
+        Console.WriteLine($"Started {started} UTC; load average before {loadBefore}, after {Machine.LoadAverage()}. mAP: the best epoch's on the test set (COCO evaluation); " +
             $"train ms/picture: training-loop seconds per epoch (mean) / {limit}; infer ms/picture: Detector.Detect on {InferencePictures} test pictures, one at a time, proposals included");
         Console.WriteLine();
         Console.WriteLine("| model | parameters | epochs | best epoch | test mAP@0.5 | test mAP@[.5:.95] | train ms / picture | infer ms / picture | infer time vs yolo-small | peak RSS (MB) |");
@@ -95,5 +83,4 @@ static class RcnnBench
         }
     }
 
-    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
 }
