@@ -15,7 +15,7 @@ public class RegionDetectorTrainingTests
     {
         { "rcnn", 20, 0.9 },
         { "fast-rcnn", 20, 0.9 },
-        { "faster-rcnn", 45, 0.9 },
+        { "faster-rcnn", 60, 0.9 },
     };
 
     static Module Create(string name) => name switch
