@@ -9,9 +9,15 @@ namespace ConvKit;
 /// </summary>
 public sealed partial class Tensor
 {
-    internal readonly Storage Storage;
+    // Not readonly: Module.To moves a parameter to another backend in place, keeping the tensor every layer and
+    // optimiser holds (see MoveTo).
+    internal Storage Storage;
     internal readonly int[] Dims;
     bool requiresGrad;
+    // The value of a float used where a tensor was expected (PyTorch's "wrapped number"), null for every other tensor.
+    // Made on the default backend, it joins an operand of another backend as a fresh scalar there (WithBackendOf), so
+    // `g * 2f` inside a backward rule stays on g's backend without reading anything back.
+    float? wrappedNumber;
 
     internal Tensor(Storage storage, int[] dims)
     {
@@ -30,6 +36,15 @@ public sealed partial class Tensor
     public int Numel { get; }
     /// <summary>The backend that holds the storage and runs the kernels.</summary>
     public IBackend Backend => Storage.Backend;
+
+    /// <summary>
+    /// This tensor, or, if it is a float written where a tensor was expected and <paramref name="operand"/> lives on
+    /// another backend, the same number on <paramref name="operand"/>'s backend.
+    /// </summary>
+    internal Tensor WithBackendOf(Tensor operand) =>
+        wrappedNumber is float value && operand.Backend != Backend && Storage.Version == 0 ? WrappedNumber(value, operand.Backend) : this;
+
+    internal static Tensor WrappedNumber(float value, IBackend backend) => new(backend.FromArray([value]), []) { wrappedNumber = value };
 
     /// <summary>Size of axis <paramref name="dim"/>; negative counts from the end.</summary>
     public int Size(int dim) => Dims[Shapes.NormalizeDim(dim, Rank, "Size")];
@@ -171,18 +186,58 @@ public sealed partial class Tensor
         if (!Shapes.BroadcastsTo(other.Dims, Dims))
             throw new ArgumentException($"AddInPlace: shape {other.ShapeString} cannot be broadcast to {ShapeString}.");
         using var _ = GradMode.Disable();
+        other = other.WithBackendOf(this);
+        Ops.F.SameBackend(this, other, "AddInPlace");
         var addend = alpha == 1f ? other : other * alpha;
         Backend.Binary(BinaryOp.Add, Storage, Dims, addend.Storage, addend.Dims, Storage, Dims);
         Storage.BumpVersion();
         return this;
     }
 
-    /// <summary>Overwrites this tensor's values with <paramref name="source"/>'s (same shape), outside the graph; a write to its <see cref="Version"/>.</summary>
+    /// <summary>
+    /// A copy of this tensor on <paramref name="backend"/>, or this tensor itself when it already lives there (as
+    /// PyTorch's <c>.to</c>). The copy is in the graph: its gradient flows back to this tensor, on this tensor's backend.
+    /// </summary>
+    public Tensor To(IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (backend == Backend) return this;
+        var source = this;
+        var copy = new Tensor(Transfer(Storage, backend), Dims);
+        return Node.Record(copy, "To", this, g => g.To(source.Backend), ("backend", backend.Name));
+    }
+
+    /// <summary>
+    /// Moves this tensor's values, and its gradient's, to <paramref name="backend"/> in place: the same tensor object
+    /// now lives there, so the layers and optimisers that hold it follow (<see cref="NN.Module.To"/>). A leaf only.
+    /// </summary>
+    internal void MoveTo(IBackend backend)
+    {
+        if (!IsLeaf)
+            throw new InvalidOperationException($"To: only a leaf tensor can be moved in place; this one was made by {GradFn!.Op}.");
+        if (backend == Backend) return;
+        Storage = Transfer(Storage, backend);
+        Grad?.MoveTo(backend);
+    }
+
+    /// <summary>A copy of <paramref name="storage"/> on <paramref name="backend"/>, through main memory (the one path every pair of backends shares).</summary>
+    static Storage Transfer(Storage storage, IBackend backend)
+    {
+        var values = GC.AllocateUninitializedArray<float>(storage.Length);
+        storage.Backend.CopyTo(storage, values);
+        return backend.FromArray(values);
+    }
+
+    /// <summary>
+    /// Overwrites this tensor's values with <paramref name="source"/>'s (same shape, any backend), outside the graph; a
+    /// write to its <see cref="Version"/>.
+    /// </summary>
     public Tensor CopyFrom(Tensor source)
     {
         if (!source.HasShape(Dims))
             throw new ArgumentException($"CopyFrom: source shape {source.ShapeString} does not match {ShapeString}.");
-        Backend.Copy(source.Storage, Storage);
+        // From another backend the values cross over first, as torch's copy_ between devices (loading a state dict read on the CPU).
+        Backend.Copy(source.Backend == Backend ? source.Storage : Transfer(source.Storage, Backend), Storage);
         Storage.BumpVersion();
         return this;
     }

@@ -62,6 +62,8 @@ public static partial class F
     /// <returns>the broadcast shape of the three</returns>
     public static Tensor Where(Tensor condition, Tensor x, Tensor y)
     {
+        // Numbers written for x or y join the condition's backend, as in Binary.
+        (x, y) = (x.WithBackendOf(condition), y.WithBackendOf(condition));
         SameBackend(condition, x, "Where");
         var backend = SameBackend(x, y, "Where");
         int[] shape;

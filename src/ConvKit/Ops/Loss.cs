@@ -79,7 +79,8 @@ public static partial class F
                 $"(expected an integer in [0, {classes - 1}] or the ignore index {ignoreIndex}).");
 
         // The mean divides by the total weight of the counted positions (their number, without class weights).
-        float scale = reduction == Reduction.Mean ? 1f / Sum(targetWeights).Item() : 1f;
+        // A rank-0 tensor on the input's backend: nothing is read back to the host.
+        Tensor scale = reduction == Reduction.Mean ? 1f / Sum(targetWeights) : Tensor.Scalar(1f, backend);
         var y = reduction == Reduction.None ? losses : Sum(losses) * scale;
         return Node.Record(y, name, input, g =>
         {

@@ -133,7 +133,8 @@ public static partial class F
         int d = Shapes.NormalizeDim(dim, first.Rank, "Concat");
         foreach (var t in tensors)
         {
-            bool compatible = t.Rank == first.Rank && t.Backend == first.Backend;
+            SameBackend(first, t, "Concat");
+            bool compatible = t.Rank == first.Rank;
             for (int i = 0; i < t.Rank && compatible; i++) compatible = i == d || t.Dims[i] == first.Dims[i];
             if (!compatible)
                 throw new ArgumentException($"Concat: shapes {first.ShapeString} and {t.ShapeString} differ outside axis {d}.");
