@@ -104,7 +104,7 @@ public sealed partial class Tensor
     public Tensor Min(int[]? dims = null, bool keepDim = false) => F.Min(this, dims, keepDim);
     /// <summary>The minimum over dimension <paramref name="dim"/>, kept as size 1 when <paramref name="keepDim"/> (<c>F.Min</c>).</summary>
     public Tensor Min(int dim, bool keepDim = false) => F.Min(this, [dim], keepDim);
-    /// <summary>The index of the largest element along <paramref name="dim"/> (of the flattened tensor when null), as float values (<c>F.ArgMax</c>).</summary>
+    /// <summary>The index of the largest element along <paramref name="dim"/> (of the flattened tensor when null), an Int32 tensor (<c>F.ArgMax</c>).</summary>
     public Tensor ArgMax(int? dim = null, bool keepDim = false) => F.ArgMax(this, dim, keepDim);
     /// <summary>The variance over <paramref name="dims"/> (all when null), dividing by n − <paramref name="correction"/> (<c>F.Var</c>).</summary>
     public Tensor Var(int[]? dims = null, int correction = 1, bool keepDim = false) => F.Var(this, dims, correction, keepDim);

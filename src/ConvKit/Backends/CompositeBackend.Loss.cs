@@ -71,8 +71,18 @@ public abstract partial class CompositeBackend
     }
 
     /// <summary>1 at each position whose target is not the ignored index, else 0.</summary>
-    Storage CountedPositions(ClassTargets targets) =>
-        Apply(BinaryOp.NotEqual, targets.Targets, targets.IgnoreIndex, targets.Outer * targets.Inner);
+    Storage CountedPositions(ClassTargets targets)
+    {
+        int positions = targets.Outer * targets.Inner;
+        var values = targets.Targets;
+        if (values.DType == DType.Int32)
+        {
+            // As floats, an index beyond 2²⁴ may round, but never onto the ignored index, a small number.
+            values = AllocateUninitialized(positions);
+            IndicesToFloat(targets.Targets, values);
+        }
+        return Apply(BinaryOp.NotEqual, values, targets.IgnoreIndex, positions);
+    }
 
     /// <summary>A buffer of ones.</summary>
     Storage Ones(int length)

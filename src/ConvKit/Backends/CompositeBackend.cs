@@ -31,6 +31,14 @@ public abstract partial class CompositeBackend : IBackend
     /// <inheritdoc/>
     public abstract void Copy(Storage source, Storage destination);
     /// <inheritdoc/>
+    public abstract Storage AllocateIndices(int length);
+    /// <inheritdoc/>
+    public abstract Storage FromIndices(ReadOnlySpan<int> values);
+    /// <inheritdoc/>
+    public abstract void CopyIndicesTo(Storage source, Span<int> destination);
+    /// <inheritdoc/>
+    public abstract void IndicesToFloat(Storage indices, Storage values);
+    /// <inheritdoc/>
     public abstract void Unary(UnaryOp op, Storage x, Storage y);
     /// <inheritdoc/>
     public abstract void PowScalar(Storage x, float exponent, Storage y);

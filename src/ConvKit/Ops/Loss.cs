@@ -69,7 +69,7 @@ public static partial class F
             logProbs = Tensor.Empty(input.Dims, backend);
             backend.LogSoftmax(input.Storage, outer, classes, inner, logProbs.Storage);
         }
-        var targets = new ClassTargets(target.Storage, weight?.Storage, outer, classes, inner, ignoreIndex, smoothing);
+        var targets = new ClassTargets(target.OwnStorage, weight?.Storage, outer, classes, inner, ignoreIndex, smoothing);
         var losses = Tensor.Empty(positions, backend);
         var targetWeights = Tensor.Empty(positions, backend);
         int bad = backend.NllLoss(logProbs.Storage, targets, losses.Storage, targetWeights.Storage);

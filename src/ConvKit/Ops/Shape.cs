@@ -23,7 +23,7 @@ public static partial class F
         }
         if (Shapes.Numel(dims) != x.Numel)
             throw new ArgumentException($"Reshape: cannot view shape {x.ShapeString} ({x.Numel} elements) as {Shapes.Format(shape)}.");
-        var y = new Tensor(x.Storage, dims);
+        var y = new Tensor(x.OwnStorage, dims); // an Int32 tensor's view stays Int32
         return Node.Record(y, "Reshape", x, g => Reshape(g, x.Dims));
     }
 

@@ -17,7 +17,7 @@ sealed class MinimalBackend : CompositeBackend
     public static MinimalBackend Instance { get; } = new();
     MinimalBackend() { }
 
-    /// <summary>Calls on this thread that read values back to the host (GetItem, CopyTo); ops run on their caller's thread.</summary>
+    /// <summary>Calls on this thread that read values back to the host (GetItem, CopyTo, CopyIndicesTo); ops run on their caller's thread.</summary>
     public static int HostReads => hostReads;
     [ThreadStatic] static int hostReads;
 
@@ -27,6 +27,7 @@ sealed class MinimalBackend : CompositeBackend
     {
         public Storage Inner { get; } = inner;
         public override int Length => Inner.Length;
+        public override DType DType => Inner.DType;
         public override IBackend Backend => Instance;
     }
 
@@ -50,6 +51,10 @@ sealed class MinimalBackend : CompositeBackend
     public override void SetItem(Storage storage, int index, float value) => Core.SetItem(In(storage), index, value);
     public override void Fill(Storage storage, float value) => Core.Fill(In(storage), value);
     public override void Copy(Storage source, Storage destination) => Core.Copy(In(source), In(destination));
+    public override Storage AllocateIndices(int length) => Wrap(Core.AllocateIndices(length));
+    public override Storage FromIndices(ReadOnlySpan<int> values) => Wrap(Core.FromIndices(values));
+    public override void CopyIndicesTo(Storage source, Span<int> destination) { hostReads++; Core.CopyIndicesTo(In(source), destination); }
+    public override void IndicesToFloat(Storage indices, Storage values) => Core.IndicesToFloat(In(indices), In(values));
     public override void Unary(UnaryOp op, Storage x, Storage y) => Core.Unary(op, In(x), In(y));
     public override void PowScalar(Storage x, float exponent, Storage y) => Core.PowScalar(In(x), exponent, In(y));
     public override void Clamp(Storage x, float min, float max, Storage y) => Core.Clamp(In(x), min, max, In(y));

@@ -63,6 +63,10 @@ sealed class RefusingBackend : IBackend
     public void SetItem(Storage storage, int index, float value) => throw Refused("SetItem");
     public void Fill(Storage storage, float value) => throw Refused("Fill");
     public void Copy(Storage source, Storage destination) => throw Refused("Copy");
+    public Storage AllocateIndices(int length) => throw Refused("AllocateIndices");
+    public Storage FromIndices(ReadOnlySpan<int> values) => throw Refused("FromIndices");
+    public void CopyIndicesTo(Storage source, Span<int> destination) => throw Refused("CopyIndicesTo");
+    public void IndicesToFloat(Storage indices, Storage values) => throw Refused("IndicesToFloat");
     public void Unary(UnaryOp op, Storage x, Storage y) => throw Refused("Unary");
     public void PowScalar(Storage x, float exponent, Storage y) => throw Refused("PowScalar");
     public void Clamp(Storage x, float min, float max, Storage y) => throw Refused("Clamp");

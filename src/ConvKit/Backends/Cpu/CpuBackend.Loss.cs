@@ -12,11 +12,15 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public int NllLoss(Storage logProbs, ClassTargets targets, Storage losses, Storage targetWeights)
     {
-        float[] logp = Data(logProbs), target = Data(targets.Targets), loss = Data(losses), targetWeight = Data(targetWeights);
+        float[] logp = Data(logProbs), loss = Data(losses), targetWeight = Data(targetWeights);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         int classes = targets.Classes, inner = targets.Inner, ignore = targets.IgnoreIndex;
-        for (int p = 0; p < target.Length; p++)
-            if (!IsClassIndex(target[p], classes) && target[p] != ignore) return p;
+        var (target, rented) = ClassIndices(targets, out int bad);
+        if (bad >= 0)
+        {
+            if (rented) ArrayPool<int>.Shared.Return(target);
+            return bad;
+        }
 
         float keep = 1 - targets.Smoothing, spread = targets.Smoothing / classes;
         AxisBlocks.Run(targets.Outer, classes, inner, (o, column, width) =>
@@ -45,15 +49,17 @@ public sealed partial class CpuBackend
                 loss[p] = -keep * w * logp[rowStart + t * inner + j] - spread * loss[p];
             }
         });
+        if (rented) ArrayPool<int>.Shared.Return(target);
         return -1;
     }
 
     /// <inheritdoc/>
     public void NllLossBackward(Storage logProbs, ClassTargets targets, Storage grads, bool fromLogits, Storage dInput)
     {
-        float[] logp = Data(logProbs), target = Data(targets.Targets), grad = Data(grads), dx = Data(dInput);
+        float[] logp = Data(logProbs), grad = Data(grads), dx = Data(dInput);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         int classes = targets.Classes, inner = targets.Inner, ignore = targets.IgnoreIndex;
+        var (target, rented) = ClassIndices(targets, out _);
         float keep = 1 - targets.Smoothing, spread = targets.Smoothing / classes;
         float weightSum = weights == null ? classes : TensorPrimitives.Sum(weights);
         AxisBlocks.Run(targets.Outer, classes, inner, (o, column, width) =>
@@ -108,7 +114,34 @@ public sealed partial class CpuBackend
             }
             ArrayPool<float>.Shared.Return(buffer);
         });
+        if (rented) ArrayPool<int>.Shared.Return(target);
     }
 
     static bool IsClassIndex(float value, int classes) => value >= 0 && value < classes && value == MathF.Floor(value);
+
+    /// <summary>
+    /// Each position's target as an int: int32 targets as they are, float targets converted into a pooled array
+    /// (Rented: give it back). <paramref name="bad"/> is −1, or the first position holding neither
+    /// a class in [0, classes) nor the ignored index.
+    /// </summary>
+    static (int[] Target, bool Rented) ClassIndices(ClassTargets targets, out int bad)
+    {
+        int classes = targets.Classes, ignore = targets.IgnoreIndex;
+        bad = -1;
+        if (targets.Targets.DType == DType.Int32)
+        {
+            var indices = Indices(targets.Targets);
+            for (int p = 0; p < indices.Length && bad < 0; p++)
+                if ((uint)indices[p] >= (uint)classes && indices[p] != ignore) bad = p;
+            return (indices, false);
+        }
+        var values = Data(targets.Targets);
+        var converted = ArrayPool<int>.Shared.Rent(values.Length);
+        for (int p = 0; p < values.Length; p++)
+        {
+            if (!IsClassIndex(values[p], classes) && values[p] != ignore) { bad = p; break; }
+            converted[p] = (int)values[p];
+        }
+        return (converted, true);
+    }
 }
