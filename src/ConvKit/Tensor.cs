@@ -65,7 +65,7 @@ public sealed partial class Tensor
             throw new InvalidOperationException($"{op}: this tensor of shape {ShapeString} holds int32 indices, which are never written in place nor given gradients; convert with ToFloat() first.");
     }
 
-    /// <summary>A float32 copy of an Int32 tensor's values (the tensor itself when it is float32 already), on its backend.</summary>
+    /// <summary>An Int32 tensor's values as a float32 tensor on its backend (exact below 2²⁴); a float32 tensor itself.</summary>
     public Tensor ToFloat() => indices == null ? this : new Tensor(Storage, Dims);
 
     /// <summary>
