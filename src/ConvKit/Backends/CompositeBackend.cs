@@ -2,9 +2,11 @@ namespace ConvKit.Backends;
 
 /// <summary>
 /// A start for a new backend: derive from it and implement the core (storage, element-wise and broadcasting kernels,
-/// reductions, copies, GEMM, convolution, pooling, softmax, one-hot negative log-likelihood, ...), and the composite
-/// ops come composed from those primitives on the backend's own storage: local response normalisation, adaptive
-/// average pooling, label smoothing and the SGD and Adam variants (momentum, Nesterov, weight decay, AdamW, AMSGrad).
+/// reductions, block copies, GEMM, convolution, pooling, log-softmax, one-hot negative log-likelihood, ...), and the
+/// composite ops come composed from those primitives on the backend's own storage: local response normalisation,
+/// adaptive average pooling, label smoothing, the SGD and Adam variants (momentum, Nesterov, weight decay, AdamW,
+/// AMSGrad), batch and layer normalisation, softmax and the softmax family's gradients, clamping, powers, expansion,
+/// copies and max pooling without its argmax.
 /// Each composite is virtual, so a backend replaces one with a fused kernel once it is worth it. Nothing here reads a
 /// value back to the host, and every buffer is made by the backend itself.
 /// </summary>
@@ -29,8 +31,6 @@ public abstract partial class CompositeBackend : IBackend
     /// <inheritdoc/>
     public abstract void Fill(Storage storage, float value);
     /// <inheritdoc/>
-    public abstract void Copy(Storage source, Storage destination);
-    /// <inheritdoc/>
     public abstract Storage AllocateIndices(int length);
     /// <inheritdoc/>
     public abstract Storage FromIndices(ReadOnlySpan<int> values);
@@ -41,13 +41,7 @@ public abstract partial class CompositeBackend : IBackend
     /// <inheritdoc/>
     public abstract void Unary(UnaryOp op, Storage x, Storage y);
     /// <inheritdoc/>
-    public abstract void PowScalar(Storage x, float exponent, Storage y);
-    /// <inheritdoc/>
-    public abstract void Clamp(Storage x, float min, float max, Storage y);
-    /// <inheritdoc/>
     public abstract void Binary(BinaryOp op, Storage a, int[] aShape, Storage b, int[] bShape, Storage y, int[] yShape);
-    /// <inheritdoc/>
-    public abstract void Expand(Storage x, int[] xShape, Storage y, int[] yShape);
     /// <inheritdoc/>
     public abstract void Reduce(ReduceOp op, Storage x, int outer, int extent, int inner, Storage y);
     /// <inheritdoc/>
@@ -81,19 +75,7 @@ public abstract partial class CompositeBackend : IBackend
     /// <inheritdoc/>
     public abstract void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices);
     /// <inheritdoc/>
-    public abstract void BatchNormStatistics(Storage x, int batch, int channels, int spatial, Storage mean, Storage variance);
-    /// <inheritdoc/>
-    public abstract void BatchNormNormalize(Storage x, int batch, int channels, int spatial, Storage mean, Storage invStd, Storage? weight, Storage? bias, Storage y);
-    /// <inheritdoc/>
-    public abstract void BatchNormBackward(Storage x, Storage gradY, int batch, int channels, int spatial, Storage mean, Storage invStd, Storage? weight, bool batchStatistics, Storage? gradX, Storage gradWeight, Storage gradBias);
-    /// <inheritdoc/>
-    public abstract void LayerNorm(Storage x, int rows, int features, Storage? weight, Storage? bias, float eps, Storage y, Storage mean, Storage invStd);
-    /// <inheritdoc/>
-    public abstract void LayerNormBackward(Storage x, Storage gradY, int rows, int features, Storage mean, Storage invStd, Storage? weight, Storage? gradX, Storage? gradWeight, Storage? gradBias);
-    /// <inheritdoc/>
     public abstract void MaxPool2d(Storage x, Pool2dGeometry geometry, Storage y, Storage argmax);
-    /// <inheritdoc/>
-    public abstract void MaxPool2dValues(Storage x, Pool2dGeometry geometry, Storage y);
     /// <inheritdoc/>
     public abstract void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry geometry, Storage gradX);
     /// <inheritdoc/>
@@ -109,13 +91,7 @@ public abstract partial class CompositeBackend : IBackend
     /// <inheritdoc/>
     public abstract void RoiAlignBackward(Storage gradY, Storage boxes, RoiGeometry geometry, Storage gradX);
     /// <inheritdoc/>
-    public abstract void Softmax(Storage x, int outer, int extent, int inner, Storage y);
-    /// <inheritdoc/>
     public abstract void LogSoftmax(Storage x, int outer, int extent, int inner, Storage y);
-    /// <inheritdoc/>
-    public abstract void SoftmaxBackward(Storage y, Storage dy, int outer, int extent, int inner, Storage dx);
-    /// <inheritdoc/>
-    public abstract void LogSoftmaxBackward(Storage y, Storage dy, int outer, int extent, int inner, Storage dx);
     /// <inheritdoc/>
     public abstract void UpsampleNearest(Storage x, UpsampleGeometry geometry, Storage y);
     /// <inheritdoc/>

@@ -50,16 +50,12 @@ sealed class MinimalBackend : CompositeBackend
     public override float GetItem(Storage storage, int index) { hostReads++; return Core.GetItem(In(storage), index); }
     public override void SetItem(Storage storage, int index, float value) => Core.SetItem(In(storage), index, value);
     public override void Fill(Storage storage, float value) => Core.Fill(In(storage), value);
-    public override void Copy(Storage source, Storage destination) => Core.Copy(In(source), In(destination));
     public override Storage AllocateIndices(int length) => Wrap(Core.AllocateIndices(length));
     public override Storage FromIndices(ReadOnlySpan<int> values) => Wrap(Core.FromIndices(values));
     public override void CopyIndicesTo(Storage source, Span<int> destination) { hostReads++; Core.CopyIndicesTo(In(source), destination); }
     public override void IndicesToFloat(Storage indices, Storage values) => Core.IndicesToFloat(In(indices), In(values));
     public override void Unary(UnaryOp op, Storage x, Storage y) => Core.Unary(op, In(x), In(y));
-    public override void PowScalar(Storage x, float exponent, Storage y) => Core.PowScalar(In(x), exponent, In(y));
-    public override void Clamp(Storage x, float min, float max, Storage y) => Core.Clamp(In(x), min, max, In(y));
     public override void Binary(BinaryOp op, Storage a, int[] aShape, Storage b, int[] bShape, Storage y, int[] yShape) => Core.Binary(op, In(a), aShape, In(b), bShape, In(y), yShape);
-    public override void Expand(Storage x, int[] xShape, Storage y, int[] yShape) => Core.Expand(In(x), xShape, In(y), yShape);
     public override void Reduce(ReduceOp op, Storage x, int outer, int extent, int inner, Storage y) => Core.Reduce(op, In(x), outer, extent, inner, In(y));
     public override void ArgMax(Storage x, int outer, int extent, int inner, Storage y) => Core.ArgMax(In(x), outer, extent, inner, In(y));
     public override void Permute(Storage x, int[] xShape, int[] dims, Storage y) => Core.Permute(In(x), xShape, dims, In(y));
@@ -76,13 +72,7 @@ sealed class MinimalBackend : CompositeBackend
     public override void IndexSelectBackward(Storage gradY, int outer, int extent, int inner, int[] indices, Storage gradX) => Core.IndexSelectBackward(In(gradY), outer, extent, inner, indices, In(gradX));
     public override void Where(Storage condition, Storage a, Storage b, Storage y) => Core.Where(In(condition), In(a), In(b), In(y));
     public override void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices) => Core.Sort(In(x), outer, extent, inner, descending, In(values), In(indices));
-    public override void BatchNormStatistics(Storage x, int batch, int channels, int spatial, Storage mean, Storage variance) => Core.BatchNormStatistics(In(x), batch, channels, spatial, In(mean), In(variance));
-    public override void BatchNormNormalize(Storage x, int batch, int channels, int spatial, Storage mean, Storage invStd, Storage? weight, Storage? bias, Storage y) => Core.BatchNormNormalize(In(x), batch, channels, spatial, In(mean), In(invStd), InOrNull(weight), InOrNull(bias), In(y));
-    public override void BatchNormBackward(Storage x, Storage gradY, int batch, int channels, int spatial, Storage mean, Storage invStd, Storage? weight, bool batchStatistics, Storage? gradX, Storage gradWeight, Storage gradBias) => Core.BatchNormBackward(In(x), In(gradY), batch, channels, spatial, In(mean), In(invStd), InOrNull(weight), batchStatistics, InOrNull(gradX), In(gradWeight), In(gradBias));
-    public override void LayerNorm(Storage x, int rows, int features, Storage? weight, Storage? bias, float eps, Storage y, Storage mean, Storage invStd) => Core.LayerNorm(In(x), rows, features, InOrNull(weight), InOrNull(bias), eps, In(y), In(mean), In(invStd));
-    public override void LayerNormBackward(Storage x, Storage gradY, int rows, int features, Storage mean, Storage invStd, Storage? weight, Storage? gradX, Storage? gradWeight, Storage? gradBias) => Core.LayerNormBackward(In(x), In(gradY), rows, features, In(mean), In(invStd), InOrNull(weight), InOrNull(gradX), InOrNull(gradWeight), InOrNull(gradBias));
     public override void MaxPool2d(Storage x, Pool2dGeometry geometry, Storage y, Storage argmax) => Core.MaxPool2d(In(x), geometry, In(y), In(argmax));
-    public override void MaxPool2dValues(Storage x, Pool2dGeometry geometry, Storage y) => Core.MaxPool2dValues(In(x), geometry, In(y));
     public override void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry geometry, Storage gradX) => Core.MaxPool2dBackward(In(gradY), In(argmax), geometry, In(gradX));
     public override void AvgPool2d(Storage x, Pool2dGeometry geometry, bool countIncludePad, int divisorOverride, Storage y) => Core.AvgPool2d(In(x), geometry, countIncludePad, divisorOverride, In(y));
     public override void AvgPool2dBackward(Storage gradY, Pool2dGeometry geometry, bool countIncludePad, int divisorOverride, Storage gradX) => Core.AvgPool2dBackward(In(gradY), geometry, countIncludePad, divisorOverride, In(gradX));
@@ -90,10 +80,7 @@ sealed class MinimalBackend : CompositeBackend
     public override void RoiPoolBackward(Storage gradY, Storage boxes, Storage argmax, RoiGeometry geometry, Storage gradX) => Core.RoiPoolBackward(In(gradY), In(boxes), In(argmax), geometry, In(gradX));
     public override void RoiAlign(Storage x, Storage boxes, RoiGeometry geometry, Storage y) => Core.RoiAlign(In(x), In(boxes), geometry, In(y));
     public override void RoiAlignBackward(Storage gradY, Storage boxes, RoiGeometry geometry, Storage gradX) => Core.RoiAlignBackward(In(gradY), In(boxes), geometry, In(gradX));
-    public override void Softmax(Storage x, int outer, int extent, int inner, Storage y) => Core.Softmax(In(x), outer, extent, inner, In(y));
     public override void LogSoftmax(Storage x, int outer, int extent, int inner, Storage y) => Core.LogSoftmax(In(x), outer, extent, inner, In(y));
-    public override void SoftmaxBackward(Storage y, Storage dy, int outer, int extent, int inner, Storage dx) => Core.SoftmaxBackward(In(y), In(dy), outer, extent, inner, In(dx));
-    public override void LogSoftmaxBackward(Storage y, Storage dy, int outer, int extent, int inner, Storage dx) => Core.LogSoftmaxBackward(In(y), In(dy), outer, extent, inner, In(dx));
     public override void UpsampleNearest(Storage x, UpsampleGeometry geometry, Storage y) => Core.UpsampleNearest(In(x), geometry, In(y));
     public override void UpsampleNearestBackward(Storage gradY, UpsampleGeometry geometry, Storage gradX) => Core.UpsampleNearestBackward(In(gradY), geometry, In(gradX));
     public override void UpsampleBilinear(Storage x, UpsampleGeometry geometry, Storage y) => Core.UpsampleBilinear(In(x), geometry, In(y));
