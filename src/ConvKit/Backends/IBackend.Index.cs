@@ -1,7 +1,7 @@
 namespace ConvKit.Backends;
 
-// Index kernels. A tensor is read as (outer, extent, inner) around the indexed axis; indices are float values
-// holding integers, as class indices are everywhere in ConvKit.
+// Index kernels. A tensor is read as (outer, extent, inner) around the indexed axis; an index buffer is int32
+// (DType.Int32, exact at any size) or float values holding integers.
 public partial interface IBackend
 {
     /// <summary>

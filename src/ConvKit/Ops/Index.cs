@@ -29,12 +29,12 @@ public static partial class F
         var (outer, extent, inner) = Split(source.Dims, d, d + 1);
         int count = index.Dims[d];
         var y = Tensor.Uninitialized(index.Dims, backend);
-        int bad = backend.Gather(source.Storage, outer, extent, inner, index.Storage, count, y.Storage);
+        int bad = backend.Gather(source.Storage, outer, extent, inner, index.OwnStorage, count, y.Storage);
         if (bad >= 0) throw BadIndex("Gather", backend.GetItem(index.Storage, bad), bad, d, x, index);
         return Node.Record(y, "Gather", source, g =>
         {
             var grad = Tensor.Empty(source.Dims, backend);
-            backend.GatherBackward(g.Storage, index.Storage, outer, extent, inner, count, grad.Storage);
+            backend.GatherBackward(g.Storage, index.OwnStorage, outer, extent, inner, count, grad.Storage);
             return grad;
         });
     }

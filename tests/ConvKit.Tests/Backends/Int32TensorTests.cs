@@ -70,6 +70,32 @@ public class Int32TensorTests
 
     [Theory]
     [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void GatherReadsInt32IndicesExactly(string backend)
+    {
+        using var scope = TestBackends.Use(backend);
+        var x = Tensor.Zeros(BeyondFloat + 2);
+        x[BeyondFloat] = 7;
+        Assert.Equal([7f], F.Gather(x, 0, Tensor.FromInt32([BeyondFloat])).ToArray()); // a float index would read 0
+
+        // Small: the same values and gradients as float indices, and an index out of range named.
+        var source = Tensor.Randn([3, 4], seed: 5);
+        int[] positions = [3, 0, 0, 1, 2, 2];
+        (float[] Values, float[] Grad) Run(Tensor index)
+        {
+            var leaf = source.Detach().RequireGrad();
+            var y = F.Gather(leaf, 1, index);
+            (y * y).Sum().Backward();
+            return (y.ToArray(), leaf.Grad!.ToArray());
+        }
+        var asFloat = Run(Tensor.FromArray(positions.Select(p => (float)p).ToArray(), 3, 2));
+        var asInt = Run(Tensor.FromInt32(positions, 3, 2));
+        Assert.Equal(asFloat.Values, asInt.Values);
+        Assert.Equal(asFloat.Grad, asInt.Grad);
+        Assert.Contains("index 4 at position 0 is out of range", Assert.Throws<ArgumentException>(() => F.Gather(source, 1, Tensor.FromInt32([4], 1, 1))).Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
     public void ClassTargetsAsInt32PickTheirClassBeyondFloatPrecision(string backend)
     {
         using var scope = TestBackends.Use(backend);

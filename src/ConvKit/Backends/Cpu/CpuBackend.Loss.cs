@@ -15,7 +15,7 @@ public sealed partial class CpuBackend
         float[] logp = Data(logProbs), loss = Data(losses), targetWeight = Data(targetWeights);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         int classes = targets.Classes, inner = targets.Inner, ignore = targets.IgnoreIndex;
-        var (target, rented) = ClassIndices(targets, out int bad);
+        var (target, rented) = WholeIndices(targets.Targets, classes, ignore, out int bad);
         if (bad >= 0)
         {
             if (rented) ArrayPool<int>.Shared.Return(target);
@@ -59,7 +59,7 @@ public sealed partial class CpuBackend
         float[] logp = Data(logProbs), grad = Data(grads), dx = Data(dInput);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         int classes = targets.Classes, inner = targets.Inner, ignore = targets.IgnoreIndex;
-        var (target, rented) = ClassIndices(targets, out _);
+        var (target, rented) = WholeIndices(targets.Targets, classes, ignore, out _);
         float keep = 1 - targets.Smoothing, spread = targets.Smoothing / classes;
         float weightSum = weights == null ? classes : TensorPrimitives.Sum(weights);
         AxisBlocks.Run(targets.Outer, classes, inner, (o, column, width) =>
@@ -118,30 +118,4 @@ public sealed partial class CpuBackend
     }
 
     static bool IsClassIndex(float value, int classes) => value >= 0 && value < classes && value == MathF.Floor(value);
-
-    /// <summary>
-    /// Each position's target as an int: int32 targets as they are, float targets converted into a pooled array
-    /// (Rented: give it back). <paramref name="bad"/> is −1, or the first position holding neither
-    /// a class in [0, classes) nor the ignored index.
-    /// </summary>
-    static (int[] Target, bool Rented) ClassIndices(ClassTargets targets, out int bad)
-    {
-        int classes = targets.Classes, ignore = targets.IgnoreIndex;
-        bad = -1;
-        if (targets.Targets.DType == DType.Int32)
-        {
-            var indices = Indices(targets.Targets);
-            for (int p = 0; p < indices.Length && bad < 0; p++)
-                if ((uint)indices[p] >= (uint)classes && indices[p] != ignore) bad = p;
-            return (indices, false);
-        }
-        var values = Data(targets.Targets);
-        var converted = ArrayPool<int>.Shared.Rent(values.Length);
-        for (int p = 0; p < values.Length; p++)
-        {
-            if (!IsClassIndex(values[p], classes) && values[p] != ignore) { bad = p; break; }
-            converted[p] = (int)values[p];
-        }
-        return (converted, true);
-    }
 }

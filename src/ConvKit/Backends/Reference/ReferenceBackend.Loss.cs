@@ -4,11 +4,6 @@ namespace ConvKit.Backends.Reference;
 // with a_c = (1 − ε)·w_t·[c = t] + (ε/C)·w_c the loss is −Σ_c a_c·logp_c, so both gradients follow from a.
 public sealed partial class ReferenceBackend
 {
-    static bool IsClassIndex(double value, int classes) => value >= 0 && value < classes && value == Math.Floor(value);
-
-    /// <summary>Each position's target as a double: int32 targets exactly, float targets as they are.</summary>
-    static double[] Targets(ClassTargets targets) => targets.Targets.DType == DType.Int32
-        ? Array.ConvertAll(Indices(targets.Targets), v => (double)v) : Array.ConvertAll(Data(targets.Targets), v => (double)v);
 
     /// <summary>The coefficients a_c of one position whose target is class <paramref name="target"/>.</summary>
     static double[] TargetCoefficients(ClassTargets targets, float[]? weights, int target)
@@ -27,7 +22,7 @@ public sealed partial class ReferenceBackend
     public int NllLoss(Storage logProbs, ClassTargets targets, Storage losses, Storage targetWeights)
     {
         float[] logp = Data(logProbs), loss = Data(losses), targetWeight = Data(targetWeights);
-        double[] target = Targets(targets);
+        double[] target = IndexValues(targets.Targets);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         for (int p = 0; p < target.Length; p++)
             if (target[p] != targets.IgnoreIndex && !IsClassIndex(target[p], targets.Classes)) return p;
@@ -51,7 +46,7 @@ public sealed partial class ReferenceBackend
     public void NllLossBackward(Storage logProbs, ClassTargets targets, Storage grads, bool fromLogits, Storage dInput)
     {
         float[] logp = Data(logProbs), grad = Data(grads), dx = Data(dInput);
-        double[] target = Targets(targets);
+        double[] target = IndexValues(targets.Targets);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         for (int o = 0; o < targets.Outer; o++)
             for (int i = 0; i < targets.Inner; i++)
