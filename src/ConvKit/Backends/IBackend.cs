@@ -61,7 +61,10 @@ public partial interface IBackend
 
     /// <summary>y = x with its axes reordered: y's axis i is x's axis dims[i].</summary>
     void Permute(Storage x, int[] xShape, int[] dims, Storage y);
-    /// <summary>Copies the blocks <paramref name="copy"/> describes from <paramref name="source"/> to <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Copies the blocks <paramref name="copy"/> describes from <paramref name="source"/> to <paramref name="destination"/>:
+    /// two float32 buffers or two int32 ones (slicing an Int32 tensor keeps its indices exact).
+    /// </summary>
     void CopyBlocks(Storage source, Storage destination, BlockCopy copy);
 
     /// <summary>C = alpha·op(A)·op(B) + beta·C on row-major matrices at the given offsets (see Gemm.Sgemm).</summary>

@@ -104,8 +104,9 @@ public static partial class F
         var copy = new BlockCopy(outer, count, inner,
             start * inner, size * inner, step * inner,
             0, count * inner, inner);
-        var y = Tensor.Uninitialized(dims, x.Backend);
-        x.Backend.CopyBlocks(x.Storage, y.Storage, copy);
+        // A slice of an Int32 tensor stays Int32 (TopK's indices).
+        var y = x.DType == DType.Int32 ? Tensor.Indices(dims, x.Backend) : Tensor.Uninitialized(dims, x.Backend);
+        x.Backend.CopyBlocks(x.OwnStorage, y.OwnStorage, copy);
         return Node.Record(y, "Slice", x, g =>
         {
             var grad = Tensor.Empty(x.Dims, x.Backend);

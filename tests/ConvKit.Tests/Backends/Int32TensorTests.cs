@@ -70,6 +70,24 @@ public class Int32TensorTests
 
     [Theory]
     [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void SortAndTopKGiveInt32Indices(string backend)
+    {
+        using var scope = TestBackends.Use(backend);
+        var x = Tensor.FromArray([3f, 1f, 2f, 1f, 9f, 0f], 2, 3).RequireGrad();
+        var (values, indices) = x.Sort(1);
+        Assert.Equal(DType.Int32, indices.DType);
+        Assert.Equal([1, 2, 0, 2, 0, 1], indices.ToInt32Array());
+        var (top, at) = x.TopK(2, 1);
+        Assert.Equal(DType.Int32, at.DType); // the slice of an Int32 tensor stays Int32
+        Assert.Equal([0, 2, 1, 0], at.ToInt32Array());
+        Assert.Equal([3f, 2f, 9f, 1f], top.ToArray());
+        Assert.Equal(values.ToArray(), x.Gather(1, indices).ToArray()); // gathering at the order gives the sorted values
+        top.Sum().Backward();
+        Assert.Equal([1f, 0f, 1f, 1f, 1f, 0f], x.Grad!.ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
     public void GatherReadsInt32IndicesExactly(string backend)
     {
         using var scope = TestBackends.Use(backend);

@@ -91,7 +91,8 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices)
     {
-        float[] input = Data(x), sorted = Data(values), order = Data(indices);
+        float[] input = Data(x), sorted = Data(values);
+        int[] order = Indices(indices);
         AxisBlocks.Run(outer, extent, inner, (o, column, width) =>
         {
             var keys = ArrayPool<float>.Shared.Rent(extent);

@@ -155,7 +155,8 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void CopyBlocks(Storage source, Storage destination, BlockCopy copy)
     {
-        float[] src = Data(source), dst = Data(destination);
+        Array src = source.DType == DType.Int32 ? Indices(source) : Data(source);
+        Array dst = source.DType == DType.Int32 ? Indices(destination) : Data(destination);
         for (int o = 0; o < copy.Outer; o++)
             for (int c = 0; c < copy.Count; c++)
                 Array.Copy(src, copy.SrcOffset + o * copy.SrcOuterStride + c * copy.SrcStride,

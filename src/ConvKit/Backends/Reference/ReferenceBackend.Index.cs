@@ -64,7 +64,8 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices)
     {
-        float[] input = Data(x), sorted = Data(values), order = Data(indices);
+        float[] input = Data(x), sorted = Data(values);
+        int[] order = Indices(indices);
         var line = new int[extent];
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)

@@ -250,7 +250,12 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void CopyBlocks(Storage source, Storage destination, BlockCopy copy)
     {
-        float[] src = Data(source), dst = Data(destination);
+        if (source.DType == DType.Int32) CopyBlocks(Indices(source), Indices(destination), copy);
+        else CopyBlocks(Data(source), Data(destination), copy);
+    }
+
+    static void CopyBlocks<T>(T[] src, T[] dst, BlockCopy copy)
+    {
         for (int o = 0; o < copy.Outer; o++)
             for (int c = 0; c < copy.Count; c++)
                 for (int j = 0; j < copy.BlockLength; j++)
