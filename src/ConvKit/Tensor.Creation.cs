@@ -13,6 +13,9 @@ public sealed partial class Tensor
     /// <summary>A zero-filled tensor on <paramref name="backend"/> (outputs that kernels only partly write, e.g. scatters).</summary>
     internal static Tensor Empty(int[] shape, Backends.IBackend backend) => new(backend.Allocate(Shapes.Numel(shape)), shape);
 
+    /// <summary>A zero-filled <see cref="Backends.DType.Int32"/> tensor on <paramref name="backend"/>, for kernels that write indices.</summary>
+    internal static Tensor Indices(int[] shape, Backends.IBackend backend) => new(backend.AllocateIndices(Shapes.Numel(shape)), shape);
+
     /// <summary>A tensor whose values are garbage until a kernel overwrites every one of them.</summary>
     internal static Tensor Uninitialized(int[] shape, Backends.IBackend backend) =>
         new(backend.AllocateUninitialized(Shapes.Numel(shape)), shape);
@@ -43,15 +46,33 @@ public sealed partial class Tensor
     }
 
     /// <summary>A rank-0 tensor holding one value.</summary>
-    public static Tensor Scalar(float value) => new(Backends.Backend.Default.FromArray([value]), []);
+    public static Tensor Scalar(float value) => Scalar(value, Backends.Backend.Default);
+
+    /// <summary>A rank-0 tensor holding one value, on <paramref name="backend"/>.</summary>
+    public static Tensor Scalar(float value, Backends.IBackend backend) => new(backend.FromArray([value]), []);
 
     /// <summary>A tensor holding <paramref name="values"/> (copied) in the given shape; a 1-D tensor when no shape is given.</summary>
-    public static Tensor FromArray(float[] values, params int[] shape)
+    public static Tensor FromArray(float[] values, params int[] shape) => FromArray(values, Backends.Backend.Default, shape);
+
+    /// <summary>A tensor on <paramref name="backend"/> holding <paramref name="values"/> (copied) in the given shape; 1-D when no shape is given.</summary>
+    public static Tensor FromArray(float[] values, Backends.IBackend backend, params int[] shape)
     {
         int[] dims = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
         if (Shapes.Numel(dims) != values.Length)
             throw new ArgumentException($"FromArray: {values.Length} values cannot fill shape {Shapes.Format(dims)} ({Shapes.Numel(dims)} elements).");
-        return new Tensor(Backends.Backend.Default.FromArray(values), dims);
+        return new Tensor(backend.FromArray(values), dims);
+    }
+
+    /// <summary>
+    /// An <see cref="Backends.DType.Int32"/> tensor holding <paramref name="values"/> (copied) in the given shape (1-D when
+    /// no shape is given): indices or class targets, exact beyond float32's 2²⁴.
+    /// </summary>
+    public static Tensor FromInt32(int[] values, params int[] shape)
+    {
+        int[] dims = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
+        if (Shapes.Numel(dims) != values.Length)
+            throw new ArgumentException($"FromInt32: {values.Length} values cannot fill shape {Shapes.Format(dims)} ({Shapes.Numel(dims)} elements).");
+        return new Tensor(Backends.Backend.Default.FromIndices(values), dims);
     }
 
     /// <summary>Values start, start+step, ... below end (1-D), like torch.arange.</summary>

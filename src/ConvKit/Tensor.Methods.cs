@@ -5,8 +5,11 @@ namespace ConvKit;
 // Operators and fluent methods: thin forwards to the functional ops in F.
 public sealed partial class Tensor
 {
-    /// <summary>A float used where a tensor is expected becomes a rank-0 tensor (broadcasts to anything).</summary>
-    public static implicit operator Tensor(float value) => Scalar(value);
+    /// <summary>
+    /// A float used where a tensor is expected becomes a rank-0 tensor (broadcasts to anything) on the default backend;
+    /// combined with a tensor of another backend, it is made there instead, as PyTorch treats a Python number.
+    /// </summary>
+    public static implicit operator Tensor(float value) => WrappedNumber(value, Backends.Backend.Default);
 
     /// <summary>Element-wise sum with broadcasting (<c>F.Add</c>).</summary>
     public static Tensor operator +(Tensor a, Tensor b) => F.Add(a, b);
@@ -18,6 +21,26 @@ public sealed partial class Tensor
     public static Tensor operator /(Tensor a, Tensor b) => F.Div(a, b);
     /// <summary>Element-wise negation (<c>F.Neg</c>).</summary>
     public static Tensor operator -(Tensor x) => F.Neg(x);
+
+    // A number beside a tensor is made on that tensor's backend, so arithmetic inside ops and backward rules never
+    // touches the default backend (these overloads win over the implicit conversion above).
+
+    /// <summary>Each element plus <paramref name="b"/> (<c>F.Add</c>).</summary>
+    public static Tensor operator +(Tensor a, float b) => F.Add(a, Scalar(b, a.Backend));
+    /// <summary><paramref name="a"/> plus each element (<c>F.Add</c>).</summary>
+    public static Tensor operator +(float a, Tensor b) => F.Add(Scalar(a, b.Backend), b);
+    /// <summary>Each element minus <paramref name="b"/> (<c>F.Sub</c>).</summary>
+    public static Tensor operator -(Tensor a, float b) => F.Sub(a, Scalar(b, a.Backend));
+    /// <summary><paramref name="a"/> minus each element (<c>F.Sub</c>).</summary>
+    public static Tensor operator -(float a, Tensor b) => F.Sub(Scalar(a, b.Backend), b);
+    /// <summary>Each element times <paramref name="b"/> (<c>F.Mul</c>).</summary>
+    public static Tensor operator *(Tensor a, float b) => F.Mul(a, Scalar(b, a.Backend));
+    /// <summary><paramref name="a"/> times each element (<c>F.Mul</c>).</summary>
+    public static Tensor operator *(float a, Tensor b) => F.Mul(Scalar(a, b.Backend), b);
+    /// <summary>Each element divided by <paramref name="b"/> (<c>F.Div</c>).</summary>
+    public static Tensor operator /(Tensor a, float b) => F.Div(a, Scalar(b, a.Backend));
+    /// <summary><paramref name="a"/> divided by each element (<c>F.Div</c>).</summary>
+    public static Tensor operator /(float a, Tensor b) => F.Div(Scalar(a, b.Backend), b);
 
     /// <summary>Element-wise sum with broadcasting (<c>F.Add</c>).</summary>
     public Tensor Add(Tensor other) => F.Add(this, other);
@@ -81,7 +104,7 @@ public sealed partial class Tensor
     public Tensor Min(int[]? dims = null, bool keepDim = false) => F.Min(this, dims, keepDim);
     /// <summary>The minimum over dimension <paramref name="dim"/>, kept as size 1 when <paramref name="keepDim"/> (<c>F.Min</c>).</summary>
     public Tensor Min(int dim, bool keepDim = false) => F.Min(this, [dim], keepDim);
-    /// <summary>The index of the largest element along <paramref name="dim"/> (of the flattened tensor when null), as float values (<c>F.ArgMax</c>).</summary>
+    /// <summary>The index of the largest element along <paramref name="dim"/> (of the flattened tensor when null), an Int32 tensor (<c>F.ArgMax</c>).</summary>
     public Tensor ArgMax(int? dim = null, bool keepDim = false) => F.ArgMax(this, dim, keepDim);
     /// <summary>The variance over <paramref name="dims"/> (all when null), dividing by n − <paramref name="correction"/> (<c>F.Var</c>).</summary>
     public Tensor Var(int[]? dims = null, int correction = 1, bool keepDim = false) => F.Var(this, dims, correction, keepDim);

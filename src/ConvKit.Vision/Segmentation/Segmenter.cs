@@ -50,7 +50,7 @@ public sealed class Segmenter
     /// <summary>The mask of a picture file (decoded to the model's channels, at its own size).</summary>
     public Tensor PredictMask(string path) => PredictMask(ImageFiles.Load(path, Channels));
 
-    /// <summary>The class index of every pixel of <paramref name="picture"/> (C, H, W), values in [0, 1]: an (H, W) tensor.</summary>
+    /// <summary>The class index of every pixel of <paramref name="picture"/> (C, H, W), values in [0, 1]: an (H, W) Int32 tensor.</summary>
     public Tensor PredictMask(Tensor picture)
     {
         if (picture.Rank != 3 || picture.Shape[0] != Channels)

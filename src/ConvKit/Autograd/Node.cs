@@ -22,8 +22,8 @@ public sealed class Node
         Inputs = inputs;
         this.backward = backward;
         inputVersions = new int[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) inputVersions[i] = inputs[i].Storage.Version;
-        this.output = output.Storage;
+        for (int i = 0; i < inputs.Length; i++) inputVersions[i] = inputs[i].OwnStorage.Version;
+        this.output = output.OwnStorage;
         outputDims = output.Dims;
         outputVersion = output.Storage.Version;
     }
@@ -47,8 +47,8 @@ public sealed class Node
                 $"Backward: trying to backward through the graph a second time ({Op} was freed by an earlier Backward); " +
                 "specify retainGraph: true on the first Backward to walk a graph more than once.");
         for (int i = 0; i < Inputs.Length; i++)
-            if (Inputs[i].Storage.Version != inputVersions[i])
-                throw Modified($"input {i}", Inputs[i].Dims, Inputs[i].Storage.Version, inputVersions[i]);
+            if (Inputs[i].OwnStorage.Version != inputVersions[i])
+                throw Modified($"input {i}", Inputs[i].Dims, Inputs[i].OwnStorage.Version, inputVersions[i]);
         if (output.Version != outputVersion) throw Modified("the output", outputDims, output.Version, outputVersion);
     }
 

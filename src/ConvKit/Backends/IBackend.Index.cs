@@ -1,7 +1,7 @@
 namespace ConvKit.Backends;
 
-// Index kernels. A tensor is read as (outer, extent, inner) around the indexed axis; indices are float values
-// holding integers, as class indices are everywhere in ConvKit.
+// Index kernels. A tensor is read as (outer, extent, inner) around the indexed axis; an index buffer is int32
+// (DType.Int32, exact at any size) or float values holding integers.
 public partial interface IBackend
 {
     /// <summary>
@@ -25,7 +25,7 @@ public partial interface IBackend
 
     /// <summary>
     /// Sorts each line along the middle axis of x (outer, extent, inner) into values, with indices[o, r, i] = the
-    /// position the value came from (a float). Stable: equal values keep their order. NaN sorts above everything,
+    /// position the value came from (an int32 buffer). Stable: equal values keep their order. NaN sorts above everything,
     /// as in torch.sort: last when ascending, first when descending.
     /// </summary>
     void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices);

@@ -2,7 +2,8 @@ namespace ConvKit.Backends;
 
 /// <summary>
 /// Class-index targets of a negative log-likelihood: log-probabilities read as (Outer, Classes, Inner) and one
-/// target per (outer, inner) position in <see cref="Targets"/>, a class index held as a float. <see cref="Weights"/>
+/// target per (outer, inner) position in <see cref="Targets"/>, a class index held as an int32 (<see cref="DType.Int32"/>,
+/// exact for any class count) or as a float. <see cref="Weights"/>
 /// (Classes values, or null for ones) weigh each class; positions whose target is <see cref="IgnoreIndex"/> add
 /// nothing; <see cref="Smoothing"/> ε mixes the one-hot target with the uniform distribution.
 /// </summary>

@@ -33,6 +33,15 @@ public partial interface IBackend
     /// <summary>Copies every value of <paramref name="source"/> into <paramref name="destination"/> (same length).</summary>
     void Copy(Storage source, Storage destination);
 
+    /// <summary>A zero-filled buffer of <paramref name="length"/> int32 values (<see cref="DType.Int32"/>).</summary>
+    Storage AllocateIndices(int length);
+    /// <summary>An int32 buffer holding a copy of <paramref name="values"/>.</summary>
+    Storage FromIndices(ReadOnlySpan<int> values);
+    /// <summary>Copies an int32 buffer's values into <paramref name="destination"/>.</summary>
+    void CopyIndicesTo(Storage source, Span<int> destination);
+    /// <summary>values[i] = (float)indices[i]: an int32 buffer read as float32 (same length), for float ops on indices.</summary>
+    void IndicesToFloat(Storage indices, Storage values);
+
     /// <summary>y = op(x), element-wise; y may be x.</summary>
     void Unary(UnaryOp op, Storage x, Storage y);
     /// <summary>y = x^exponent, element-wise.</summary>
@@ -47,12 +56,15 @@ public partial interface IBackend
 
     /// <summary>x viewed as (outer, extent, inner) reduced over the middle axis into y (outer, inner).</summary>
     void Reduce(ReduceOp op, Storage x, int outer, int extent, int inner, Storage y);
-    /// <summary>Index of the first maximum along the middle axis of (outer, extent, inner), as a float.</summary>
+    /// <summary>Index of the first maximum along the middle axis of (outer, extent, inner), into the int32 buffer y (outer, inner).</summary>
     void ArgMax(Storage x, int outer, int extent, int inner, Storage y);
 
     /// <summary>y = x with its axes reordered: y's axis i is x's axis dims[i].</summary>
     void Permute(Storage x, int[] xShape, int[] dims, Storage y);
-    /// <summary>Copies the blocks <paramref name="copy"/> describes from <paramref name="source"/> to <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Copies the blocks <paramref name="copy"/> describes from <paramref name="source"/> to <paramref name="destination"/>:
+    /// two float32 buffers or two int32 ones (slicing an Int32 tensor keeps its indices exact).
+    /// </summary>
     void CopyBlocks(Storage source, Storage destination, BlockCopy copy);
 
     /// <summary>C = alpha·op(A)·op(B) + beta·C on row-major matrices at the given offsets (see Gemm.Sgemm).</summary>

@@ -1,12 +1,18 @@
 namespace ConvKit.Backends;
 
-/// <summary>A flat buffer of float32 values owned by one backend. Tensors share storage for cheap views.</summary>
+/// <summary>
+/// A flat buffer owned by one backend: float32 values, or int32 values (<see cref="DType.Int32"/>: indices and class
+/// targets, exact beyond float32's 2²⁴). Tensors share storage for cheap views.
+/// </summary>
 public abstract class Storage
 {
     int version;
 
-    /// <summary>Number of float32 elements.</summary>
+    /// <summary>Number of elements.</summary>
     public abstract int Length { get; }
+
+    /// <summary>What each element is: float32 unless the backend made an index buffer (<see cref="IBackend.AllocateIndices"/>).</summary>
+    public virtual DType DType => DType.Float32;
 
     /// <summary>The backend whose kernels can read and write this storage.</summary>
     public abstract IBackend Backend { get; }

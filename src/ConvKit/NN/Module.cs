@@ -1,4 +1,5 @@
 using System.Text;
+using ConvKit.Backends;
 
 namespace ConvKit.NN;
 
@@ -209,6 +210,21 @@ public abstract class Module
 
     /// <summary>Evaluation mode: dropout off, batch norm uses running statistics.</summary>
     public Module Eval() => Train(false);
+
+    /// <summary>
+    /// Moves every parameter and buffer of this module and its descendants (with their gradients) to
+    /// <paramref name="backend"/> in place, as PyTorch's <c>module.to(device)</c>: each stays the same tensor object, so
+    /// the layers keep theirs and later ops run on <paramref name="backend"/>. Make the optimiser after moving (its state
+    /// is made on the backend of the parameters at its first step). Returns this module.
+    /// </summary>
+    public Module To(IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        foreach (var (_, module) in NamedModules())
+            foreach (var tensor in module.parameters.Values.Concat(module.buffers.Values))
+                tensor.MoveTo(backend);
+        return this;
+    }
 
     /// <summary>Sets every parameter's gradient back to none (<see cref="Tensor.ZeroGrad"/>).</summary>
     public void ZeroGrad()

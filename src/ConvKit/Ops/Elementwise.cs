@@ -62,6 +62,7 @@ public static partial class F
     static Tensor Binary(BinaryOp op, string name, Tensor a, Tensor b,
         Func<Tensor, Tensor, Tensor, Tensor, (Tensor, Tensor)>? backward)
     {
+        (a, b) = (a.WithBackendOf(b), b.WithBackendOf(a));
         var backend = SameBackend(a, b, name);
         int[] shape = a.HasShape(b.Dims) ? a.Dims : Shapes.Broadcast(a.Dims, b.Dims, name);
         var y = Tensor.Uninitialized(shape, backend);
@@ -84,8 +85,10 @@ public static partial class F
         return Sum(grad, [.. dims], keepDim: true).Reshape(shape);
     }
 
+    /// <summary>The backend both operands live on; an op given tensors of two backends is refused, naming both.</summary>
     internal static IBackend SameBackend(Tensor a, Tensor b, string op) => a.Backend == b.Backend ? a.Backend
-        : throw new ArgumentException($"{op}: tensors live on different backends ({a.Backend.Name} and {b.Backend.Name}).");
+        : throw new ArgumentException(
+            $"{op}: tensors live on different backends ({a.Backend.Name} and {b.Backend.Name}); move one with To(backend) first.");
 
     // ----- unary ----------------------------------------------------------------------------------------
 

@@ -29,12 +29,12 @@ public static partial class F
         var (outer, extent, inner) = Split(source.Dims, d, d + 1);
         int count = index.Dims[d];
         var y = Tensor.Uninitialized(index.Dims, backend);
-        int bad = backend.Gather(source.Storage, outer, extent, inner, index.Storage, count, y.Storage);
+        int bad = backend.Gather(source.Storage, outer, extent, inner, index.OwnStorage, count, y.Storage);
         if (bad >= 0) throw BadIndex("Gather", backend.GetItem(index.Storage, bad), bad, d, x, index);
         return Node.Record(y, "Gather", source, g =>
         {
             var grad = Tensor.Empty(source.Dims, backend);
-            backend.GatherBackward(g.Storage, index.Storage, outer, extent, inner, count, grad.Storage);
+            backend.GatherBackward(g.Storage, index.OwnStorage, outer, extent, inner, count, grad.Storage);
             return grad;
         });
     }
@@ -62,6 +62,8 @@ public static partial class F
     /// <returns>the broadcast shape of the three</returns>
     public static Tensor Where(Tensor condition, Tensor x, Tensor y)
     {
+        // Numbers written for x or y join the condition's backend, as in Binary.
+        (x, y) = (x.WithBackendOf(condition), y.WithBackendOf(condition));
         SameBackend(condition, x, "Where");
         var backend = SameBackend(x, y, "Where");
         int[] shape;

@@ -69,7 +69,7 @@ public static partial class F
             logProbs = Tensor.Empty(input.Dims, backend);
             backend.LogSoftmax(input.Storage, outer, classes, inner, logProbs.Storage);
         }
-        var targets = new ClassTargets(target.Storage, weight?.Storage, outer, classes, inner, ignoreIndex, smoothing);
+        var targets = new ClassTargets(target.OwnStorage, weight?.Storage, outer, classes, inner, ignoreIndex, smoothing);
         var losses = Tensor.Empty(positions, backend);
         var targetWeights = Tensor.Empty(positions, backend);
         int bad = backend.NllLoss(logProbs.Storage, targets, losses.Storage, targetWeights.Storage);
@@ -79,7 +79,8 @@ public static partial class F
                 $"(expected an integer in [0, {classes - 1}] or the ignore index {ignoreIndex}).");
 
         // The mean divides by the total weight of the counted positions (their number, without class weights).
-        float scale = reduction == Reduction.Mean ? 1f / Sum(targetWeights).Item() : 1f;
+        // A rank-0 tensor on the input's backend: nothing is read back to the host.
+        Tensor scale = reduction == Reduction.Mean ? 1f / Sum(targetWeights) : Tensor.Scalar(1f, backend);
         var y = reduction == Reduction.None ? losses : Sum(losses) * scale;
         return Node.Record(y, name, input, g =>
         {

@@ -21,7 +21,16 @@ public static partial class F
     /// <param name="bias">(C) or null (0)</param>
     /// <returns>input's shape</returns>
     public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
-        bool training, float momentum = 0.1f, float eps = 1e-5f)
+        bool training, float momentum = 0.1f, float eps = 1e-5f) =>
+        BatchNormCore(input, runningMean, runningVar, weight, bias, training, momentum, eps, batchesTracked: null);
+
+    /// <summary>
+    /// <see cref="BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, float, float)"/>; with
+    /// <paramref name="batchesTracked"/> (a one-element count on the input's backend) the running statistics are a
+    /// cumulative average, momentum = 1/count computed there, so no value is read back to the host.
+    /// </summary>
+    internal static Tensor BatchNormCore(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        bool training, float momentum, float eps, Tensor? batchesTracked)
     {
         var (batch, channels, spatial) = BatchNormShape(input, runningMean, runningVar, weight, bias);
         if (!training && runningMean == null)
@@ -40,7 +49,13 @@ public static partial class F
                 var variance = Tensor.Empty([channels], backend);
                 backend.BatchNormStatistics(input.Storage, batch, channels, spatial, mean.Storage, variance.Storage);
                 invStd = 1f / Sqrt(variance + eps);
-                if (runningMean != null && runningVar != null)
+                if (runningMean != null && runningVar != null && batchesTracked != null)
+                {
+                    var factor = 1f / batchesTracked;
+                    runningMean.CopyFrom(runningMean * (1f - factor) + mean * factor);
+                    runningVar.CopyFrom(runningVar * (1f - factor) + variance * (factor * count / (count - 1f)));
+                }
+                else if (runningMean != null && runningVar != null)
                 {
                     runningMean.CopyFrom(runningMean * (1f - momentum) + mean * momentum);
                     runningVar.CopyFrom(runningVar * (1f - momentum) + variance * (momentum * count / (count - 1f)));

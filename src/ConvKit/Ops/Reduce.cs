@@ -45,8 +45,8 @@ public static partial class F
     }
 
     /// <summary>
-    /// Index of the first maximum along <paramref name="dim"/> (of the flattened tensor when null), as float
-    /// values (exact below 2²⁴). Not differentiable.
+    /// Index of the first maximum along <paramref name="dim"/> (of the flattened tensor when null), an
+    /// <see cref="Backends.DType.Int32"/> tensor (exact at any size; float ops read it as float32). Not differentiable.
     /// </summary>
     public static Tensor ArgMax(Tensor x, int? dim = null, bool keepDim = false)
     {
@@ -58,8 +58,8 @@ public static partial class F
         int axis = Shapes.NormalizeDim(dim.Value, x.Rank, "ArgMax");
         if (x.Dims[axis] == 0) throw new ArgumentException($"ArgMax: cannot take the maximum over empty axis {axis} of shape {x.ShapeString}.");
         var (outer, extent, inner) = Split(x.Dims, axis, axis + 1);
-        var y = Tensor.Uninitialized(WithOnes(x.Dims, axis, axis + 1), x.Backend);
-        x.Backend.ArgMax(x.Storage, outer, extent, inner, y.Storage);
+        var y = Tensor.Indices(WithOnes(x.Dims, axis, axis + 1), x.Backend);
+        x.Backend.ArgMax(x.Storage, outer, extent, inner, y.OwnStorage);
         Node.Record(y, "ArgMax", x, null, ("dim", axis));
         return keepDim ? y : DropAxes(y, [axis]);
     }

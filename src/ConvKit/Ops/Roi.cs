@@ -23,8 +23,8 @@ public static partial class F
     /// <returns>(K, C, outputSize.Height, outputSize.Width)</returns>
     public static Tensor RoiPool(Tensor input, Tensor boxes, Size2 outputSize, float spatialScale = 1f)
     {
+        var backend = SameBackend(input, boxes, "RoiPool");
         var g = RoiShapes.Geometry("RoiPool", input.Dims, boxes, outputSize, spatialScale, 0, false);
-        var backend = input.Backend;
         var y = Tensor.Empty([g.Boxes, g.Channels, g.OutputHeight, g.OutputWidth], backend);
         var argmax = backend.Allocate(y.Numel);
         backend.RoiPool(input.Storage, boxes.Storage, g, y.Storage, argmax);
@@ -39,7 +39,7 @@ public static partial class F
 
     /// <summary><see cref="RoiPool(Tensor, Tensor, Size2, float)"/> with the boxes of picture i in <paramref name="boxes"/>[i], each (L, 4) xyxy.</summary>
     public static Tensor RoiPool(Tensor input, IReadOnlyList<Tensor> boxes, Size2 outputSize, float spatialScale = 1f)
-        => RoiPool(input, RoiShapes.WithBatchIndices("RoiPool", input.Dims, boxes), outputSize, spatialScale);
+        => RoiPool(input, RoiShapes.WithBatchIndices("RoiPool", input, boxes), outputSize, spatialScale);
 
     /// <summary>
     /// RoIAlign (Mask R-CNN): each box is split into outputSize bins without rounding, and each bin is the mean of a
@@ -56,8 +56,8 @@ public static partial class F
     /// <returns>(K, C, outputSize.Height, outputSize.Width)</returns>
     public static Tensor RoiAlign(Tensor input, Tensor boxes, Size2 outputSize, float spatialScale = 1f, int samplingRatio = -1, bool aligned = false)
     {
+        var backend = SameBackend(input, boxes, "RoiAlign");
         var g = RoiShapes.Geometry("RoiAlign", input.Dims, boxes, outputSize, spatialScale, samplingRatio, aligned);
-        var backend = input.Backend;
         var y = Tensor.Empty([g.Boxes, g.Channels, g.OutputHeight, g.OutputWidth], backend);
         backend.RoiAlign(input.Storage, boxes.Storage, g, y.Storage);
         // The boxes are an input of the node, without a gradient, so that Backward refuses to run once they were overwritten.
@@ -71,7 +71,7 @@ public static partial class F
 
     /// <summary><see cref="RoiAlign(Tensor, Tensor, Size2, float, int, bool)"/> with the boxes of picture i in <paramref name="boxes"/>[i], each (L, 4) xyxy.</summary>
     public static Tensor RoiAlign(Tensor input, IReadOnlyList<Tensor> boxes, Size2 outputSize, float spatialScale = 1f, int samplingRatio = -1, bool aligned = false)
-        => RoiAlign(input, RoiShapes.WithBatchIndices("RoiAlign", input.Dims, boxes), outputSize, spatialScale, samplingRatio, aligned);
+        => RoiAlign(input, RoiShapes.WithBatchIndices("RoiAlign", input, boxes), outputSize, spatialScale, samplingRatio, aligned);
 }
 
 /// <summary>Checks of the feature map, the boxes and the settings of RoI pooling, made before anything is allocated.</summary>
@@ -100,9 +100,10 @@ static class RoiShapes
             spatialScale, samplingRatio, aligned);
     }
 
-    /// <summary>The (K, 5) boxes of a list of (L, 4) boxes per picture: picture i's rows get batch index i.</summary>
-    public static Tensor WithBatchIndices(string op, int[] inputShape, IReadOnlyList<Tensor> boxes)
+    /// <summary>The (K, 5) boxes, on <paramref name="input"/>'s backend, of a list of (L, 4) boxes per picture: picture i's rows get batch index i.</summary>
+    public static Tensor WithBatchIndices(string op, Tensor input, IReadOnlyList<Tensor> boxes)
     {
+        var inputShape = input.Dims;
         if (inputShape.Length != 4 || boxes.Count > inputShape[0])
             throw new ArgumentException($"{op}: got boxes for {boxes.Count} pictures, but the input of shape {Shapes.Format(inputShape)} has {(inputShape.Length == 4 ? inputShape[0] : 0)}; expected an (N, C, H, W) input and at most N lists of boxes.");
         var rows = new List<float>();
@@ -117,7 +118,7 @@ static class RoiShapes
                 rows.AddRange([i, values[j], values[j + 1], values[j + 2], values[j + 3]]);
             }
         }
-        return Tensor.FromArray([.. rows], rows.Count / 5, 5);
+        return Tensor.FromArray([.. rows], input.Backend, rows.Count / 5, 5);
     }
 
     /// <summary>Rejects non-finite coordinates and inverted boxes (x2 &lt; x1 or y2 &lt; y1); zero-size boxes pass.</summary>

@@ -23,7 +23,7 @@ public static partial class F
         }
         if (Shapes.Numel(dims) != x.Numel)
             throw new ArgumentException($"Reshape: cannot view shape {x.ShapeString} ({x.Numel} elements) as {Shapes.Format(shape)}.");
-        var y = new Tensor(x.Storage, dims);
+        var y = new Tensor(x.OwnStorage, dims); // an Int32 tensor's view stays Int32
         return Node.Record(y, "Reshape", x, g => Reshape(g, x.Dims));
     }
 
@@ -104,8 +104,9 @@ public static partial class F
         var copy = new BlockCopy(outer, count, inner,
             start * inner, size * inner, step * inner,
             0, count * inner, inner);
-        var y = Tensor.Uninitialized(dims, x.Backend);
-        x.Backend.CopyBlocks(x.Storage, y.Storage, copy);
+        // A slice of an Int32 tensor stays Int32 (TopK's indices).
+        var y = x.DType == DType.Int32 ? Tensor.Indices(dims, x.Backend) : Tensor.Uninitialized(dims, x.Backend);
+        x.Backend.CopyBlocks(x.OwnStorage, y.OwnStorage, copy);
         return Node.Record(y, "Slice", x, g =>
         {
             var grad = Tensor.Empty(x.Dims, x.Backend);
@@ -133,7 +134,8 @@ public static partial class F
         int d = Shapes.NormalizeDim(dim, first.Rank, "Concat");
         foreach (var t in tensors)
         {
-            bool compatible = t.Rank == first.Rank && t.Backend == first.Backend;
+            SameBackend(first, t, "Concat");
+            bool compatible = t.Rank == first.Rank;
             for (int i = 0; i < t.Rank && compatible; i++) compatible = i == d || t.Dims[i] == first.Dims[i];
             if (!compatible)
                 throw new ArgumentException($"Concat: shapes {first.ShapeString} and {t.ShapeString} differ outside axis {d}.");

@@ -3,8 +3,8 @@ using ConvKit.Backends;
 
 namespace ConvKit.Ops;
 
-// Sorting along an axis: sort, argsort and the k largest or smallest. Indices come back as float tensors
-// holding integers (exact below 2²⁴), ready for Gather and IndexSelect.
+// Sorting along an axis: sort, argsort and the k largest or smallest. Indices come back as Int32 tensors (exact at
+// any size), ready for Gather and IndexSelect.
 public static partial class F
 {
     /// <summary>
@@ -19,12 +19,12 @@ public static partial class F
         var backend = x.Backend;
         var (outer, extent, inner) = Split(x.Dims, d, d + 1);
         var values = Tensor.Uninitialized(x.Dims, backend);
-        var indices = Tensor.Uninitialized(x.Dims, backend);
-        backend.Sort(x.Storage, outer, extent, inner, descending, values.Storage, indices.Storage);
+        var indices = Tensor.Indices(x.Dims, backend);
+        backend.Sort(x.Storage, outer, extent, inner, descending, values.Storage, indices.OwnStorage);
         Node.Record(values, "Sort", x, g =>
         {
             var grad = Tensor.Empty(x.Dims, backend);
-            backend.GatherBackward(g.Storage, indices.Storage, outer, extent, inner, extent, grad.Storage);
+            backend.GatherBackward(g.Storage, indices.OwnStorage, outer, extent, inner, extent, grad.Storage);
             return grad;
         }, ("dim", d), ("descending", descending));
         // The indices are traced too (not differentiable), so an exporter cannot mistake them for a constant.

@@ -125,7 +125,15 @@ public class ElementwiseKernelTests
             foreach (var op in Enum.GetValues<ReduceOp>())
                 Compare(backend, [values], outer * inner, (on, s, y) => on.Reduce(op, s[0], outer, extent, inner, y),
                     op == ReduceOp.Sum ? 1e-5 : 0, $"{op} of {kind} values");
-            Compare(backend, [values], outer * inner, (on, s, y) => on.ArgMax(s[0], outer, extent, inner, y), 0, $"ArgMax of {kind} values");
+            int[] ArgMaxOn(IBackend on)
+            {
+                var y = on.AllocateIndices(outer * inner);
+                on.ArgMax(on.FromArray(values), outer, extent, inner, y);
+                var indices = new int[outer * inner];
+                on.CopyIndicesTo(y, indices);
+                return indices;
+            }
+            Assert.Equal(ArgMaxOn(Reference), ArgMaxOn(TestBackends.Named(backend)));
         }
     }
 
@@ -181,10 +189,17 @@ public class ElementwiseKernelTests
         var x = Values(outer * extent * inner, 15).Select(v => float.IsFinite(v) ? MathF.Round(v) : v).ToArray();
         foreach (bool descending in new[] { false, true })
         {
-            Compare(backend, [x], x.Length, (on, s, y) => on.Sort(s[0], outer, extent, inner, descending, y, on.Allocate(x.Length)), 0,
+            Compare(backend, [x], x.Length, (on, s, y) => on.Sort(s[0], outer, extent, inner, descending, y, on.AllocateIndices(x.Length)), 0,
                 $"sorted values{(descending ? ", descending" : "")}");
-            Compare(backend, [x], x.Length, (on, s, y) => on.Sort(s[0], outer, extent, inner, descending, on.Allocate(x.Length), y), 0,
-                $"sort order{(descending ? ", descending" : "")}");
+            int[] OrderOn(IBackend on)
+            {
+                var order = on.AllocateIndices(x.Length);
+                on.Sort(on.FromArray(x), outer, extent, inner, descending, on.Allocate(x.Length), order);
+                var positions = new int[x.Length];
+                on.CopyIndicesTo(order, positions);
+                return positions;
+            }
+            Assert.Equal(OrderOn(Reference), OrderOn(TestBackends.Named(backend)));
         }
     }
 }

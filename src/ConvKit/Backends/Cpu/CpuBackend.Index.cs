@@ -8,28 +8,56 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public int Gather(Storage x, int outer, int extent, int inner, Storage index, int count, Storage y)
     {
-        float[] input = Data(x), positions = Data(index), output = Data(y);
-        for (int p = 0; p < positions.Length; p++)
-            if (!IsClassIndex(positions[p], extent)) return p;
-        for (int o = 0; o < outer; o++)
-            for (int c = 0; c < count; c++)
-            {
-                int row = (o * count + c) * inner, source = o * extent * inner;
-                for (int i = 0; i < inner; i++) output[row + i] = input[source + (int)positions[row + i] * inner + i];
-            }
-        return -1;
+        float[] input = Data(x), output = Data(y);
+        var (positions, rented) = WholeIndices(index, extent, null, out int bad);
+        if (bad < 0)
+            for (int o = 0; o < outer; o++)
+                for (int c = 0; c < count; c++)
+                {
+                    int row = (o * count + c) * inner, source = o * extent * inner;
+                    for (int i = 0; i < inner; i++) output[row + i] = input[source + positions[row + i] * inner + i];
+                }
+        if (rented) ArrayPool<int>.Shared.Return(positions);
+        return bad;
     }
 
     /// <inheritdoc/>
     public void GatherBackward(Storage gradY, Storage index, int outer, int extent, int inner, int count, Storage gradX)
     {
-        float[] outputGrad = Data(gradY), positions = Data(index), inputGrad = Data(gradX);
+        float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
+        var (positions, rented) = WholeIndices(index, extent, null, out _);
         for (int o = 0; o < outer; o++)
             for (int c = 0; c < count; c++)
             {
                 int row = (o * count + c) * inner, target = o * extent * inner;
-                for (int i = 0; i < inner; i++) inputGrad[target + (int)positions[row + i] * inner + i] += outputGrad[row + i];
+                for (int i = 0; i < inner; i++) inputGrad[target + positions[row + i] * inner + i] += outputGrad[row + i];
             }
+        if (rented) ArrayPool<int>.Shared.Return(positions);
+    }
+
+    /// <summary>
+    /// The values of an index buffer (gather positions, class targets) as ints: an int32 buffer as it is, a float one
+    /// converted into a pooled array (Rented: give it back). <paramref name="bad"/> is −1, or the first position that
+    /// holds neither a whole number in [0, extent) nor <paramref name="ignore"/>.
+    /// </summary>
+    static (int[] Values, bool Rented) WholeIndices(Storage index, int extent, int? ignore, out int bad)
+    {
+        bad = -1;
+        if (index.DType == DType.Int32)
+        {
+            var indices = Indices(index);
+            for (int p = 0; p < indices.Length && bad < 0; p++)
+                if ((uint)indices[p] >= (uint)extent && indices[p] != ignore) bad = p;
+            return (indices, false);
+        }
+        var values = Data(index);
+        var converted = ArrayPool<int>.Shared.Rent(values.Length);
+        for (int p = 0; p < values.Length; p++)
+        {
+            if (!IsClassIndex(values[p], extent) && values[p] != ignore) { bad = p; break; }
+            converted[p] = (int)values[p];
+        }
+        return (converted, true);
     }
 
     /// <inheritdoc/>
@@ -63,7 +91,8 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices)
     {
-        float[] input = Data(x), sorted = Data(values), order = Data(indices);
+        float[] input = Data(x), sorted = Data(values);
+        int[] order = Indices(indices);
         AxisBlocks.Run(outer, extent, inner, (o, column, width) =>
         {
             var keys = ArrayPool<float>.Shared.Rent(extent);

@@ -12,11 +12,15 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public int NllLoss(Storage logProbs, ClassTargets targets, Storage losses, Storage targetWeights)
     {
-        float[] logp = Data(logProbs), target = Data(targets.Targets), loss = Data(losses), targetWeight = Data(targetWeights);
+        float[] logp = Data(logProbs), loss = Data(losses), targetWeight = Data(targetWeights);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         int classes = targets.Classes, inner = targets.Inner, ignore = targets.IgnoreIndex;
-        for (int p = 0; p < target.Length; p++)
-            if (!IsClassIndex(target[p], classes) && target[p] != ignore) return p;
+        var (target, rented) = WholeIndices(targets.Targets, classes, ignore, out int bad);
+        if (bad >= 0)
+        {
+            if (rented) ArrayPool<int>.Shared.Return(target);
+            return bad;
+        }
 
         float keep = 1 - targets.Smoothing, spread = targets.Smoothing / classes;
         AxisBlocks.Run(targets.Outer, classes, inner, (o, column, width) =>
@@ -45,15 +49,17 @@ public sealed partial class CpuBackend
                 loss[p] = -keep * w * logp[rowStart + t * inner + j] - spread * loss[p];
             }
         });
+        if (rented) ArrayPool<int>.Shared.Return(target);
         return -1;
     }
 
     /// <inheritdoc/>
     public void NllLossBackward(Storage logProbs, ClassTargets targets, Storage grads, bool fromLogits, Storage dInput)
     {
-        float[] logp = Data(logProbs), target = Data(targets.Targets), grad = Data(grads), dx = Data(dInput);
+        float[] logp = Data(logProbs), grad = Data(grads), dx = Data(dInput);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         int classes = targets.Classes, inner = targets.Inner, ignore = targets.IgnoreIndex;
+        var (target, rented) = WholeIndices(targets.Targets, classes, ignore, out _);
         float keep = 1 - targets.Smoothing, spread = targets.Smoothing / classes;
         float weightSum = weights == null ? classes : TensorPrimitives.Sum(weights);
         AxisBlocks.Run(targets.Outer, classes, inner, (o, column, width) =>
@@ -108,6 +114,7 @@ public sealed partial class CpuBackend
             }
             ArrayPool<float>.Shared.Return(buffer);
         });
+        if (rented) ArrayPool<int>.Shared.Return(target);
     }
 
     static bool IsClassIndex(float value, int classes) => value >= 0 && value < classes && value == MathF.Floor(value);

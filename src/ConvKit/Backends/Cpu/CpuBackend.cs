@@ -12,8 +12,11 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public string Name => "cpu";
 
-    static float[] Data(Storage storage) => storage is CpuStorage cpu ? cpu.Data
-        : throw new ArgumentException($"the CPU backend cannot use storage from backend '{storage.Backend.Name}'");
+    static float[] Data(Storage storage) => storage is CpuStorage cpu ? cpu.Data : throw Foreign(storage, DType.Float32);
+    static int[] Indices(Storage storage) => storage is CpuIndexStorage cpu ? cpu.Data : throw Foreign(storage, DType.Int32);
+    static ArgumentException Foreign(Storage storage, DType wanted) => new(storage.Backend is CpuBackend && storage.DType != wanted
+        ? $"the CPU backend expected {wanted} storage, got {storage.DType}"
+        : $"the CPU backend cannot use storage from backend '{storage.Backend.Name}'");
 
     /// <inheritdoc/>
     public Storage Allocate(int length) => new CpuStorage(length == 0 ? [] : new float[length]);
@@ -48,6 +51,15 @@ public sealed partial class CpuBackend : IBackend
     public void Fill(Storage storage, float value) => Array.Fill(Data(storage), value);
     /// <inheritdoc/>
     public void Copy(Storage source, Storage destination) => Data(source).AsSpan().CopyTo(Data(destination));
+
+    /// <inheritdoc/>
+    public Storage AllocateIndices(int length) => new CpuIndexStorage(new int[length]);
+    /// <inheritdoc/>
+    public Storage FromIndices(ReadOnlySpan<int> values) => new CpuIndexStorage(values.ToArray());
+    /// <inheritdoc/>
+    public void CopyIndicesTo(Storage source, Span<int> destination) => Indices(source).CopyTo(destination);
+    /// <inheritdoc/>
+    public void IndicesToFloat(Storage indices, Storage values) => TensorPrimitives.ConvertTruncating<int, float>(Indices(indices), Data(values));
 
     /// <inheritdoc/>
     public void Unary(UnaryOp op, Storage x, Storage y)
@@ -124,7 +136,8 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void ArgMax(Storage x, int outer, int extent, int inner, Storage y)
     {
-        float[] input = Data(x), output = Data(y);
+        float[] input = Data(x);
+        int[] output = Indices(y);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
@@ -142,7 +155,8 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void CopyBlocks(Storage source, Storage destination, BlockCopy copy)
     {
-        float[] src = Data(source), dst = Data(destination);
+        Array src = source.DType == DType.Int32 ? Indices(source) : Data(source);
+        Array dst = source.DType == DType.Int32 ? Indices(destination) : Data(destination);
         for (int o = 0; o < copy.Outer; o++)
             for (int c = 0; c < copy.Count; c++)
                 Array.Copy(src, copy.SrcOffset + o * copy.SrcOuterStride + c * copy.SrcStride,

@@ -6,7 +6,8 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public int Gather(Storage x, int outer, int extent, int inner, Storage index, int count, Storage y)
     {
-        float[] input = Data(x), positions = Data(index), output = Data(y);
+        float[] input = Data(x), output = Data(y);
+        double[] positions = IndexValues(index);
         for (int p = 0; p < positions.Length; p++)
             if (!IsClassIndex(positions[p], extent)) return p;
         for (int o = 0; o < outer; o++)
@@ -19,12 +20,19 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void GatherBackward(Storage gradY, Storage index, int outer, int extent, int inner, int count, Storage gradX)
     {
-        float[] outputGrad = Data(gradY), positions = Data(index), inputGrad = Data(gradX);
+        float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
+        double[] positions = IndexValues(index);
         for (int o = 0; o < outer; o++)
             for (int c = 0; c < count; c++)
                 for (int i = 0; i < inner; i++)
                     inputGrad[At(o, (int)positions[At(o, c, i, count, inner)], i, extent, inner)] += outputGrad[At(o, c, i, count, inner)];
     }
+
+    static bool IsClassIndex(double value, int classes) => value >= 0 && value < classes && value == Math.Floor(value);
+
+    /// <summary>An index buffer's values (gather positions, class targets) as doubles: int32 exactly, float as they are.</summary>
+    static double[] IndexValues(Storage index) => index.DType == DType.Int32
+        ? Array.ConvertAll(Indices(index), v => (double)v) : Array.ConvertAll(Data(index), v => (double)v);
 
     /// <inheritdoc/>
     public void IndexSelect(Storage x, int outer, int extent, int inner, int[] indices, Storage y)
@@ -56,7 +64,8 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void Sort(Storage x, int outer, int extent, int inner, bool descending, Storage values, Storage indices)
     {
-        float[] input = Data(x), sorted = Data(values), order = Data(indices);
+        float[] input = Data(x), sorted = Data(values);
+        int[] order = Indices(indices);
         var line = new int[extent];
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)

@@ -4,7 +4,6 @@ namespace ConvKit.Backends.Reference;
 // with a_c = (1 − ε)·w_t·[c = t] + (ε/C)·w_c the loss is −Σ_c a_c·logp_c, so both gradients follow from a.
 public sealed partial class ReferenceBackend
 {
-    static bool IsClassIndex(float value, int classes) => value >= 0 && value < classes && value == Math.Floor(value);
 
     /// <summary>The coefficients a_c of one position whose target is class <paramref name="target"/>.</summary>
     static double[] TargetCoefficients(ClassTargets targets, float[]? weights, int target)
@@ -22,7 +21,8 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public int NllLoss(Storage logProbs, ClassTargets targets, Storage losses, Storage targetWeights)
     {
-        float[] logp = Data(logProbs), target = Data(targets.Targets), loss = Data(losses), targetWeight = Data(targetWeights);
+        float[] logp = Data(logProbs), loss = Data(losses), targetWeight = Data(targetWeights);
+        double[] target = IndexValues(targets.Targets);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         for (int p = 0; p < target.Length; p++)
             if (target[p] != targets.IgnoreIndex && !IsClassIndex(target[p], targets.Classes)) return p;
@@ -45,7 +45,8 @@ public sealed partial class ReferenceBackend
     /// <inheritdoc/>
     public void NllLossBackward(Storage logProbs, ClassTargets targets, Storage grads, bool fromLogits, Storage dInput)
     {
-        float[] logp = Data(logProbs), target = Data(targets.Targets), grad = Data(grads), dx = Data(dInput);
+        float[] logp = Data(logProbs), grad = Data(grads), dx = Data(dInput);
+        double[] target = IndexValues(targets.Targets);
         float[]? weights = targets.Weights == null ? null : Data(targets.Weights);
         for (int o = 0; o < targets.Outer; o++)
             for (int i = 0; i < targets.Inner; i++)

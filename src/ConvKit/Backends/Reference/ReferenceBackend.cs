@@ -16,8 +16,11 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public string Name => "reference";
 
-    static float[] Data(Storage storage) => storage is ReferenceStorage reference ? reference.Data
-        : throw new ArgumentException($"the reference backend cannot use storage from backend '{storage.Backend.Name}'");
+    static float[] Data(Storage storage) => storage is ReferenceStorage reference ? reference.Data : throw Foreign(storage, DType.Float32);
+    static int[] Indices(Storage storage) => storage is ReferenceIndexStorage reference ? reference.Data : throw Foreign(storage, DType.Int32);
+    static ArgumentException Foreign(Storage storage, DType wanted) => new(storage.Backend is ReferenceBackend && storage.DType != wanted
+        ? $"the reference backend expected {wanted} storage, got {storage.DType}"
+        : $"the reference backend cannot use storage from backend '{storage.Backend.Name}'");
 
     /// <inheritdoc/>
     public Storage Allocate(int length) => new ReferenceStorage(new float[length]);
@@ -53,6 +56,21 @@ public sealed partial class ReferenceBackend : IBackend
     public void Copy(Storage source, Storage destination)
     {
         float[] from = Data(source), to = Data(destination);
+        for (int i = 0; i < from.Length; i++) to[i] = from[i];
+    }
+
+    /// <inheritdoc/>
+    public Storage AllocateIndices(int length) => new ReferenceIndexStorage(new int[length]);
+    /// <inheritdoc/>
+    public Storage FromIndices(ReadOnlySpan<int> values) => new ReferenceIndexStorage(values.ToArray());
+    /// <inheritdoc/>
+    public void CopyIndicesTo(Storage source, Span<int> destination) => Indices(source).CopyTo(destination);
+
+    /// <inheritdoc/>
+    public void IndicesToFloat(Storage indices, Storage values)
+    {
+        int[] from = Indices(indices);
+        float[] to = Data(values);
         for (int i = 0; i < from.Length; i++) to[i] = from[i];
     }
 
@@ -192,7 +210,8 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void ArgMax(Storage x, int outer, int extent, int inner, Storage y)
     {
-        float[] input = Data(x), output = Data(y);
+        float[] input = Data(x);
+        int[] output = Indices(y);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
@@ -231,7 +250,12 @@ public sealed partial class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void CopyBlocks(Storage source, Storage destination, BlockCopy copy)
     {
-        float[] src = Data(source), dst = Data(destination);
+        if (source.DType == DType.Int32) CopyBlocks(Indices(source), Indices(destination), copy);
+        else CopyBlocks(Data(source), Data(destination), copy);
+    }
+
+    static void CopyBlocks<T>(T[] src, T[] dst, BlockCopy copy)
+    {
         for (int o = 0; o < copy.Outer; o++)
             for (int c = 0; c < copy.Count; c++)
                 for (int j = 0; j < copy.BlockLength; j++)

@@ -65,13 +65,11 @@ public abstract class BatchNorm : Module
     protected override Tensor ForwardCore(Tensor input)
     {
         OutputShapeCore(input.Dims);
-        float momentum = Momentum ?? 0f;
         if (Training && NumBatchesTracked != null)
-        {
-            using (Tensor.NoGrad()) NumBatchesTracked.AddInPlace(1f);
-            if (Momentum == null) momentum = 1f / NumBatchesTracked.Item();
-        }
-        return F.BatchNorm(input, RunningMean, RunningVar, Weight, Bias, training: Training || RunningMean == null, momentum, Eps);
+            using (Tensor.NoGrad()) NumBatchesTracked.AddInPlace(Tensor.Scalar(1f, NumBatchesTracked.Backend));
+        // Without a momentum the running statistics are a cumulative average, 1/count computed on the count's backend.
+        return F.BatchNormCore(input, RunningMean, RunningVar, Weight, Bias, Training || RunningMean == null, Momentum ?? 0f, Eps,
+            batchesTracked: Momentum == null && Training ? NumBatchesTracked : null);
     }
 
     /// <summary>The same shape as the input, which must have <see cref="NumFeatures"/> channels on axis 1.</summary>
