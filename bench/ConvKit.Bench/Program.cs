@@ -9,6 +9,7 @@
 // memory224 takes [BATCH=32] [STEPS=2] and runs only when named (peak memory of VGG-11 and ResNet-18 training at 224×224): ... -- memory224
 // facetrain takes [EPOCHS=6] [LIMIT] and runs only when named (tens of minutes): ... -- facetrain 1 6000
 // rcnn takes [EPOCHS=3] [LIMIT=600] [MODELS=yolo-small,rcnn,fast-rcnn,faster-rcnn] and runs only when named: ... -- rcnn 3 600
+// rcnn-onnx takes CHECKPOINT [PICTURES=1000] (a faster-rcnn best.safetensors): ConvKit against its whole-detector ONNX export in ONNX Runtime
 using ConvKit.Bench;
 
 string suite = args.Length > 0 ? args[0] : "all";
@@ -47,4 +48,5 @@ if (suite is "sliding" or "all") SlidingBench.Run(suite is "sliding" ? args[1..]
 if (suite is "facetrain") FaceTrainBench.Run(args[1..]);
 if (suite is "faces" or "all") FaceBench.Run();
 if (suite is "rcnn") RcnnBench.Run(args[1..]);
+if (suite is "rcnn-onnx") RcnnOnnxBench.Run(args[1..]);
 if (suite is "memory224") Memory224Bench.Run(args[1..]);

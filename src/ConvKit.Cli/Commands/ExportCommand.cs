@@ -4,6 +4,7 @@ using ConvKit.NN;
 using ConvKit.Onnx;
 using ConvKit.Training;
 using ConvKit.Vision.Classification;
+using ConvKit.Vision.Detection;
 using ConvKit.Vision.Models;
 using Google.Protobuf;
 using Spectre.Console;
@@ -28,12 +29,16 @@ static class ExportCommand
             Write a model as an ONNX file (opset 17) that ONNX Runtime and other tools can run. The input is named
             'input' and the output 'output'; the batch axis is free ('batch'), the other sizes are those of --input.
             The model runs in evaluation mode: dropout disappears and batch norm uses its running statistics.
-            Without --checkpoint the weights are freshly initialised.
+            Without --checkpoint the weights are freshly initialised. faster-rcnn (a 'convkit detect train' checkpoint)
+            is written whole, one picture (1×C×H×W) in, detections out: 'boxes' (D×4, xyxy pixels of the letterboxed
+            input), 'scores' (D) and 'labels' (D, int64), proposals, box head and per-class NMS included (score ≥ 0.05,
+            IoU 0.45, at most 100, as 'convkit detect eval' scores).
             """) { model, checkpoint, input, classes, inChannels, output };
         CommandOutput.AddJsonOption(command);
         CommandOutput.AddExamples(command, """
             convkit export lenet5 --checkpoint runs/lenet5-fashion-mnist/best.safetensors -o lenet5.onnx
             convkit export resnet18 --input 3x128x128 --classes 10 -o resnet18.onnx --json
+            convkit export faster-rcnn --checkpoint runs/faster-rcnn-fashion-scenes/best.safetensors -o faster-rcnn.onnx
             """);
         command.SetAction(parsed => Run(parsed.GetValue(model)!, parsed.GetValue(checkpoint), parsed.GetValue(input), parsed.GetValue(classes),
             parsed.GetValue(inChannels), parsed.GetValue(output), new CommandOutput(parsed)));
@@ -54,13 +59,19 @@ static class ExportCommand
         (int Channels, int Height, int Width) shape;
         if (checkpointPath != null)
         {
-            var trained = Classifier.Load(checkpointPath);
-            card = trained.Card;
+            // A classifier (convkit train) or a detector (convkit detect train): the checkpoint's card says which.
+            var saved = Checkpoint.Load(checkpointPath);
+            bool detector = ModelCard.FromCheckpoint(saved, checkpointPath).Task == ModelCard.Detection;
+            if (detector) (model, card) = ModelZoo.Load(saved, checkpointPath, ModelCard.Detection);
+            else
+            {
+                var trained = Classifier.FromCheckpoint(saved, checkpointPath);
+                (model, card) = (trained.Model, trained.Card);
+            }
             if (!string.Equals(card.Model, entry.Name, StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"checkpoint '{checkpointPath}' holds a {card.Model} model, not {entry.Name}.");
             Agree("--classes", classes, card.Arguments.NumClasses, checkpointPath);
             Agree("--in-channels", inChannels ?? requested?.Channels, card.Arguments.InChannels, checkpointPath);
-            model = trained.Model;
             var trainedInput = card.Preprocessing.InputShape;
             shape = requested ?? (trainedInput[0], trainedInput[1], trainedInput[2]);
             // The file carries the card; exported at another size, pictures are stretched to fill that input.
@@ -77,11 +88,16 @@ static class ExportCommand
 
         outputPath ??= entry.Name + ".onnx";
         OutputFiles.Prepare(outputPath, "ONNX file", entry.Name + ".onnx");
-        var proto = OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], new OnnxExportOptions { ModelCard = card });
+        // Faster R-CNN is written whole, picture in and detections out (FasterRCnnOnnx), for one picture a run.
+        var exportOptions = new OnnxExportOptions { ModelCard = card };
+        var proto = model is FasterRCnn fasterRCnn
+            ? FasterRCnnOnnx.ToModelProto(fasterRCnn, shape.Channels, shape.Height, shape.Width, options: exportOptions)
+            : OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], exportOptions);
         using (var file = File.Create(outputPath)) proto.WriteTo(file);
         long bytes = new FileInfo(outputPath).Length;
-        object[] outputShape = ["batch", .. proto.Graph.Output[0].Type.TensorType.Shape.Dim.Skip(1)
-            .Select(d => d.ValueCase == Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (object)d.DimValue : d.DimParam)];
+        object[] inputShape = [.. proto.Graph.Input[0].Type.TensorType.Shape.Dim.Select(Size)];
+        var outputs = proto.Graph.Output.Select(o => (o.Name, Shape: (object[])[.. o.Type.TensorType.Shape.Dim.Select(Size)])).ToList();
+        object[] outputShape = outputs[0].Shape;
         // The file holds the parameters the evaluation-mode graph uses (initialisers under their state-dict names); layers
         // used only in training (GoogLeNet's auxiliary classifiers) are not in it, and the count says so.
         var initializers = proto.Graph.Initializer.Select(i => i.Name).ToHashSet();
@@ -94,7 +110,7 @@ static class ExportCommand
             output.WriteJson(new
             {
                 model = entry.Name, checkpoint = checkpointPath, output = outputPath, opset = OnnxExporter.OpsetVersion,
-                input_shape = new object[] { "batch", shape.Channels, shape.Height, shape.Width }, output_shape = outputShape,
+                input_shape = inputShape, output_shape = outputShape, outputs = outputs.ToDictionary(o => o.Name, o => o.Shape),
                 parameters = exportedParameters, parameters_not_exported = model.ParameterCount() - exportedParameters, modules_not_exported = leftModules,
                 nodes = proto.Graph.Node.Count, bytes,
             });
@@ -106,10 +122,13 @@ static class ExportCommand
         if (left.Count > 0)
             output.Line($"Not exported: {Markup.Escape(string.Join(", ", leftModules))} ({model.ParameterCount() - exportedParameters:N0} parameters): " +
                 "layers used only in training, such as auxiliary classifiers; the file computes what evaluation mode computes.");
-        output.Line($"input  'input'  [[batch, {shape.Channels}, {shape.Height}, {shape.Width}]]");
-        output.Line($"output 'output' [[{string.Join(", ", outputShape)}]]");
+        output.Line($"input  'input'  [[{string.Join(", ", inputShape)}]]");
+        foreach (var (name, dims) in outputs) output.Line($"output '{Markup.Escape(name)}' [[{string.Join(", ", dims)}]]");
         return 0;
     }
+
+    static object Size(Onnx.Proto.TensorShapeProto.Types.Dimension d) =>
+        d.ValueCase == Onnx.Proto.TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : d.DimParam;
 
     static void Agree(string option, int? given, int recorded, string checkpointPath)
     {

@@ -18,12 +18,11 @@ namespace ConvKit.Vision.Detection;
 /// feature map; <see cref="Module.ForwardOutputs"/> of (pictures) gives <c>features</c>, <c>objectness</c>
 /// (N, 9, H/8, W/8) and <c>rpn_deltas</c> (N, 36, H/8, W/8); of (pictures, RoIs (K, 5)), <c>class_logits</c> and
 /// <c>box_deltas</c>.</para>
-/// <para>ONNX: the dense graph — backbone, RPN head and box head on given RoIs — is made of ops ONNX expresses (Conv,
-/// BatchNormalization, Relu, MaxPool, MaxRoiPool/RoiAlign, Gemm). What is not expressed in the exported graph is the
-/// data-dependent middle: decoding the anchors' deltas, clipping, top-N selection and NMS of the proposals
-/// (ONNX's NonMaxSuppression is single-class and thresholds differently), and the per-class decoding and NMS of the
-/// detections. Those run in C# (<see cref="RegionProposalNetwork.Propose"/>, <see cref="RegionHeadDecoder"/>) around
-/// the exported graph, as the YOLO export leaves its decoding outside. This class does not write an ONNX file itself.</para>
+/// <para>ONNX: <c>OnnxExporter</c> traces the dense graph (backbone and RPN head: <c>features</c>, <c>objectness</c>,
+/// <c>rpn_deltas</c>), as for any model. The whole detector, picture in and detections out, is written by
+/// <c>convkit export faster-rcnn</c>, which adds the data-dependent middle and end as ONNX nodes (TopK, the box
+/// decoding as arithmetic, NonMaxSuppression, RoiAlign, Gemm, per-class NonMaxSuppression through a class-masked score
+/// matrix), so that ONNX Runtime alone gives the boxes <see cref="Detect"/> gives, one picture a run.</para>
 /// </summary>
 public sealed class FasterRCnn : Module, IRegionDetectionModel
 {

@@ -72,6 +72,46 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     /// <summary>
+    /// A Faster R-CNN checkpoint of 'convkit detect train' is written whole: one picture in, boxes, scores and labels out,
+    /// as <see cref="Vision.Detection.FasterRCnn.Detect"/> finds them with the evaluation's settings.
+    /// </summary>
+    [Fact]
+    public void ExportsAFasterRCnnCheckpointAsAWholeDetector()
+    {
+        var model = (Vision.Detection.FasterRCnn)ModelZoo.Create("faster-rcnn", 1, 3);
+        var state = model.StateDict();
+        // Decisive scores (no near-ties for the two NMS orders to break differently), as RegionDetectorExportTests.
+        foreach (var (name, factor) in new[] { ("rpn.cls_logits.weight", 300f), ("roi_heads.cls_score.weight", 40f) })
+            state[name].CopyFrom(state[name] * factor);
+        string checkpoint = PathOf("detector.safetensors"), file = PathOf("faster-rcnn.onnx");
+        var card = new ModelCard
+        {
+            Model = "faster-rcnn", Arguments = new ModelArguments(1, 3), Classes = ["a", "b", "c"], Dataset = "fashion-scenes", Task = ModelCard.Detection,
+            Preprocessing = new ImagePreprocessing { InputShape = [1, 64, 64], Mean = [0.5f], Std = [0.25f] },
+        };
+        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
+
+        var (code, output, error) = Run("export", "faster-rcnn", "--checkpoint", checkpoint, "-o", file, "--json");
+        Assert.Equal((0, ""), (code, error));
+        var json = JsonDocument.Parse(output).RootElement;
+        Assert.Equal([1, 1, 64, 64], json.GetProperty("input_shape").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(["boxes", "scores", "labels"], json.GetProperty("outputs").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0, json.GetProperty("parameters_not_exported").GetInt64());
+
+        var picture = Tensor.Rand([1, 1, 64, 64], 4);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(file);
+        using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("input",
+            new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(picture.ToArray(), [1, 1, 64, 64]))]);
+        var labels = results.Single(r => r.Name == "labels").AsTensor<long>().ToArray();
+        var scores = results.Single(r => r.Name == "scores").AsTensor<float>().ToArray();
+        model.Eval();
+        var expected = model.Detect(picture)[0];
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Select(d => (long)d.Class), labels);
+        Assert.Equal(expected.Select(d => d.Score), scores, (x, y) => Math.Abs(x - y) < 1e-4);
+    }
+
+    /// <summary>
     /// GoogLeNet's auxiliary classifiers run only in training, so the file does not hold them: the command prints the
     /// count the file holds (as 'onnx info' reads it back) and says what was left out, instead of the model's full count.
     /// </summary>
