@@ -13,7 +13,7 @@ namespace ConvKit.Backends.Cpu;
 static class CollectionPacer
 {
     /// <summary>Bytes of large arrays between two collections (ResNet-18, batch 32 at 224×224: a collection every 5–10 layers).</summary>
-    static readonly long CollectEvery = long.Parse(Environment.GetEnvironmentVariable("CK_COLLECT_MB") ?? "128") << 20;
+    const long CollectEvery = 128L << 20;
 
     /// <summary>The runtime's large-object threshold (the convkit command sets 32 MB, which the runtime caps at its region size).</summary>
     static readonly long LargeObjectBytes = GC.GetConfigurationVariables().TryGetValue("LOHThreshold", out var value)
