@@ -85,62 +85,15 @@ static class Memory224Bench
         for (int step = 0; step < steps; step++)
         {
             long start = Stopwatch.GetTimestamp();
-            Probe.Phase = $"zero{step}";
             optimizer.ZeroGrad();
-            Probe.Phase = $"forward{step}";
-            var logits = model.Forward(x);
-            Probe.Mark($"after forward{step}");
-            if (Environment.GetEnvironmentVariable("MEMPROBE_LIVE") == "1") Console.Error.WriteLine($"live after forward{step}: {GC.GetTotalMemory(true) >> 20} MB");
-            var loss = F.CrossEntropy(logits, y);
-            logits = null;
-            Probe.Phase = $"backward{step}";
+            var loss = F.CrossEntropy(model.Forward(x), y);
             loss.Backward();
-            Probe.Mark($"after backward{step}");
-            Probe.Phase = $"step{step}";
             optimizer.Step();
             loss.Item();
-            Probe.Mark($"after step{step}");
             seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
         Console.WriteLine("step_seconds: " + string.Join(' ', seconds.Select(s => s.ToString("R", CultureInfo.InvariantCulture))));
-        Probe.Report();
         Console.WriteLine("peak_rss_mb: " + (Status("VmHWM:") / 1024.0).ToString("R", CultureInfo.InvariantCulture));
-    }
-
-    static class Probe
-    {
-        public static volatile string Phase = "build";
-        static readonly Dictionary<string, (long Rss, long Managed)> Max = new();
-        static readonly Thread Sampler = Start();
-        static Thread Start()
-        {
-            var t = new Thread(() =>
-            {
-                while (true)
-                {
-                    long rss = Status("VmRSS:") / 1024;
-                    lock (Max)
-                    {
-                        var p = Phase;
-                        if (!Max.TryGetValue(p, out var m) || m.Rss < rss) Max[p] = (rss, GC.GetTotalMemory(false) >> 20);
-                    }
-                    Thread.Sleep(20);
-                }
-            }) { IsBackground = true };
-            t.Start();
-            return t;
-        }
-        public static void Mark(string label)
-        {
-            var info = GC.GetGCMemoryInfo();
-            Console.Error.WriteLine($"{label}: rss {Status("VmRSS:") / 1024} MB, managed {GC.GetTotalMemory(false) >> 20} MB, heap {info.HeapSizeBytes >> 20} MB, committed {info.TotalCommittedBytes >> 20} MB, frag {info.FragmentedBytes >> 20} MB, gcs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
-        }
-        public static void Report()
-        {
-            Console.Error.WriteLine($"gc pause total {GC.GetTotalPauseDuration().TotalSeconds:F2} s");
-            if (Environment.GetEnvironmentVariable("MEMPROBE_LIVE") == "1") { }
-            lock (Max) foreach (var (p, m) in Max) Console.Error.WriteLine($"max in {p}: rss {m.Rss} MB, managed {m.Managed} MB");
-        }
     }
 
     static long Status(string key) =>
