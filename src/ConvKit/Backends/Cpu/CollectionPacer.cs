@@ -15,7 +15,7 @@ static class CollectionPacer
     /// <summary>Bytes of large arrays between two collections (ResNet-18, batch 32 at 224×224: a collection every 5–10 layers).</summary>
     const long CollectEvery = 128L << 20;
 
-    /// <summary>The runtime's large-object threshold (the convkit command sets 32 MB, which the runtime caps at its region size).</summary>
+    /// <summary>The runtime's large-object threshold (the convkit command asks for 32 MB; .NET 10 reported 4 MB, its region size).</summary>
     static readonly long LargeObjectBytes = GC.GetConfigurationVariables().TryGetValue("LOHThreshold", out var value)
         ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 85_000;
 
