@@ -103,6 +103,13 @@ public sealed partial class Tensor
     public static Tensor Randn(int[] shape, Random random)
     {
         var values = new float[Shapes.Numel(shape)];
+        DrawNormal(values, random);
+        return FromArray(values, shape);
+    }
+
+    /// <summary>Fills <paramref name="values"/> with standard normal values, a Box–Muller pair per two values.</summary>
+    internal static void DrawNormal(Span<float> values, Random random)
+    {
         for (int i = 0; i < values.Length; i += 2)
         {
             double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
@@ -110,7 +117,6 @@ public sealed partial class Tensor
             values[i] = (float)(radius * Math.Cos(angle));
             if (i + 1 < values.Length) values[i + 1] = (float)(radius * Math.Sin(angle));
         }
-        return FromArray(values, shape);
     }
 
     /// <summary>Standard normal values from a generator seeded with <paramref name="seed"/>: the same values for the same seed.</summary>

@@ -216,7 +216,7 @@ static class DetectCommand
         };
         Console.CancelKeyPress += onCancel;
         TrainingResult result;
-        try { result = output.Json ? trainer.Fit(trainSet, data.Test, stop.Token) : TrainCommand.FitWithProgress(trainer, trainSet, data.Test, output, stop.Token); }
+        try { result = output.Json ? trainer.Fit(trainSet, data.Test, stop.Token) : TrainingProgress.Fit(trainer, trainSet, data.Test, output, stop.Token); }
         finally { Console.CancelKeyPress -= onCancel; }
 
         string directory = options.CheckpointDirectory!;

@@ -171,7 +171,7 @@ static class FacesTrainCommand
         };
         Console.CancelKeyPress += onCancel;
         TrainingResult result;
-        try { result = output.Json ? trainer.Fit(trainPart, validation, stop.Token) : TrainCommand.FitWithProgress(trainer, trainPart, validation, output, stop.Token); }
+        try { result = output.Json ? trainer.Fit(trainPart, validation, stop.Token) : TrainingProgress.Fit(trainer, trainPart, validation, output, stop.Token); }
         finally { Console.CancelKeyPress -= onCancel; }
 
         string csv = Path.Combine(directory, "metrics.csv"), historyChart = Path.Combine(directory, "training.png");

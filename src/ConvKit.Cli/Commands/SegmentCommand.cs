@@ -191,7 +191,7 @@ static class SegmentCommand
 
         output.Line($"Training [bold]{zoo.Name}[/] ({network.ParameterCount():N0} parameters) on {Markup.Escape(datasetName)}: {trainSet.Count:N0} training, " +
             $"{test.Count:N0} test pictures of {first.Shape[2]}×{first.Shape[1]}, {train.Classes.Count} classes; Adam lr {lr}, batch {batchSize}, {threads} thread(s), seed {seed}");
-        var result = output.Json ? trainer.Fit(trainSet, test) : TrainCommand.FitWithProgress(trainer, trainSet, test, output, CancellationToken.None);
+        var result = output.Json ? trainer.Fit(trainSet, test) : TrainingProgress.Fit(trainer, trainSet, test, output, CancellationToken.None);
 
         string directory = options.CheckpointDirectory!;
         string csv = Path.Combine(directory, "metrics.csv"), chart = Path.Combine(directory, "training.png");

@@ -167,7 +167,7 @@ static class TrainCommand
         };
         Console.CancelKeyPress += onCancel;
         TrainingResult result;
-        try { result = output.Json ? trainer.Fit(trainPart, validation, stop.Token) : FitWithProgress(trainer, trainPart, validation, output, stop.Token); }
+        try { result = output.Json ? trainer.Fit(trainPart, validation, stop.Token) : TrainingProgress.Fit(trainer, trainPart, validation, output, stop.Token); }
         finally { Console.CancelKeyPress -= onCancel; }
 
         string directory = options.CheckpointDirectory!;
@@ -193,7 +193,8 @@ static class TrainCommand
         {
             if (!output.Json) output.Line($"Testing on {data.Test.Count:N0} images…");
             if (testedBest) network.LoadStateDict(Checkpoint.Load(result.BestCheckpoint!).ModelState);
-            test = EvaluationResult.Evaluate(network, data.Test, normalize);
+            // In training batches, not EvaluationResult's 500: what fits a training step fits a pass without gradients.
+            test = EvaluationResult.Evaluate(network, data.Test, normalize, options.BatchSize);
         }
         double seconds = clock.Elapsed.TotalSeconds;
         if (output.Json)
@@ -246,48 +247,6 @@ static class TrainCommand
             });
         steps.Add(normalize);
         return new Compose([.. steps]);
-    }
-
-    internal static TrainingResult FitWithProgress(Trainer trainer, Dataset train, Dataset? validation, CommandOutput output, CancellationToken stop)
-    {
-        TrainingResult? result = null;
-        // A big model's first batch can take minutes: say what it is working on before the first bar can move.
-        var shape = train.SampleShape ?? (train.Count > 0 ? train.GetSample(0).Image.Shape : null);
-        output.Line($"Epoch {trainer.Epoch + 1}/{trainer.Options.Epochs}: first batch of {Math.Min(trainer.Options.BatchSize, train.Count)} " +
-            (shape != null ? $"{string.Join("×", shape)} pictures" : "samples") + "…");
-        output.Console.Progress()
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context =>
-            {
-                ProgressTask? task = null;
-                var clock = Stopwatch.StartNew();
-                long samples = 0;
-                trainer.BatchCompleted += progress =>
-                {
-                    if (task == null || progress.Batch == 1 && task.IsFinished)
-                    {
-                        task = context.AddTask($"epoch {progress.Epoch}/{trainer.Options.Epochs}", maxValue: progress.BatchCount);
-                        samples = 0;   // the clock runs from the epoch's start (restarted below), so the first batch's rate is its own
-                    }
-                    samples += progress.Samples;
-                    task.Value = progress.Batch;
-                    task.Description = $"epoch {progress.Epoch}/{trainer.Options.Epochs}  loss {progress.RunningLoss:F4}  " +
-                        (progress.Running.TryGetValue("accuracy", out var accuracy) ? $"acc {accuracy:P1}  " : "") +
-                        $"{samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):N0} img/s";
-                };
-                trainer.EpochCompleted += metrics =>
-                {
-                    if (task == null) return;
-                    task.Description = $"epoch {metrics.Epoch}/{trainer.Options.Epochs}  loss {metrics.TrainLoss:F4}  " +
-                        (metrics.TrainAccuracy is { } trainAccuracy ? $"acc {trainAccuracy:P1}  " : "") +
-                        (metrics.ValidationAccuracy is { } accuracy ? $"val {accuracy:P2}  " : "") + $"{metrics.SamplesPerSecond:N0} img/s";
-                    task.StopTask();
-                    clock.Restart();
-                };
-                result = trainer.Fit(train, validation, stop);
-            });
-        return result!;
     }
 
     static Table HistoryTable(IReadOnlyList<EpochMetrics> history, int bestEpoch)

@@ -14,13 +14,13 @@ namespace ConvKit.Cli.Commands;
 sealed record TrainingMemory(long ParameterBytes, long BytesPerPicture, int BatchSize)
 {
     /// <summary>
-    /// Per-picture bytes for each value a layer outputs: the output kept for the backward pass, its gradient, and the
-    /// transient buffers around them (im2col columns, the evaluation passes' garbage, the garbage collector's slack).
-    /// Calibrated against the peaks of whole <c>convkit train</c> runs (bench/RESULTS.md, suite memory224): VGG-11 and
-    /// ResNet-18 on Fashion-MNIST at 1×224×224, batch 64, measured 15.9 and 8.2 GB, estimated 19.4 and 8.3 GB; a lone
-    /// training step needs less (6 bytes a value), so the estimate errs on the high side.
+    /// Per-picture bytes for each value a layer outputs: the outputs kept for the backward pass (not every layer's: a
+    /// ReLU's input goes once it has run), their gradients, and the transient buffers around them (im2col columns, the
+    /// garbage between two collections). Calibrated against the peaks of whole <c>convkit train</c> runs
+    /// (bench/RESULTS.md, suite memory224): VGG-11 and ResNet-18 on Fashion-MNIST at 1×224×224, batch 64, measured 6.0
+    /// and 1.9 GB, estimated 7.3 and 2.9 GB; U-Net on fashion-scenes at 3×64×64, batch 32, measured 1.6 GB, estimated 2.0.
     /// </summary>
-    const double BytesPerActivation = 4 * 4;
+    const double BytesPerActivation = 5;
 
     /// <summary>The runtime itself, the dataset in memory and the data loader's prefetched batches.</summary>
     const long Overhead = 512L << 20;

@@ -8,79 +8,69 @@ static class Engine
     public static void Backward(Tensor root, Tensor gradient, bool retainGraph)
     {
         using var _ = GradMode.Disable();
-        var order = ReverseTopologicalOrder(root);
+        if (root.GradFn is not { } rootNode)
+        {
+            root.AccumulateGrad(gradient, exclusive: false);
+            return;
+        }
+        // The vertices are nodes and the leaves that need a gradient.
+        var order = ReverseTopologicalOrder(rootNode);
         // Every node is checked before any runs, so a refused walk leaves every Grad as it was.
-        foreach (var tensor in order) tensor.GradFn?.CheckUsable();
-        var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        foreach (var vertex in order) (vertex as Node)?.CheckUsable();
+        var pending = new Dictionary<object, Tensor>(ReferenceEqualityComparer.Instance) { [rootNode] = gradient };
         // Storages already owned elsewhere (the caller's gradient, an earlier leaf's Grad): a leaf that would
         // receive one of these gets a copy, any other gradient is handed over without copying.
         var owned = new HashSet<Storage>(ReferenceEqualityComparer.Instance) { gradient.Storage };
-        long released = 0;
         for (int position = 0; position < order.Count; position++)
         {
-            var tensor = order[position];
-            // The walk lets go of each tensor it has passed: an activation whose consumers and producer have run is
-            // then held by nobody, and its storage can be reclaimed while the rest of the walk allocates gradients.
+            var vertex = order[position];
+            // The walk lets go of each node it has passed: an activation whose readers have run is then held by
+            // nobody, and its storage can be reclaimed while the rest of the walk allocates gradients.
             order[position] = null!;
-            bool reached = pending.Remove(tensor, out var grad);
-            if (tensor.GradFn is not { } node)
+            bool reached = pending.Remove(vertex, out var grad);
+            if (vertex is Tensor leaf)
             {
-                if (reached) tensor.AccumulateGrad(grad!, owned.Add(grad!.Storage));
+                if (reached) leaf.AccumulateGrad(grad!, owned.Add(grad!.Storage));
                 continue;
             }
+            var node = (Node)vertex;
             if (reached)
             {
                 var inputGrads = node.Backward(grad!);
-                for (int i = 0; i < node.Inputs.Length; i++)
+                var edges = node.Edges;
+                for (int i = 0; i < edges.Length; i++)
                 {
-                    var input = node.Inputs[i];
-                    if (!input.RequiresGrad || inputGrads[i] is not { } inputGrad) continue;
-                    if (!inputGrad.HasShape(input.Dims))
+                    if (edges[i].Target is not { } target || inputGrads[i] is not { } inputGrad) continue;
+                    if (!inputGrad.HasShape(edges[i].Dims))
                         throw new InvalidOperationException(
-                            $"{node.Op} backward produced a gradient of shape {inputGrad.ShapeString} for an input of shape {input.ShapeString}.");
-                    pending[input] = pending.TryGetValue(input, out var sum) ? sum + inputGrad : inputGrad;
+                            $"{node.Op} backward produced a gradient of shape {inputGrad.ShapeString} for an input of shape {Shapes.Format(edges[i].Dims)}.");
+                    pending[target] = pending.TryGetValue(target, out var sum) ? sum + inputGrad : inputGrad;
                 }
             }
-            // Freed as soon as it has run: its saved tensors can go while the rest of the walk goes on.
-            if (!retainGraph)
-            {
-                node.Free();
-                released += 2L * tensor.Numel * sizeof(float);   // the activation and its gradient
-                if (released >= CollectEvery)
-                {
-                    // Only the garbage collector returns a tensor's memory, and big activations live on the large-object
-                    // heap, which waits for a full collection: without one, a big network's spent activations and gradients
-                    // pile up until the walk ends (ResNet-18, batch 32 at 224×224: a peak of 3.3 GB instead of 1.7 GB).
-                    // Small graphs never reach the threshold and pay nothing.
-                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-                    released = 0;
-                }
-            }
+            // Freed as soon as it has run: its saved tensors can go while the rest of the walk goes on (reclaimed as
+            // the walk's gradients are allocated: see CollectionPacer).
+            if (!retainGraph) node.Free();
         }
     }
 
-    /// <summary>Bytes of activations and gradients a backward walk lets go of between two collections.</summary>
-    const long CollectEvery = 256L << 20;
-
-    /// <summary>Every tensor reachable from root that needs a gradient, each after all tensors that use it.</summary>
-    static List<Tensor> ReverseTopologicalOrder(Tensor root)
+    /// <summary>Every node reachable from root, and every leaf that needs a gradient, each after all nodes that use it.</summary>
+    static List<object> ReverseTopologicalOrder(Node root)
     {
         // Iterative depth-first search: a chain of many thousand ops must not overflow the stack.
-        var order = new List<Tensor>();
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { root };
-        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        var order = new List<object>();
+        var visited = new HashSet<object>(ReferenceEqualityComparer.Instance) { root };
+        var stack = new Stack<(object Vertex, int NextInput)>();
         stack.Push((root, 0));
         while (stack.Count > 0)
         {
-            var (tensor, next) = stack.Pop();
-            var inputs = tensor.GradFn?.Inputs ?? [];
-            if (next < inputs.Length)
+            var (vertex, next) = stack.Pop();
+            var edges = vertex is Node node ? node.Edges : [];
+            if (next < edges.Length)
             {
-                stack.Push((tensor, next + 1));
-                var input = inputs[next];
-                if (input.RequiresGrad && visited.Add(input)) stack.Push((input, 0));
+                stack.Push((vertex, next + 1));
+                if (edges[next].Target is { } target && visited.Add(target)) stack.Push((target, 0));
             }
-            else order.Add(tensor);
+            else order.Add(vertex);
         }
         order.Reverse();
         return order;

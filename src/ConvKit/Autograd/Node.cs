@@ -3,15 +3,30 @@ using ConvKit.Backends;
 namespace ConvKit.Autograd;
 
 /// <summary>
-/// How a tensor was made: the op's name, its inputs, and its backward rule, which maps the gradient of
-/// the output to the gradient of each input (null for an input that needs none). The rule reads the values the
-/// op saw, so the node keeps the storage versions of its inputs and output and Backward refuses to run it once
-/// any of them was overwritten in place. Backward frees the node (rule and inputs) unless asked to retain the graph.
+/// How a tensor was made: the op's name, its operands, and its backward rule, which maps the gradient of
+/// the output to the gradient of each operand (null for an operand that needs none). The rule reads the values the
+/// op saw, so the node keeps the storage versions of its operands and output and Backward refuses to run it once
+/// any of them was overwritten in place. Backward frees the node (rule and operands) unless asked to retain the graph.
 /// </summary>
+/// <remarks>
+/// The node holds only what the walk needs of each operand: the node that made it, or the leaf itself when it is one
+/// that needs a gradient (a parameter), its shape and its version counter; not its values. An activation is therefore
+/// kept only by the backward rules that read it (ReLU's rule reads its output, so the convolution or sum before it
+/// can go once it has run), as PyTorch keeps only the tensors its rules save.
+/// </remarks>
 public sealed class Node
 {
-    readonly int[] inputVersions;
-    readonly Storage output;
+    /// <summary>What the graph keeps of one operand.</summary>
+    internal readonly record struct Edge(Node? Producer, Tensor? Leaf, int[] Dims, Storage.VersionCounter Versions, int Version)
+    {
+        /// <summary>Where the operand's gradient goes: its node, its leaf (if that still needs one), or nowhere.</summary>
+        public object? Target => (object?)Producer ?? (Leaf is { RequiresGrad: true } ? Leaf : null);
+
+        public static Edge To(Tensor operand) => new(operand.GradFn, operand.GradFn == null && operand.RequiresGrad ? operand : null,
+            operand.Dims, operand.OwnStorage.Versions, operand.OwnStorage.Version);
+    }
+
+    readonly Storage.VersionCounter outputVersions;
     readonly int[] outputDims;
     readonly int outputVersion;
     Func<Tensor, Tensor?[]>? backward;
@@ -19,20 +34,19 @@ public sealed class Node
     Node(string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, Tensor output)
     {
         Op = op;
-        Inputs = inputs;
+        Edges = new Edge[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) Edges[i] = Edge.To(inputs[i]);
         this.backward = backward;
-        inputVersions = new int[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) inputVersions[i] = inputs[i].OwnStorage.Version;
-        this.output = output.OwnStorage;
+        outputVersions = output.OwnStorage.Versions;
         outputDims = output.Dims;
-        outputVersion = output.Storage.Version;
+        outputVersion = output.OwnStorage.Version;
     }
 
     /// <summary>The name of the op that made the output (<c>Conv2d</c>, <c>Add</c>, ...), as error messages and traces show it.</summary>
     public string Op { get; }
 
-    /// <summary>The op's operands; empty once a Backward without retainGraph has freed the node.</summary>
-    public Tensor[] Inputs { get; private set; }
+    /// <summary>The op's operands as the walk sees them; empty once a Backward without retainGraph has freed the node.</summary>
+    internal Edge[] Edges { get; private set; }
 
     /// <summary>Whether a Backward without retainGraph has dropped the backward rule and what it kept.</summary>
     public bool IsFreed => backward == null;
@@ -46,10 +60,10 @@ public sealed class Node
             throw new InvalidOperationException(
                 $"Backward: trying to backward through the graph a second time ({Op} was freed by an earlier Backward); " +
                 "specify retainGraph: true on the first Backward to walk a graph more than once.");
-        for (int i = 0; i < Inputs.Length; i++)
-            if (Inputs[i].OwnStorage.Version != inputVersions[i])
-                throw Modified($"input {i}", Inputs[i].Dims, Inputs[i].OwnStorage.Version, inputVersions[i]);
-        if (output.Version != outputVersion) throw Modified("the output", outputDims, output.Version, outputVersion);
+        for (int i = 0; i < Edges.Length; i++)
+            if (Edges[i].Versions.Value != Edges[i].Version)
+                throw Modified($"input {i}", Edges[i].Dims, Edges[i].Versions.Value, Edges[i].Version);
+        if (outputVersions.Value != outputVersion) throw Modified("the output", outputDims, outputVersions.Value, outputVersion);
     }
 
     InvalidOperationException Modified(string operand, int[] shape, int version, int expected) => new(
@@ -57,11 +71,11 @@ public sealed class Node
         $"{operand} of {Op}, of shape {Shapes.Format(shape)}, is at version {version}; expected version {expected}. " +
         "Make the in-place change (an optimiser step, AddInPlace, CopyFrom, ...) after Backward, or give the op a Clone().");
 
-    /// <summary>Drops the backward rule and the inputs, and with them every tensor they kept alive.</summary>
+    /// <summary>Drops the backward rule and the operands, and with them every tensor they kept alive.</summary>
     internal void Free()
     {
         backward = null;
-        Inputs = [];
+        Edges = [];
     }
 
     /// <summary>

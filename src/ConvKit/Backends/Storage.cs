@@ -6,7 +6,18 @@ namespace ConvKit.Backends;
 /// </summary>
 public abstract class Storage
 {
-    int version;
+    /// <summary>
+    /// The count of in-place writes, in an object of its own so that a graph node can check it without holding the
+    /// values: a node keeps its operands' counters, and their storages go once nothing that needs the values holds them.
+    /// </summary>
+    internal sealed class VersionCounter
+    {
+        int value;
+        internal int Value => Volatile.Read(ref value);
+        internal void Increment() => Interlocked.Increment(ref value);
+    }
+
+    internal readonly VersionCounter Versions = new();
 
     /// <summary>Number of elements.</summary>
     public abstract int Length { get; }
@@ -22,8 +33,8 @@ public abstract class Storage
     /// in-place ReLU, the indexer, initialisers, loading a state dict). Backward compares it with the version an op saw,
     /// and a kernel may keep data derived from these values (packed weights) for as long as it is unchanged.
     /// </summary>
-    public int Version => Volatile.Read(ref version);
+    public int Version => Versions.Value;
 
     /// <summary>Counts one in-place write; every write into storage that may already be in use must call it.</summary>
-    internal void BumpVersion() => Interlocked.Increment(ref version);
+    internal void BumpVersion() => Versions.Increment();
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using ConvKit.Backends;
 using Microsoft.Win32.SafeHandles;
 
 namespace ConvKit.IO;
@@ -329,15 +330,31 @@ public static class Safetensors
         return header;
     }
 
+    // Values go out a chunk at a time: a pooled buffer of a whole tensor (VGG's 102M-value layer) would stay in the
+    // shared pool for the rest of the process, 537 MB after the first checkpoint.
+    const int WriteChunk = 1 << 16;
+
     static void WriteValues(Stream stream, Tensor tensor)
     {
-        float[] values = ArrayPool<float>.Shared.Rent(tensor.Numel);
+        int total = tensor.Numel;
+        if (total == 0) return;
+        float[] values = ArrayPool<float>.Shared.Rent(Math.Min(total, WriteChunk));
+        var piece = total > WriteChunk ? tensor.Backend.AllocateUninitialized(WriteChunk) : null;
         try
         {
-            var span = values.AsSpan(0, tensor.Numel);
-            tensor.Backend.CopyTo(tensor.Storage, span);
-            if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, int>(span), MemoryMarshal.Cast<float, int>(span));
-            stream.Write(MemoryMarshal.AsBytes(span));
+            for (int offset = 0; offset < total; offset += WriteChunk)
+            {
+                int count = Math.Min(WriteChunk, total - offset);
+                if (piece == null) tensor.Backend.CopyTo(tensor.Storage, values.AsSpan(0, total));
+                else
+                {
+                    tensor.Backend.CopyBlocks(tensor.Storage, piece, new BlockCopy(1, 1, count, offset, total, 0, 0, WriteChunk, 0));
+                    tensor.Backend.CopyTo(piece, values.AsSpan(0, WriteChunk));
+                }
+                var span = values.AsSpan(0, count);
+                if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<float, int>(span), MemoryMarshal.Cast<float, int>(span));
+                stream.Write(MemoryMarshal.AsBytes(span));
+            }
         }
         finally { ArrayPool<float>.Shared.Return(values); }
     }

@@ -1,3 +1,6 @@
+using System.Numerics.Tensors;
+using ConvKit.Backends;
+
 namespace ConvKit.NN;
 
 /// <summary>Which variance Kaiming initialisation preserves: the forward pass's (fan in) or the backward pass's (fan out).</summary>
@@ -49,20 +52,36 @@ public static class Init
     public static Tensor Uniform(Tensor tensor, float low = 0, float high = 1, Random? random = null)
     {
         if (!(low <= high)) throw new ArgumentException($"Init.Uniform: low ({low}) must not exceed high ({high}).");
-        var shape = tensor.Shape.ToArray();
-        return Fill(tensor, () => Tensor.Rand(shape, random ?? Generator.Current) * (high - low) + low);
+        var generator = random ?? Generator.Current;
+        float range = high - low;
+        return Fill(tensor, chunk =>
+        {
+            for (int i = 0; i < chunk.Length; i++) chunk[i] = generator.NextSingle();
+            TensorPrimitives.Multiply(chunk, range, chunk);
+            TensorPrimitives.Add(chunk, low, chunk);
+        });
     }
 
     /// <summary>Values drawn from the normal distribution N(mean, std²).</summary>
     public static Tensor Normal(Tensor tensor, float mean = 0, float std = 1, Random? random = null)
     {
         if (!(std >= 0)) throw new ArgumentException($"Init.Normal: std must be non-negative, got {std}.");
-        var shape = tensor.Shape.ToArray();
-        return Fill(tensor, () => Tensor.Randn(shape, random ?? Generator.Current) * std + mean);
+        var generator = random ?? Generator.Current;
+        return Fill(tensor, chunk =>
+        {
+            Tensor.DrawNormal(chunk, generator);
+            TensorPrimitives.Multiply(chunk, std, chunk);
+            TensorPrimitives.Add(chunk, mean, chunk);
+        });
     }
 
     /// <summary>Every value set to <paramref name="value"/>.</summary>
-    public static Tensor Constant(Tensor tensor, float value) => Fill(tensor, () => Tensor.Full(tensor.Shape.ToArray(), value));
+    public static Tensor Constant(Tensor tensor, float value)
+    {
+        tensor.Backend.Fill(tensor.Storage, value);
+        tensor.Storage.BumpVersion();
+        return tensor;
+    }
 
     /// <summary>Every value set to 0.</summary>
     public static Tensor Zeros(Tensor tensor) => Constant(tensor, 0);
@@ -157,9 +176,25 @@ public static class Init
         return gain * MathF.Sqrt(2f / (fanIn + fanOut));
     }
 
-    static Tensor Fill(Tensor tensor, Func<Tensor> values)
+    // Values are drawn a chunk at a time straight into the tensor's storage: a temporary of the weight's size (VGG's
+    // 102M-value linear layer: 411 MB each) would make building a model need several times its parameters' memory.
+    // The chunk length is even so Box–Muller pairs never straddle chunks: the values are those Tensor.Rand/Randn
+    // would draw from the same generator.
+    const int ChunkLength = 1 << 16;
+
+    static Tensor Fill(Tensor tensor, Action<Span<float>> draw)
     {
-        using var _ = Tensor.NoGrad();
-        return tensor.CopyFrom(values());
+        int total = tensor.Numel;
+        var chunk = new float[Math.Min(ChunkLength, total)];
+        for (int offset = 0; offset < total; offset += chunk.Length)
+        {
+            int count = Math.Min(chunk.Length, total - offset);
+            var values = chunk.AsSpan(0, count);
+            draw(values);
+            var piece = tensor.Backend.FromArray(values);
+            tensor.Backend.CopyBlocks(piece, tensor.Storage, new BlockCopy(1, 1, count, 0, count, 0, offset, total, 0));
+        }
+        tensor.Storage.BumpVersion();
+        return tensor;
     }
 }

@@ -51,10 +51,13 @@ public static partial class F
         var backend = x.Backend;
         var y = Tensor.Uninitialized(x.Dims, backend);
         backend.Activation(op, parameter, x.Storage, y.Storage);
+        // ReLU's and ReLU6's gradients read the same from the output as from the input (y is inside (0, 6) exactly
+        // where x is), so they keep y alone and the input (a convolution's or a sum's output) can go after the forward.
+        var read = op is ActivationOp.Relu or ActivationOp.Relu6 ? y : x;
         return Node.Record(y, name, x, g =>
         {
-            var gradInput = Tensor.Uninitialized(x.Dims, backend);
-            backend.ActivationBackward(op, parameter, x.Storage, y.Storage, g.Storage, gradInput.Storage);
+            var gradInput = Tensor.Uninitialized(y.Dims, backend);
+            backend.ActivationBackward(op, parameter, read.Storage, y.Storage, g.Storage, gradInput.Storage);
             return gradInput;
         }, op == ActivationOp.LeakyRelu ? [("negativeSlope", parameter)] : []);
     }

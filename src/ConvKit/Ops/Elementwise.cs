@@ -12,10 +12,10 @@ public static partial class F
     // ----- binary, broadcasting -------------------------------------------------------------------------
 
     /// <summary>a + b, element-wise with NumPy broadcasting.</summary>
-    public static Tensor Add(Tensor a, Tensor b) => Binary(BinaryOp.Add, "Add", a, b, (g, _, _, _) => (g, g));
+    public static Tensor Add(Tensor a, Tensor b) => Binary(BinaryOp.Add, "Add", a, b, (g, _, _, _) => (g, g), readsValues: false);
 
     /// <summary>a − b, element-wise with NumPy broadcasting.</summary>
-    public static Tensor Sub(Tensor a, Tensor b) => Binary(BinaryOp.Sub, "Sub", a, b, (g, _, _, _) => (g, -g));
+    public static Tensor Sub(Tensor a, Tensor b) => Binary(BinaryOp.Sub, "Sub", a, b, (g, _, _, _) => (g, -g), readsValues: false);
 
     /// <summary>a · b, element-wise with NumPy broadcasting.</summary>
     public static Tensor Mul(Tensor a, Tensor b) => Binary(BinaryOp.Mul, "Mul", a, b, (g, a, b, _) => (g * b, g * a));
@@ -57,20 +57,25 @@ public static partial class F
     /// <summary>
     /// Runs a broadcasting kernel and records its backward. <paramref name="backward"/> maps
     /// (grad, a, b, output) to gradients shaped like the output; they are summed back to each input's shape.
-    /// A null backward marks a non-differentiable op (comparisons).
+    /// A null backward marks a non-differentiable op (comparisons). Without <paramref name="readsValues"/> the rule is
+    /// given no operands (nulls) and the node keeps only their shapes, so a sum does not keep its terms or itself alive
+    /// (ResNet's residual sums: each block's last batch norm output and the sum can go once the next op has run).
     /// </summary>
     static Tensor Binary(BinaryOp op, string name, Tensor a, Tensor b,
-        Func<Tensor, Tensor, Tensor, Tensor, (Tensor, Tensor)>? backward)
+        Func<Tensor, Tensor, Tensor, Tensor, (Tensor, Tensor)>? backward, bool readsValues = true)
     {
         (a, b) = (a.WithBackendOf(b), b.WithBackendOf(a));
         var backend = SameBackend(a, b, name);
         int[] shape = a.HasShape(b.Dims) ? a.Dims : Shapes.Broadcast(a.Dims, b.Dims, name);
         var y = Tensor.Uninitialized(shape, backend);
         backend.Binary(op, a.Storage, a.Dims, b.Storage, b.Dims, y.Storage, shape);
+        int[] aDims = a.Dims, bDims = b.Dims;
+        bool aNeedsGrad = a.RequiresGrad, bNeedsGrad = b.RequiresGrad;
+        var (readA, readB, readY) = readsValues ? (a, b, y) : (null, null, null);
         return Node.Record(y, name, [a, b], backward == null ? null : g =>
         {
-            var (ga, gb) = backward(g, a, b, y);
-            return [a.RequiresGrad ? SumTo(ga, a.Dims) : null, b.RequiresGrad ? SumTo(gb, b.Dims) : null];
+            var (ga, gb) = backward(g, readA!, readB!, readY!);
+            return [aNeedsGrad ? SumTo(ga, aDims) : null, bNeedsGrad ? SumTo(gb, bDims) : null];
         });
     }
 

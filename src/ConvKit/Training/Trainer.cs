@@ -198,8 +198,11 @@ public sealed class Trainer
     /// <summary>
     /// The task's loss, terms and metrics on <paramref name="dataset"/> (each sample through
     /// <see cref="EvaluationTransform"/>), in evaluation mode without recording gradients; the model's mode is restored.
+    /// Batches are the training batch size unless <paramref name="batchSize"/> is given: a training step of that size
+    /// fits, and a pass without gradients keeps less per picture (VGG-11 at 224×224 took 10 GB for a test pass in
+    /// batches of 500 where its training steps in batches of 64 took 4).
     /// </summary>
-    public IReadOnlyDictionary<string, double> Evaluate(Dataset dataset, int batchSize = 500)
+    public IReadOnlyDictionary<string, double> Evaluate(Dataset dataset, int? batchSize = null)
     {
         bool wasTraining = model.Training;
         model.Eval();
@@ -207,7 +210,7 @@ public sealed class Trainer
         {
             using var _ = Tensor.NoGrad();
             var running = new RunningValues(Task, PartialEpoch.Empty);
-            foreach (var data in new DataLoader(dataset, batchSize, transform: EvaluationTransform)) running.Add(data, Task.Step(model, data));
+            foreach (var data in new DataLoader(dataset, batchSize ?? Options.BatchSize, transform: EvaluationTransform)) running.Add(data, Task.Step(model, data));
             return running.Values();
         }
         finally { model.Train(wasTraining); }

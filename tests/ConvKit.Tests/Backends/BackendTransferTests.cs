@@ -133,17 +133,28 @@ public class BackendTransferTests
         return ([.. losses], model.Parameters().Select(p => p.ToArray()).ToArray());
     }
 
-    /// <summary>Every tensor the graph behind <paramref name="output"/> holds lives on <paramref name="backend"/>.</summary>
+    /// <summary>
+    /// The output and every leaf the graph behind it reaches live on <paramref name="backend"/>. Nodes keep no
+    /// intermediate values (only their rules do), but an intermediate on another backend would have made the next op
+    /// refuse its operands, and a scalar made on the default backend is caught by the refusing-default test below.
+    /// </summary>
     static void AssertGraphOn(IBackend backend, Tensor output)
     {
+        Assert.Same(backend, output.Backend);
         var seen = new HashSet<Node>();
-        var pending = new Stack<Tensor>([output]);
-        while (pending.TryPop(out var tensor))
+        var pending = new Stack<Node>();
+        if (output.GradFn is { } root) pending.Push(root);
+        while (pending.TryPop(out var node))
         {
-            Assert.True(tensor.Backend == backend, $"a tensor of shape ({string.Join(", ", tensor.Shape)}) made by {tensor.GradFn?.Op ?? "no op"} lives on {tensor.Backend.Name}, not {backend.Name}");
-            if (tensor.GradFn is { } node && seen.Add(node))
-                foreach (var input in node.Inputs) pending.Push(input);
+            if (!seen.Add(node)) continue;
+            foreach (var edge in node.Edges)
+            {
+                if (edge.Producer is { } producer) pending.Push(producer);
+                else if (edge.Leaf is { } leaf)
+                    Assert.True(leaf.Backend == backend, $"a leaf of shape ({string.Join(", ", leaf.Shape)}) feeding {node.Op} lives on {leaf.Backend.Name}, not {backend.Name}");
+            }
         }
+        Assert.True(seen.Count > 10, $"the walk should reach the whole network's graph, reached {seen.Count} nodes");
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public class SafetensorsTests : IDisposable
             ["scalar"] = Tensor.Scalar(2.5f),
             ["empty"] = Tensor.Zeros(0, 3),
             ["m.running_var"] = Tensor.Rand([7], seed: 2),
+            ["big"] = Tensor.Randn([3, 65537], seed: 3),   // written in chunks of 65,536 values, the last one short
         };
         var metadata = new Dictionary<string, string> { ["format"] = "pt", ["epoch"] = "3", ["note"] = "größe \"ok\" ✓" };
         string path = PathOf("model.safetensors");

@@ -51,6 +51,27 @@ public sealed class BigModelTrainingTests : IDisposable
     }
 
     [Fact]
+    public void OutputThatIsNotATerminalShowsProgressAsPlainLines()
+    {
+        // A pipe or a log file cannot redraw a bar: each line is printed once, the first and last batch of every epoch
+        // say where the run is, and the epoch's end says how it went.
+        var (code, output, error) = Run("train", "small-cnn", "--dataset", "fashion-mnist", "--data", FashionMnist(), "--limit", "40",
+            "--epochs", "2", "--batch-size", "16", "--threads", "1", "--out", Path.Combine(directory, "piped"));
+        Assert.True(code == 0, error);
+        var lines = Words(output).Split('\n').Select(line => line.TrimEnd()).ToList();
+        var progress = lines.Where(line => line.StartsWith("epoch ")).ToList();
+        Assert.Equal(progress.Distinct(), progress);
+        foreach (int epoch in new[] { 1, 2 })
+        {
+            Assert.Single(progress, line => line.StartsWith($"epoch {epoch}/2  batch 1/3  loss ") && line.EndsWith(" img/s"));
+            Assert.Single(progress, line => line.StartsWith($"epoch {epoch}/2  batch 3/3  loss ") && line.EndsWith(" img/s"));
+            Assert.Single(progress, line => line.StartsWith($"epoch {epoch}/2 done  loss ") && line.Contains("  val ") && line.EndsWith(" img/s"));
+        }
+        Assert.All(progress, line => Assert.Matches(@"^epoch [12]/2( done|  batch [123]/3)  loss \d+\.\d{4}  acc [\d.]+ %  ", line));
+        Assert.DoesNotContain(lines, line => line.EndsWith('%') || line.Contains('━'));
+    }
+
+    [Fact]
     public void ARunTooBigForTheMachineIsRefusedBeforeItStartsWithTheEstimateAndWhatToChange()
     {
         var result = Run("train", "resnet18", "--dataset", "fashion-mnist", "--data", FashionMnist(), "--limit", "8", "--batch-size", "100000",

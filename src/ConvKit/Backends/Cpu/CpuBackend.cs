@@ -19,11 +19,20 @@ public sealed partial class CpuBackend : IBackend
         : $"the CPU backend cannot use storage from backend '{storage.Backend.Name}'");
 
     /// <inheritdoc/>
-    public Storage Allocate(int length) => new CpuStorage(length == 0 ? [] : new float[length]);
+    public Storage Allocate(int length)
+    {
+        if (length == 0) return new CpuStorage([]);
+        CollectionPacer.Allocating(length);
+        return new CpuStorage(new float[length]);
+    }
+
     /// <inheritdoc/>
-    public Storage AllocateUninitialized(int length) =>
-        new CpuStorage(released != null && released.TryGetValue(length, out var arrays) && arrays.TryPop(out var reused)
-            ? reused : GC.AllocateUninitializedArray<float>(length));
+    public Storage AllocateUninitialized(int length)
+    {
+        if (released != null && released.TryGetValue(length, out var arrays) && arrays.TryPop(out var reused)) return new CpuStorage(reused);
+        CollectionPacer.Allocating(length);
+        return new CpuStorage(GC.AllocateUninitializedArray<float>(length));
+    }
 
     /// <inheritdoc/>
     public void Release(Storage storage)
@@ -40,7 +49,11 @@ public sealed partial class CpuBackend : IBackend
     [ThreadStatic] static Dictionary<int, Stack<float[]>>? released;
     const int ReleasedPerLength = 2, MinReleasedLength = 4096;
     /// <inheritdoc/>
-    public Storage FromArray(ReadOnlySpan<float> values) => new CpuStorage(values.ToArray());
+    public Storage FromArray(ReadOnlySpan<float> values)
+    {
+        CollectionPacer.Allocating(values.Length);
+        return new CpuStorage(values.ToArray());
+    }
     /// <inheritdoc/>
     public void CopyTo(Storage source, Span<float> destination) => Data(source).CopyTo(destination);
     /// <inheritdoc/>
