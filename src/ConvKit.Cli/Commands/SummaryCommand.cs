@@ -33,7 +33,9 @@ static class SummaryCommand
         var entry = ModelZoo.Get(modelName);
         var (channels, height, width) = input == null ? (entry.InChannels, entry.InputSize.Height, entry.InputSize.Width) : ParseInput(input);
         if (classes is < 1) throw new ArgumentException($"--classes must be positive, not {classes}.");
-        var summary = ModelSummary.Of(entry.Create(channels, classes ?? entry.NumClasses), 1, channels, height, width);
+        Module model;
+        using (Init.Skip()) model = entry.Create(channels, classes ?? entry.NumClasses); // shapes only: no weights drawn
+        var summary = ModelSummary.Of(model, 1, channels, height, width);
 
         if (output.Json)
         {

@@ -48,6 +48,25 @@ public enum Nonlinearity
 /// </summary>
 public static class Init
 {
+    static readonly AsyncLocal<bool> skipping = new();
+
+    /// <summary>
+    /// Until the returned scope is disposed, the random initialisers leave their tensors as allocated and draw nothing:
+    /// for building a model only to read its shapes and parameter counts (<c>convkit summary</c>), where drawing
+    /// VGG-16's 138M values would take almost all of the time. The skipped values are not valid weights.
+    /// </summary>
+    public static IDisposable Skip()
+    {
+        var scope = new SkipScope(skipping.Value);
+        skipping.Value = true;
+        return scope;
+    }
+
+    sealed class SkipScope(bool wasSkipping) : IDisposable
+    {
+        public void Dispose() => skipping.Value = wasSkipping;
+    }
+
     /// <summary>Values drawn uniformly from [low, high).</summary>
     public static Tensor Uniform(Tensor tensor, float low = 0, float high = 1, Random? random = null)
     {
@@ -184,6 +203,7 @@ public static class Init
 
     static Tensor Fill(Tensor tensor, Action<Span<float>> draw)
     {
+        if (skipping.Value) return tensor;
         int total = tensor.Numel;
         var chunk = new float[Math.Min(ChunkLength, total)];
         for (int offset = 0; offset < total; offset += chunk.Length)

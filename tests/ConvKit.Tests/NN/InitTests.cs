@@ -91,6 +91,22 @@ public class InitTests
     }
 
     [Fact]
+    public void SkipLeavesTensorsAsAllocatedAndDrawsNothingUntilDisposed()
+    {
+        var weight = Tensor.Zeros(64, 100);
+        var random = new Random(5);
+        using (Init.Skip())
+        {
+            Init.KaimingUniform(weight, random: random);
+            Init.Normal(weight, 1f, 2f, random);
+        }
+        Assert.All(weight.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Equal(new Random(5).Next(), random.Next()); // the generator was not advanced
+        Init.Uniform(weight, 1f, 2f);
+        Assert.All(weight.ToArray(), v => Assert.InRange(v, 1f, 2f));
+    }
+
+    [Fact]
     public void UniformNormalAndConstantFillInPlace()
     {
         var parameter = Tensor.Zeros(100, 1000).RequireGrad();
