@@ -18,7 +18,7 @@ namespace ConvKit.Bench;
 /// batch 64, horizontal flips, at 2 threads. Reported per epoch: the training loss, the test
 /// loss and metrics (mean IoU and class accuracy over the test scenes holding an item, pc accuracy over all), seconds
 /// of the training loop; at the end the process's peak resident memory (VmHWM: the run is this process's only work).
-/// Usage: <c>localize [EPOCHS=8] [TRAIN=20000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=2]</c>; runs only when named.
+/// Usage: <c>localize [EPOCHS=8] [TRAIN=40000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=2]</c>; runs only when named.
 /// </summary>
 static class LocalizeBench
 {
@@ -28,7 +28,7 @@ static class LocalizeBench
     public static void Run(string[] arguments)
     {
         int Argument(int i, int fallback) => arguments.Length > i ? int.Parse(arguments[i], CultureInfo.InvariantCulture) : fallback;
-        int epochs = Argument(0, 8), trainCount = Argument(1, 20_000), testCount = Argument(2, 2_000);
+        int epochs = Argument(0, 8), trainCount = Argument(1, 40_000), testCount = Argument(2, 2_000);
         double learningRate = arguments.Length > 3 ? double.Parse(arguments[3], CultureInfo.InvariantCulture) : 2e-3;
         float boxWeight = arguments.Length > 4 ? float.Parse(arguments[4], CultureInfo.InvariantCulture) : 2;
         if (!Directory.Exists(IdxDatasets.FashionMnistDirectory))
