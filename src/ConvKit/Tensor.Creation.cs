@@ -55,24 +55,23 @@ public sealed partial class Tensor
     public static Tensor FromArray(float[] values, params int[] shape) => FromArray(values, Backends.Backend.Default, shape);
 
     /// <summary>A tensor on <paramref name="backend"/> holding <paramref name="values"/> (copied) in the given shape; 1-D when no shape is given.</summary>
-    public static Tensor FromArray(float[] values, Backends.IBackend backend, params int[] shape)
-    {
-        int[] dims = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
-        if (Shapes.Numel(dims) != values.Length)
-            throw new ArgumentException($"FromArray: {values.Length} values cannot fill shape {Shapes.Format(dims)} ({Shapes.Numel(dims)} elements).");
-        return new Tensor(backend.FromArray(values), dims);
-    }
+    public static Tensor FromArray(float[] values, Backends.IBackend backend, params int[] shape) =>
+        new(backend.FromArray(values), DimsHolding("FromArray", values.Length, shape));
 
     /// <summary>
     /// An <see cref="Backends.DType.Int32"/> tensor holding <paramref name="values"/> (copied) in the given shape (1-D when
     /// no shape is given): indices or class targets, exact beyond float32's 2²⁴.
     /// </summary>
-    public static Tensor FromInt32(int[] values, params int[] shape)
+    public static Tensor FromInt32(int[] values, params int[] shape) =>
+        new(Backends.Backend.Default.FromIndices(values), DimsHolding("FromInt32", values.Length, shape));
+
+    /// <summary>The shape <paramref name="count"/> given values fill: <paramref name="shape"/> (copied), or 1-D when none is given.</summary>
+    static int[] DimsHolding(string op, int count, int[] shape)
     {
-        int[] dims = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
-        if (Shapes.Numel(dims) != values.Length)
-            throw new ArgumentException($"FromInt32: {values.Length} values cannot fill shape {Shapes.Format(dims)} ({Shapes.Numel(dims)} elements).");
-        return new Tensor(Backends.Backend.Default.FromIndices(values), dims);
+        int[] dims = shape.Length == 0 ? [count] : (int[])shape.Clone();
+        if (Shapes.Numel(dims) != count)
+            throw new ArgumentException($"{op}: {count} values cannot fill shape {Shapes.Format(dims)} ({Shapes.Numel(dims)} elements).");
+        return dims;
     }
 
     /// <summary>Values start, start+step, ... below end (1-D), like torch.arange.</summary>
