@@ -9,25 +9,30 @@ namespace ConvKit.Bench;
 /// <summary>
 /// Detection training: <c>convkit detect train yolo-small --dataset fashion-scenes --epochs E --batch-size 32 --threads 2
 /// --json</c> (YOLO v2, 5 anchors by k-means, stride 16; Adam 1e-3 with a cosine schedule, flip, batch 32) on the
-/// fashion-scenes detection set (6,000 training and 1,000 test scenes of 128×128 holding 1–6 items), against its
+/// fashion-scenes detection set (6,000 training scenes by default and 1,000 test scenes of 128×128 holding 1–6 items), against its
 /// PyTorch 1.13 twin (peers/detect_torch.py: the same network, initial distributions, loss, recipe, normalisation and
 /// decoding) at <see cref="TorchThreads"/> threads. The twin regresses against the anchors ConvKit's k-means chose, and
 /// writes each epoch's test detections, which are scored here by the same <see cref="DetectionEvaluator"/> that scores
 /// ConvKit's, so the metric itself cannot differ. ConvKit runs as the built command (<see cref="ConvKitCommand"/>).
 /// Seconds per epoch are the training loop's, evaluation not timed; mAP is the best epoch's by mAP@0.5.
-/// Usage: <c>detect [EPOCHS=30] [LIMIT]</c> (LIMIT: train on the first LIMIT scenes only; the test set stays whole).
+/// Usage: <c>detect [EPOCHS=30] [SCENES=6000]</c>: train on SCENES training scenes (the test set stays the same 1,000).
+/// Scene i is the same in every set (each scene's random stream is keyed by its index), so up to 6,000 the standard set
+/// is read with <c>--limit</c>; beyond, a larger set is made once beside it.
 /// </summary>
 static class DetectBench
 {
-    const int ConvKitThreads = 2, TorchThreads = 2, BatchSize = 32;
+    const int ConvKitThreads = 2, TorchThreads = 2, BatchSize = 32, StandardScenes = 6000;
 
     /// <summary>
     /// The fashion-scenes detection set the detection suites share, made once in a temporary folder; null (after a
     /// "skipped" heading naming <paramref name="suiteTitle"/>) when Fashion-MNIST is not installed.
     /// </summary>
-    internal static string? DataSet(string suiteTitle)
+    /// <param name="trainScenes">training scenes, beyond the standard set's 6,000 only (its own folder)</param>
+    internal static string? DataSet(string suiteTitle, int trainScenes = StandardScenes)
     {
-        string data = Path.Combine(Path.GetTempPath(), "convkit-bench-fashion-detection");
+        var options = FashionScenesOptions.Detection with { TrainScenes = Math.Max(trainScenes, StandardScenes) };
+        string data = Path.Combine(Path.GetTempPath(), "convkit-bench-fashion-detection" +
+            (options.TrainScenes == StandardScenes ? "" : $"-{options.TrainScenes}"));
         if (File.Exists(Path.Combine(data, "classes.txt"))) return data; // classes.txt is written last: the folder is complete
         if (!Directory.Exists(IdxDatasets.FashionMnistDirectory))
         {
@@ -35,7 +40,7 @@ static class DetectBench
             return null;
         }
         Console.Error.WriteLine($"Making the fashion-scenes detection set in {data} (once)…");
-        FashionScenes.WriteDetection(data);
+        FashionScenes.WriteDetection(data, options);
         return data;
     }
 
@@ -50,8 +55,9 @@ static class DetectBench
     public static void Run(string[] arguments)
     {
         int epochs = arguments.Length > 0 ? int.Parse(arguments[0], CultureInfo.InvariantCulture) : 30;
-        int? limit = arguments.Length > 1 ? int.Parse(arguments[1], CultureInfo.InvariantCulture) : null;
-        if (DataSet("Detection") is not { } data) return;
+        int scenes = arguments.Length > 1 ? int.Parse(arguments[1], CultureInfo.InvariantCulture) : StandardScenes;
+        int? limit = scenes < StandardScenes ? scenes : null;
+        if (DataSet("Detection", scenes) is not { } data) return;
 
         var (ours, anchors) = RunConvKit(data, epochs, limit);
         string detections = Path.Combine(Path.GetTempPath(), $"convkit-bench-detect-torch-{Environment.ProcessId}");
@@ -67,9 +73,8 @@ static class DetectBench
             if (Directory.Exists(detections)) Directory.Delete(detections, recursive: true);
         }
 
-        string scenes = limit is { } l ? $"the first {l:N0} training scenes" : "6,000 training scenes";
         Console.WriteLine();
-        Console.WriteLine($"## Detection: YOLO v2 (yolo-small) on fashion-scenes ({scenes}, 1,000 test, 128×128, 1–6 items, 10 classes), " +
+        Console.WriteLine($"## Detection: YOLO v2 (yolo-small) on fashion-scenes ({scenes:N0} training scenes, 1,000 test, 128×128, 1–6 items, 10 classes), " +
             $"batch {BatchSize}, Adam 1e-3 cosine, flip, {epochs} epoch{(epochs == 1 ? "" : "s")}");
         Console.WriteLine($"ConvKit: convkit detect train yolo-small --threads {ConvKitThreads}; PyTorch: torch.set_num_threads({TorchThreads}). " +
             $"Anchors (k-means, shared): {string.Join(" ", anchors.Select(a => $"{a[0]:F1}×{a[1]:F1}"))}. " +

@@ -3,7 +3,7 @@
 // onnx-zoo (also part of onnx) takes [MODEL...] (torchvision names; four small ones by default): ... -- onnx-zoo convnext_tiny
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
-// detect takes [EPOCHS=30] [LIMIT] and runs only when named (hours at its defaults): ... -- detect 2 600
+// detect takes [EPOCHS=30] [SCENES=6000] and runs only when named (hours at its defaults): ... -- detect 2 600
 // localize takes [EPOCHS=8] [TRAIN=20000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=2] and runs only when named: ... -- localize
 // sliding takes [PICTURES=4] [TRAIN=6000]: ... -- sliding 4
 // memory224 takes [BATCH=32] [STEPS=2] and runs only when named (peak memory of VGG-11 and ResNet-18 training at 224×224): ... -- memory224
