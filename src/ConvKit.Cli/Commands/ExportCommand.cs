@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
 using ConvKit.IO;
 using ConvKit.NN;
 using ConvKit.Onnx;
@@ -32,7 +34,9 @@ static class ExportCommand
             Without --checkpoint the weights are freshly initialised. faster-rcnn (a 'convkit detect train' checkpoint)
             is written whole, one picture (1×C×H×W) in, detections out: 'boxes' (D×4, xyxy pixels of the letterboxed
             input), 'scores' (D) and 'labels' (D, int64), proposals, box head and per-class NMS included (score ≥ 0.05,
-            IoU 0.45, at most 100, as 'convkit detect eval' scores).
+            IoU 0.45, at most 100, as 'convkit detect eval' scores). A YOLO detector's file gives the raw grid, as the
+            model does; its metadata holds what decoding needs beside the card: 'anchors' ([[width, height], ...] in
+            pixels of the input) and 'stride'.
             """) { model, checkpoint, input, classes, inChannels, output };
         CommandOutput.AddJsonOption(command);
         CommandOutput.AddExamples(command, """
@@ -93,6 +97,13 @@ static class ExportCommand
         var proto = model is FasterRCnn fasterRCnn
             ? FasterRCnnOnnx.ToModelProto(fasterRCnn, shape.Channels, shape.Height, shape.Width, options: exportOptions)
             : OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], exportOptions);
+        // YOLO's decoding stays outside the graph, so the file carries the anchors and stride it needs.
+        if (model is IDetectionModel yolo)
+        {
+            var anchors = yolo.Anchors.ToArray().Chunk(2).Select(pair => new[] { pair[0], pair[1] });
+            proto.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = "anchors", Value = JsonSerializer.Serialize(anchors) });
+            proto.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = "stride", Value = yolo.Stride.ToString(CultureInfo.InvariantCulture) });
+        }
         using (var file = File.Create(outputPath)) proto.WriteTo(file);
         long bytes = new FileInfo(outputPath).Length;
         object[] inputShape = [.. proto.Graph.Input[0].Type.TensorType.Shape.Dim.Select(Size)];

@@ -112,6 +112,33 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     /// <summary>
+    /// A YOLO file gives the raw grid (decoding stays outside the graph), so its metadata carries what decoding needs:
+    /// the checkpoint's own anchors, exactly, and the stride.
+    /// </summary>
+    [Fact]
+    public void AYoloFileCarriesItsAnchorsAndStride()
+    {
+        var model = (Vision.Detection.YoloV2)ModelZoo.Create("yolo-small", 1, 3);
+        (float, float)[] anchors = [(11.5f, 20.25f), (30.1f, 14.7f), (40f, 41.3f), (63.9f, 29.05f), (17.77f, 66.6f)];
+        model.SetAnchors(anchors);
+        string checkpoint = PathOf("yolo.safetensors"), file = PathOf("yolo.onnx");
+        var card = new ModelCard
+        {
+            Model = "yolo-small", Arguments = new ModelArguments(1, 3), Classes = ["a", "b", "c"], Dataset = "fashion-scenes", Task = ModelCard.Detection,
+            Preprocessing = new ImagePreprocessing { InputShape = [1, 64, 64], Mean = [0.5f], Std = [0.25f] },
+        };
+        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
+
+        var (code, _, error) = Run("export", "yolo-small", "--checkpoint", checkpoint, "-o", file);
+        Assert.Equal((0, ""), (code, error));
+        var metadata = OnnxModel.ReadMetadata(file);
+        var written = JsonSerializer.Deserialize<float[][]>(metadata["anchors"])!;
+        Assert.Equal(anchors.Select(a => new[] { a.Item1, a.Item2 }), written);
+        Assert.Equal(model.Stride.ToString(System.Globalization.CultureInfo.InvariantCulture), metadata["stride"]);
+        Assert.Equal("yolo-small", OnnxModel.ReadModelCard(file).Model);
+    }
+
+    /// <summary>
     /// GoogLeNet's auxiliary classifiers run only in training, so the file does not hold them: the command prints the
     /// count the file holds (as 'onnx info' reads it back) and says what was left out, instead of the model's full count.
     /// </summary>
