@@ -221,7 +221,7 @@ static class DetectCommand
 
         string directory = options.CheckpointDirectory!;
         string csv = Path.Combine(directory, "metrics.csv"), chart = Path.Combine(directory, "training.png");
-        File.WriteAllText(csv, TrainCommand.MetricsCsv(result.History));
+        AtomicFile.WriteAllText(csv, TrainCommand.MetricsCsv(result.History));
         if (result.History.Count > 0) TrainingCharts.SaveHistory(result.History, chart, $"{zoo.Name} on {settings.Dataset}");
         if (result.Interrupted)
         {

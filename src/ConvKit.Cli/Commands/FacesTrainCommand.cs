@@ -6,6 +6,7 @@ using ConvKit.Backends.Cpu;
 using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Data.Transforms;
+using ConvKit.IO;
 using ConvKit.NN;
 using ConvKit.Training;
 using ConvKit.Vision.Faces;
@@ -175,7 +176,7 @@ static class FacesTrainCommand
         finally { Console.CancelKeyPress -= onCancel; }
 
         string csv = Path.Combine(directory, "metrics.csv"), historyChart = Path.Combine(directory, "training.png");
-        File.WriteAllText(csv, TrainCommand.MetricsCsv(result.History));
+        AtomicFile.WriteAllText(csv, TrainCommand.MetricsCsv(result.History));
         if (result.History.Count > 0) TrainingCharts.SaveHistory(result.History, historyChart, $"{recipe.Kind} encoder on {recipe.Dataset}");
         if (result.Interrupted)
         {
@@ -210,7 +211,7 @@ static class FacesTrainCommand
             test_accuracy = report.TestAccuracy, test_auc = report.TestRoc.Area, test_true_positive_rate = truePositiveRate,
             test_false_positive_rate = falsePositiveRate, recipe,
         };
-        File.WriteAllText(summary, JsonSerializer.Serialize(verification, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(summary, JsonSerializer.Serialize(verification, new JsonSerializerOptions { WriteIndented = true }));
         double seconds = clock.Elapsed.TotalSeconds;
         if (output.Json)
         {

@@ -4,6 +4,7 @@ using ConvKit.Backends.Cpu;
 using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Data.Transforms;
+using ConvKit.IO;
 using ConvKit.Training;
 using ConvKit.Vision.Data;
 using ConvKit.Vision.Imaging;
@@ -195,7 +196,7 @@ static class SegmentCommand
 
         string directory = options.CheckpointDirectory!;
         string csv = Path.Combine(directory, "metrics.csv"), chart = Path.Combine(directory, "training.png");
-        File.WriteAllText(csv, TrainCommand.MetricsCsv(result.History));
+        AtomicFile.WriteAllText(csv, TrainCommand.MetricsCsv(result.History));
         if (result.History.Count > 0) TrainingCharts.SaveHistory(result.History, chart, $"{zoo.Name} on {datasetName}");
         var best = result.History.First(e => e.Epoch == result.BestEpoch).Validation!;
         double seconds = clock.Elapsed.TotalSeconds;

@@ -6,6 +6,7 @@ using ConvKit.Backends.Cpu;
 using ConvKit.Cli.Charts;
 using ConvKit.Data;
 using ConvKit.Data.Transforms;
+using ConvKit.IO;
 using ConvKit.Training;
 using ConvKit.Vision.Models;
 using ConvKit.Vision.Segmentation;
@@ -172,7 +173,7 @@ static class TrainCommand
 
         string directory = options.CheckpointDirectory!;
         string csv = Path.Combine(directory, "metrics.csv"), chart = Path.Combine(directory, "training.png");
-        File.WriteAllText(csv, MetricsCsv(result.History));
+        AtomicFile.WriteAllText(csv, MetricsCsv(result.History));
         if (result.History.Count > 0) TrainingCharts.SaveHistory(result.History, chart, $"{record.Model} on {settings.Dataset}");
 
         if (result.Interrupted)

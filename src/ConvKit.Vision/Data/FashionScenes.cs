@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ConvKit.Data;
+using ConvKit.IO;
 using SkiaSharp;
 
 namespace ConvKit.Vision.Data;
@@ -131,7 +132,7 @@ public static class FashionScenes
         options ??= new FashionScenesOptions();
         var splits = Splits(options, fashionMnistDirectory);
         Directory.CreateDirectory(outputDirectory);
-        File.WriteAllText(Path.Combine(outputDirectory, "classes.txt"), Lines(SegmentationClasses));
+        AtomicFile.WriteAllText(Path.Combine(outputDirectory, "classes.txt"), Lines(SegmentationClasses));
         foreach (var split in splits)
         {
             string images = Path.Combine(outputDirectory, split.Name, "images"), masks = Path.Combine(outputDirectory, split.Name, "masks");
@@ -183,9 +184,9 @@ public static class FashionScenes
                 SaveGreyPng(picture, options.CanvasSize, Path.Combine(images, file));
                 (files[i], items[i]) = (file, sceneItems);
             });
-            WriteAtomically(Path.Combine(outputDirectory, split.Name, "annotations.json"), CocoJson(files, items, options.CanvasSize));
+            AtomicFile.WriteAllText(Path.Combine(outputDirectory, split.Name, "annotations.json"), CocoJson(files, items, options.CanvasSize));
         }
-        WriteAtomically(classesFile, Lines(IdxDatasets.FashionMnistClasses));
+        AtomicFile.WriteAllText(classesFile, Lines(IdxDatasets.FashionMnistClasses));
     }
 
     /// <summary>COCO instances JSON for scenes <paramref name="files"/> with their <paramref name="items"/>.</summary>
@@ -203,14 +204,6 @@ public static class FashionScenes
             categories = IdxDatasets.FashionMnistClasses.Select((name, c) => new { id = c + 1, name }),
         };
         return JsonSerializer.Serialize(document) + "\n";
-    }
-
-    /// <summary>Writes beside <paramref name="path"/> and renames, so the file is either absent or whole.</summary>
-    static void WriteAtomically(string path, string text)
-    {
-        string partial = path + ".partial";
-        File.WriteAllText(partial, text);
-        File.Move(partial, path, overwrite: true);
     }
 
     static string Lines(IEnumerable<string> lines) => string.Concat(lines.Select(line => line + "\n"));

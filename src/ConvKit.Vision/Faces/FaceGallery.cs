@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ConvKit.IO;
 
 namespace ConvKit.Vision.Faces;
 
@@ -73,23 +74,12 @@ public sealed class FaceGallery
                 ["encodings"] = new JsonArray([.. p.Encodings.Select(e => (JsonNode)new JsonArray([.. e.Values.ToArray().Select(v => (JsonNode)JsonValue.Create(v))]))]),
             })]),
         };
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true })) document.WriteTo(writer);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-            throw;
-        }
+            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            document.WriteTo(writer);
+        });
     }
 
     /// <summary>Reads a gallery written by <see cref="Save"/>.</summary>

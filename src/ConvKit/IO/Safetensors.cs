@@ -246,52 +246,14 @@ public static class Safetensors
             ArgumentNullException.ThrowIfNull(value, $"metadata[\"{key}\"]");
         byte[] header = Header(entries, metadata);
 
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var (_, tensor) in entries) WriteValues(stream, tensor);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-            throw;
-        }
-        SyncDirectory(Path.GetDirectoryName(fullPath)!);
-    }
-
-    /// <summary>
-    /// Flushes a directory's entries to disk, so that a rename into it survives a power cut, not only a killed process
-    /// (POSIX leaves the new name in the page cache until the directory itself is synced). Best effort, Unix only:
-    /// Windows has no portable way to open a directory for flushing and NTFS journals its renames.
-    /// </summary>
-    static void SyncDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows()) return;
-        try
-        {
-            int descriptor = Posix.Open(directory, 0 /* O_RDONLY */);
-            if (descriptor < 0) return;
-            Posix.Fsync(descriptor);
-            Posix.Close(descriptor);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
-    }
-
-    static class Posix
-    {
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)] internal static extern int Open(string path, int flags);
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)] internal static extern int Fsync(int descriptor);
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)] internal static extern int Close(int descriptor);
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var (_, tensor) in entries) WriteValues(stream, tensor);
+        });
     }
 
     /// <summary>The JSON header, metadata first as the reference writer puts it, padded with spaces to a multiple of 8 bytes.</summary>
