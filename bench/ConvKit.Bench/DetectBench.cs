@@ -73,16 +73,49 @@ static class DetectBench
             if (Directory.Exists(detections)) Directory.Delete(detections, recursive: true);
         }
 
+        Report(ours, torch, anchors, scenes, epochs, ConvKitThreads, TorchThreads, "one after the other");
+    }
+
+    /// <summary>
+    /// <c>detect-score DATA CHECKPOINT CONVKIT_PEAK_MB TORCH_DETECTIONS TORCH_LOG [CONVKIT_THREADS=2] [TORCH_THREADS=1]</c>:
+    /// the same report for a ConvKit run (its last.safetensors, whose metadata holds every epoch's metrics and whose
+    /// anchors the twin was given) and a twin run (its detections folder and printed lines) made side by side outside
+    /// this suite, both at once on the same machine: on a shared 2-core machine that is how both fit in one session.
+    /// </summary>
+    public static void Score(string[] arguments)
+    {
+        if (arguments.Length < 5) throw new ArgumentException("detect-score DATA CHECKPOINT CONVKIT_PEAK_MB TORCH_DETECTIONS TORCH_LOG [CONVKIT_THREADS=2] [TORCH_THREADS=1]");
+        string data = arguments[0];
+        var checkpoint = ConvKit.Training.Checkpoint.Load(arguments[1]);
+        double peakMb = double.Parse(arguments[2], CultureInfo.InvariantCulture);
+        int ourThreads = arguments.Length > 5 ? int.Parse(arguments[5], CultureInfo.InvariantCulture) : 2;
+        int torchThreads = arguments.Length > 6 ? int.Parse(arguments[6], CultureInfo.InvariantCulture) : 1;
+        using var history = JsonDocument.Parse(checkpoint.Metadata["training.history"]);
+        var epochs = history.RootElement.EnumerateArray().Select(e =>
+        {
+            var validation = e.GetProperty("Validation");
+            return new Epoch(e.GetProperty("Epoch").GetInt32(), e.GetProperty("Train").GetProperty("loss").GetDouble(),
+                validation.GetProperty("loss").GetDouble(), validation.GetProperty("map50").GetDouble(),
+                validation.GetProperty("map").GetDouble(), e.GetProperty("Seconds").GetDouble());
+        }).ToList();
+        var anchors = checkpoint.ModelState["model.anchors"].ToArray().Chunk(2).ToArray();
+        var torch = ScorePeer(File.ReadAllLines(arguments[4]), arguments[3], data);
+        int scenes = new CocoDetectionDataset(Path.Combine(data, "train", "images"), Path.Combine(data, "train", "annotations.json"), channels: 1).Count;
+        Report(new Result(epochs, peakMb), torch, anchors, scenes, epochs.Count, ourThreads, torchThreads, "at the same time, side by side");
+    }
+
+    static void Report(Result ours, Result torch, float[][] anchors, int scenes, int epochs, int ourThreads, int torchThreads, string how)
+    {
         Console.WriteLine();
         Console.WriteLine($"## Detection: YOLO v2 (yolo-small) on fashion-scenes ({scenes:N0} training scenes, 1,000 test, 128×128, 1–6 items, 10 classes), " +
             $"batch {BatchSize}, Adam 1e-3 cosine, flip, {epochs} epoch{(epochs == 1 ? "" : "s")}");
-        Console.WriteLine($"ConvKit: convkit detect train yolo-small --threads {ConvKitThreads}; PyTorch: torch.set_num_threads({TorchThreads}). " +
+        Console.WriteLine($"ConvKit: convkit detect train yolo-small --threads {ourThreads}; PyTorch: torch.set_num_threads({torchThreads}). " +
             $"Anchors (k-means, shared): {string.Join(" ", anchors.Select(a => $"{a[0]:F1}×{a[1]:F1}"))}. " +
-            "Seconds: the training loop per epoch (mean); mAP: the best epoch's (by mAP@0.5) on the test set, both scored by ConvKit's DetectionEvaluator");
+            $"The engines ran {how}. Seconds: the training loop per epoch (mean); mAP: the best epoch's (by mAP@0.5) on the test set, both scored by ConvKit's DetectionEvaluator");
         Console.WriteLine();
         Console.WriteLine("| engine | threads | epochs | s per epoch (mean) | best epoch | test mAP@0.5 | test mAP@[.5:.95] | peak RSS (MB) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var (engine, threads, r) in new[] { ("ConvKit", ConvKitThreads, ours), ("PyTorch 1.13", TorchThreads, torch) })
+        foreach (var (engine, threads, r) in new[] { ("ConvKit", ourThreads, ours), ("PyTorch 1.13", torchThreads, torch) })
             Console.WriteLine($"| {engine} | {threads} | {r.Epochs.Count} | {r.MeanSeconds:F1} | {r.Best.Number} | {r.Best.Map50:F4} | {r.Best.Map:F4} | {r.PeakMb:F0} |");
         Console.WriteLine();
         Console.WriteLine($"mAP@0.5 difference (PyTorch − ConvKit): {torch.Best.Map50 - ours.Best.Map50:+0.0000;−0.0000;0.0000}; " +

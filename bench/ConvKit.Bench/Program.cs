@@ -4,6 +4,7 @@
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [SCENES=6000] and runs only when named (hours at its defaults): ... -- detect 2 600
+// detect-score DATA CHECKPOINT CONVKIT_PEAK_MB TORCH_DETECTIONS TORCH_LOG [CONVKIT_THREADS] [TORCH_THREADS]: the detect report for two runs made side by side
 // localize takes [EPOCHS=8] [TRAIN=20000] [TEST=2000] [LR=2e-3] [BOXWEIGHT=2] and runs only when named: ... -- localize
 // sliding takes [PICTURES=4] [TRAIN=6000]: ... -- sliding 4
 // memory224 takes [BATCH=32] [STEPS=2] and runs only when named (peak memory of VGG-11 and ResNet-18 training at 224×224): ... -- memory224
@@ -43,6 +44,7 @@ if (suite is "boxes" or "all") BoxBench.Run();
 if (suite is "segment" or "all") SegmentBench.Run(suite is "segment" ? args[1..] : []);
 if (suite is "proposals" or "all") ProposalBench.Run(suite is "proposals" ? args[1..] : []);
 if (suite is "detect") DetectBench.Run(args[1..]);
+if (suite is "detect-score") DetectBench.Score(args[1..]);
 if (suite is "localize") LocalizeBench.Run(args[1..]);
 if (suite is "sliding" or "all") SlidingBench.Run(suite is "sliding" ? args[1..] : []);
 if (suite is "facetrain") FaceTrainBench.Run(args[1..]);
