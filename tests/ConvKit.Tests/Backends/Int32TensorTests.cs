@@ -114,6 +114,43 @@ public class Int32TensorTests
 
     [Theory]
     [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void IndexSelectReadsInt32IndicesExactly(string backend)
+    {
+        using var scope = TestBackends.Use(backend);
+        var x = Tensor.Zeros(BeyondFloat + 2);
+        x[BeyondFloat] = 7;
+        Assert.Equal([7f, 0f], F.IndexSelect(x, 0, Tensor.FromInt32([BeyondFloat, BeyondFloat - 1])).ToArray()); // a float index would read 0, 0
+
+        var source = Tensor.Randn([3, 4], seed: 6);
+        (float[] Values, float[] Grad) Run(Tensor indices)
+        {
+            var leaf = source.Detach().RequireGrad();
+            var y = F.IndexSelect(leaf, 1, indices);
+            (y * y).Sum().Backward();
+            return (y.ToArray(), leaf.Grad!.ToArray());
+        }
+        var asFloat = Run(Tensor.FromArray([3f, 0f, 3f]));
+        var asInt = Run(Tensor.FromInt32([3, 0, 3]));
+        Assert.Equal(asFloat.Values, asInt.Values);
+        Assert.Equal(asFloat.Grad, asInt.Grad);
+        Assert.Contains("index 16777217 at position 1 is out of range for axis 1 of size 4",
+            Assert.Throws<ArgumentException>(() => F.IndexSelect(source, 1, Tensor.FromInt32([0, BeyondFloat]))).Message);
+        Assert.Contains("index -1 at position 0 is out of range",
+            Assert.Throws<ArgumentException>(() => F.IndexSelect(source, 1, Tensor.FromInt32([-1]))).Message);
+    }
+
+    [Fact]
+    public void AnInt32TargetOfTheInputsRankIsReadAsClassIndicesNotProbabilities()
+    {
+        // As PyTorch: a long target is class indices whatever its rank, so (2, 3) against logits (2, 3) is a shape error.
+        var logits = Tensor.Randn([2, 3], seed: 1);
+        Assert.Contains("target shape [2, 3] does not match input shape [2, 3] (expected [2])",
+            Assert.Throws<ArgumentException>(() => F.CrossEntropy(logits, Tensor.FromInt32([0, 1, 0, 0, 0, 1], 2, 3))).Message);
+        Assert.True(F.CrossEntropy(logits, Tensor.FromArray([0f, 1, 0, 0, 0, 1], 2, 3)).Item() > 0); // float: probabilities
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
     public void ClassTargetsAsInt32PickTheirClassBeyondFloatPrecision(string backend)
     {
         using var scope = TestBackends.Use(backend);
