@@ -139,6 +139,34 @@ public class Int32TensorTests
             Assert.Throws<ArgumentException>(() => F.IndexSelect(source, 1, Tensor.FromInt32([-1]))).Message);
     }
 
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void MaxPoolAndRoiPoolKeepTheirArgmaxInInt32Storage(string name)
+    {
+        var backend = TestBackends.Named(name);
+        // One 2×4 plane, 2×2 windows with stride 2: maxima 5 (position 1) and 9 (position 6).
+        var x = backend.FromArray([1f, 5f, 2f, 0f, 3f, 4f, 9f, 8f]);
+        var pool = new Pool2dGeometry(1, 2, 4, 1, 2, 2, 2, 0, 1);
+        var (y, argmax) = (backend.Allocate(2), backend.AllocateIndices(2));
+        backend.MaxPool2d(x, pool, y, argmax);
+        var positions = new int[2];
+        backend.CopyIndicesTo(argmax, positions);
+        Assert.Equal([1, 6], positions);
+        var grad = backend.Allocate(8);
+        backend.MaxPool2dBackward(backend.FromArray([10f, 20f]), argmax, pool, grad);
+        var routed = new float[8];
+        backend.CopyTo(grad, routed);
+        Assert.Equal([0f, 10f, 0f, 0f, 0f, 0f, 20f, 0f], routed);
+
+        // RoI max pooling of the whole plane into one bin: 9 at position 6.
+        var roi = new RoiGeometry(1, 2, 4, 1, 1, 1, 1f, 0, false);
+        var (pooled, at) = (backend.Allocate(1), backend.AllocateIndices(1));
+        backend.RoiPool(x, backend.FromArray([0f, 0f, 0f, 3f, 1f]), roi, pooled, at);
+        var roiPosition = new int[1];
+        backend.CopyIndicesTo(at, roiPosition);
+        Assert.Equal([6], roiPosition);
+    }
+
     [Fact]
     public void AnInt32TargetOfTheInputsRankIsReadAsClassIndicesNotProbabilities()
     {
