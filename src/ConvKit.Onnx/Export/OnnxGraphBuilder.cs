@@ -71,13 +71,11 @@ sealed class OnnxGraphBuilder
             tensorShape.Dim.Add(axis == 0 && batchName != null
                 ? new TensorShapeProto.Types.Dimension { DimParam = batchName }
                 : new TensorShapeProto.Types.Dimension { DimValue = shape[axis] });
+        var type = int32 ? TensorProto.Types.DataType.Int32 : TensorProto.Types.DataType.Float;
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor
-            {
-                ElemType = (int)(int32 ? TensorProto.Types.DataType.Int32 : TensorProto.Types.DataType.Float), Shape = tensorShape,
-            } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = tensorShape } },
         };
     }
 

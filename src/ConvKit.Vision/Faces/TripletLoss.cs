@@ -1,6 +1,6 @@
-using ConvKit.Vision.Models;
 using ConvKit.Backends;
 using ConvKit.Ops;
+using ConvKit.Vision.Models;
 
 namespace ConvKit.Vision.Faces;
 

@@ -97,19 +97,26 @@ public class Int32TensorTests
 
         // Small: the same values and gradients as float indices, and an index out of range named.
         var source = Tensor.Randn([3, 4], seed: 5);
-        int[] positions = [3, 0, 0, 1, 2, 2];
+        SameAsFloatIndices((leaf, index) => F.Gather(leaf, 1, index), source, [3, 0, 0, 1, 2, 2], 3, 2);
+        Assert.Contains("index 4 at position 0 is out of range", Assert.Throws<ArgumentException>(() => F.Gather(source, 1, Tensor.FromInt32([4], 1, 1))).Message);
+        Assert.Contains("index 16777217 at position 1 is out of range", // named exactly, not as the float 1.6777216E+07
+            Assert.Throws<ArgumentException>(() => F.Gather(source, 1, Tensor.FromInt32([0, BeyondFloat], 1, 2))).Message);
+    }
+
+    /// <summary><paramref name="op"/> on <paramref name="source"/> gives the same values and gradients with Int32 <paramref name="positions"/> as with float ones.</summary>
+    static void SameAsFloatIndices(Func<Tensor, Tensor, Tensor> op, Tensor source, int[] positions, params int[] shape)
+    {
         (float[] Values, float[] Grad) Run(Tensor index)
         {
             var leaf = source.Detach().RequireGrad();
-            var y = F.Gather(leaf, 1, index);
+            var y = op(leaf, index);
             (y * y).Sum().Backward();
             return (y.ToArray(), leaf.Grad!.ToArray());
         }
-        var asFloat = Run(Tensor.FromArray(positions.Select(p => (float)p).ToArray(), 3, 2));
-        var asInt = Run(Tensor.FromInt32(positions, 3, 2));
+        var asFloat = Run(Tensor.FromArray(positions.Select(p => (float)p).ToArray(), shape));
+        var asInt = Run(Tensor.FromInt32(positions, shape));
         Assert.Equal(asFloat.Values, asInt.Values);
         Assert.Equal(asFloat.Grad, asInt.Grad);
-        Assert.Contains("index 4 at position 0 is out of range", Assert.Throws<ArgumentException>(() => F.Gather(source, 1, Tensor.FromInt32([4], 1, 1))).Message);
     }
 
     [Theory]
@@ -122,17 +129,7 @@ public class Int32TensorTests
         Assert.Equal([7f, 0f], F.IndexSelect(x, 0, Tensor.FromInt32([BeyondFloat, BeyondFloat - 1])).ToArray()); // a float index would read 0, 0
 
         var source = Tensor.Randn([3, 4], seed: 6);
-        (float[] Values, float[] Grad) Run(Tensor indices)
-        {
-            var leaf = source.Detach().RequireGrad();
-            var y = F.IndexSelect(leaf, 1, indices);
-            (y * y).Sum().Backward();
-            return (y.ToArray(), leaf.Grad!.ToArray());
-        }
-        var asFloat = Run(Tensor.FromArray([3f, 0f, 3f]));
-        var asInt = Run(Tensor.FromInt32([3, 0, 3]));
-        Assert.Equal(asFloat.Values, asInt.Values);
-        Assert.Equal(asFloat.Grad, asInt.Grad);
+        SameAsFloatIndices((leaf, indices) => F.IndexSelect(leaf, 1, indices), source, [3, 0, 3], 3);
         Assert.Contains("index 16777217 at position 1 is out of range for axis 1 of size 4",
             Assert.Throws<ArgumentException>(() => F.IndexSelect(source, 1, Tensor.FromInt32([0, BeyondFloat]))).Message);
         Assert.Contains("index -1 at position 0 is out of range",
