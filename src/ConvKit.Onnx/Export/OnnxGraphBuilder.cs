@@ -35,9 +35,16 @@ sealed class OnnxGraphBuilder
         return node.Output[0];
     }
 
-    /// <summary>A float initialiser holding <paramref name="tensor"/>'s values under a unique <paramref name="name"/>.</summary>
-    public string Initializer(string name, Tensor tensor) =>
-        AddInitializer(name, TensorProto.Types.DataType.Float, tensor.Shape.Select(d => (long)d), MemoryMarshal.AsBytes<float>(tensor.ToArray()));
+    /// <summary>
+    /// An initialiser holding <paramref name="tensor"/>'s values under a unique <paramref name="name"/>: FLOAT, or INT32
+    /// for an Int32 tensor (exact beyond 2²⁴).
+    /// </summary>
+    public string Initializer(string name, Tensor tensor) => tensor.DType == Backends.DType.Int32
+        ? AddInitializer(name, TensorProto.Types.DataType.Int32, tensor.Shape.Select(d => (long)d), MemoryMarshal.AsBytes<int>(tensor.ToInt32Array()))
+        : AddInitializer(name, TensorProto.Types.DataType.Float, tensor.Shape.Select(d => (long)d), MemoryMarshal.AsBytes<float>(tensor.ToArray()));
+
+    /// <summary>A constant holding <paramref name="tensor"/>'s values (FLOAT, or INT32 for an Int32 tensor), named const_k.</summary>
+    public string Constant(Tensor tensor) => Initializer($"const_{constants++}", tensor);
 
     /// <summary>A float constant, named const_k.</summary>
     public string Constant(float[] values, params long[] dims) =>
@@ -56,18 +63,19 @@ sealed class OnnxGraphBuilder
         return proto.Name;
     }
 
-    /// <summary>A float tensor's type and shape; axis 0 symbolic (<paramref name="batchName"/>) when given.</summary>
-    public static ValueInfoProto ValueInfo(string name, IReadOnlyList<int> shape, string? batchName)
+    /// <summary>A tensor's type (FLOAT, or INT32 when <paramref name="int32"/>) and shape; axis 0 symbolic (<paramref name="batchName"/>) when given.</summary>
+    public static ValueInfoProto ValueInfo(string name, IReadOnlyList<int> shape, string? batchName, bool int32 = false)
     {
         var tensorShape = new TensorShapeProto();
         for (int axis = 0; axis < shape.Count; axis++)
             tensorShape.Dim.Add(axis == 0 && batchName != null
                 ? new TensorShapeProto.Types.Dimension { DimParam = batchName }
                 : new TensorShapeProto.Types.Dimension { DimValue = shape[axis] });
+        var type = int32 ? TensorProto.Types.DataType.Int32 : TensorProto.Types.DataType.Float;
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = tensorShape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = tensorShape } },
         };
     }
 

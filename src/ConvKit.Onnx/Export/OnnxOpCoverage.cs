@@ -53,7 +53,7 @@ public static class OnnxOpCoverage
         ["DiceLoss"] = "a training loss",
         ["PairwiseDistance"] = "used by TripletMarginLoss; not translated yet",
         ["Dropout"] = "training only: with training false it returns its input, so an evaluation-mode trace never sees it",
-        ["Gather"] = "not translated yet: indices are float tensors in ConvKit, int64 in ONNX (GatherElements after a Cast)",
+        ["Gather"] = "not translated yet (ONNX's GatherElements, its indices cast to int64)",
         ["IndexSelect"] = "not translated yet: its indices are an int array, not a traced tensor",
         ["Sort"] = "not translated yet: ONNX has TopK, not a full stable sort",
         ["ArgSort"] = "not translated yet (see Sort)",

@@ -61,8 +61,8 @@ sealed partial class TraceToOnnx
             case "Where":
                 return Node("Where", [Step("Cast", [inputs[0]], Int("to", (long)TensorProto.Types.DataType.Bool)), inputs[1], inputs[2]]);
             case "ArgMax":
-                // ONNX gives int64 indices; ConvKit holds them as floats.
-                return Node("Cast", [Step("ArgMax", inputs, Int("axis", Attribute<int>("dim")), Int("keepdims", 1))], Int("to", (long)TensorProto.Types.DataType.Float));
+                // ONNX gives int64 indices; ConvKit's are Int32, an INT32 value (cast to FLOAT where a float op reads it).
+                return Node("Cast", [Step("ArgMax", inputs, Int("axis", Attribute<int>("dim")), Int("keepdims", 1))], Int("to", (long)TensorProto.Types.DataType.Int32));
             case "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Relu" or "Tanh" or "Sigmoid" or "Neg" or "Exp" or "Log" or "Sqrt" or "Abs" or "Sign":
                 return Node(op.Op, inputs);
             case "Erf" or "HardSwish": return Node(op.Op, inputs);

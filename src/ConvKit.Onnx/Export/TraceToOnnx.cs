@@ -1,4 +1,5 @@
 using ConvKit.Autograd;
+using ConvKit.Backends;
 using ConvKit.NN;
 using ConvKit.Onnx.Proto;
 
@@ -19,6 +20,8 @@ sealed partial class TraceToOnnx
     readonly Dictionary<Tensor, string> moduleOutputs;
     readonly Dictionary<Tensor, string> stateNames = new(ReferenceEqualityComparer.Instance);
     readonly Dictionary<Tensor, string> valueNames = new(ReferenceEqualityComparer.Instance);
+    // INT32 values cast to FLOAT once, for the float ops that read them (as ConvKit's float ops read Int32 tensors).
+    readonly Dictionary<string, string> floatCasts = new(StringComparer.Ordinal);
     readonly OnnxExportOptions options;
     readonly OnnxGraphBuilder graph = new();
 
@@ -42,7 +45,7 @@ sealed partial class TraceToOnnx
             string outputName = graph.Unique(outputs.Count == 1 ? options.OutputName : key);
             string produced = ValueOf(output, "", outputName);
             if (produced != outputName) graph.Node("Identity", "Identity", [produced], outputName);
-            graph.Graph.Output.Add(OnnxGraphBuilder.ValueInfo(outputName, output.Shape, output.Rank > 0 ? batch : null));
+            graph.Graph.Output.Add(OnnxGraphBuilder.ValueInfo(outputName, output.Shape, output.Rank > 0 ? batch : null, output.DType == DType.Int32));
         }
         return graph.Graph;
     }
@@ -60,7 +63,7 @@ sealed partial class TraceToOnnx
         string name;
         if (trace.ProducerOf(tensor) is { } op)
         {
-            var inputs = op.Inputs.Select(t => t == null ? "" : ValueOf(t, layer)).ToArray();
+            var inputs = op.Inputs.Select(t => t == null ? "" : Operand(t, tensor, layer)).ToArray();
             name = Translate(op, inputs, NodeName(tensor, op), outputName, layer);
         }
         else if (stateNames.TryGetValue(tensor, out var stateName))
@@ -70,9 +73,22 @@ sealed partial class TraceToOnnx
         else if (moduleOutputs.ContainsKey(tensor))
             throw Unsupported("its output", layer, "the layer computes it outside ConvKit's ops (nothing connects it to the input)");
         else
-            name = graph.Constant(tensor.ToArray(), [.. tensor.Shape.Select(d => (long)d)]);
+            name = graph.Constant(tensor);
         valueNames[tensor] = name;
         return name;
+    }
+
+    /// <summary>
+    /// The value an op making <paramref name="output"/> reads for <paramref name="operand"/>: an INT32 value cast to FLOAT
+    /// when the op makes a float (as ConvKit's float ops read Int32 tensors), else as it is (a reshape or slice of indices).
+    /// </summary>
+    string Operand(Tensor operand, Tensor output, string layer)
+    {
+        string name = ValueOf(operand, layer);
+        if (operand.DType != DType.Int32 || output.DType == DType.Int32) return name;
+        if (!floatCasts.TryGetValue(name, out var cast))
+            floatCasts[name] = cast = graph.Node("Cast", "Cast", [name], null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Float));
+        return cast;
     }
 
     /// <summary>A node is named after the layer whose output it makes (e.g. <c>layer1.0.conv1</c>), else after its op.</summary>

@@ -31,7 +31,7 @@ static class Values
     {
         var shape = (int[])v.Shape.Clone();
         shape[axis] = indices.Length;
-        if (v.Float is { } x) return OnnxValue.Of(F.IndexSelect(x, axis, Tensor.FromArray(indices.Select(i => (float)i).ToArray(), indices.Length)));
+        if (v.Float is { } x) return OnnxValue.Of(F.IndexSelect(x, axis, Tensor.FromInt32(indices)));
         var (outer, extent, inner) = Split(v.Shape, axis);
         var result = new long[outer * indices.Length * inner];
         for (int o = 0, k = 0; o < outer; o++)

@@ -83,15 +83,15 @@ public sealed class LocalizationLoss
         var boxLoss = ((output.Narrow(1, 1, 4) - target.Narrow(1, 1, 4)).Square() * present).Sum() / n;
         var classLoss = Kind == LocalizationLossKind.SquaredError
             ? ((output.Narrow(1, 5, classes) - target.Narrow(1, 5, classes)).Square() * present).Sum() / n
-            : (F.CrossEntropy(output.Narrow(1, 5, classes), Tensor.FromArray(labels, n), reduction: Reduction.None) * present.Reshape(n)).Sum() / n;
+            : (F.CrossEntropy(output.Narrow(1, 5, classes), Tensor.FromInt32(labels, n), reduction: Reduction.None) * present.Reshape(n)).Sum() / n;
         return new LocalizationLossTerms(pcLoss + BoxWeight * boxLoss + classLoss, pcLoss, boxLoss, classLoss);
     }
 
     /// <summary>Each picture's pc and class index (0 where pc = 0); throws unless pc is 0 or 1 and the class one-hot where pc = 1.</summary>
-    static (float[] Objectness, float[] Labels) CheckTarget(string op, float[] target, int n, int classes)
+    static (float[] Objectness, int[] Labels) CheckTarget(string op, float[] target, int n, int classes)
     {
         int length = 5 + classes;
-        var (objectness, labels) = (new float[n], new float[n]);
+        var (objectness, labels) = (new float[n], new int[n]);
         for (int i = 0; i < n; i++)
         {
             var row = target.AsSpan(i * length, length);

@@ -26,10 +26,10 @@ public static class RegionLosses
             throw new ArgumentException($"RegionLosses.RegionHead: expected logits (K, C + 1) and deltas (K, 4·(C + 1)) for K = {count} labels and {count}·4 targets, " +
                 $"got logits ({string.Join(", ", logits.Shape)}), deltas ({string.Join(", ", deltas.Shape)}) and {targets.Length} targets.");
         if (count == 0) return (logits.Sum() * 0f, deltas.Sum() * 0f);
-        var classification = F.CrossEntropy(logits, Tensor.FromArray(labels.ToArray().Select(l => (float)l).ToArray(), count));
+        var classification = F.CrossEntropy(logits, Tensor.FromInt32(labels.ToArray(), count));
 
-        var rows = new List<float>();
-        var columns = new List<float>();
+        var rows = new List<int>();
+        var columns = new List<int>();
         var wanted = new List<float>();
         for (int k = 0; k < count; k++)
             if (labels[k] > 0)
@@ -40,8 +40,8 @@ public static class RegionLosses
             }
         // Without foreground the box term is a zero that still reaches the box layer (a zero gradient, not none).
         if (rows.Count == 0) return (classification, deltas.Sum() * 0f);
-        var foreground = F.IndexSelect(deltas, 0, Tensor.FromArray([.. rows], rows.Count));
-        var own = F.Gather(foreground, 1, Tensor.FromArray([.. columns], rows.Count, 4));
+        var foreground = F.IndexSelect(deltas, 0, Tensor.FromInt32([.. rows], rows.Count));
+        var own = F.Gather(foreground, 1, Tensor.FromInt32([.. columns], rows.Count, 4));
         var box = F.SmoothL1Loss(own, Tensor.FromArray([.. wanted], rows.Count, 4), Reduction.Sum, SmoothL1Beta) / count;
         return (classification, box);
     }
@@ -63,14 +63,14 @@ public static class RegionLosses
                 $"got ({string.Join(", ", objectness.Shape)}), ({string.Join(", ", deltas.Shape)}) and {targets.Length} targets for {foreground.Length} anchors.");
         int sampled = foreground.Length + background.Length;
         if (sampled == 0) return (objectness.Sum() * 0f, deltas.Sum() * 0f);
-        var indices = new float[sampled];
+        var indices = new int[sampled];
         var labels = new float[sampled];
         for (int i = 0; i < foreground.Length; i++) (indices[i], labels[i]) = (foreground[i], 1);
         for (int i = 0; i < background.Length; i++) indices[foreground.Length + i] = background[i];
-        var chosen = F.IndexSelect(objectness, 0, Tensor.FromArray(indices, sampled));
+        var chosen = F.IndexSelect(objectness, 0, Tensor.FromInt32(indices, sampled));
         var objectLoss = F.BinaryCrossEntropyWithLogits(chosen, Tensor.FromArray(labels, sampled));
         if (foreground.Length == 0) return (objectLoss, deltas.Sum() * 0f);
-        var positive = F.IndexSelect(deltas, 0, Tensor.FromArray(indices[..foreground.Length], foreground.Length));
+        var positive = F.IndexSelect(deltas, 0, Tensor.FromInt32(indices[..foreground.Length], foreground.Length));
         var box = F.SmoothL1Loss(positive, Tensor.FromArray(targets.ToArray(), foreground.Length, 4), Reduction.Sum, SmoothL1Beta) / sampled;
         return (objectLoss, box);
     }

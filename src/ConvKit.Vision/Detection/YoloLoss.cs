@@ -67,12 +67,12 @@ public sealed class YoloLoss
         if (assigned.Length == 0) (boxLoss, classLoss) = (Tensor.Scalar(0), Tensor.Scalar(0));
         else
         {
-            var chosen = F.IndexSelect(rows, 0, Tensor.FromArray([.. assigned.Select(p => (float)p)], assigned.Length));
+            var chosen = F.IndexSelect(rows, 0, Tensor.FromInt32(assigned, assigned.Length));
             var boxTarget = assigned.SelectMany(p => targets.Box.AsSpan(4 * p, 4).ToArray()).ToArray();
             var target = Tensor.FromArray(boxTarget, assigned.Length, 4);
             boxLoss = CoordinateWeight * ((F.Sigmoid(chosen.Narrow(1, 0, 2)) - target.Narrow(1, 0, 2)).Square().Sum()
                 + (chosen.Narrow(1, 2, 2) - target.Narrow(1, 2, 2)).Square().Sum());
-            var classes = Tensor.FromArray([.. assigned.Select(p => (float)targets.Class[p])], assigned.Length);
+            var classes = Tensor.FromInt32([.. assigned.Select(p => targets.Class[p])], assigned.Length);
             classLoss = F.CrossEntropy(chosen.Narrow(1, 5, grid.Classes), classes, reduction: Reduction.Sum);
         }
         float perPicture = 1f / grid.N;

@@ -121,7 +121,8 @@ public sealed class SiameseTask : EmbeddingTask
         TripletLoss.CheckEmbeddings("SiameseTask", embeddings, identities.Count);
         int n = identities.Count;
         if (n < 2) throw new ArgumentException("SiameseTask: a batch of one picture has no pairs.");
-        List<float> first = [], second = [], targets = [];
+        List<int> first = [], second = [];
+        List<float> targets = [];
         for (int i = 0; i < n; i++)
             for (int j = i + 1; j < n; j++)
             {
@@ -133,8 +134,8 @@ public sealed class SiameseTask : EmbeddingTask
         // Each kind counts half; a batch of one kind only has it count whole.
         float sameWeight = different == 0 ? 1f / same : 0.5f / Math.Max(1, same), differentWeight = same == 0 ? 1f / different : 0.5f / Math.Max(1, different);
         var weights = targets.Select(t => t == 1 ? sameWeight : differentWeight).ToArray();
-        var logits = head.Forward(F.IndexSelect(embeddings, 0, Tensor.FromArray([.. first], first.Count)),
-            F.IndexSelect(embeddings, 0, Tensor.FromArray([.. second], second.Count)));
+        var logits = head.Forward(F.IndexSelect(embeddings, 0, Tensor.FromInt32([.. first], first.Count)),
+            F.IndexSelect(embeddings, 0, Tensor.FromInt32([.. second], second.Count)));
         var target = Tensor.FromArray([.. targets], targets.Count);
         var loss = F.BinaryCrossEntropyWithLogits(logits, target, Tensor.FromArray(weights, weights.Length), reduction: Reduction.Sum);
         return (loss, logits, target);

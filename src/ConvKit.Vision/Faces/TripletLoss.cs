@@ -1,5 +1,6 @@
-using ConvKit.Vision.Models;
+using ConvKit.Backends;
 using ConvKit.Ops;
+using ConvKit.Vision.Models;
 
 namespace ConvKit.Vision.Faces;
 
@@ -45,12 +46,12 @@ public sealed class TripletLoss
 
     /// <summary>The loss with the triplets it was computed on.</summary>
     /// <param name="embeddings">(N, D)</param>
-    /// <param name="identities">(N) integers held in floats</param>
+    /// <param name="identities">(N) Int32, or integers held in floats</param>
     public TripletLossResult Compute(Tensor embeddings, Tensor identities)
     {
         if (identities.Rank != 1)
             throw new ArgumentException($"TripletLoss: identities must have shape (N), got {ModelChecks.Format(identities.Shape)} (embeddings {ModelChecks.Format(embeddings.Shape)}).");
-        var labels = identities.ToArray().Select(v => v == MathF.Round(v) ? (int)v
+        var labels = identities.DType == DType.Int32 ? identities.ToInt32Array() : identities.ToArray().Select(v => v == MathF.Round(v) ? (int)v
             : throw new ArgumentException($"TripletLoss: identity {v} is not an integer.")).ToArray();
         return Compute(embeddings, labels);
     }
@@ -64,7 +65,7 @@ public sealed class TripletLoss
         int count = triplets.Anchors.Length;
         if (count == 0) return new TripletLossResult((embeddings * 0f).Sum(), triplets, 0);
 
-        Tensor Rows(int[] indices) => F.IndexSelect(embeddings, 0, Tensor.FromArray(indices.Select(i => (float)i).ToArray(), indices.Length));
+        Tensor Rows(int[] indices) => F.IndexSelect(embeddings, 0, Tensor.FromInt32(indices));
         var anchors = Rows(triplets.Anchors);
         var toPositive = Distance(anchors - Rows(triplets.Positives));
         var toNegative = Distance(anchors - Rows(triplets.Negatives));

@@ -49,7 +49,7 @@ public static class VerificationEvaluator
             if ((uint)index >= (uint)n)
                 throw new ArgumentException($"VerificationEvaluator: a pair names sample {index}, but there are {n} embeddings ({ModelChecks.Format(embeddings.Shape)}).");
         using var _ = Tensor.NoGrad();
-        Tensor Rows(int[] indices) => F.IndexSelect(embeddings, 0, Tensor.FromArray(indices.Select(i => (float)i).ToArray(), indices.Length));
+        Tensor Rows(int[] indices) => F.IndexSelect(embeddings, 0, Tensor.FromInt32(indices));
         var first = Rows(pairs.First);
         var second = Rows(pairs.Second);
         var scores = head != null ? F.Sigmoid(head.Forward(first, second)) : -(first - second).Square().Sum(1).Sqrt();

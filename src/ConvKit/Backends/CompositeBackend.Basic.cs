@@ -57,5 +57,5 @@ public abstract partial class CompositeBackend
 
     /// <inheritdoc/>
     public virtual void MaxPool2dValues(Storage x, Pool2dGeometry geometry, Storage y) =>
-        MaxPool2d(x, geometry, y, Allocate(geometry.Planes * geometry.OutputPlaneSize));
+        MaxPool2d(x, geometry, y, AllocateIndices(geometry.Planes * geometry.OutputPlaneSize));
 }

@@ -21,7 +21,7 @@ public partial interface IBackend
 {
     /// <summary>
     /// y = the largest value of each window (padding counts as −∞; NaN wins, as in PyTorch), and
-    /// <paramref name="argmax"/> = its position within the input plane (h·W + w), stored as int32 bit patterns.
+    /// <paramref name="argmax"/> = its position within the input plane (h·W + w), an int32 buffer (<see cref="AllocateIndices"/>).
     /// </summary>
     void MaxPool2d(Storage x, Pool2dGeometry geometry, Storage y, Storage argmax);
 

@@ -23,7 +23,7 @@ public partial interface IBackend
 {
     /// <summary>
     /// y = the largest value of each bin (0 for a bin that lies outside the map), and <paramref name="argmax"/> = its
-    /// position within the input plane (h·W + w, −1 for an empty bin), stored as int32 bit patterns. Box edges are
+    /// position within the input plane (h·W + w, −1 for an empty bin), an int32 buffer (<see cref="AllocateIndices"/>). Box edges are
     /// rounded to whole cells; a box is at least 1×1 cell; bin i of an axis covers cells ⌊i·s⌋ … ⌈(i + 1)·s⌉ − 1
     /// from the box's first, s = box size / output size, clipped to the map.
     /// </summary>

@@ -5,6 +5,15 @@ namespace ConvKit.Backends;
 /// (a GPU one, say) fits in without touching ops, layers or models. Shapes are row-major and dense.
 /// Output storages are allocated by the caller; kernels never allocate them.
 /// </summary>
+/// <remarks>
+/// Ops read values back to main memory (<see cref="CopyTo"/>, <see cref="CopyIndicesTo"/>, <see cref="GetItem"/>) in
+/// a few places only, all of them small index-like inputs checked before any kernel runs, so that bad input is an
+/// error naming the op, the value and its position rather than a wrong result: <c>IndexSelect</c>'s indices (its
+/// kernels take the rows as an <c>int[]</c>), RoI pooling's boxes (batch index, finite and ordered coordinates), Dice
+/// targets, and the one element that <c>Gather</c> and the class-index losses name after their kernel reported a bad
+/// position (the error path only; those kernels check their indices themselves). Activations, weights and gradients
+/// are never read back by an op.
+/// </remarks>
 public partial interface IBackend
 {
     /// <summary>A short name for messages (<c>cpu</c>).</summary>

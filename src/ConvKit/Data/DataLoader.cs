@@ -6,10 +6,10 @@ using ConvKit.Data.Transforms;
 namespace ConvKit.Data;
 
 /// <summary>
-/// A batch: images (N, C, H, W), labels (N) as float class indices (what F.CrossEntropy takes; empty when the
-/// samples have none), which samples they are, and — for samples with more than a label — the targets:
-/// <see cref="Boxes"/> (a different number per picture, so one <see cref="BoundingBoxes"/> each), <see cref="Masks"/>
-/// (N, H, W) and <see cref="Identities"/> (N).
+/// A batch: images (N, C, H, W), labels (N) as <see cref="Backends.DType.Int32"/> class indices (what F.CrossEntropy
+/// takes, as PyTorch's long targets; empty when the samples have none), which samples they are, and — for samples with
+/// more than a label — the targets: <see cref="Boxes"/> (a different number per picture, so one
+/// <see cref="BoundingBoxes"/> each), <see cref="Masks"/> (N, H, W) and <see cref="Identities"/> (N), both Int32 too.
 /// </summary>
 public sealed record Batch(Tensor Images, Tensor Labels, IReadOnlyList<int> Indices)
 {
@@ -17,9 +17,9 @@ public sealed record Batch(Tensor Images, Tensor Labels, IReadOnlyList<int> Indi
     public int Count => Indices.Count;
     /// <summary>Each picture's boxes, when the samples have boxes.</summary>
     public IReadOnlyList<BoundingBoxes>? Boxes { get; init; }
-    /// <summary>(N, H, W) per-pixel class indices, when the samples have masks.</summary>
+    /// <summary>(N, H, W) per-pixel class indices (Int32), when the samples have masks.</summary>
     public Tensor? Masks { get; init; }
-    /// <summary>(N) identities as floats, when the samples have them.</summary>
+    /// <summary>(N) identities (Int32), when the samples have them.</summary>
     public Tensor? Identities { get; init; }
 }
 
@@ -166,7 +166,7 @@ public sealed class DataLoader : IEnumerable<Batch>
         int count = indices.Length, length = Dataset.SampleLength;
         var shape = Dataset.SampleShape!;
         var images = new float[count * length];
-        var labels = new float[count];
+        var labels = new int[count];
         for (int i = 0; i < count; i++)
         {
             var image = images.AsSpan(i * length, length);
@@ -174,7 +174,7 @@ public sealed class DataLoader : IEnumerable<Batch>
             ((ITransform?)Transform)?.Apply(image, shape, Generator.For(Seed, epoch, indices[i]));
             labels[i] = Dataset.Label(indices[i]);
         }
-        return new Batch(Tensor.FromArray(images, [count, .. shape]), Tensor.FromArray(labels, count), indices);
+        return new Batch(Tensor.FromArray(images, [count, .. shape]), Tensor.FromInt32(labels, count), indices);
     }
 
     Batch Collate(int[] indices, int epoch)
@@ -190,8 +190,9 @@ public sealed class DataLoader : IEnumerable<Batch>
                     $"has {Shapes.Format(samples[0].Image.Shape)} in the same batch; add a transform that gives every picture one size (Resize, Letterbox, RandomResizedCrop).");
         }
         Tensor Stack(Func<Sample, Tensor> part) => Tensor.FromArray(samples.SelectMany(s => part(s).ToArray()).ToArray(), [samples.Length, .. part(samples[0]).Shape]);
+        Tensor StackMasks() => Tensor.FromInt32(samples.SelectMany((s, i) => ClassIndices(s.Mask!, indices[i])).ToArray(), [samples.Length, .. samples[0].Mask!.Shape]);
         Tensor? Numbers(Func<Sample, int?> part, string what) =>
-            Every(s => part(s) != null, what) ? Tensor.FromArray(samples.Select(s => (float)part(s)!.Value).ToArray(), samples.Length) : null;
+            Every(s => part(s) != null, what) ? Tensor.FromInt32(samples.Select(s => part(s)!.Value).ToArray(), samples.Length) : null;
         bool Every(Func<Sample, bool> has, string what)
         {
             int with = samples.Count(has);
@@ -199,11 +200,26 @@ public sealed class DataLoader : IEnumerable<Batch>
                 throw new InvalidOperationException($"DataLoader: {with} of the {samples.Length} samples of a batch have {what} and the others do not (samples {string.Join(", ", indices)}).");
             return with == samples.Length;
         }
-        return new Batch(Stack(s => s.Image), Numbers(s => s.Label, "a class label") ?? Tensor.Zeros(0), indices)
+        return new Batch(Stack(s => s.Image), Numbers(s => s.Label, "a class label") ?? Tensor.FromInt32([], 0), indices)
         {
             Boxes = Every(s => s.Boxes != null, "boxes") ? samples.Select(s => s.Boxes!).ToArray() : null,
-            Masks = Every(s => s.Mask != null, "a mask") ? Stack(s => s.Mask!) : null,
+            Masks = Every(s => s.Mask != null, "a mask") ? StackMasks() : null,
             Identities = Numbers(s => s.Identity, "an identity"),
         };
+    }
+
+    /// <summary>A mask's class indices: an Int32 mask's own, a float one's whole numbers (a fraction means a transform blended classes).</summary>
+    static int[] ClassIndices(Tensor mask, int sample)
+    {
+        if (mask.DType == Backends.DType.Int32) return mask.ToInt32Array();
+        var values = mask.ToArray();
+        var classes = new int[values.Length];
+        for (int p = 0; p < values.Length; p++)
+        {
+            classes[p] = (int)values[p];
+            if (classes[p] != values[p])
+                throw new InvalidOperationException($"DataLoader: sample {sample}'s mask holds {values[p]} at position {p}, not a class index; resize masks with nearest-neighbour sampling.");
+        }
+        return classes;
     }
 }

@@ -13,7 +13,10 @@ public sealed record Sample(Tensor Image)
     public int? Label { get; init; }
     /// <summary>Objects in the picture; their canvas is the image's (H, W).</summary>
     public BoundingBoxes? Boxes { get; init; }
-    /// <summary>(H, W): each pixel's class index (as a float, as <see cref="Ops.F.CrossEntropy"/> takes it).</summary>
+    /// <summary>
+    /// (H, W): each pixel's class index, held as whole floats (pixel transforms move it with the picture) or as Int32;
+    /// the <see cref="DataLoader"/> stacks masks into Int32 <see cref="Batch.Masks"/>.
+    /// </summary>
     public Tensor? Mask { get; init; }
     /// <summary>Which person (or object instance) the picture shows, for verification and recognition.</summary>
     public int? Identity { get; init; }

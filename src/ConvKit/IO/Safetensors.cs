@@ -13,7 +13,8 @@ namespace ConvKit.IO;
 /// an 8-byte little-endian header length N, N bytes of UTF-8 JSON
 /// <c>{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ..., "__metadata__": {..}}</c>
 /// (offsets counted from the end of the header), then the tensors' raw little-endian bytes, back to back.
-/// Loading accepts the float, integer and boolean dtypes and converts them to float32; saving writes float32.
+/// Loading accepts the float, integer and boolean dtypes: I32 becomes an exact <see cref="Backends.DType.Int32"/> tensor,
+/// every other dtype converts to float32. Saving writes float32 tensors as F32 and Int32 tensors as I32.
 /// Every malformed file is reported as an <see cref="InvalidDataException"/> naming the file and the problem.
 /// </summary>
 public static class Safetensors
@@ -37,7 +38,7 @@ public static class Safetensors
 
     // ----- loading ----------------------------------------------------------------------------------------
 
-    /// <summary>Every tensor in the file, as float32, in the order of their data in the file.</summary>
+    /// <summary>Every tensor in the file, in the order of their data in the file: I32 ones as Int32, the others as float32.</summary>
     public static IReadOnlyDictionary<string, Tensor> Load(string path)
     {
         InputFiles.Require(path, "safetensors file");
@@ -45,7 +46,9 @@ public static class Safetensors
         var (entries, _) = ReadHeader(file, path);
         var tensors = new OrderedDictionary<string, Tensor>();
         foreach (var entry in entries)
-            tensors[entry.Name] = new Tensor(Backends.Backend.Default.FromArray(ReadValues(file, path, entry)), entry.Shape);
+            tensors[entry.Name] = new Tensor(entry.DType == DType.I32
+                ? Backends.Backend.Default.FromIndices(ReadIndices(file, path, entry))
+                : Backends.Backend.Default.FromArray(ReadValues(file, path, entry)), entry.Shape);
         return tensors;
     }
 
@@ -188,6 +191,15 @@ public static class Safetensors
         return values;
     }
 
+    /// <summary>An I32 entry's values, exactly.</summary>
+    static int[] ReadIndices(SafeFileHandle file, string path, Entry entry)
+    {
+        var values = new int[(entry.End - entry.Begin) / sizeof(int)];
+        ReadExactly(file, path, MemoryMarshal.AsBytes(values.AsSpan()), entry.Begin);
+        if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(values, values);
+        return values;
+    }
+
     /// <summary>Little-endian values of <paramref name="entry"/>'s dtype to float32.</summary>
     static void Convert(string path, Entry entry, ReadOnlySpan<byte> bytes, Span<float> values)
     {
@@ -227,7 +239,8 @@ public static class Safetensors
     // ----- saving -----------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Writes <paramref name="tensors"/> as float32 in their enumeration order, with optional string metadata.
+    /// Writes <paramref name="tensors"/> in their enumeration order — float32 ones as F32, Int32 ones as I32 — with
+    /// optional string metadata.
     /// The file appears atomically: it is written to a temporary file beside <paramref name="path"/>, flushed to
     /// disk and then moved over it (and the directory flushed too), so an interrupted or failed save, a killed
     /// process or a power cut, leaves any earlier file intact. A killed save may leave its temporary file behind:
@@ -273,7 +286,7 @@ public static class Safetensors
             foreach (var (name, tensor) in entries)
             {
                 json.WriteStartObject(name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", tensor.DType == Backends.DType.Int32 ? "I32" : "F32");
                 json.WriteStartArray("shape");
                 foreach (int size in tensor.Shape) json.WriteNumberValue(size);
                 json.WriteEndArray();
@@ -300,6 +313,14 @@ public static class Safetensors
     {
         int total = tensor.Numel;
         if (total == 0) return;
+        if (tensor.DType == Backends.DType.Int32)
+        {
+            // Int32 tensors are indices and targets, small next to weights: one unpooled copy.
+            var indices = tensor.ToInt32Array();
+            if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(indices, indices);
+            stream.Write(MemoryMarshal.AsBytes(indices.AsSpan()));
+            return;
+        }
         float[] values = ArrayPool<float>.Shared.Rent(Math.Min(total, WriteChunk));
         var piece = total > WriteChunk ? tensor.Backend.AllocateUninitialized(WriteChunk) : null;
         try

@@ -4,7 +4,7 @@ public static partial class F
 {
     /// <summary>
     /// Soft multiclass Dice loss of <paramref name="input"/> logits (N, C, d1, ...) against class indices
-    /// <paramref name="target"/> (N, d1, ...), held as floats — segmentation_models_pytorch's multiclass
+    /// <paramref name="target"/> (N, d1, ...), Int32 or whole floats — segmentation_models_pytorch's multiclass
     /// <c>DiceLoss</c> with linear (not squared) denominators, summed over the whole batch, averaged over every class:
     /// <code>
     /// p = softmax(input, dim 1),  y_c = [target == c],  v = [target ≠ ignoreIndex]
@@ -29,6 +29,8 @@ public static partial class F
         if (!(smooth > 0) || float.IsInfinity(smooth))
             throw new ArgumentOutOfRangeException(nameof(smooth), $"{name}: smooth must be positive and finite, got {smooth}.");
         SameBackend(input, target, name);
+        // A host read of the targets, to name a bad one before anything is computed (see IBackend's remarks); Int32
+        // targets read as float32 are exact for any class count a one-hot over the classes could hold.
         var values = target.ToArray();
         for (int i = 0; i < values.Length; i++)
         {

@@ -3,8 +3,9 @@ using ConvKit.Backends;
 
 namespace ConvKit.Ops;
 
-// Indexing: gather along an axis, select whole slices, choose element-wise between two tensors. Index tensors
-// are float tensors holding integers (as class indices are); anything else is an error naming the value.
+// Indexing: gather along an axis, select whole slices, choose element-wise between two tensors. Index tensors are
+// Int32 (exact at any size, as PyTorch's long indices) or float tensors holding integers; anything else is an error
+// naming the value.
 public static partial class F
 {
     /// <summary>
@@ -30,7 +31,7 @@ public static partial class F
         int count = index.Dims[d];
         var y = Tensor.Uninitialized(index.Dims, backend);
         int bad = backend.Gather(source.Storage, outer, extent, inner, index.OwnStorage, count, y.Storage);
-        if (bad >= 0) throw BadIndex("Gather", backend.GetItem(index.Storage, bad), bad, d, x, index);
+        if (bad >= 0) throw BadIndex("Gather", index, bad, d, x);
         return Node.Record(y, "Gather", source, g =>
         {
             var grad = Tensor.Empty(source.Dims, backend);
@@ -51,7 +52,7 @@ public static partial class F
         int d = Shapes.NormalizeDim(dim, x.Rank, "IndexSelect");
         if (indices.Rank > 1)
             throw new ArgumentException($"IndexSelect: indices must have shape (K), got {indices.ShapeString} (input shape {x.ShapeString}).");
-        return IndexSelect("IndexSelect", x, d, CheckedIndices("IndexSelect", indices.ToArray(), d, x, indices));
+        return IndexSelect("IndexSelect", x, d, CheckedIndices("IndexSelect", indices, d, x));
     }
 
     /// <summary>
@@ -108,20 +109,44 @@ public static partial class F
         });
     }
 
-    static int[] CheckedIndices(string op, float[] values, int d, Tensor x, Tensor index)
+    /// <summary>
+    /// The indices as ints, each checked to lie in [0, x.size(d)). A host read, whatever the backend: the row-selecting
+    /// kernels take the rows as an int[] (as padding computes them), and a bad index is named before any kernel runs.
+    /// </summary>
+    static int[] CheckedIndices(string op, Tensor index, int d, Tensor x)
     {
+        if (index.DType == DType.Int32)
+        {
+            var positions = index.ToInt32Array();
+            for (int i = 0; i < positions.Length; i++)
+                if ((uint)positions[i] >= (uint)x.Dims[d]) throw BadIndex(op, index, i, d, x);
+            return positions;
+        }
+        var values = index.ToArray();
         var indices = new int[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
             float v = values[i];
-            if (!(v >= 0 && v < x.Dims[d] && v == MathF.Floor(v))) throw BadIndex(op, v, i, d, x, index);
+            if (!(v >= 0 && v < x.Dims[d] && v == MathF.Floor(v))) throw BadIndex(op, index, i, d, x);
             indices[i] = (int)v;
         }
         return indices;
     }
 
-    static ArgumentException BadIndex(string op, float value, int position, int d, Tensor x, Tensor index) => new(
-        $"{op}: index {value} at position {position} " +
-        (value == MathF.Floor(value) ? $"is out of range for axis {d} of size {x.Dims[d]}" : "is not an integer") +
-        $" (input shape {x.ShapeString}, index shape {index.ShapeString}).");
+    /// <summary>The error for the index at <paramref name="position"/>, its value read back exactly (an error path: one host read).</summary>
+    static ArgumentException BadIndex(string op, Tensor index, int position, int d, Tensor x)
+    {
+        string value;
+        bool whole = true;
+        if (index.DType == DType.Int32) value = index.ToInt32Array()[position].ToString();
+        else
+        {
+            float v = index.Backend.GetItem(index.Storage, position);
+            (value, whole) = ($"{v}", v == MathF.Floor(v));
+        }
+        return new(
+            $"{op}: index {value} at position {position} " +
+            (whole ? $"is out of range for axis {d} of size {x.Dims[d]}" : "is not an integer") +
+            $" (input shape {x.ShapeString}, index shape {index.ShapeString}).");
+    }
 }

@@ -21,15 +21,15 @@ public static partial class F
 {
     /// <summary>
     /// Softmax cross-entropy of <paramref name="input"/> logits (N, C, d1, ...) — or (C) for one sample — as
-    /// torch.nn.functional.cross_entropy. The target holds either class indices (N, d1, ...) or class
-    /// probabilities of the input's shape. Class <paramref name="weight"/> (C) scales each class's term; with
+    /// torch.nn.functional.cross_entropy. The target holds either class indices (N, d1, ...) — Int32, as PyTorch's
+    /// long targets, or whole floats — or float class probabilities of the input's shape. Class <paramref name="weight"/> (C) scales each class's term; with
     /// class indices the mean then divides by the sum of the targets' weights, and positions whose target is
     /// <paramref name="ignoreIndex"/> add nothing and are not counted. <paramref name="labelSmoothing"/> ε mixes
     /// the target with the uniform distribution: loss = (1 − ε)·nll + (ε/C)·Σ_c w_c·(−log p_c).
     /// </summary>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, int ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, float labelSmoothing = 0) =>
-        target.Rank > 0 && target.Rank == input.Rank
+        target.DType == DType.Float32 && target.Rank > 0 && target.Rank == input.Rank
             ? CrossEntropyWithProbabilities(input, target, weight, reduction, labelSmoothing)
             : ClassificationLoss("CrossEntropy", input, target, weight, ignoreIndex, reduction, labelSmoothing, fromLogits: true);
 

@@ -29,7 +29,7 @@ public static partial class F
         var backend = input.Backend;
         var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
         // Without a gradient to route, the faster kernel that keeps no argmax.
-        var argmax = GradMode.IsEnabled && input.RequiresGrad ? backend.Allocate(y.Numel) : null;
+        var argmax = GradMode.IsEnabled && input.RequiresGrad ? backend.AllocateIndices(y.Numel) : null;
         if (argmax == null) backend.MaxPool2dValues(input.Storage, g, y.Storage);
         else backend.MaxPool2d(input.Storage, g, y.Storage, argmax);
         // Without an argmax there is no gradient to route, but the call is still traced.

@@ -26,7 +26,7 @@ public static partial class F
         var backend = SameBackend(input, boxes, "RoiPool");
         var g = RoiShapes.Geometry("RoiPool", input.Dims, boxes, outputSize, spatialScale, 0, false);
         var y = Tensor.Empty([g.Boxes, g.Channels, g.OutputHeight, g.OutputWidth], backend);
-        var argmax = backend.Allocate(y.Numel);
+        var argmax = backend.AllocateIndices(y.Numel);
         backend.RoiPool(input.Storage, boxes.Storage, g, y.Storage, argmax);
         // The boxes are an input of the node, without a gradient, so that Backward refuses to run once they were overwritten.
         return Node.Record(y, "RoiPool", [input, boxes], grad =>

@@ -7,6 +7,8 @@ namespace ConvKit.Optim;
 /// its step count and named buffers (momentum, moment estimates). <see cref="Step"/> updates, in place,
 /// every parameter whose <see cref="Tensor.Grad"/> is set; parameters are numbered through the groups in
 /// order, and that number keys their entries in <see cref="StateDict"/> (<c>state.3.exp_avg</c>), as in PyTorch.
+/// The buffers follow their parameter to its backend at the next step after <c>Module.To</c> moved it, so a model
+/// can change backends between steps and keep its optimiser.
 /// </summary>
 public abstract class Optimizer
 {
@@ -75,6 +77,7 @@ public abstract class Optimizer
                         throw new InvalidOperationException(
                             $"{Name}.Step: parameter {index} has shape {parameter.ShapeString} but its gradient has shape {gradient.ShapeString}.");
                     var state = states[index] ??= new ParameterState();
+                    state.MoveBuffersTo(parameter.Backend);
                     state.Step++;
                     Update(group, parameter, gradient, state);
                     parameter.Storage.BumpVersion();
@@ -112,6 +115,12 @@ public abstract class Optimizer
             created = !Buffers.TryGetValue(name, out var buffer);
             if (created) Buffers[name] = buffer = Tensor.ZerosLike(parameter);
             return buffer!;
+        }
+
+        /// <summary>Moves the buffers to <paramref name="backend"/> in place (the parameter's, which <c>Module.To</c> may have changed since the last step).</summary>
+        internal void MoveBuffersTo(Backends.IBackend backend)
+        {
+            foreach (var buffer in Buffers.Values) buffer.MoveTo(backend);
         }
     }
 

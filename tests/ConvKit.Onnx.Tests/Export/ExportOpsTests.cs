@@ -1,6 +1,9 @@
 using ConvKit.Autograd;
 using ConvKit.NN;
+using ConvKit.Onnx.Proto;
 using ConvKit.Ops;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ConvKit.Onnx.Tests.Export;
 
@@ -169,6 +172,30 @@ public class ExportOpsTests
             traced.UnionWith(trace.Ops.Select(op => op.Op));
         }
         Assert.Empty(OnnxOpCoverage.Translated.Except(traced));
+    }
+
+    /// <summary>A classifier's predicted class per row: an Int32 output.</summary>
+    sealed class Predict : Module
+    {
+        readonly Linear fc = new(6, 5);
+
+        public Predict() => RegisterModule("fc", fc);
+
+        protected override Tensor ForwardCore(Tensor x) => F.ArgMax(fc.Forward(x), 1);
+    }
+
+    [Fact]
+    public void ArgMaxExportsAsAnInt32OutputThatOnnxRuntimeRuns()
+    {
+        var model = new Predict();
+        var input = Tensor.Randn([4, 6], seed: 3);
+        var bytes = OnnxExporter.Export(model, [1, 6]);
+        Assert.Equal((int)TensorProto.Types.DataType.Int32, ModelProto.Parser.ParseFrom(bytes).Graph.Output.Single().Type.TensorType.ElemType);
+        using var session = new InferenceSession(bytes);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(input.ToArray(), [4, 6]))]);
+        Tensor convKit;
+        using (Tensor.NoGrad()) convKit = model.Eval().Forward(input);
+        Assert.Equal(convKit.ToInt32Array(), results.Single().AsTensor<int>().ToArray());
     }
 
     [Fact]

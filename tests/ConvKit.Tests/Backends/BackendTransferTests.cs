@@ -59,6 +59,41 @@ public class BackendTransferTests
     }
 
     [Fact]
+    public void OptimiserStateFollowsAModelMovedBetweenSteps()
+    {
+        // Momentum SGD and AMSGrad Adam, stepped twice on the CPU, then twice more after Module.To(Reference), end where
+        // the same run that stayed on the CPU ends; their buffers (made on the CPU) moved with the parameters.
+        foreach (var make in new Func<IEnumerable<Tensor>, Optimizer>[] { p => new SGD(p, lr: 0.1, momentum: 0.9), p => new Adam(p, lr: 0.05, amsgrad: true) })
+        {
+            float[][] Train(bool move)
+            {
+                var model = new Linear(3, 2, random: new Random(7));
+                var optimizer = make(model.Parameters());
+                var x = Tensor.Randn([4, 3], seed: 8);
+                for (int step = 0; step < 4; step++)
+                {
+                    if (move && step == 2)
+                    {
+                        model.To(Reference);
+                        x = x.To(Reference);
+                    }
+                    optimizer.ZeroGrad();
+                    model.Forward(x).Square().Sum().Backward();
+                    optimizer.Step();
+                }
+                if (move)
+                    Assert.All(optimizer.StateDict().Where(e => e.Key.StartsWith("state.", StringComparison.Ordinal) && !e.Key.EndsWith(".step", StringComparison.Ordinal)),
+                        e => Assert.Same(Reference, e.Value.Backend));
+                return model.Parameters().Select(p => p.ToArray()).ToArray();
+            }
+            var stayed = Train(move: false);
+            var moved = Train(move: true);
+            for (int i = 0; i < stayed.Length; i++)
+                Close.All(moved[i].Select(v => (double)v).ToArray(), stayed[i], 1e-5, 1e-6, $"parameter {i}");
+        }
+    }
+
+    [Fact]
     public void LoadStateDictCopiesAcrossBackends()
     {
         var source = new Linear(3, 2, random: new Random(3));

@@ -97,19 +97,81 @@ public class Int32TensorTests
 
         // Small: the same values and gradients as float indices, and an index out of range named.
         var source = Tensor.Randn([3, 4], seed: 5);
-        int[] positions = [3, 0, 0, 1, 2, 2];
+        SameAsFloatIndices((leaf, index) => F.Gather(leaf, 1, index), source, [3, 0, 0, 1, 2, 2], 3, 2);
+        Assert.Contains("index 4 at position 0 is out of range", Assert.Throws<ArgumentException>(() => F.Gather(source, 1, Tensor.FromInt32([4], 1, 1))).Message);
+        Assert.Contains("index 16777217 at position 1 is out of range", // named exactly, not as the float 1.6777216E+07
+            Assert.Throws<ArgumentException>(() => F.Gather(source, 1, Tensor.FromInt32([0, BeyondFloat], 1, 2))).Message);
+    }
+
+    /// <summary><paramref name="op"/> on <paramref name="source"/> gives the same values and gradients with Int32 <paramref name="positions"/> as with float ones.</summary>
+    static void SameAsFloatIndices(Func<Tensor, Tensor, Tensor> op, Tensor source, int[] positions, params int[] shape)
+    {
         (float[] Values, float[] Grad) Run(Tensor index)
         {
             var leaf = source.Detach().RequireGrad();
-            var y = F.Gather(leaf, 1, index);
+            var y = op(leaf, index);
             (y * y).Sum().Backward();
             return (y.ToArray(), leaf.Grad!.ToArray());
         }
-        var asFloat = Run(Tensor.FromArray(positions.Select(p => (float)p).ToArray(), 3, 2));
-        var asInt = Run(Tensor.FromInt32(positions, 3, 2));
+        var asFloat = Run(Tensor.FromArray(positions.Select(p => (float)p).ToArray(), shape));
+        var asInt = Run(Tensor.FromInt32(positions, shape));
         Assert.Equal(asFloat.Values, asInt.Values);
         Assert.Equal(asFloat.Grad, asInt.Grad);
-        Assert.Contains("index 4 at position 0 is out of range", Assert.Throws<ArgumentException>(() => F.Gather(source, 1, Tensor.FromInt32([4], 1, 1))).Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void IndexSelectReadsInt32IndicesExactly(string backend)
+    {
+        using var scope = TestBackends.Use(backend);
+        var x = Tensor.Zeros(BeyondFloat + 2);
+        x[BeyondFloat] = 7;
+        Assert.Equal([7f, 0f], F.IndexSelect(x, 0, Tensor.FromInt32([BeyondFloat, BeyondFloat - 1])).ToArray()); // a float index would read 0, 0
+
+        var source = Tensor.Randn([3, 4], seed: 6);
+        SameAsFloatIndices((leaf, indices) => F.IndexSelect(leaf, 1, indices), source, [3, 0, 3], 3);
+        Assert.Contains("index 16777217 at position 1 is out of range for axis 1 of size 4",
+            Assert.Throws<ArgumentException>(() => F.IndexSelect(source, 1, Tensor.FromInt32([0, BeyondFloat]))).Message);
+        Assert.Contains("index -1 at position 0 is out of range",
+            Assert.Throws<ArgumentException>(() => F.IndexSelect(source, 1, Tensor.FromInt32([-1]))).Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestBackends.Names), MemberType = typeof(TestBackends))]
+    public void MaxPoolAndRoiPoolKeepTheirArgmaxInInt32Storage(string name)
+    {
+        var backend = TestBackends.Named(name);
+        // One 2×4 plane, 2×2 windows with stride 2: maxima 5 (position 1) and 9 (position 6).
+        var x = backend.FromArray([1f, 5f, 2f, 0f, 3f, 4f, 9f, 8f]);
+        var pool = new Pool2dGeometry(1, 2, 4, 1, 2, 2, 2, 0, 1);
+        var (y, argmax) = (backend.Allocate(2), backend.AllocateIndices(2));
+        backend.MaxPool2d(x, pool, y, argmax);
+        var positions = new int[2];
+        backend.CopyIndicesTo(argmax, positions);
+        Assert.Equal([1, 6], positions);
+        var grad = backend.Allocate(8);
+        backend.MaxPool2dBackward(backend.FromArray([10f, 20f]), argmax, pool, grad);
+        var routed = new float[8];
+        backend.CopyTo(grad, routed);
+        Assert.Equal([0f, 10f, 0f, 0f, 0f, 0f, 20f, 0f], routed);
+
+        // RoI max pooling of the whole plane into one bin: 9 at position 6.
+        var roi = new RoiGeometry(1, 2, 4, 1, 1, 1, 1f, 0, false);
+        var (pooled, at) = (backend.Allocate(1), backend.AllocateIndices(1));
+        backend.RoiPool(x, backend.FromArray([0f, 0f, 0f, 3f, 1f]), roi, pooled, at);
+        var roiPosition = new int[1];
+        backend.CopyIndicesTo(at, roiPosition);
+        Assert.Equal([6], roiPosition);
+    }
+
+    [Fact]
+    public void AnInt32TargetOfTheInputsRankIsReadAsClassIndicesNotProbabilities()
+    {
+        // As PyTorch: a long target is class indices whatever its rank, so (2, 3) against logits (2, 3) is a shape error.
+        var logits = Tensor.Randn([2, 3], seed: 1);
+        Assert.Contains("target shape [2, 3] does not match input shape [2, 3] (expected [2])",
+            Assert.Throws<ArgumentException>(() => F.CrossEntropy(logits, Tensor.FromInt32([0, 1, 0, 0, 0, 1], 2, 3))).Message);
+        Assert.True(F.CrossEntropy(logits, Tensor.FromArray([0f, 1, 0, 0, 0, 1], 2, 3)).Item() > 0); // float: probabilities
     }
 
     [Theory]

@@ -1,5 +1,7 @@
+using ConvKit.Backends;
 using ConvKit.Data;
 using ConvKit.Data.Transforms;
+using ConvKit.Ops;
 
 namespace ConvKit.Tests.Data;
 
@@ -33,6 +35,32 @@ public class DataLoaderTests
         Assert.Equal([0, 1, 2], SampleIds(batch));
         Assert.Equal([0f, 1f, 2f], batch.Labels.ToArray());
         Assert.Equal([0, 1, 2], batch.Indices);
+    }
+
+    /// <summary>A labelled picture per label, read through <see cref="Dataset.GetSample"/> (the collating path).</summary>
+    sealed class Labelled(params int[] labels) : Dataset
+    {
+        public override int Count => labels.Length;
+        public override IReadOnlyList<string> Classes => ["a"];
+        public override bool HasTargets => true;
+        public override Sample GetSample(int index) => new(Tensor.Zeros(1, 2, 2)) { Label = labels[index] };
+    }
+
+    [Fact]
+    public void LabelsAreInt32ClassIndicesOnBothPaths()
+    {
+        // Read straight into the batch (same-sized labelled pictures) ...
+        var direct = new DataLoader(Numbered(4), batchSize: 4).Single();
+        Assert.Equal(DType.Int32, direct.Labels.DType);
+        Assert.Equal([0, 1, 2, 0], direct.Labels.ToInt32Array());
+        // ... and collated from samples: exact beyond float32's 2²⁴ (a float label 16777217 would read 16777216).
+        const int beyondFloat = (1 << 24) + 1;
+        var collated = new DataLoader(new Labelled(beyondFloat, 3), batchSize: 2).Single();
+        Assert.Equal(DType.Int32, collated.Labels.DType);
+        Assert.Equal([beyondFloat, 3], collated.Labels.ToInt32Array());
+        // Cross-entropy reads them as class indices.
+        var logits = Tensor.FromArray([0f, 5f, 0f, 0f, 0f, 5f, 0f, 0f, 0f, 0f, 5f, 0f, 5f, 0f, 0f, 0f], 4, 4);
+        Assert.Equal(F.CrossEntropy(logits, Tensor.FromArray([1f, 2f, 2f, 0f])).Item(), F.CrossEntropy(logits, direct.Labels).Item());
     }
 
     [Fact]

@@ -49,7 +49,10 @@ public class SampleCollationTests
         var batch = new DataLoader(new Boxed((4, 6), (4, 6), (4, 6)), batchSize: 3).Single();
         Assert.Equal([3, 1, 4, 6], batch.Images.Shape);
         Assert.Equal([3, 4, 6], batch.Masks!.Shape);
-        Assert.Equal([10f, 11f, 12f], batch.Identities!.ToArray());
+        Assert.Equal(ConvKit.Backends.DType.Int32, batch.Masks.DType);
+        Assert.Equal(ConvKit.Backends.DType.Int32, batch.Identities!.DType);
+        Assert.Equal([10, 11, 12], batch.Identities.ToInt32Array());
+        Assert.Equal(ConvKit.Backends.DType.Int32, batch.Labels.DType);
         Assert.Equal([1, 2, 3], batch.Boxes!.Select(b => b.Count));
         Assert.Equal([0f, 0, 2, 3, 1, 1, 3, 4], batch.Boxes![1].Coordinates.ToArray());
         Assert.Equal([2f, 2], batch.Masks.ToArray().Skip(2 * 24).Take(2));
@@ -64,6 +67,20 @@ public class SampleCollationTests
         Assert.Equal([2, 2, 6], batch.Masks!.Shape);
         Assert.Equal([0f, 0, 4, 2], batch.Boxes![0].Coordinates.ToArray()); // (0,0,2,3) doubled in x, clipped to the 2-row canvas
         Assert.Equal(6, batch.Boxes[0].CanvasWidth);
+    }
+
+    /// <summary>Halves the mask, as a bilinear resize would blend class indices.</summary>
+    sealed class HalveMask : ISampleTransform
+    {
+        public Sample Apply(Sample sample, Random random) => sample with { Mask = sample.Mask! * 0.5f };
+    }
+
+    [Fact]
+    public void AMaskThatHoldsNoClassIndexIsAClearError()
+    {
+        // Sample 0's mask is all 0 (halved, still 0); sample 1's is all 1, halved to 0.5: not a class.
+        var error = Assert.Throws<InvalidOperationException>(() => new DataLoader(new Boxed((2, 3), (2, 3)), batchSize: 2, prefetch: 0, transform: new HalveMask()).Single());
+        Assert.Contains("sample 1's mask holds 0.5 at position 0, not a class index", error.Message);
     }
 
     [Fact]

@@ -63,6 +63,30 @@ public class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void Int32TensorsRoundTripAsI32Exactly()
+    {
+        const int beyondFloat = (1 << 24) + 1; // a float32 holds 16777216 here
+        int[] values = [beyondFloat, -7, int.MaxValue, int.MinValue];
+        string path = PathOf("indices.safetensors");
+        Safetensors.Save(path, new Dictionary<string, Tensor> { ["w"] = Tensor.Ones(3), ["idx"] = Tensor.FromInt32(values, 2, 2) });
+
+        var bytes = File.ReadAllBytes(path);
+        using var json = JsonDocument.Parse(bytes.AsMemory(8, (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes)));
+        Assert.Equal("I32", json.RootElement.GetProperty("idx").GetProperty("dtype").GetString());
+        Assert.Equal("F32", json.RootElement.GetProperty("w").GetProperty("dtype").GetString());
+        Assert.Equal(beyondFloat, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(bytes.Length - 16)));
+
+        var loaded = Safetensors.Load(path);
+        Assert.Equal(DType.Int32, loaded["idx"].DType);
+        Assert.Equal([2, 2], loaded["idx"].Shape);
+        Assert.Equal(values, loaded["idx"].ToInt32Array());
+        Assert.Equal(DType.Float32, loaded["w"].DType);
+        // PyTorch's int32 tensors load as Int32 too.
+        Assert.Equal([-5, 1048576], Safetensors.Load(FixturePath("dtypes.safetensors"))["i32"].ToInt32Array());
+        Assert.Equal(DType.Int32, Safetensors.Load(FixturePath("dtypes.safetensors"))["i32"].DType);
+    }
+
+    [Fact]
     public void WithoutMetadataTheHeaderHasNone()
     {
         string path = PathOf("plain.safetensors");

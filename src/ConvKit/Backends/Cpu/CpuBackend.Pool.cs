@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ConvKit.Backends.Cpu;
@@ -13,12 +12,12 @@ public sealed partial class CpuBackend
     public void MaxPool2d(Storage x, Pool2dGeometry g, Storage y, Storage argmax)
     {
         float[] input = Data(x), output = Data(y);
-        float[] indices = Data(argmax);
+        int[] indices = Indices(argmax);
         AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var values = output.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
-            var positions = MemoryMarshal.Cast<float, int>(indices.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize));
+            var positions = indices.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
             if (IsPlainHalving(g)) MaxPoolHalving(plane, g, values, positions);
             else MaxPoolPlane(plane, g, values, positions);
         });
@@ -162,12 +161,13 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry g, Storage gradX)
     {
-        float[] outputGrad = Data(gradY), inputGrad = Data(gradX), indices = Data(argmax);
+        float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
+        int[] indices = Indices(argmax);
         AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
         {
             var plane = inputGrad.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
             var grads = outputGrad.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
-            var positions = MemoryMarshal.Cast<float, int>(indices.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize));
+            var positions = indices.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
             for (int i = 0; i < grads.Length; i++)
                 if ((uint)positions[i] < (uint)plane.Length) plane[positions[i]] += grads[i];
         });

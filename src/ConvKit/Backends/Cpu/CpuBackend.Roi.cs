@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace ConvKit.Backends.Cpu;
 
 // Region-of-interest pooling. Each box's bins (or bilinear samples) depend only on the box, so they are placed once
@@ -11,7 +9,8 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void RoiPool(Storage x, Storage boxes, RoiGeometry g, Storage y, Storage argmax)
     {
-        float[] input = Data(x), output = Data(y), rois = Data(boxes), indices = Data(argmax);
+        float[] input = Data(x), output = Data(y), rois = Data(boxes);
+        int[] indices = Indices(argmax);
         var bins = new (int RowStart, int RowEnd, int ColumnStart, int ColumnEnd)[g.OutputPlaneSize];
         for (int k = 0; k < g.Boxes; k++)
         {
@@ -20,7 +19,7 @@ public sealed partial class CpuBackend
             {
                 var plane = input.AsSpan((batch * g.Channels + c) * g.InputPlaneSize, g.InputPlaneSize);
                 int offset = (k * g.Channels + c) * g.OutputPlaneSize;
-                var positions = MemoryMarshal.Cast<float, int>(indices.AsSpan(offset, g.OutputPlaneSize));
+                var positions = indices.AsSpan(offset, g.OutputPlaneSize);
                 for (int b = 0; b < bins.Length; b++)
                 {
                     var (h0, h1, w0, w1) = bins[b];
@@ -41,14 +40,14 @@ public sealed partial class CpuBackend
     public void RoiPoolBackward(Storage gradY, Storage boxes, Storage argmax, RoiGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX), rois = Data(boxes);
-        float[] indices = Data(argmax);
+        int[] indices = Indices(argmax);
         AxisBlocks.Run(g.Channels, g.Boxes * g.OutputPlaneSize, 1, (c, _, _) =>
         {
             for (int k = 0; k < g.Boxes; k++)
             {
                 var plane = inputGrad.AsSpan(((int)rois[k * 5] * g.Channels + c) * g.InputPlaneSize, g.InputPlaneSize);
                 int offset = (k * g.Channels + c) * g.OutputPlaneSize;
-                var positions = MemoryMarshal.Cast<float, int>(indices.AsSpan(offset, g.OutputPlaneSize));
+                var positions = indices.AsSpan(offset, g.OutputPlaneSize);
                 for (int b = 0; b < positions.Length; b++)
                     if (positions[b] >= 0) plane[positions[b]] += outputGrad[offset + b];
             }

@@ -66,7 +66,11 @@ public sealed partial class CpuBackend : IBackend
     public void Copy(Storage source, Storage destination) => Data(source).AsSpan().CopyTo(Data(destination));
 
     /// <inheritdoc/>
-    public Storage AllocateIndices(int length) => new CpuIndexStorage(new int[length]);
+    public Storage AllocateIndices(int length)
+    {
+        CollectionPacer.Allocating(length); // as many bytes as floats: max-pool argmax buffers come every training step
+        return new CpuIndexStorage(new int[length]);
+    }
     /// <inheritdoc/>
     public Storage FromIndices(ReadOnlySpan<int> values) => new CpuIndexStorage(values.ToArray());
     /// <inheritdoc/>

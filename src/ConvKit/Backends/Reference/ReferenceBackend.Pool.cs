@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace ConvKit.Backends.Reference;
 
 // 2-D pooling by scanning each window of each plane. Window (oh, ow) covers rows oh·stride − padding + i·dilation
@@ -8,7 +6,7 @@ public sealed partial class ReferenceBackend
 {
     /// <inheritdoc/>
     public void MaxPool2d(Storage x, Pool2dGeometry g, Storage y, Storage argmax) =>
-        MaxPool(Data(x), g, Data(y), MemoryMarshal.Cast<float, int>(Data(argmax).AsSpan()));
+        MaxPool(Data(x), g, Data(y), Indices(argmax));
 
     /// <inheritdoc/>
     public void MaxPool2dValues(Storage x, Pool2dGeometry g, Storage y) =>
@@ -44,7 +42,7 @@ public sealed partial class ReferenceBackend
     public void MaxPool2dBackward(Storage gradY, Storage argmax, Pool2dGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), inputGrad = Data(gradX);
-        var positions = MemoryMarshal.Cast<float, int>(Data(argmax).AsSpan());
+        var positions = Indices(argmax);
         for (int p = 0; p < g.Planes; p++)
             for (int k = 0; k < g.OutputPlaneSize; k++)
             {

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace ConvKit.Backends.Reference;
 
 // Region-of-interest pooling, written from torchvision's roi_pool and roi_align definitions. Coordinates are computed
@@ -34,7 +32,7 @@ public sealed partial class ReferenceBackend
     public void RoiPool(Storage x, Storage boxes, RoiGeometry g, Storage y, Storage argmax)
     {
         float[] input = Data(x), rois = Data(boxes), output = Data(y);
-        var positions = MemoryMarshal.Cast<float, int>(Data(argmax).AsSpan());
+        var positions = Indices(argmax);
         for (int k = 0; k < g.Boxes; k++)
             for (int c = 0; c < g.Channels; c++)
             {
@@ -60,7 +58,7 @@ public sealed partial class ReferenceBackend
     public void RoiPoolBackward(Storage gradY, Storage boxes, Storage argmax, RoiGeometry g, Storage gradX)
     {
         float[] outputGrad = Data(gradY), rois = Data(boxes), inputGrad = Data(gradX);
-        var positions = MemoryMarshal.Cast<float, int>(Data(argmax).AsSpan());
+        var positions = Indices(argmax);
         for (int k = 0; k < g.Boxes; k++)
             for (int c = 0; c < g.Channels; c++)
             {
