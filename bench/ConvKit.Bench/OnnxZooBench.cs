@@ -29,7 +29,6 @@ static class OnnxZooBench
     {
         models = models.Length > 0 ? models : Models;
         Machine.RunPython("onnx_zoo_export.py", $"\"{Folder}\" {string.Join(",", Opsets)} {string.Join(" ", models)}");
-        var x = Tensor.Randn([1, 3, 224, 224], seed: 1);
         var rows = new List<string>();
         var ratios = new List<double>();
         foreach (var name in models)
@@ -37,24 +36,27 @@ static class OnnxZooBench
             {
                 string path = Path.Combine(Folder, $"{name}.opset{opset}.onnx");
                 var model = OnnxModel.Load(path);
-                var feeds = new[] { NamedOnnxValue.CreateFromTensor(model.Inputs[0].Name, new DenseTensor<float>(x.ToArray(), [1, 3, 224, 224])) };
+                // Detection models take one 3×320×320 picture with values in [0, 1); the others a normal 1×3×224×224 batch.
+                bool detection = model.Inputs[0].Shape?.Count == 3;
+                var x = detection ? Tensor.Rand([3, 320, 320], seed: 1) : Tensor.Randn([1, 3, 224, 224], seed: 1);
+                var feeds = new[] { NamedOnnxValue.CreateFromTensor(model.Inputs[0].Name, new DenseTensor<float>(x.ToArray(), x.Shape.ToArray())) };
+                var inputs = new Dictionary<string, Tensor> { [model.Inputs[0].Name] = x };
 
-                float[] expected;
+                Dictionary<string, (double[] Values, int[] Shape)> expected;
                 using (var plainOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL })
                 using (var plain = new InferenceSession(path, plainOptions))
                 using (var reference = plain.Run(feeds))
-                    expected = reference.First().AsTensor<float>().ToArray();
-                float[] actual;
-                using (Tensor.NoGrad()) actual = model.Forward(x).ToArray();
-                double scale = expected.Max(v => Math.Abs((double)v));
-                double error = actual.Zip(expected, (a, b) => Math.Abs(a - (double)b)).Max() / scale;
+                    expected = reference.ToDictionary(r => r.Name, Numbers);
+                IReadOnlyDictionary<string, Tensor> actual;
+                using (Tensor.NoGrad()) actual = model.Run(inputs);
+                string error = Compare(expected, actual);
 
                 using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount };
                 using var session = new InferenceSession(path, options);
-                var (ours, theirs) = Time(() => { using (Tensor.NoGrad()) model.Forward(x); }, () => { using var _ = session.Run(feeds); });
+                var (ours, theirs) = Time(() => { using (Tensor.NoGrad()) model.Run(inputs); }, () => { using var _ = session.Run(feeds); });
                 double ratio = ours.Median / theirs.Median;
                 ratios.Add(ratio);
-                rows.Add($"| {name} | {opset} | {model.OpHistogram.Values.Sum()} | {error:G2} | {ours.Median:F1} ({ours.Min:F1}) | " +
+                rows.Add($"| {name} | {opset} | {model.OpHistogram.Values.Sum()} | {error} | {ours.Median:F1} ({ours.Min:F1}) | " +
                     $"{theirs.Median:F1} ({theirs.Min:F1}) | {ratio:F2} | {ours.Min / theirs.Min:F2} | {ours.Count} |");
             }
 
@@ -67,6 +69,34 @@ static class OnnxZooBench
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine(row);
         Console.WriteLine($"| geometric mean | | | | | | {Math.Exp(ratios.Average(Math.Log)):F2} | | |");
+    }
+
+    /// <summary>An ONNX Runtime output (float, or int64 as detection labels are) as numbers with its shape.</summary>
+    static (double[] Values, int[] Shape) Numbers(DisposableNamedOnnxValue output) => output.Value switch
+    {
+        DenseTensor<float> floats => (floats.ToArray().Select(v => (double)v).ToArray(), floats.Dimensions.ToArray()),
+        DenseTensor<long> longs => (longs.ToArray().Select(v => (double)v).ToArray(), longs.Dimensions.ToArray()),
+        var other => throw new InvalidOperationException($"output {output.Name}: unexpected type {other?.GetType()}"),
+    };
+
+    /// <summary>
+    /// The largest max abs difference over output scale of any output, with the output sizes when there are several
+    /// (detection: "boxes [12, 4]" is twelve boxes in both engines); a shape that differs is named instead.
+    /// </summary>
+    static string Compare(Dictionary<string, (double[] Values, int[] Shape)> expected, IReadOnlyDictionary<string, Tensor> actual)
+    {
+        double worst = 0;
+        foreach (var (name, (values, shape)) in expected)
+        {
+            var ours = actual[name];
+            if (!ours.Shape.SequenceEqual(shape))
+                return $"{name}: shape [{string.Join(", ", ours.Shape)}], ONNX Runtime [{string.Join(", ", shape)}]";
+            if (values.Length == 0) continue;
+            double scale = Math.Max(values.Max(Math.Abs), 1e-12);
+            worst = Math.Max(worst, ours.ToArray().Zip(values, (a, b) => Math.Abs(a - b)).Max() / scale);
+        }
+        string sizes = expected.Count == 1 ? "" : " (" + string.Join(", ", expected.Select(p => $"{p.Key} [{string.Join(", ", p.Value.Shape)}]")) + ")";
+        return $"{worst:G2}{sizes}";
     }
 
     /// <summary>Median and minimum milliseconds of ConvKit and ONNX Runtime, alternating in rounds after a warm-up.</summary>
