@@ -20,9 +20,8 @@ import torchvision
 
 SEGMENTATION = {"fcn_resnet50", "fcn_resnet101", "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large"}
 DETECTION = {"ssdlite320_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn", "retinanet_resnet50_fpn"}
-# The layers that score classes (or objectness) in the detection models.
-DETECTION_SCORERS = {f"head.classification_head.module_list.{i}.1" for i in range(6)} | {
-    "head.classification_head.cls_logits", "rpn.head.cls_logits", "roi_heads.box_predictor.cls_score"}
+# The detection models' heads (SSDlite's, RetinaNet's; Faster R-CNN's region proposal and box heads).
+DETECTION_HEADS = ("head.", "rpn.head.", "roi_heads.")
 
 
 def build(name):
@@ -34,16 +33,16 @@ def build(name):
     else:
         model = getattr(torchvision.models, name)(weights=None)
     with torch.no_grad():
-        for name, module in model.named_modules():
+        for module_name, module in model.named_modules():
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.1, 0.1)
                 module.running_var.uniform_(0.5, 1.5)
-            # Detection heads start out scoring every class alike (torchvision's prior initialisation), so that every
-            # box ties; spread their logits so that sorting, thresholds and suppression have real work to do.
-            if name in DETECTION_SCORERS and isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
-                fan_in = module.weight[0].numel()
-                module.weight.normal_(0, 3 / fan_in ** 0.5)
-                module.bias.uniform_(-2, 2)
+            # torchvision initialises the detection heads with tiny weights (std 0.01) and a class prior, so that every
+            # box scores nearly alike and ties; random weights of a trained network's scale make sorting and suppression matter.
+            if name in DETECTION and module_name.startswith(DETECTION_HEADS) and isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                module.weight.normal_(0, 1.5 / module.weight[0].numel() ** 0.5)
+                if module.bias is not None:
+                    module.bias.uniform_(-1, 1)
     return model.eval()
 
 
