@@ -59,7 +59,10 @@ def main():
             model = model or build(name)
             if name in DETECTION:
                 # Detection models take a list of images; the export traces one.
-                args, inputs, outputs = ([torch.rand(3, 320, 320)],), ["images"], ["boxes", "scores", "labels"]
+                # The result dictionary's entries, in its order (the export flattens it).
+                labels_first = name.startswith("fasterrcnn")
+                outputs = ["boxes", "labels", "scores"] if labels_first else ["boxes", "scores", "labels"]
+                args, inputs = ([torch.rand(3, 320, 320)],), ["images"]
             else:
                 args, inputs, outputs = torch.randn(1, 3, 224, 224), ["input"], ["out"] if name in SEGMENTATION else ["output"]
             torch.onnx.export(model, args, path + ".tmp", opset_version=opset, input_names=inputs, output_names=outputs,

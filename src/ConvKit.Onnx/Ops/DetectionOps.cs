@@ -57,10 +57,13 @@ static partial class Operators
         var corners = new float[boxes.Length];
         for (int k = 0; k < boxes.Length; k += 4)
         {
-            float a0, b0, a1, b1;
-            if (centred) (a0, b0, a1, b1) = (boxes[k] - boxes[k + 2] / 2, boxes[k + 1] - boxes[k + 3] / 2, boxes[k] + boxes[k + 2] / 2, boxes[k + 1] + boxes[k + 3] / 2);
-            else (a0, b0, a1, b1) = (boxes[k], boxes[k + 1], boxes[k + 2], boxes[k + 3]);
-            (corners[k], corners[k + 1], corners[k + 2], corners[k + 3]) = (MathF.Min(a0, a1), MathF.Min(b0, b1), MathF.Max(a0, a1), MathF.Max(b0, b1));
+            // (A negative width or height stays an empty box, as in ONNX Runtime.)
+            if (centred)
+                (corners[k], corners[k + 1], corners[k + 2], corners[k + 3]) = (boxes[k] - boxes[k + 2] / 2, boxes[k + 1] - boxes[k + 3] / 2,
+                    boxes[k] + boxes[k + 2] / 2, boxes[k + 1] + boxes[k + 3] / 2);
+            else
+                (corners[k], corners[k + 1], corners[k + 2], corners[k + 3]) = (MathF.Min(boxes[k], boxes[k + 2]), MathF.Min(boxes[k + 1], boxes[k + 3]),
+                    MathF.Max(boxes[k], boxes[k + 2]), MathF.Max(boxes[k + 1], boxes[k + 3]));
         }
         return corners;
     }
