@@ -6,11 +6,12 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace ConvKit.Bench;
 
 /// <summary>
-/// torchvision 0.14 classification models with seeded random weights, exported by PyTorch 1.13 at opsets 13 and 17,
-/// batch 1, 224×224 (peers/onnx_zoo_export.py writes them once into <c>$CONVKIT_ONNX_ZOO</c>, else
-/// ~/.local/share/convkit/onnx-zoo; convnext_tiny alone is 110 MB, so they are never committed). For each file:
-/// ConvKit's output against ONNX Runtime's (max abs difference over the output scale, ONNX Runtime without graph
-/// optimisations as the reference, as the tests use it), then the latency of ConvKit (evaluation mode, no gradients)
+/// torchvision 0.14 classification, segmentation and detection models with seeded random weights, exported by PyTorch
+/// 1.13 at opsets 13 and 17, batch 1, 224×224 (detection: one 3×320×320 picture, which the model resizes itself)
+/// (peers/onnx_zoo_export.py writes them once into <c>$CONVKIT_ONNX_ZOO</c>, else ~/.local/share/convkit/onnx-zoo;
+/// convnext_tiny alone is 110 MB, so they are never committed). For each file: ConvKit's output against ONNX Runtime's
+/// (max abs difference over the output scale; detections matched one by one; ONNX Runtime without graph optimisations
+/// as the reference, as the tests use it), then the latency of ConvKit (evaluation mode, no gradients)
 /// and ONNX Runtime (default graph optimisations, all cores), alternating in rounds in the same run as
 /// <see cref="OnnxBench"/> does; the table gives medians.
 /// </summary>
@@ -61,7 +62,7 @@ static class OnnxZooBench
             }
 
         Console.WriteLine();
-        Console.WriteLine($"## ONNX: torchvision models (random weights, PyTorch 1.13 export), batch 1, 224×224 ({Rounds} alternating rounds per engine)");
+        Console.WriteLine($"## ONNX: torchvision models (random weights, PyTorch 1.13 export), batch 1, 224×224 (detection: one 3×320×320 picture) ({Rounds} alternating rounds per engine)");
         Console.WriteLine($"ONNX Runtime {typeof(InferenceSession).Assembly.GetName().Version}: IntraOpNumThreads = {Environment.ProcessorCount}, default graph optimisations; " +
             $"ConvKit threads: {Backends.Cpu.Threading.NumThreads}; reference output: ONNX Runtime without graph optimisations");
         Console.WriteLine();
@@ -80,11 +81,12 @@ static class OnnxZooBench
     };
 
     /// <summary>
-    /// The largest max abs difference over output scale of any output, with the output sizes when there are several
-    /// (detection: "boxes [12, 4]" is twelve boxes in both engines); a shape that differs is named instead.
+    /// The largest max abs difference over output scale of any output; a shape that differs is named instead. Detection
+    /// outputs are compared as sets of detections (<see cref="CompareDetections"/>).
     /// </summary>
     static string Compare(Dictionary<string, (double[] Values, int[] Shape)> expected, IReadOnlyDictionary<string, Tensor> actual)
     {
+        if (expected.ContainsKey("boxes") && expected.ContainsKey("scores") && expected.ContainsKey("labels")) return CompareDetections(expected, actual);
         double worst = 0;
         foreach (var (name, (values, shape)) in expected)
         {
@@ -92,11 +94,43 @@ static class OnnxZooBench
             if (!ours.Shape.SequenceEqual(shape))
                 return $"{name}: shape [{string.Join(", ", ours.Shape)}], ONNX Runtime [{string.Join(", ", shape)}]";
             if (values.Length == 0) continue;
-            double scale = Math.Max(values.Max(Math.Abs), 1e-12);
-            worst = Math.Max(worst, ours.ToArray().Zip(values, (a, b) => Math.Abs(a - b)).Max() / scale);
+            worst = Math.Max(worst, ours.ToArray().Zip(values, (a, b) => Math.Abs(a - b)).Max() / Math.Max(values.Max(Math.Abs), 1e-12));
         }
-        string sizes = expected.Count == 1 ? "" : " (" + string.Join(", ", expected.Select(p => $"{p.Key} [{string.Join(", ", p.Value.Shape)}]")) + ")";
-        return $"{worst:G2}{sizes}";
+        return $"{worst:G2}";
+    }
+
+    /// <summary>
+    /// How many of ONNX Runtime's detections ConvKit finds — the same label, box and score within 1e-4 of the boxes'
+    /// and the scores' scale — and how many it finds in all; with the largest box and score differences of the
+    /// matched ones, and whether they come in the same order. (Scores a few ulps apart may swap places.)
+    /// </summary>
+    static string CompareDetections(Dictionary<string, (double[] Values, int[] Shape)> expected, IReadOnlyDictionary<string, Tensor> actual)
+    {
+        var (boxes, scores, labels) = (expected["boxes"].Values, expected["scores"].Values, expected["labels"].Values);
+        var (ourBoxes, ourScores, ourLabels) = (actual["boxes"].ToArray(), actual["scores"].ToArray(), actual["labels"].ToArray());
+        double boxScale = Math.Max(boxes.Select(Math.Abs).DefaultIfEmpty(0).Max(), 1e-12), scoreScale = Math.Max(scores.Select(Math.Abs).DefaultIfEmpty(0).Max(), 1e-12);
+        var taken = new bool[ourScores.Length];
+        int matched = 0;
+        bool inOrder = ourScores.Length == scores.Length;
+        double worstBox = 0, worstScore = 0;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            int best = -1;
+            double bestBox = double.MaxValue;
+            for (int j = 0; j < ourScores.Length; j++)
+            {
+                if (taken[j] || ourLabels[j] != labels[i] || Math.Abs(ourScores[j] - scores[i]) > 1e-4 * scoreScale) continue;
+                double box = Enumerable.Range(0, 4).Max(c => Math.Abs(ourBoxes[j * 4 + c] - boxes[i * 4 + c])) / boxScale;
+                if (box <= 1e-4 && box < bestBox) (best, bestBox) = (j, box);
+            }
+            if (best < 0) continue;
+            taken[best] = true;
+            matched++;
+            inOrder &= best == i;
+            worstBox = Math.Max(worstBox, bestBox);
+            worstScore = Math.Max(worstScore, Math.Abs(ourScores[best] - scores[i]) / scoreScale);
+        }
+        return $"{matched} of {scores.Length} detections ({ourScores.Length} found{(inOrder ? ", same order" : "")}); boxes {worstBox:G2}, scores {worstScore:G2}";
     }
 
     /// <summary>Median and minimum milliseconds of ConvKit and ONNX Runtime, alternating in rounds after a warm-up.</summary>
