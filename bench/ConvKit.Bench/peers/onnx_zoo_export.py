@@ -20,8 +20,9 @@ import torchvision
 
 SEGMENTATION = {"fcn_resnet50", "fcn_resnet101", "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large"}
 DETECTION = {"ssdlite320_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn", "retinanet_resnet50_fpn"}
-# The detection models' heads (SSDlite's, RetinaNet's; Faster R-CNN's region proposal and box heads).
-DETECTION_HEADS = ("head.", "rpn.head.", "roi_heads.")
+# The layers that score classes (or objectness) in the detection models.
+DETECTION_SCORERS = {f"head.classification_head.module_list.{i}.1" for i in range(6)} | {
+    "head.classification_head.cls_logits", "rpn.head.cls_logits", "roi_heads.box_predictor.cls_score"}
 
 
 def build(name):
@@ -33,17 +34,33 @@ def build(name):
     else:
         model = getattr(torchvision.models, name)(weights=None)
     with torch.no_grad():
-        for module_name, module in model.named_modules():
+        for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.1, 0.1)
                 module.running_var.uniform_(0.5, 1.5)
-            # torchvision initialises the detection heads with tiny weights (std 0.01) and a class prior, so that every
-            # box scores nearly alike and ties; random weights of a trained network's scale make sorting and suppression matter.
-            if name in DETECTION and module_name.startswith(DETECTION_HEADS) and isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
-                module.weight.normal_(0, 1.5 / module.weight[0].numel() ** 0.5)
-                if module.bias is not None:
-                    module.bias.uniform_(-1, 1)
-    return model.eval()
+    model.eval()
+    if name in DETECTION:
+        spread_scores(model)
+    return model
+
+
+def spread_scores(model):
+    """torchvision initialises the class-scoring layers with tiny weights and a class prior, so that every box scores
+    nearly alike and boxes tie to the last bit; scale each so that its logits have a standard deviation of 2 on a
+    random picture, with biases in ±1, so that sorting, thresholds and suppression have real work to do."""
+    scorers = {n: m for n, m in model.named_modules() if n in DETECTION_SCORERS}
+    outputs = {}
+    hooks = [m.register_forward_hook(lambda module, inputs, output, n=n: outputs.setdefault(n, []).append(output))
+             for n, m in scorers.items()]
+    with torch.no_grad():
+        for m in scorers.values():
+            m.bias.zero_()
+        model([torch.rand(3, 320, 320)])
+        for hook in hooks:
+            hook.remove()
+        for n, m in scorers.items():
+            m.weight.mul_(2 / torch.cat([o.flatten() for o in outputs[n]]).std())
+            m.bias.uniform_(-1, 1)
 
 
 def main():
