@@ -176,7 +176,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         var defined = new HashSet<string>(constants.Keys.Concat(Inputs.Select(i => i.Name)));
         foreach (var node in graphNodes)
         {
-            foreach (var input in node.Input.Where(n => n.Length > 0))
+            foreach (var input in Subgraph.Reads(node).Where(n => n.Length > 0))
                 if (!defined.Contains(input))
                     throw new InvalidDataException(
                         $"ONNX file '{source}': {node.OpType} node '{new NodeContext(node, Opset).Name}' reads '{input}', which no input, initialiser or earlier node defines.");
@@ -201,7 +201,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         var nodesToRun = NodesNeededFor(wanted);
         // Values the caller gave or will read, and weights, are never overwritten or dropped.
         var keep = wanted.Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).ToHashSet();
-        var readers = nodesToRun.SelectMany(n => n.Input).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
+        var readers = nodesToRun.SelectMany(Subgraph.Reads).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
         var absorbed = new HashSet<NodeProto>();
         var planned = new List<(NodeProto Node, bool FusedRelu, string[] Outputs)>();
         foreach (var node in nodesToRun)
@@ -219,7 +219,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         var readerTypes = new Dictionary<string, List<string>>();
         for (int i = 0; i < planned.Count; i++)
         {
-            foreach (var input in planned[i].Node.Input.Where(n => n.Length > 0))
+            foreach (var input in Subgraph.Reads(planned[i].Node).Where(n => n.Length > 0))
             {
                 lastUse[input] = i;
                 if (!readerTypes.TryGetValue(input, out var types)) readerTypes[input] = types = [];
@@ -233,7 +233,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         for (int i = 0; i < planned.Count; i++)
         {
             var (node, fusedRelu, outputs) = planned[i];
-            var inputs = node.Input.ToArray();
+            var inputs = Subgraph.Reads(node).ToArray();
             // An Add or Relu may overwrite an input in place when it is the input's only reader (so no other node
             // made a view of it) and the input was freshly made by an op whose output is never a view of another value.
             var overwritable = Enumerable.Range(0, inputs.Length).Where(k => node.OpType is "Add" or "Relu"
@@ -259,7 +259,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         {
             if (!graphNodes[i].Output.Any(needed.Contains)) continue;
             nodesNeeded.Add(graphNodes[i]);
-            needed.UnionWith(graphNodes[i].Input.Where(n => n.Length > 0));
+            needed.UnionWith(Subgraph.Reads(graphNodes[i]).Where(n => n.Length > 0));
         }
         nodesNeeded.Reverse();
         return nodesNeeded;

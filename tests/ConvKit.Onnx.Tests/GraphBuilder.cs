@@ -58,7 +58,7 @@ sealed class GraphBuilder(long opset)
         return this;
     }
 
-    /// <summary>A node; attributes as (name, value) with int, long, float, string, int[]/long[], float[] or TensorProto values.</summary>
+    /// <summary>A node; attributes as (name, value) with int, long, float, string, int[]/long[], float[], TensorProto or GraphProto values.</summary>
     public GraphBuilder Node(string opType, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
     {
         var node = new NodeProto { OpType = opType, Name = $"{opType}_{graph.Node.Count}" };
@@ -82,6 +82,7 @@ sealed class GraphBuilder(long opset)
             case long[] longs: a.Type = AttributeType.Ints; a.Ints.AddRange(longs); break;
             case float[] floats: a.Type = AttributeType.Floats; a.Floats.AddRange(floats); break;
             case TensorProto t: a.Type = AttributeType.Tensor; a.T = t; break;
+            case GraphProto g: a.Type = AttributeType.Graph; a.G = g; break;
             default: throw new ArgumentException($"attribute type {value.GetType()}");
         }
         return a;
@@ -92,6 +93,9 @@ sealed class GraphBuilder(long opset)
         graph.Output.Add(ValueInfo(name, type, null));
         return this;
     }
+
+    /// <summary>The graph alone, as a subgraph attribute (If's branches).</summary>
+    public GraphProto Graph() => graph.Clone();
 
     public ModelProto Model()
     {

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""Exports torchvision 0.14 classification models with seeded random weights (nothing downloaded) to ONNX with
-PyTorch's own exporter, batch 1, 224×224 input, as the issue measures them.
+"""Exports torchvision 0.14 classification, segmentation and detection models with seeded random weights (nothing
+downloaded) to ONNX with PyTorch's own exporter, batch 1: classification and segmentation take a 1×3×224×224 input
+("input"; segmentation's output is the "out" map), detection one 3×320×320 image ("images"; outputs "boxes",
+"labels", "scores" after the model's own resizing, thresholding and non-maximum suppression).
 
 Usage: /usr/bin/python3 onnx_zoo_export.py OUT_DIR OPSETS MODEL...
   e.g. onnx_zoo_export.py artifacts/onnx-zoo 13,17 mobilenet_v3_small shufflenet_v2_x0_5 mnasnet0_5 convnext_tiny
@@ -16,15 +18,49 @@ import torch
 import torchvision
 
 
+SEGMENTATION = {"fcn_resnet50", "fcn_resnet101", "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large"}
+DETECTION = {"ssdlite320_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn", "retinanet_resnet50_fpn"}
+# The layers that score classes (or objectness) in the detection models.
+DETECTION_SCORERS = {f"head.classification_head.module_list.{i}.1" for i in range(6)} | {
+    "head.classification_head.cls_logits", "rpn.head.cls_logits", "roi_heads.box_predictor.cls_score"}
+
+
 def build(name):
     torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(weights=None)
+    if name in SEGMENTATION:
+        model = getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None)
+    elif name in DETECTION:
+        model = getattr(torchvision.models.detection, name)(weights=None, weights_backbone=None)
+    else:
+        model = getattr(torchvision.models, name)(weights=None)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.1, 0.1)
                 module.running_var.uniform_(0.5, 1.5)
-    return model.eval()
+    model.eval()
+    if name in DETECTION:
+        spread_scores(model)
+    return model
+
+
+def spread_scores(model):
+    """torchvision initialises the class-scoring layers with tiny weights and a class prior, so that every box scores
+    nearly alike and boxes tie to the last bit; scale each so that its logits have a standard deviation of 2 on a
+    random picture, with biases in ±1, so that sorting, thresholds and suppression have real work to do."""
+    scorers = {n: m for n, m in model.named_modules() if n in DETECTION_SCORERS}
+    outputs = {}
+    hooks = [m.register_forward_hook(lambda module, inputs, output, n=n: outputs.setdefault(n, []).append(output))
+             for n, m in scorers.items()]
+    with torch.no_grad():
+        for m in scorers.values():
+            m.bias.zero_()
+        model([torch.rand(3, 320, 320)])
+        for hook in hooks:
+            hook.remove()
+        for n, m in scorers.items():
+            m.weight.mul_(2 / torch.cat([o.flatten() for o in outputs[n]]).std())
+            m.bias.uniform_(-1, 1)
 
 
 def main():
@@ -38,8 +74,15 @@ def main():
                 print(f"cached {path}", flush=True)
                 continue
             model = model or build(name)
-            x = torch.randn(1, 3, 224, 224)
-            torch.onnx.export(model, x, path + ".tmp", opset_version=opset, input_names=["input"], output_names=["output"],
+            if name in DETECTION:
+                # Detection models take a list of images; the export traces one.
+                # The result dictionary's entries, in its order (the export flattens it).
+                labels_first = name.startswith("fasterrcnn")
+                outputs = ["boxes", "labels", "scores"] if labels_first else ["boxes", "scores", "labels"]
+                args, inputs = ([torch.rand(3, 320, 320)],), ["images"]
+            else:
+                args, inputs, outputs = torch.randn(1, 3, 224, 224), ["input"], ["out"] if name in SEGMENTATION else ["output"]
+            torch.onnx.export(model, args, path + ".tmp", opset_version=opset, input_names=inputs, output_names=outputs,
                               do_constant_folding=True)
             os.replace(path + ".tmp", path)
             print(f"exported {path}", flush=True)

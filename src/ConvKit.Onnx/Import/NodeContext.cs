@@ -71,10 +71,12 @@ sealed class NodeContext(NodeProto node, long opset)
 
     public TensorProto? Tensor(string name) => Find(name) is { } a ? Expect(a, AttributeType.Tensor).T : null;
 
+    public GraphProto? Graph(string name) => Find(name) is { } a ? Expect(a, AttributeType.Graph).G : null;
+
     // Old exporters (IR 3) may leave the type field unset; infer it from the populated field then.
     static AttributeType Kind(AttributeProto a) => a.Type != AttributeType.Undefined ? a.Type
         : a.Ints.Count > 0 ? AttributeType.Ints : a.Floats.Count > 0 ? AttributeType.Floats : a.T != null ? AttributeType.Tensor
-        : a.Strings.Count > 0 ? AttributeType.Strings : !a.S.IsEmpty ? AttributeType.String : a.F != 0 ? AttributeType.Float : AttributeType.Int;
+        : a.G != null ? AttributeType.Graph : a.Strings.Count > 0 ? AttributeType.Strings : !a.S.IsEmpty ? AttributeType.String : a.F != 0 ? AttributeType.Float : AttributeType.Int;
 
     AttributeProto Expect(AttributeProto a, AttributeType type)
     {
@@ -90,7 +92,7 @@ sealed class NodeContext(NodeProto node, long opset)
     public Tensor FloatInput(OnnxValue?[] inputs, int index) => inputs[index] switch
     {
         { Float: { } t } => t,
-        { Ints: { } ints } v => ConvKit.Tensor.FromArray(ints.Select(i => (float)i).ToArray(), v.Shape),
+        { Ints: { } ints } v => Ops.Values.FloatTensor(ints.Select(i => (float)i).ToArray(), v.Shape),
         _ => throw Invalid($"input {index} is required."),
     };
 

@@ -59,14 +59,14 @@ static class TensorProtos
                 var values = new float[n];
                 if (hasRaw) for (int i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]);
                 else proto.FloatData.CopyTo(values, 0);
-                return OnnxValue.Of(Tensor.FromArray(values, shape));
+                return OnnxValue.Of(Ops.Values.FloatTensor(values, shape));
             }
             case DataType.Double:
             {
                 var values = new float[n];
                 for (int i = 0; i < n; i++)
                     values[i] = (float)(hasRaw ? BinaryPrimitives.ReadDoubleLittleEndian(raw[(8 * i)..]) : proto.DoubleData[i]);
-                return OnnxValue.Of(Tensor.FromArray(values, shape));
+                return OnnxValue.Of(Ops.Values.FloatTensor(values, shape));
             }
             default:
             {

@@ -4,7 +4,8 @@ using ConvKit.Ops;
 
 namespace ConvKit.Onnx.Ops;
 
-// Element-wise arithmetic (NumPy broadcasting from opset 7), Pow, Sqrt, Erf, activations, Clip, Softmax, Dropout, Identity.
+// Element-wise arithmetic (NumPy broadcasting from opset 7), Min, Max, Mod, Pow, Sqrt, Erf, Exp, Log, Reciprocal, Neg, Abs,
+// Floor, Ceil, activations, Clip, Softmax, Dropout, Identity.
 static partial class Operators
 {
     // In inference, a sum that may overwrite an operand of the result's shape (a residual connection) adds in place.
@@ -53,6 +54,55 @@ static partial class Operators
         if (Values.Numel(b.Shape) == 1 && b.Rank <= x.Rank && (b.IsInt || !GradMode.IsEnabled || !b.Float!.RequiresGrad))
             return [OnnxValue.Of(F.Pow(x, node.OptionalScalar(inputs, 1, 1f)))];
         return [OnnxValue.Of(F.Pow(x, Values.AsFloat(b)))];
+    };
+
+    // Min and Max (variadic; 8 broadcasts, 12 and 13 widen the types): floats through F, so gradients flow.
+    static OpKernel Min(NodeContext node) => Variadic(node, F.Minimum, Math.Min);
+    static OpKernel Max(NodeContext node) => Variadic(node, F.Maximum, Math.Max);
+
+    static OpKernel Variadic(NodeContext node, Func<Tensor, Tensor, Tensor> floats, Func<long, long, long> ints) => (inputs, _) =>
+    {
+        var values = inputs.Where(v => v != null).Select(v => v!).ToArray();
+        if (values.Length == 0) throw node.Invalid("no inputs.");
+        if (values.All(v => v.IsInt)) return [values.Skip(1).Aggregate(values[0], (a, b) => Values.IntBinary(a, b, ints, node))];
+        return [OnnxValue.Of(values.Skip(1).Aggregate(Values.AsFloat(values[0]), (a, b) => floats(a, Values.AsFloat(b))))];
+    };
+
+    // Mod (10; 13 widens the types): integers take the divisor's sign unless fmod = 1 (the dividend's, as C's %);
+    // floats need fmod = 1.
+    static OpKernel Mod(NodeContext node)
+    {
+        bool fmod = node.Int("fmod", 0) != 0;
+        return (inputs, _) =>
+        {
+            var (a, b) = (Input(node, inputs, 0), Input(node, inputs, 1));
+            if (a.IsInt && b.IsInt)
+                return [Values.IntBinary(a, b, (x, y) => y == 0 ? throw node.Invalid("integer modulo by zero.")
+                    : fmod ? x % y : ((x % y) + y) % y, node)];
+            if (!fmod) throw node.Invalid("floating-point Mod needs fmod = 1.");
+            var shape = Values.BroadcastShape(node, a.Shape, b.Shape);
+            var (x, y) = (Values.Numbers(a), Values.Numbers(b));
+            var (ia, ib) = (Values.BroadcastOffsets(a.Shape, shape), Values.BroadcastOffsets(b.Shape, shape));
+            return [Values.FromNumbers(false, ia.Select((i, k) => x[i] % y[ib[k]]).ToArray(), shape)];
+        };
+    }
+
+    static OpKernel Exp(NodeContext node) => FloatUnary(node, F.Exp);
+    static OpKernel Log(NodeContext node) => FloatUnary(node, F.Log);
+    static OpKernel Reciprocal(NodeContext node) => FloatUnary(node, x => 1f / x);
+    static OpKernel Neg(NodeContext node) => NumericUnary(node, F.Neg, v => -v);
+    static OpKernel Abs(NodeContext node) => NumericUnary(node, F.Abs, Math.Abs);
+
+    // Floor and Ceil have no gradient (it is zero almost everywhere), so they work on the values.
+    static OpKernel Floor(NodeContext node) => NumericUnary(node, null, Math.Floor);
+    static OpKernel Ceil(NodeContext node) => NumericUnary(node, null, Math.Ceiling);
+
+    /// <summary>A unary op on either kind: floats through <paramref name="floats"/> when given, else value by value.</summary>
+    static OpKernel NumericUnary(NodeContext node, Func<Tensor, Tensor>? floats, Func<double, double> op) => (inputs, _) =>
+    {
+        var x = Input(node, inputs, 0);
+        if (!x.IsInt && floats != null) return [OnnxValue.Of(floats(x.Float!))];
+        return [Values.FromNumbers(x.IsInt, Values.Numbers(x).Select(op).ToArray(), x.Shape)];
     };
 
     static OpKernel Sqrt(NodeContext node) => FloatUnary(node, F.Sqrt);

@@ -26,6 +26,13 @@ static partial class Operators
         ["Resize"] = Resize, ["Upsample"] = Upsample,
         ["HardSigmoid"] = HardSigmoid, ["HardSwish"] = HardSwish, ["Erf"] = Erf, ["Pow"] = Pow, ["Sqrt"] = Sqrt,
         ["ReduceMean"] = ReduceMean, ["LayerNormalization"] = LayerNormalization,
+        ["Min"] = Min, ["Max"] = Max, ["Mod"] = Mod, ["Exp"] = Exp, ["Log"] = Log, ["Reciprocal"] = Reciprocal, ["Neg"] = Neg, ["Abs"] = Abs,
+        ["Floor"] = Floor, ["Ceil"] = Ceil,
+        ["Equal"] = Equal, ["Greater"] = Greater, ["GreaterOrEqual"] = GreaterOrEqual, ["Less"] = Less, ["LessOrEqual"] = LessOrEqual,
+        ["And"] = And, ["Or"] = Or, ["Xor"] = Xor, ["Not"] = Not, ["Where"] = Where,
+        ["ReduceSum"] = ReduceSum, ["ReduceMin"] = ReduceMin, ["ReduceMax"] = ReduceMax, ["ReduceProd"] = ReduceProd,
+        ["Range"] = Range, ["Expand"] = Expand, ["Tile"] = Tile, ["TopK"] = TopK, ["NonZero"] = NonZero, ["GatherND"] = GatherND,
+        ["ScatterElements"] = ScatterElements, ["NonMaxSuppression"] = NonMaxSuppression, ["RoiAlign"] = RoiAlign, ["If"] = If,
     };
 
     public static OpKernel Compile(NodeContext node)

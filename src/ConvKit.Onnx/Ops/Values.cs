@@ -62,7 +62,11 @@ static class Values
     }
 
     public static Tensor AsFloat(OnnxValue v) =>
-        v.Float ?? Tensor.FromArray(v.Ints!.Select(i => (float)i).ToArray(), v.Shape);
+        v.Float ?? FloatTensor(v.Ints!.Select(i => (float)i).ToArray(), v.Shape);
+
+    /// <summary>A float tensor of any shape, rank 0 included (<see cref="Tensor.FromArray(float[], int[])"/> makes an empty shape 1-D).</summary>
+    public static Tensor FloatTensor(float[] values, int[] shape) =>
+        shape.Length == 0 ? Tensor.Scalar(values[0]) : Tensor.FromArray(values, shape);
 
     public static OnnxValue Permute(OnnxValue v, int[] order)
     {
@@ -81,7 +85,7 @@ static class Values
         return OnnxValue.OfInts(result, shape);
     }
 
-    static long[] Strides(int[] shape)
+    public static long[] Strides(int[] shape)
     {
         var strides = new long[shape.Length];
         long stride = 1;
@@ -96,32 +100,57 @@ static class Values
     /// <summary>NumPy-broadcast element-wise operation on integers.</summary>
     public static OnnxValue IntBinary(OnnxValue a, OnnxValue b, Func<long, long, long> op, Import.NodeContext node)
     {
-        int rank = Math.Max(a.Rank, b.Rank);
+        var shape = BroadcastShape(node, a.Shape, b.Shape);
+        var (ia, ib) = (BroadcastOffsets(a.Shape, shape), BroadcastOffsets(b.Shape, shape));
+        var result = new long[ia.Length];
+        for (int k = 0; k < result.Length; k++) result[k] = op(a.Ints![ia[k]], b.Ints![ib[k]]);
+        return OnnxValue.OfInts(result, shape);
+    }
+
+    /// <summary>The NumPy broadcast of <paramref name="shapes"/>, or an error naming them.</summary>
+    public static int[] BroadcastShape(Import.NodeContext node, params int[][] shapes)
+    {
+        int rank = shapes.Max(s => s.Length);
         var shape = new int[rank];
         for (int i = 1; i <= rank; i++)
         {
-            int x = i <= a.Rank ? a.Shape[^i] : 1, y = i <= b.Rank ? b.Shape[^i] : 1;
-            if (x != y && x != 1 && y != 1)
-                throw node.Invalid($"shapes {Format(a.Shape)} and {Format(b.Shape)} cannot be broadcast together.");
-            shape[rank - i] = x == 1 ? y : x;
-        }
-        var aStrides = BroadcastStrides(a.Shape, shape);
-        var bStrides = BroadcastStrides(b.Shape, shape);
-        var result = new long[Numel(shape)];
-        var index = new int[rank];
-        for (int k = 0; k < result.Length; k++)
-        {
-            long ia = 0, ib = 0;
-            for (int d = 0; d < rank; d++)
+            int size = 1;
+            foreach (var s in shapes)
             {
-                ia += index[d] * aStrides[d];
-                ib += index[d] * bStrides[d];
+                int x = i <= s.Length ? s[^i] : 1;
+                if (x != size && x != 1 && size != 1)
+                    throw node.Invalid($"shapes {string.Join(" and ", shapes.Select(Format))} cannot be broadcast together.");
+                if (x != 1) size = x;
             }
-            result[k] = op(a.Ints![ia], b.Ints![ib]);
-            for (int d = rank - 1; d >= 0 && ++index[d] == shape[d]; d--) index[d] = 0;
+            shape[rank - i] = size;
         }
-        return OnnxValue.OfInts(result, shape);
+        return shape;
     }
+
+    /// <summary>For each element of <paramref name="target"/> (row-major), its position in a value of <paramref name="shape"/> broadcast to it.</summary>
+    public static int[] BroadcastOffsets(int[] shape, int[] target)
+    {
+        var strides = BroadcastStrides(shape, target);
+        var offsets = new int[Numel(target)];
+        var index = new int[target.Length];
+        for (int k = 0; k < offsets.Length; k++)
+        {
+            long offset = 0;
+            for (int d = 0; d < target.Length; d++) offset += index[d] * strides[d];
+            offsets[k] = (int)offset;
+            for (int d = target.Length - 1; d >= 0 && ++index[d] == target[d]; d--) index[d] = 0;
+        }
+        return offsets;
+    }
+
+    /// <summary>The values of either kind as doubles (exact for floats, and for integers up to 2⁵³).</summary>
+    public static double[] Numbers(OnnxValue v) =>
+        v.Ints is { } ints ? ints.Select(i => (double)i).ToArray() : v.Float!.ToArray().Select(f => (double)f).ToArray();
+
+    /// <summary>A value of the given kind (integers or floats) holding <paramref name="values"/>.</summary>
+    public static OnnxValue FromNumbers(bool ints, double[] values, int[] shape) => ints
+        ? OnnxValue.OfInts(values.Select(v => (long)v).ToArray(), shape)
+        : OnnxValue.Of(FloatTensor(values.Select(v => (float)v).ToArray(), shape));
 
     /// <summary>Strides of <paramref name="shape"/> read as <paramref name="target"/>: 0 along broadcast axes.</summary>
     static long[] BroadcastStrides(int[] shape, int[] target)
