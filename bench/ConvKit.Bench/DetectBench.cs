@@ -90,15 +90,9 @@ static class DetectBench
         double peakMb = double.Parse(arguments[2], CultureInfo.InvariantCulture);
         int ourThreads = arguments.Length > 5 ? int.Parse(arguments[5], CultureInfo.InvariantCulture) : 2;
         int torchThreads = arguments.Length > 6 ? int.Parse(arguments[6], CultureInfo.InvariantCulture) : 1;
-        using var history = JsonDocument.Parse(checkpoint.Metadata["training.history"]);
-        var epochs = history.RootElement.EnumerateArray().Select(e =>
-        {
-            var validation = e.GetProperty("Validation");
-            return new Epoch(e.GetProperty("Epoch").GetInt32(), e.GetProperty("Train").GetProperty("loss").GetDouble(),
-                validation.GetProperty("loss").GetDouble(), validation.GetProperty("map50").GetDouble(),
-                validation.GetProperty("map").GetDouble(), e.GetProperty("Seconds").GetDouble());
-        }).ToList();
-        var anchors = checkpoint.ModelState["model.anchors"].ToArray().Chunk(2).ToArray();
+        var epochs = checkpoint.History.Select(e => new Epoch(e.Epoch, e.TrainLoss, e.Validation!["loss"], e.Validation["map50"],
+            e.Validation["map"], e.Seconds)).ToList();
+        var anchors = checkpoint.ModelState["anchors"].ToArray().Chunk(2).ToArray();
         var torch = ScorePeer(File.ReadAllLines(arguments[4]), arguments[3], data);
         int scenes = new CocoDetectionDataset(Path.Combine(data, "train", "images"), Path.Combine(data, "train", "annotations.json"), channels: 1).Count;
         Report(new Result(epochs, peakMb), torch, anchors, scenes, epochs.Count, ourThreads, torchThreads, "at the same time, side by side");
