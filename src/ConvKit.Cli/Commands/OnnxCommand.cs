@@ -88,7 +88,7 @@ static class OnnxCommand
         var scale = new Option<float>("--scale") { Description = "Pixel value of white before normalising (1: [0, 1], 255: [0, 255]).", DefaultValueFactory = _ => 1f };
         var bgr = new Option<bool>("--bgr") { Description = "Feed channels as blue, green, red (Caffe/CNTK-style models)." };
         var size = new Option<string?>("--size") { Description = "Input height×width when the model leaves them symbolic, e.g. 224x224." };
-        var labels = new Option<string?>("--labels") { Description = "Class names, one a line, for a classifier whose file has no model card." };
+        var labels = new Option<string?>("--labels") { Description = "Class names, one a line, for a model whose file has no model card (a detector's label k is line k, from 0)." };
         var outputFile = new Option<string?>("--output", "-o") { Description = "A feature vector's output: the .csv file to write the vectors to; a map's or a detector's: the folder to draw each picture into." };
         var score = new Option<float?>("--score-threshold", "--score") { Description = $"A detector's boxes kept from this score (default: {OnnxDetections.CardScoreThreshold} on a 'convkit export' file, as 'convkit detect'; {OnnxDetections.GraphScoreThreshold} otherwise)." };
         var command = new Command("run", """
@@ -99,7 +99,8 @@ static class OnnxCommand
             What is printed depends on what the output is: a classifier's scores (N, K) give the top classes with their
             softmax probabilities (named by the card or --labels); a feature vector (N, C, 1, 1) gives its length and
             L2 norm (-o FILE.csv writes it); a map (N, C, H, W) gives its per-pixel classes (-o FOLDER draws it). Of
-            several outputs all maps (torchvision's segmentation models: 'out' and 'aux'), 'out' is used, else the first.
+            several outputs (torchvision's segmentation models give 'out' and 'aux'), the map named 'out' is used, else
+            the first map; other graphs with several outputs are refused.
             A detector gives a table of its boxes (class, score, x1 y1 x2 y2 in the picture's pixels) and -o FOLDER draws
             them as 'convkit detect' does. Detectors are: a graph whose three outputs are boxes (K, 4), float scores (K)
             and integer labels (K) in any order (torchvision's SSD, RetinaNet, Faster R-CNN: one picture (3, H, W) in
