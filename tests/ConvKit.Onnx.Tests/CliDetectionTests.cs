@@ -150,6 +150,42 @@ public sealed class CliDetectionTests : IDisposable
     }
 
     /// <summary>
+    /// A faster-rcnn checkpoint exported whole (boxes, scores and labels out, NMS in the graph): <c>onnx run</c> reads
+    /// the card's letterbox and normalisation from the file and finds what <c>convkit detect</c> finds.
+    /// </summary>
+    [Fact]
+    public void AFasterRCnnExportFindsWhatDetectFinds()
+    {
+        FasterRCnn model;
+        using (Generator.Use(new Generator(12))) model = new FasterRCnn(numClasses: 3, inChannels: 1);
+        // Untrained, made decisive as in RegionDetectorExportTests: scores far apart, each class's box moved its own way.
+        var state = model.StateDict();
+        foreach (var (name, factor) in new[] { ("rpn.cls_logits.weight", 300f), ("roi_heads.cls_score.weight", 40f), ("roi_heads.bbox_pred.weight", 300f) })
+            state[name].CopyFrom(state[name] * factor);
+        var card = new ModelCard
+        {
+            Model = "faster-rcnn", Arguments = new ModelArguments(1, 3), Classes = ["shirt", "shoe", "bag"], Dataset = "fashion-scenes", Task = ModelCard.Detection,
+            Preprocessing = new ImagePreprocessing { InputShape = [1, 128, 128], Mean = [0.3f], Std = [0.4f] },
+        };
+        string checkpoint = PathOf("frcnn.safetensors"), file = PathOf("frcnn.onnx"), picture = PathOf("scene.png");
+        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
+        Assert.Equal(0, Cli("export", "faster-rcnn", "--checkpoint", checkpoint, "-o", file).Code);
+        ImageFiles.SavePng(Tensor.Rand([3, 100, 140], seed: 9), picture);
+
+        var byDetect = Json("detect", checkpoint, picture, "-o", PathOf("detect"), "--score", "0.1");
+        var byOnnx = Json("onnx", "run", file, picture, "-o", PathOf("onnx"), "--score", "0.1");
+        Assert.Contains("outputs 'boxes' (boxes), 'scores' (scores), 'labels' (labels)", byOnnx.GetProperty("detections_from").GetString());
+        var (e, a) = (Detections(byDetect.GetProperty("results")[0]), Detections(byOnnx.GetProperty("results")[0]));
+        Assert.NotEmpty(e);
+        Assert.Equal(e.Select(d => d.Class), a.Select(d => d.Class));
+        foreach (var (x, y) in e.Zip(a))
+        {
+            Assert.Equal(x.Score, y.Score, 4);
+            Assert.Equal([x.X1, x.Y1, x.X2, x.Y2], [y.X1, y.Y1, y.X2, y.Y2], (p, q) => Math.Abs(p - q) < 1e-2);
+        }
+    }
+
+    /// <summary>
     /// Two maps, 'aux' first and 'out' second (as torchvision's FCN and DeepLabV3 give them): 'out' is the map, and
     /// the command says so; two outputs that are not maps are refused, naming each with its shape.
     /// </summary>
