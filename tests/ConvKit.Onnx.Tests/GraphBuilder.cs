@@ -88,9 +88,9 @@ sealed class GraphBuilder(long opset)
         return a;
     }
 
-    public GraphBuilder Output(string name, DataType type = DataType.Float)
+    public GraphBuilder Output(string name, DataType type = DataType.Float, int[]? shape = null)
     {
-        graph.Output.Add(ValueInfo(name, type, null));
+        graph.Output.Add(ValueInfo(name, type, shape));
         return this;
     }
 

@@ -85,13 +85,21 @@ static class DetectCommand
     /// (unless it is that square already), detected, and the boxes mapped back onto the picture (those left without
     /// area, found in the padding, dropped).
     /// </summary>
-    internal static IReadOnlyList<DetectedObject> DetectLetterboxed(Detector detector, Tensor picture, DetectionOptions? options = null)
+    internal static IReadOnlyList<DetectedObject> DetectLetterboxed(Detector detector, Tensor picture, DetectionOptions? options = null) =>
+        DetectLetterboxed(detector.Card.Preprocessing.InputShape[1], picture, square => detector.Detect(square, options));
+
+    /// <summary>
+    /// <paramref name="detect"/>'s objects in <paramref name="picture"/> (C, H, W), found in the picture letterboxed to a
+    /// <paramref name="size"/> square (unless it is that square already) and mapped back onto it, as above; also used by
+    /// <c>onnx run</c> on an exported detector, so that it finds what <c>detect</c> finds.
+    /// </summary>
+    internal static IReadOnlyList<DetectedObject> DetectLetterboxed(int size, Tensor picture, Func<Tensor, IReadOnlyList<DetectedObject>> detect)
     {
-        int size = detector.Card.Preprocessing.InputShape[1], height = picture.Shape[^2], width = picture.Shape[^1];
-        if (height == size && width == size) return detector.Detect(picture, options);
+        int height = picture.Shape[^2], width = picture.Shape[^1];
+        if (height == size && width == size) return detect(picture);
         var letterbox = new Letterbox(size);
         var (_, _, top, left, scaleY, scaleX) = letterbox.Place(height, width);
-        var found = detector.Detect(letterbox.Apply(new Sample(picture), new Random(0)).Image, options);
+        var found = detect(letterbox.Apply(new Sample(picture), new Random(0)).Image);
         return found.Select(d => d with
         {
             X1 = Math.Clamp((d.X1 - left) / scaleX, 0, width), Y1 = Math.Clamp((d.Y1 - top) / scaleY, 0, height),

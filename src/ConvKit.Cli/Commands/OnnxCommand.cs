@@ -70,11 +70,17 @@ static class OnnxCommand
         shape = info.Shape?.Select(d => d.Value is { } v ? (object)v : d.Symbol ?? "?"),
     };
 
-    static string Shape(OnnxValueInfo info) => Markup.Escape(info.Shape == null ? "?" : "[" + string.Join(", ", info.Shape) + "]");
+    static string Shape(OnnxValueInfo info) => Markup.Escape(Dims(info));
+
+    /// <summary>A declared shape as "[1, 3, 224, 224]" ("?" when undeclared).</summary>
+    internal static string Dims(OnnxValueInfo info) => info.Shape == null ? "?" : "[" + string.Join(", ", info.Shape) + "]";
+
+    /// <summary>Inputs or outputs as "'boxes' float [n, 4], 'scores' float [n]", for messages.</summary>
+    internal static string List(IEnumerable<OnnxValueInfo> values) => string.Join(", ", values.Select(v => $"'{v.Name}' {v.ElementType} {Dims(v)}"));
 
     static Command RunCommand()
     {
-        var model = new Argument<string>("model") { Description = "An .onnx file with one image input (N, C, H, W)." };
+        var model = new Argument<string>("model") { Description = "An .onnx file with one image input: (N, C, H, W), or (C, H, W) for a detector." };
         var images = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, WebP).", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top", "-k") { Description = "How many of the largest outputs to show per image.", DefaultValueFactory = _ => 5 };
         var mean = new Option<string>("--mean") { Description = "Per-channel mean subtracted after scaling (default: ImageNet's).", DefaultValueFactory = _ => "0.485,0.456,0.406" };
@@ -82,8 +88,9 @@ static class OnnxCommand
         var scale = new Option<float>("--scale") { Description = "Pixel value of white before normalising (1: [0, 1], 255: [0, 255]).", DefaultValueFactory = _ => 1f };
         var bgr = new Option<bool>("--bgr") { Description = "Feed channels as blue, green, red (Caffe/CNTK-style models)." };
         var size = new Option<string?>("--size") { Description = "Input height×width when the model leaves them symbolic, e.g. 224x224." };
-        var labels = new Option<string?>("--labels") { Description = "Class names, one a line, for a classifier whose file has no model card." };
-        var outputFile = new Option<string?>("--output", "-o") { Description = "A feature vector's output: the .csv file to write the vectors to; a map's: the folder to draw each into." };
+        var labels = new Option<string?>("--labels") { Description = "Class names, one a line, for a model whose file has no model card (a detector's label k is line k, from 0)." };
+        var outputFile = new Option<string?>("--output", "-o") { Description = "A feature vector's output: the .csv file to write the vectors to; a map's or a detector's: the folder to draw each picture into." };
+        var score = new Option<float?>("--score-threshold", "--score") { Description = $"A detector's boxes kept from this score (default: {OnnxDetections.CardScoreThreshold} on a 'convkit export' file, as 'convkit detect'; {OnnxDetections.GraphScoreThreshold} otherwise)." };
         var command = new Command("run", """
             Run an ONNX model on images. A file written by 'convkit export --checkpoint' carries its model card: each
             picture is then prepared as 'convkit predict' prepares it (channels, size, centring, the training set's mean
@@ -91,28 +98,42 @@ static class OnnxCommand
             resized to the model's input, scaled, and normalised with the per-channel mean and std (ImageNet's by default).
             What is printed depends on what the output is: a classifier's scores (N, K) give the top classes with their
             softmax probabilities (named by the card or --labels); a feature vector (N, C, 1, 1) gives its length and
-            L2 norm (-o FILE.csv writes it); a map (N, C, H, W) gives its per-pixel classes (-o FOLDER draws it).
-            """) { model, images, top, mean, std, scale, bgr, size, labels, outputFile };
+            L2 norm (-o FILE.csv writes it); a map (N, C, H, W) gives its per-pixel classes (-o FOLDER draws it). Of
+            several outputs (torchvision's segmentation models give 'out' and 'aux'), the map named 'out' is used, else
+            the first map; other graphs with several outputs are refused.
+            A detector gives a table of its boxes (class, score, x1 y1 x2 y2 in the picture's pixels) and -o FOLDER draws
+            them as 'convkit detect' does. Detectors are: a graph whose three outputs are boxes (K, 4), float scores (K)
+            and integer labels (K) in any order (torchvision's SSD, RetinaNet, Faster R-CNN: one picture (3, H, W) in
+            [0, 1], which the graph resizes and normalises itself; mean and std only as typed; boxes kept from a score of
+            0.5; line k of --labels names label k); and a 'convkit export' of a detection checkpoint (Faster R-CNN's
+            boxes, or YOLO's raw grid decoded with the anchors and stride in the file, per-class NMS at IoU 0.45), fed
+            and scored from 0.25 as 'convkit detect' does, so both find the same objects.
+            """) { model, images, top, mean, std, scale, bgr, size, labels, outputFile, score };
         CommandOutput.AddJsonOption(command);
         CommandOutput.AddExamples(command, """
             convkit onnx run lenet5.onnx shoe.png --top 3
             convkit onnx run mobilenet.onnx cat.jpg --top 3
             convkit onnx run ResNet18.onnx shoe.png --scale 255 --mean 103.06,115.90,123.15 --std 1,1,1 --bgr -o features.csv
             convkit onnx run unet.onnx scene.png -o maps
+            convkit onnx run fcn_resnet50.onnx street.jpg --size 520x520 -o maps
+            convkit onnx run ssdlite320_mobilenet_v3_large.onnx street.jpg --labels coco.txt --score-threshold 0.4 -o found
+            convkit onnx run yolo-small.onnx scene.png -o found --json
             """);
         command.SetAction(parsed =>
         {
             var preparation = new Preparation(Numbers(parsed.GetValue(mean)!, "--mean"), Numbers(parsed.GetValue(std)!, "--std"), parsed.GetValue(scale),
                 parsed.GetValue(bgr), parsed.GetValue(size),
-                Given: new Option[] { mean, std, scale, bgr }.Any(o => parsed.GetResult(o) is { Implicit: false }));
+                Given: new Option[] { mean, std, scale, bgr }.Any(o => parsed.GetResult(o) is { Implicit: false }),
+                MeanOrStdGiven: new Option[] { mean, std }.Any(o => parsed.GetResult(o) is { Implicit: false }));
             return Run(parsed.GetValue(model)!, parsed.GetValue(images)!, parsed.GetValue(top), preparation, parsed.GetValue(labels),
-                parsed.GetValue(outputFile), new CommandOutput(parsed));
+                parsed.GetValue(outputFile), parsed.GetValue(score), new CommandOutput(parsed));
         });
         return command;
     }
 
-    /// <summary>How pictures are prepared when the model card does not say (or the user overrides it); <paramref name="Given"/>: typed on the command line.</summary>
-    sealed record Preparation(float[] Mean, float[] Std, float Scale, bool Bgr, string? Size, bool Given);
+    /// <summary>How pictures are prepared when the model card does not say (or the user overrides it); <paramref name="Given"/>: some typed on
+    /// the command line; <paramref name="MeanOrStdGiven"/>: --mean or --std typed.</summary>
+    internal sealed record Preparation(float[] Mean, float[] Std, float Scale, bool Bgr, string? Size, bool Given, bool MeanOrStdGiven);
 
     static float[] Numbers(string text, string option)
     {
@@ -122,7 +143,7 @@ static class OnnxCommand
         return values;
     }
 
-    static int Run(string path, string[] files, int top, Preparation preparation, string? labelsPath, string? outputPath, CommandOutput output)
+    static int Run(string path, string[] files, int top, Preparation preparation, string? labelsPath, string? outputPath, float? scoreThreshold, CommandOutput output)
     {
         if (top < 1) throw new ArgumentException($"--top must be at least 1, not {top}.");
         var (mean, std, scale) = (preparation.Mean, preparation.Std, preparation.Scale);
@@ -131,15 +152,19 @@ static class OnnxCommand
             throw new ArgumentException($"--scale must be a positive number (1 when the model takes pixels in [0, 1], 255 for [0, 255]), not {scale}.");
         // Inference only: batch norm is folded into the convolutions, as ONNX Runtime does.
         var module = OnnxModel.Load(path, new OnnxImportOptions { FoldBatchNorm = true });
-        if (module.Inputs.Count != 1 || module.Outputs.Count != 1)
-            throw new ArgumentException($"'{path}' has {module.Inputs.Count} inputs and {module.Outputs.Count} outputs; 'onnx run' needs one image input and one output.");
-        var input = module.Inputs[0];
-        if (input.Shape is not { Count: 4 } dims)
-            throw new ArgumentException($"'{path}': input '{input.Name}' should be an image batch (N, C, H, W), but its shape is {(input.Shape == null ? "undeclared" : "[" + string.Join(", ", input.Shape) + "]")}.");
-
         // The model card written by 'convkit export --checkpoint' says how training fed pictures; typed options override it.
         var metadata = OnnxModel.ReadMetadata(path);
         var card = ModelCard.IsIn(metadata) ? ModelCard.FromMetadata(metadata, path) : null;
+        if (OnnxDetections.Recognise(module, metadata, card, path) is { } detections)
+            return OnnxDetections.Run(path, module, detections, files, card is { Task: ModelCard.Detection } ? card : null, preparation, labelsPath, outputPath, scoreThreshold, output);
+        if (card is { Task: ModelCard.Detection })
+            throw new ArgumentException($"'{path}' holds a detection model ({card.Model}) but its outputs ({List(module.Outputs)}) are neither boxes, scores and labels nor a YOLO grid with anchors.");
+        if (module.Inputs.Count != 1)
+            throw new ArgumentException($"'{path}' has {module.Inputs.Count} inputs ({List(module.Inputs)}); 'onnx run' needs one image input.");
+        var input = module.Inputs[0];
+        if (input.Shape is not { Count: 4 } dims)
+            throw new ArgumentException($"'{path}': input '{input.Name}' should be an image batch (N, C, H, W), but its shape is {(input.Shape == null ? "undeclared" : Dims(input))}.");
+        var used = ChooseOutput(module.Outputs, path);
         var classifier = card is { Task: ModelCard.Classification } && !preparation.Given ? new Classifier(module, card) : null;
         Func<string, Tensor> prepare;
         string how;
@@ -180,7 +205,7 @@ static class OnnxCommand
             try { x = prepare(file); }
             catch (Exception e) when (e is IOException or InvalidDataException) { failures.Add(e.Message); results.Add(new { image = file, error = e.Message }); continue; }
             Tensor y;
-            using (Tensor.NoGrad()) y = module.Forward(x);
+            using (Tensor.NoGrad()) y = module.Run(new Dictionary<string, Tensor> { [input.Name] = x })[used.Name];
             var values = y.ToArray();
             int[] shape = y.Shape.ToArray();
             switch (KindOf(shape))
@@ -220,10 +245,16 @@ static class OnnxCommand
         }
 
         if (output.Json)
-            output.WriteJson(new { model = path, input = input.Name, output = module.Outputs[0].Name, preprocessing = how, classes, features_file = featuresFile, results });
+            output.WriteJson(new
+            {
+                model = path, input = input.Name, output = used.Name, outputs_not_used = module.Outputs.Where(o => o != used).Select(o => o.Name).ToArray(),
+                preprocessing = how, classes, features_file = featuresFile, results,
+            });
         else
         {
             output.Line("Preprocessing " + Markup.Escape(how));
+            if (module.Outputs.Count > 1)
+                output.Line(Markup.Escape($"Output '{used.Name}' used as the map, of {module.Outputs.Count}: {List(module.Outputs)}"));
             if (scoreRows.Count > 0)
             {
                 bool named = classes != null;
@@ -260,6 +291,20 @@ static class OnnxCommand
         }
         foreach (string failure in failures) output.Problem(failure);
         return failures.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>
+    /// The output to show: the only one; of several, when one or more are declared maps (N, C, H, W) — torchvision's
+    /// segmentation models give 'out' and 'aux' —, the one named 'out', else the first map. Other graphs with several
+    /// outputs are refused, naming them.
+    /// </summary>
+    static OnnxValueInfo ChooseOutput(IReadOnlyList<OnnxValueInfo> outputs, string path)
+    {
+        if (outputs.Count == 1) return outputs[0];
+        var maps = outputs.Where(o => o.Shape is { Count: 4 } s && !(s[2].Value == 1 && s[3].Value == 1)).ToArray();
+        return maps.FirstOrDefault(o => o.Name == "out") ?? maps.FirstOrDefault() ?? throw new ArgumentException(
+            $"'{path}' has {outputs.Count} outputs ({List(outputs)}); 'onnx run' reads one output, several segmentation maps (N, C, H, W), " +
+            "or a detector's boxes (K, 4), scores (K) and labels (K).");
     }
 
     /// <summary>What an output is, from its shape: (N, C, H, W) with H or W above 1 is a map (a mask's scores, a picture);
@@ -310,7 +355,7 @@ static class OnnxCommand
     }
 
     /// <summary>Class names from a text file, one a line (blank lines ignored).</summary>
-    static IReadOnlyList<string> ReadLabels(string path)
+    internal static IReadOnlyList<string> ReadLabels(string path)
     {
         InputFiles.Require(path, "labels file");
         var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
@@ -320,10 +365,14 @@ static class OnnxCommand
     static string Csv(string text) => text.Contains(',') || text.Contains('"') ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
 
     /// <summary>A picture decoded, resized to the model's input, scaled and normalised as the options say: (1, C, H, W).</summary>
-    static Tensor Prepare(string file, int channels, Size2 size, Preparation preparation)
+    static Tensor Prepare(string file, int channels, Size2 size, Preparation preparation) =>
+        Normalize(ImageFiles.Load(file, channels, size), preparation).Reshape(1, channels, size.Height, size.Width);
+
+    /// <summary>A picture (C, H, W) in [0, 1] scaled, normalised and its channels reversed, as the options say.</summary>
+    internal static Tensor Normalize(Tensor picture, Preparation preparation)
     {
-        var image = ImageFiles.Load(file, channels, size).ToArray();
-        int plane = size.Height * size.Width;
+        var image = picture.ToArray();
+        int channels = picture.Shape[0], plane = picture.Shape[1] * picture.Shape[2];
         var x = new float[image.Length];
         for (int c = 0; c < channels; c++)
         {
@@ -331,15 +380,15 @@ static class OnnxCommand
             float m = preparation.Mean[preparation.Mean.Length == 1 ? 0 : c], s = preparation.Std[preparation.Std.Length == 1 ? 0 : c];
             for (int i = 0; i < plane; i++) x[c * plane + i] = (image[source * plane + i] * preparation.Scale - m) / s;
         }
-        return Tensor.FromArray(x, 1, channels, size.Height, size.Width);
+        return Tensor.FromArray(x, picture.Shape.ToArray());
     }
 
-    static string Shape(IReadOnlyList<int> shape) => string.Join("×", shape);
+    internal static string Shape(IReadOnlyList<int> shape) => string.Join("×", shape);
 
-    static string Values(IReadOnlyList<float> values) => string.Join(",", values.Select(v => v.ToString("G4", CultureInfo.InvariantCulture)));
+    internal static string Values(IReadOnlyList<float> values) => string.Join(",", values.Select(v => v.ToString("G4", CultureInfo.InvariantCulture)));
 
-    /// <summary>The model's fixed height and width (--size, if given, must agree), or --size where they are symbolic.</summary>
-    static Size2 ImageSize(IReadOnlyList<OnnxDim> dims, string? text, string inputName)
+    /// <summary>The model's fixed height and width (the last two of <paramref name="dims"/>; --size, if given, must agree), or --size where they are symbolic.</summary>
+    internal static Size2 ImageSize(IReadOnlyList<OnnxDim> dims, string? text, string inputName)
     {
         Size2? given = null;
         if (text != null)
@@ -349,7 +398,7 @@ static class OnnxCommand
                 throw new ArgumentException($"--size must be HxW with two positive integers (e.g. 224x224), not '{text}'.");
             given = new Size2(h, w);
         }
-        if (dims[2].Value is { } height && dims[3].Value is { } width)
+        if (dims[^2].Value is { } height && dims[^1].Value is { } width)
         {
             var fixedSize = new Size2((int)height, (int)width);
             if (given is { } g && g != fixedSize) throw new ArgumentException($"--size {text} does not match input '{inputName}', which is {height}x{width}.");
