@@ -104,6 +104,14 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// <summary>How many nodes of each op type the graph has (after batch-norm folding, if asked for), most common first.</summary>
     public IReadOnlyDictionary<string, int> OpHistogram { get; }
 
+    /// <summary>
+    /// The steps inference runs, in order: each node's op type, and for a Conv that applies the activation after it in
+    /// its epilogue, that activation after a '+' (<c>Conv+HardSwish</c>, <c>Conv+Silu</c>); the nodes fused away are not
+    /// listed.
+    /// </summary>
+    public IReadOnlyList<string> PlannedOps =>
+        [.. nodes.Select(n => n.Context.FusedActivation is { } activation ? $"{n.Context.OpType}+{activation}" : n.Context.OpType)];
+
     /// <summary>Each float initialiser's ONNX name → its key in <see cref="Module.StateDict"/>.</summary>
     public IReadOnlyDictionary<string, string> ParameterNames => parameterNames;
 

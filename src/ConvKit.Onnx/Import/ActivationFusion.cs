@@ -5,7 +5,7 @@ namespace ConvKit.Onnx.Import;
 
 /// <summary>
 /// Finds the activation a Conv's output goes through and nothing else, which the Conv then applies in its epilogue
-/// (<see cref="ConvKit.Ops.F.Conv2d(Tensor, Tensor, Tensor?, ActivationOp, Size2?, ConvKit.Ops.Padding?, Size2?, int, float)"/>),
+/// (<see cref="ConvKit.Ops.F.Conv2d(Tensor, Tensor, Tensor?, ActivationOp, Size2?, Padding?, Size2?, int, float)"/>),
 /// as ONNX Runtime's graph optimiser fuses them: Relu; Clip to [0, 6] or [0, ∞) (bounds as attributes before opset 11,
 /// constant inputs from 11); HardSigmoid with PyTorch's alpha 1/6 and beta ½; HardSwish; Sigmoid; Tanh; LeakyRelu; and
 /// SiLU as PyTorch exports it, x·Sigmoid(x): a Sigmoid and a Mul both reading the Conv's output, the Mul also the Sigmoid's.
