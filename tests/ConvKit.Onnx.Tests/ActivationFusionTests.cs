@@ -31,6 +31,10 @@ public class ActivationFusionTests
             case "Clip(-1, 6)": b.Floats($"lo{tag}", [-1f]).Floats($"hi{tag}", [6f]).Node("Clip", [x, $"lo{tag}", $"hi{tag}"], [y]); break;
             case "SiLU": b.Node("Sigmoid", [x], [$"s{tag}"]).Node("Mul", [x, $"s{tag}"], [y]); break;
             case "SiLU, Mul first": b.Node("Sigmoid", [x], [$"s{tag}"]).Node("Mul", [$"s{tag}", x], [y]); break;
+            case "HardSwish as x·HardSigmoid(x)":
+                b.Node("HardSigmoid", [x], [$"s{tag}"], ("alpha", 1f / 6), ("beta", 0.5f)).Node("Mul", [x, $"s{tag}"], [y]);
+                break;
+            case "x·HardSigmoid(x), ONNX's alpha": b.Node("HardSigmoid", [x], [$"s{tag}"]).Node("Mul", [x, $"s{tag}"], [y]); break;
             default: throw new ArgumentException(kind);
         }
     }
@@ -58,6 +62,8 @@ public class ActivationFusionTests
         { "LeakyRelu", 13, "LeakyRelu" },
         { "SiLU", 13, "Silu" },
         { "SiLU, Mul first", 13, "Silu" },
+        { "HardSwish as x·HardSigmoid(x)", 13, "HardSwish" },
+        { "x·HardSigmoid(x), ONNX's alpha", 13, "" },
     };
 
     [Theory]

@@ -8,8 +8,9 @@ namespace ConvKit.Onnx.Import;
 /// (<see cref="ConvKit.Ops.F.Conv2d(Tensor, Tensor, Tensor?, ActivationOp, Size2?, Padding?, Size2?, int, float)"/>),
 /// as ONNX Runtime's graph optimiser fuses them: Relu; Clip to [0, 6] or [0, ∞) (bounds as attributes before opset 11,
 /// constant inputs from 11); HardSigmoid with PyTorch's alpha 1/6 and beta ½; HardSwish; Sigmoid; Tanh; LeakyRelu; and
-/// SiLU as PyTorch exports it, x·Sigmoid(x): a Sigmoid and a Mul both reading the Conv's output, the Mul also the Sigmoid's.
-/// The Conv's output (and the Sigmoid's) must have no other reader and must not be a value the caller keeps.
+/// the gated forms PyTorch exports, SiLU as x·Sigmoid(x) and (before opset 14) HardSwish as x·HardSigmoid(x): a gate and
+/// a Mul both reading the Conv's output, the Mul also the gate's. The Conv's output (and the gate's) must have no other
+/// reader and must not be a value the caller keeps.
 /// </summary>
 static class ActivationFusion
 {
@@ -26,13 +27,15 @@ static class ActivationFusion
         if (uses == 1 && consumers is [var only] && Standard(only) && only.Input[0] == x && only.Output.Count >= 1
             && Unary(only, nodes, constants, opset) is { } unary)
             return new(unary.Op, unary.Parameter, [only], [.. only.Output]);
-        // SiLU: Sigmoid(x) read only by Mul(x, Sigmoid(x)).
+        // x·gate(x), the gate read only by the Mul: SiLU with a Sigmoid, HardSwish with PyTorch's HardSigmoid (as
+        // opsets before 14 spell it; the same float operations as the HardSwish kernel's).
         if (uses == 2 && consumers.Count == 2
-            && consumers.FirstOrDefault(n => n.OpType == "Sigmoid") is { } sigmoid && Standard(sigmoid) && sigmoid.Output.Count == 1
+            && consumers.FirstOrDefault(n => n.OpType != "Mul") is { } gate && Standard(gate) && gate.Output.Count == 1 && gate.Input[0] == x
+            && Unary(gate, nodes, constants, opset) is { Op: ActivationOp.Sigmoid or ActivationOp.HardSigmoid } gated
             && consumers.FirstOrDefault(n => n.OpType == "Mul") is { } mul && Standard(mul) && mul.Input.Count == 2
-            && readers.GetValueOrDefault(sigmoid.Output[0]) == 1 && !keep.Contains(sigmoid.Output[0])
-            && mul.Input.Contains(x) && mul.Input.Contains(sigmoid.Output[0]))
-            return new(ActivationOp.Silu, 0f, [sigmoid, mul], [.. mul.Output]);
+            && readers.GetValueOrDefault(gate.Output[0]) == 1 && !keep.Contains(gate.Output[0])
+            && mul.Input.Contains(x) && mul.Input.Contains(gate.Output[0]))
+            return new(gated.Op == ActivationOp.Sigmoid ? ActivationOp.Silu : ActivationOp.HardSwish, 0f, [gate, mul], [.. mul.Output]);
         return null;
     }
 
