@@ -104,6 +104,14 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// <summary>How many nodes of each op type the graph has (after batch-norm folding, if asked for), most common first.</summary>
     public IReadOnlyDictionary<string, int> OpHistogram { get; }
 
+    /// <summary>
+    /// The steps inference runs, in order: each node's op type, and for a Conv that applies the activation after it in
+    /// its epilogue, that activation after a '+' (<c>Conv+HardSwish</c>, <c>Conv+Silu</c>); the nodes fused away are not
+    /// listed.
+    /// </summary>
+    public IReadOnlyList<string> PlannedOps =>
+        [.. nodes.Select(n => n.Context.FusedActivation is { } activation ? $"{n.Context.OpType}+{activation}" : n.Context.OpType)];
+
     /// <summary>Each float initialiser's ONNX name → its key in <see cref="Module.StateDict"/>.</summary>
     public IReadOnlyDictionary<string, string> ParameterNames => parameterNames;
 
@@ -188,7 +196,7 @@ public sealed class OnnxModule : Module, IFeatureModel
     }
 
     /// <summary>
-    /// Compiles the nodes into an execution plan: Conv+Relu fusion, in-place reuse and recycling of dead values.
+    /// Compiles the nodes into an execution plan: Conv+activation fusion, in-place reuse and recycling of dead values.
     /// The values in <paramref name="features"/> are kept as the graph outputs are: computed on their own (not fused
     /// away), never overwritten in place, dropped or recycled.
     /// </summary>
@@ -203,15 +211,14 @@ public sealed class OnnxModule : Module, IFeatureModel
         var keep = wanted.Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).ToHashSet();
         var readers = nodesToRun.SelectMany(Subgraph.Reads).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
         var absorbed = new HashSet<NodeProto>();
-        var planned = new List<(NodeProto Node, bool FusedRelu, string[] Outputs)>();
+        var planned = new List<(NodeProto Node, ActivationFusion.Match? Fused, string[] Outputs)>();
         foreach (var node in nodesToRun)
         {
             if (absorbed.Contains(node)) continue;
-            // A Conv whose only reader is a Relu runs fused with it.
-            var relu = node.OpType == "Conv" && node.Output.Count == 1 && readers.GetValueOrDefault(node.Output[0]) == 1 && !keep.Contains(node.Output[0])
-                ? nodesToRun.FirstOrDefault(n => n.OpType == "Relu" && n.Domain is "" or "ai.onnx" && n.Input.Count == 1 && n.Input[0] == node.Output[0]) : null;
-            if (relu != null) absorbed.Add(relu);
-            planned.Add((node, relu != null, relu != null ? [.. relu.Output] : [.. node.Output]));
+            // A Conv whose output goes only through an activation runs fused with it.
+            var fused = ActivationFusion.Find(node, nodesToRun, readers, keep, constants, Opset);
+            if (fused != null) absorbed.UnionWith(fused.Absorbed);
+            planned.Add((node, fused, fused?.Outputs ?? [.. node.Output]));
         }
 
         var lastUse = new Dictionary<string, int>();
@@ -232,13 +239,16 @@ public sealed class OnnxModule : Module, IFeatureModel
             opType is "Conv" or "BatchNormalization" or "Add" or "Relu" or "MaxPool" or "AveragePool" or "GlobalAveragePool";
         for (int i = 0; i < planned.Count; i++)
         {
-            var (node, fusedRelu, outputs) = planned[i];
+            var (node, fused, outputs) = planned[i];
             var inputs = Subgraph.Reads(node).ToArray();
             // An Add or Relu may overwrite an input in place when it is the input's only reader (so no other node
             // made a view of it) and the input was freshly made by an op whose output is never a view of another value.
             var overwritable = Enumerable.Range(0, inputs.Length).Where(k => node.OpType is "Add" or "Relu"
                 && inputs[k].Length > 0 && readers[inputs[k]] == 1 && !keep.Contains(inputs[k]) && Fresh(producer.GetValueOrDefault(inputs[k]))).ToHashSet();
-            var context = new NodeContext(node, Opset) { FusedRelu = fusedRelu, Overwritable = overwritable };
+            var context = new NodeContext(node, Opset)
+            {
+                FusedActivation = fused?.Op, FusedActivationParameter = fused?.Parameter ?? 0f, Overwritable = overwritable,
+            };
             // Intermediate values are dropped after their last reader, so inference keeps few activations alive.
             var release = inputs.Where(n => n.Length > 0 && lastUse[n] == i && !keep.Contains(n)).Distinct().ToArray();
             // A released value's memory goes back to the backend for reuse when nothing else can hold it: it was

@@ -36,8 +36,6 @@ public static class OnnxOpCoverage
         ["Mean"] = ["Sum", "Reshape", "Div"],
         ["Var"] = ["Sum", "Reshape", "Div", "Sub", "Mul"],
         ["GlobalAvgPool2d"] = ["AdaptiveAvgPool2d"],
-        // Traced as its two ops (it computes them fused only when no trace is open).
-        ["Conv2dRelu"] = ["Conv2d", "Relu"],
     };
 
     /// <summary>Public F ops that do not export, with the reason.</summary>

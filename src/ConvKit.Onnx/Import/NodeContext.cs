@@ -32,10 +32,13 @@ sealed class NodeContext(NodeProto node, long opset)
     public bool HasInput(int index) => index < Node.Input.Count && Node.Input[index].Length > 0;
 
     /// <summary>
-    /// Set by the planner for a Conv whose only reader is a Relu: the node then computes Relu(Conv) in one pass
-    /// (<see cref="ConvKit.Ops.F.Conv2dRelu"/>) and stands for both.
+    /// Set by the planner for a Conv whose output goes only through an activation (see <see cref="ActivationFusion"/>):
+    /// the node then computes the activation in its epilogue and stands for both.
     /// </summary>
-    public bool FusedRelu { get; init; }
+    public ConvKit.Backends.ActivationOp? FusedActivation { get; init; }
+
+    /// <summary>The fused activation's parameter (LeakyRelu's slope).</summary>
+    public float FusedActivationParameter { get; init; }
 
     /// <summary>
     /// Inputs this node may overwrite when no gradient graph is being recorded, as set by the planner: values that

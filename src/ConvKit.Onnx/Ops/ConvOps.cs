@@ -18,8 +18,8 @@ static partial class Operators
             if (windows.Kernel(oneD) is { } declared && declared != kernel)
                 throw node.Invalid($"kernel_shape {declared} does not match the weight's shape {Values.Format(weight.Shape.ToArray())}.");
             var (pads, output) = windows.Resolve(new Size2(x.Size(2), x.Size(3)), kernel, oneD);
-            var y = Values.WithPads(x, pads, 0f, (padded, padding) => node.FusedRelu
-                ? F.Conv2dRelu(padded, weight, bias, windows.Stride(oneD), padding, windows.Dilation(oneD), groups)
+            var y = Values.WithPads(x, pads, 0f, (padded, padding) => node.FusedActivation is { } activation
+                ? F.Conv2d(padded, weight, bias, activation, windows.Stride(oneD), padding, windows.Dilation(oneD), groups, node.FusedActivationParameter)
                 : F.Conv2d(padded, weight, bias, windows.Stride(oneD), padding, windows.Dilation(oneD), groups), output);
             return [OnnxValue.Of(oneD ? y.Squeeze(2) : y)];
         };

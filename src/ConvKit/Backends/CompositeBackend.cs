@@ -57,7 +57,8 @@ public abstract partial class CompositeBackend : IBackend
     /// <inheritdoc/>
     public abstract void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX);
     /// <inheritdoc/>
-    public abstract void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, bool relu = false);
+    public abstract void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry,
+        ActivationOp? activation = null, float activationParameter = 0f);
     /// <inheritdoc/>
     public abstract void ConvBackwardData(Storage outputGrad, Storage weight, Storage? bias, Storage inputGrad, in ConvGeometry geometry);
     /// <inheritdoc/>

@@ -17,6 +17,8 @@ public enum ActivationOp
     HardSigmoid,
     /// <summary>x · min(max(x + 3, 0), 6) / 6</summary>
     HardSwish,
+    /// <summary>x · sigmoid(x) (SiLU, also called Swish)</summary>
+    Silu,
 }
 
 public partial interface IBackend
@@ -26,7 +28,7 @@ public partial interface IBackend
 
     /// <summary>
     /// gradX = gradY·f′, element-wise. The ReLU family reads f′ from x (0 at the kinks, the slope for
-    /// LeakyRelu at 0, as PyTorch), Tanh and Sigmoid from their output y. HardSigmoid and HardSwish read x, with
+    /// LeakyRelu at 0, as PyTorch), Tanh and Sigmoid from their output y, Silu from x (σ(x)(1 + x(1 − σ(x)))). HardSigmoid and HardSwish read x, with
     /// PyTorch's values at the kinks: HardSigmoid′ is 1/6 strictly inside (−3, 3), else 0; HardSwish′ is 0 below −3,
     /// x/3 + 1/2 on [−3, 3], 1 above.
     /// </summary>

@@ -6,9 +6,11 @@ public partial interface IBackend
 {
     /// <summary>
     /// output (N, C_out, H_out, W_out) = conv(input (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW)) + bias (C_out, optional),
-    /// then max(·, 0) when <paramref name="relu"/> (fused: applied to each block of output while it is still in cache).
+    /// then <paramref name="activation"/> when given, as <see cref="Activation"/> computes it with <paramref name="activationParameter"/>
+    /// (fused: applied to each block of output while it is still in cache, so the values are those of the separate op).
     /// </summary>
-    void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, bool relu = false);
+    void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry,
+        ActivationOp? activation = null, float activationParameter = 0f);
 
     /// <summary>
     /// inputGrad (N, C_in, H, W) = convᵀ(outputGrad (N, C_out, H_out, W_out), weight) + bias (C_in, optional): the gradient

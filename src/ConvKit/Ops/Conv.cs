@@ -27,36 +27,65 @@ public static partial class F
         Size2? dilation = null, int groups = 1)
     {
         var geometry = ConvShapes.Conv2d("Conv2d", input.Dims, weight.Dims, bias?.Dims, stride ?? 1, padding ?? 0, dilation ?? 1, groups);
-        var output = ConvForward("Conv2d", input, weight, bias, geometry, relu: false);
+        var output = ConvForward("Conv2d", input, weight, bias, geometry);
         return Node.Record(output, "Conv2d", [input, weight, bias], ConvInputs(input, weight, bias), g => ConvGradients(g, input, weight, bias, geometry),
             ("geometry", geometry));
     }
 
     /// <summary>
-    /// Relu(Conv2d(...)) in one pass: each block of the convolution's output is rectified while it is still in
-    /// cache (the Conv → Relu pairs of imported ONNX graphs run this way). Differentiable; an open
-    /// <see cref="OpTrace"/> sees the two ops it stands for.
+    /// activation(Conv2d(...)) in one pass: each block of the convolution's output goes through the activation while it
+    /// is still in cache (imported ONNX graphs run their Conv → Relu, Clip, HardSigmoid, HardSwish, Sigmoid and SiLU pairs
+    /// this way); the values are those of the two ops. Differentiable: Relu, Relu6, Sigmoid and Tanh take their
+    /// gradient from the fused output; the others need the convolution's own output, which the fused pass never keeps,
+    /// so when a gradient will be recorded they run as the two ops. An open <see cref="OpTrace"/> sees the two ops.
     /// </summary>
-    public static Tensor Conv2dRelu(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding? padding = null,
-        Size2? dilation = null, int groups = 1)
+    /// <param name="input">(N, C_in, H, W)</param>
+    /// <param name="weight">(C_out, C_in/groups, kH, kW)</param>
+    /// <param name="bias">(C_out), or null</param>
+    /// <param name="activation">applied element-wise to the output; <see cref="ActivationOp.Silu"/> is x·sigmoid(x)</param>
+    /// <param name="activationParameter">LeakyRelu's negative slope; ignored by the others</param>
+    /// <returns>(N, C_out, H_out, W_out)</returns>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, ActivationOp activation, Size2? stride = null,
+        Padding? padding = null, Size2? dilation = null, int groups = 1, float activationParameter = 0.01f)
     {
-        if (OpTrace.IsActive) return Relu(Conv2d(input, weight, bias, stride, padding, dilation, groups));
-        var geometry = ConvShapes.Conv2d("Conv2dRelu", input.Dims, weight.Dims, bias?.Dims, stride ?? 1, padding ?? 0, dilation ?? 1, groups);
-        var output = ConvForward("Conv2dRelu", input, weight, bias, geometry, relu: true);
-        // ReLU's gradient passes where its output is positive; the convolution's gradients follow from there.
-        return Node.Record(output, "Conv2dRelu", ConvInputs(input, weight, bias), g =>
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Conv2d: unknown activation.");
+        bool readsOutput = activation is ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.Sigmoid or ActivationOp.Tanh;
+        bool recordsGradient = GradMode.IsEnabled && (input.RequiresGrad || weight.RequiresGrad || bias?.RequiresGrad == true);
+        if (OpTrace.IsActive || (recordsGradient && !readsOutput))
+            return Activate(Conv2d(input, weight, bias, stride, padding, dilation, groups), activation, activationParameter);
+        string op = $"Conv2d{activation}";
+        var geometry = ConvShapes.Conv2d(op, input.Dims, weight.Dims, bias?.Dims, stride ?? 1, padding ?? 0, dilation ?? 1, groups);
+        var output = ConvForward(op, input, weight, bias, geometry, activation, activationParameter);
+        // The activation's gradient, read from the output, passes on; the convolution's gradients follow from there.
+        return Node.Record(output, op, ConvInputs(input, weight, bias), g =>
         {
             var passed = Tensor.Uninitialized(g.Dims, g.Backend);
-            g.Backend.ActivationBackward(ActivationOp.Relu, 0f, output.Storage, output.Storage, g.Storage, passed.Storage);
+            g.Backend.ActivationBackward(activation, activationParameter, output.Storage, output.Storage, g.Storage, passed.Storage);
             return ConvGradients(passed, input, weight, bias, geometry);
         });
     }
 
-    static Tensor ConvForward(string op, Tensor input, Tensor weight, Tensor? bias, in ConvGeometry geometry, bool relu)
+    /// <summary>The activation as its own op (SiLU as Sigmoid and Mul).</summary>
+    static Tensor Activate(Tensor x, ActivationOp activation, float parameter) => activation switch
+    {
+        ActivationOp.Relu => Relu(x),
+        ActivationOp.LeakyRelu => LeakyRelu(x, parameter),
+        ActivationOp.Relu6 => Relu6(x),
+        ActivationOp.Tanh => Tanh(x),
+        ActivationOp.Sigmoid => Sigmoid(x),
+        ActivationOp.HardSigmoid => HardSigmoid(x),
+        ActivationOp.HardSwish => HardSwish(x),
+        ActivationOp.Silu => Mul(x, Sigmoid(x)),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
+    };
+
+    static Tensor ConvForward(string op, Tensor input, Tensor weight, Tensor? bias, in ConvGeometry geometry,
+        ActivationOp? activation = null, float activationParameter = 0f)
     {
         var backend = CheckBackends(op, input, weight, bias);
         var output = Tensor.Uninitialized([geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth], backend);
-        backend.ConvForward(input.Storage, weight.Storage, bias?.Storage, output.Storage, geometry, relu);
+        backend.ConvForward(input.Storage, weight.Storage, bias?.Storage, output.Storage, geometry, activation, activationParameter);
         return output;
     }
 
@@ -71,7 +100,7 @@ public static partial class F
     ];
 
     /// <summary>
-    /// 2-D transposed convolution (the adjoint of <see cref="Conv2d"/>, sometimes called deconvolution), as
+    /// 2-D transposed convolution (the adjoint of <see cref="Conv2d(Tensor, Tensor, Tensor?, Size2?, Padding?, Size2?, int)"/>, sometimes called deconvolution), as
     /// torch.nn.functional.conv_transpose2d: each input value scatters the kernel, scaled, into the output;
     /// <paramref name="padding"/> trims the output and <paramref name="outputPadding"/> (less than the stride or
     /// the dilation) adds rows/columns at the bottom/right.

@@ -7,7 +7,7 @@ namespace ConvKit.Tests.Backends;
 /// Every fast backend's convolution kernels against <see cref="ReferenceBackend"/>'s direct loops (float64 sums), on odd
 /// shapes chosen to reach each CPU path (im2col + GEMM, several tiles per image whatever the thread count, the
 /// lone-image split of the data gradient, pointwise 1×1 without im2col, direct depthwise loops at unit and
-/// other strides, the turned product of a lone image with a small plane, the fused ReLU). Outputs start as NaN, so an element a kernel forgets to write fails.
+/// other strides, the turned product of a lone image with a small plane, every fused activation). Outputs start as NaN, so an element a kernel forgets to write fails.
 /// </summary>
 public class ConvKernelTests
 {
@@ -61,12 +61,16 @@ public class ConvKernelTests
     {
         var fast = TestBackends.Named(backend);
         var (x, w, b, _) = Operands(g);
-        foreach (var (bias, relu, what) in new[] { (b, false, ""), (null, false, " without bias"), (b, true, " with ReLU") })
+        // The activations alternate between with and without bias; LeakyRelu gets a slope of 0.1.
+        var variants = new List<(float[]? Bias, ActivationOp? Activation, string What)> { (b, null, ""), (null, null, " without bias") };
+        foreach (var op in Enum.GetValues<ActivationOp>())
+            variants.Add(((int)op % 2 == 0 ? b : null, op, $" with {op}{((int)op % 2 == 0 ? "" : ", no bias")}"));
+        foreach (var (bias, activation, what) in variants)
         {
             float[] Forward(IBackend on)
             {
                 var y = on.FromArray(Garbage(g.Batch * g.OutChannels * g.OutPlane));
-                on.ConvForward(on.FromArray(x), on.FromArray(w), bias == null ? null : on.FromArray(bias), y, g, relu);
+                on.ConvForward(on.FromArray(x), on.FromArray(w), bias == null ? null : on.FromArray(bias), y, g, activation, 0.1f);
                 return TestBackends.Read(y);
             }
             AssertClose(Forward(Reference), Forward(fast), $"{backend} {name} forward{what}");

@@ -93,6 +93,44 @@ public class ElementwiseKernelTests
         Compare(backend, [small], small.Length, (on, s, y) => on.Unary(op, s[0], y), rtol, op + " near zero");
     }
 
+    public static IEnumerable<object[]> ActivationCases() =>
+        from backend in TestBackends.Fast from op in Enum.GetValues<ActivationOp>() select (object[])[backend.Name, op];
+
+    [Theory]
+    [MemberData(nameof(ActivationCases))]
+    public void ActivationsAndTheirGradientsMatchReference(string backend, ActivationOp op)
+    {
+        // Finite values in [−7.5, 7.5), past every kink, with the kinks themselves; LeakyRelu's slope 0.1.
+        var x = Values(1000, 7).Select(v => float.IsFinite(v) ? v * 2.5f : 3f).ToArray();
+        x[1] = -3f; x[2] = 6f; x[3] = 0f;
+        var g = Values(1000, 8).Select(v => float.IsFinite(v) ? v : 1f).ToArray();
+        var fast = TestBackends.Named(backend);
+        float[] Forward(IBackend on)
+        {
+            var y = on.FromArray(Garbage(x.Length));
+            on.Activation(op, 0.1f, on.FromArray(x), y);
+            return TestBackends.Read(y);
+        }
+        float[] Backward(IBackend on, float[] y)
+        {
+            var dx = on.FromArray(Garbage(x.Length));
+            on.ActivationBackward(op, 0.1f, on.FromArray(x), on.FromArray(y), on.FromArray(g), dx);
+            return TestBackends.Read(dx);
+        }
+        // Tanh, Sigmoid and SiLU are float32 approximations on the CPU, within a few ulps of the float64 reference.
+        var expected = Forward(Reference);
+        var actual = Forward(fast);
+        AssertNear(expected, actual, $"{backend} {op}");
+        AssertNear(Backward(Reference, expected), Backward(fast, actual), $"{backend} {op} backward");
+    }
+
+    static void AssertNear(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i]))))
+                Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected[i]}");
+    }
+
     [Theory]
     [MemberData(nameof(TestBackends.FastNames), MemberType = typeof(TestBackends))]
     public void ScalarOpsMatchReference(string backend)

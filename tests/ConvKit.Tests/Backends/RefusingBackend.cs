@@ -16,7 +16,7 @@ sealed class RefusingBackend : IBackend
 
     public void Activation(ActivationOp op, float parameter, Storage x, Storage y) => throw Refused("Activation");
     public void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX) => throw Refused("ActivationBackward");
-    public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, bool relu) => throw Refused("ConvForward");
+    public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, ActivationOp? activation, float activationParameter) => throw Refused("ConvForward");
     public void ConvBackwardData(Storage outputGrad, Storage weight, Storage? bias, Storage inputGrad, in ConvGeometry geometry) => throw Refused("ConvBackwardData");
     public void ConvBackwardWeight(Storage input, Storage outputGrad, Storage weightGrad, in ConvGeometry geometry) => throw Refused("ConvBackwardWeight");
     public int Gather(Storage x, int outer, int extent, int inner, Storage index, int count, Storage y) => throw Refused("Gather");

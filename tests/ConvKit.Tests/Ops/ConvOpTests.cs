@@ -1,3 +1,4 @@
+using ConvKit.Backends;
 using ConvKit.Ops;
 using ConvKit.Tests.Autograd;
 
@@ -24,35 +25,86 @@ public class ConvOpTests
 
     // The fused op against the two ops it fuses, each checked against finite differences above and against PyTorch:
     // a finite-difference check of the fusion itself would straddle the ReLU's kink wherever a sum lands near zero.
-    public static IEnumerable<object[]> FusedReluCases() => TestBackends.Each(new TheoryData<int, int, int>
+    public static IEnumerable<object[]> FusedCases() => TestBackends.Each(new TheoryData<int, int, int>
     {
         { 1, 1, 1 }, // one image split into tiles
         { 3, 2, 1 }, // a batch, strided
+        { 2, 1, 3 }, // grouped
         { 2, 1, 6 }, // depthwise (its own kernel)
     });
 
     [Theory]
-    [MemberData(nameof(FusedReluCases))]
-    public void Conv2dReluIsReluOfConv2dAndSoAreItsGradients(string backend, int batch, int stride, int groups)
+    [MemberData(nameof(FusedCases))]
+    public void FusedActivationIsTheActivationOfConv2d(string backend, int batch, int stride, int groups)
     {
         using var backendScope = TestBackends.Use(backend);
-        var gradients = new Tensor[2][];
-        var outputs = new float[2][];
-        for (int fused = 0; fused < 2; fused++)
+        var x = Uniform(12, batch, 6, 17, 19) * 2f;
+        var w = Uniform(13, 6, 6 / groups, 3, 3);
+        var b = Uniform(14, 6);
+        foreach (var activation in Enum.GetValues<ActivationOp>())
+            foreach (var bias in new[] { b, null })
+            {
+                using var _ = Tensor.NoGrad();
+                var conv = F.Conv2d(x, w, bias, stride: stride, padding: 1, groups: groups);
+                var expected = Activate(conv, activation).ToArray();
+                var actual = F.Conv2d(x, w, bias, activation, stride: stride, padding: 1, groups: groups, activationParameter: 0.1f).ToArray();
+                Assert.Equal(expected.Length, actual.Length);
+                for (int i = 0; i < expected.Length; i++)
+                    if (!(Math.Abs(actual[i] - expected[i]) <= 1e-6 * Math.Max(1, Math.Abs(expected[i]))))
+                        Assert.Fail($"{activation}{(bias == null ? " without bias" : "")}: element {i} is {actual[i]}, expected {expected[i]}");
+                // The outputs reach every piece of each function: both signs, and for the hard ones beyond ±3.
+                Assert.Contains(conv.ToArray(), v => v < -3);
+                Assert.Contains(conv.ToArray(), v => v > 6);
+            }
+    }
+
+    /// <summary>The activation as its own op, with LeakyRelu's slope 0.1 and SiLU as x·sigmoid(x).</summary>
+    static Tensor Activate(Tensor x, ActivationOp activation) => activation switch
+    {
+        ActivationOp.Relu => F.Relu(x),
+        ActivationOp.LeakyRelu => F.LeakyRelu(x, 0.1f),
+        ActivationOp.Relu6 => F.Relu6(x),
+        ActivationOp.Tanh => F.Tanh(x),
+        ActivationOp.Sigmoid => F.Sigmoid(x),
+        ActivationOp.HardSigmoid => F.HardSigmoid(x),
+        ActivationOp.HardSwish => F.HardSwish(x),
+        ActivationOp.Silu => x * F.Sigmoid(x),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    // Relu, Relu6, Sigmoid and Tanh back-propagate through the fused output; the others run as the two ops when a
+    // gradient is recorded. Either way the gradients are those of the two ops.
+    [Theory]
+    [MemberData(nameof(FusedCases))]
+    public void FusedActivationGradientsAreThoseOfTheTwoOps(string backend, int batch, int stride, int groups)
+    {
+        using var backendScope = TestBackends.Use(backend);
+        foreach (var activation in Enum.GetValues<ActivationOp>())
         {
-            var x = Uniform(12, batch, 6, 17, 19).RequireGrad();
-            var w = Uniform(13, 6, 6 / groups, 3, 3).RequireGrad();
-            var b = Uniform(14, 6).RequireGrad();
-            var y = fused == 1 ? F.Conv2dRelu(x, w, b, stride: stride, padding: 1, groups: groups)
-                : F.Relu(F.Conv2d(x, w, b, stride: stride, padding: 1, groups: groups));
-            (y * Uniform(15, y.Shape.ToArray())).Sum().Backward();
-            outputs[fused] = y.ToArray();
-            gradients[fused] = [x.Grad!, w.Grad!, b.Grad!];
+            var gradients = new Tensor[2][];
+            var outputs = new float[2][];
+            for (int fused = 0; fused < 2; fused++)
+            {
+                var x = Uniform(12, batch, 6, 17, 19).RequireGrad();
+                var w = Uniform(13, 6, 6 / groups, 3, 3).RequireGrad();
+                var b = Uniform(14, 6).RequireGrad();
+                var y = fused == 1 ? F.Conv2d(x, w, b, activation, stride: stride, padding: 1, groups: groups, activationParameter: 0.1f)
+                    : Activate(F.Conv2d(x, w, b, stride: stride, padding: 1, groups: groups), activation);
+                (y * Uniform(15, y.Shape.ToArray())).Sum().Backward();
+                outputs[fused] = y.ToArray();
+                gradients[fused] = [x.Grad!, w.Grad!, b.Grad!];
+            }
+            Assert.Equal(outputs[0], outputs[1]);
+            for (int i = 0; i < 3; i++) Assert.Equal(gradients[0][i].ToArray(), gradients[1][i].ToArray());
         }
-        Assert.Equal(outputs[0], outputs[1]);
-        Assert.Contains(0f, outputs[1]);
-        Assert.Contains(outputs[1], v => v > 0);
-        for (int i = 0; i < 3; i++) Assert.Equal(gradients[0][i].ToArray(), gradients[1][i].ToArray());
+    }
+
+    [Fact]
+    public void FusedSiluGradientsMatchFiniteDifferences()
+    {
+        // SiLU has no kink, so the fused op itself can be checked against finite differences.
+        GradCheck.Check(t => F.Conv2d(t[0], t[1], t[2], ActivationOp.Silu, padding: 1, groups: 2),
+            Uniform(16, 2, 4, 5, 6), Uniform(17, 4, 2, 3, 3), Uniform(18, 4));
     }
 
     [Fact]

@@ -11,25 +11,60 @@ public sealed partial class CpuBackend
     public void Activation(ActivationOp op, float parameter, Storage x, Storage y)
     {
         float[] input = Data(x), output = Data(y);
-        AxisBlocks.Run(1, 1, input.Length, (_, start, length) =>
+        AxisBlocks.Run(1, 1, input.Length, (_, start, length) => Activate(op, parameter, input.AsSpan(start, length), output.AsSpan(start, length)));
+    }
+
+    /// <summary>
+    /// destination = op(source) on one span; the two may be the same span. The convolution's epilogue calls it on each
+    /// block of output, so a fused activation computes what the separate op does.
+    /// </summary>
+    internal static void Activate(ActivationOp op, float parameter, ReadOnlySpan<float> source, Span<float> destination)
+    {
+        switch (op)
         {
-            ReadOnlySpan<float> source = input.AsSpan(start, length);
-            var destination = output.AsSpan(start, length);
-            switch (op)
+            case ActivationOp.Relu: TensorPrimitives.Max(source, 0f, destination); break;
+            case ActivationOp.Relu6:
+                TensorPrimitives.Max(source, 0f, destination);
+                TensorPrimitives.Min(destination, 6f, destination);
+                break;
+            case ActivationOp.Tanh: TensorPrimitives.Tanh(source, destination); break;
+            case ActivationOp.Sigmoid: TensorPrimitives.Sigmoid(source, destination); break;
+            case ActivationOp.LeakyRelu: LeakyRelu(source, parameter, destination); break;
+            case ActivationOp.HardSigmoid: HardSigmoid(source, destination, timesInput: false); break;
+            case ActivationOp.HardSwish: HardSigmoid(source, destination, timesInput: true); break;
+            case ActivationOp.Silu: Silu(source, destination); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    // SiLU as Sigmoid then Mul compute it (the form ONNX graphs spell it in), through a small gate buffer on the
+    // stack so that it can run in place.
+    /// <summary>y = x·σ(x); x and y may be the same span.</summary>
+    static void Silu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Span<float> gate = stackalloc float[256];
+        for (int i = 0; i < x.Length; i += gate.Length)
+        {
+            int n = Math.Min(gate.Length, x.Length - i);
+            TensorPrimitives.Sigmoid(x.Slice(i, n), gate[..n]);
+            TensorPrimitives.Multiply(x.Slice(i, n), gate[..n], y.Slice(i, n));
+        }
+    }
+
+    /// <summary>dx = g·σ(x)(1 + x(1 − σ(x))).</summary>
+    static void SiluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        Span<float> gate = stackalloc float[256];
+        for (int start = 0; start < x.Length; start += gate.Length)
+        {
+            int n = Math.Min(gate.Length, x.Length - start);
+            TensorPrimitives.Sigmoid(x.Slice(start, n), gate[..n]);
+            for (int i = 0; i < n; i++)
             {
-                case ActivationOp.Relu: TensorPrimitives.Max(source, 0f, destination); break;
-                case ActivationOp.Relu6:
-                    TensorPrimitives.Max(source, 0f, destination);
-                    TensorPrimitives.Min(destination, 6f, destination);
-                    break;
-                case ActivationOp.Tanh: TensorPrimitives.Tanh(source, destination); break;
-                case ActivationOp.Sigmoid: TensorPrimitives.Sigmoid(source, destination); break;
-                case ActivationOp.LeakyRelu: LeakyRelu(source, parameter, destination); break;
-                case ActivationOp.HardSigmoid: HardSigmoid(source, destination, timesInput: false); break;
-                case ActivationOp.HardSwish: HardSigmoid(source, destination, timesInput: true); break;
-                default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+                float s = gate[i], v = x[start + i];
+                dx[start + i] = g[start + i] * s * (1 + v * (1 - s));
             }
-        });
+        }
     }
 
     static void LeakyRelu(ReadOnlySpan<float> x, float slope, Span<float> y)
@@ -61,6 +96,7 @@ public sealed partial class CpuBackend
                 case ActivationOp.Sigmoid: SigmoidBackward(output.AsSpan(start, length), g, dx); break;
                 case ActivationOp.HardSigmoid: ReluFamilyBackward(input.AsSpan(start, length), g, -3f, 3f, 0f, dx, 1f / 6); break;
                 case ActivationOp.HardSwish: HardSwishBackward(input.AsSpan(start, length), g, dx); break;
+                case ActivationOp.Silu: SiluBackward(input.AsSpan(start, length), g, dx); break;
                 default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
             }
         });

@@ -16,9 +16,10 @@ public sealed partial class ReferenceBackend
                 ActivationOp.LeakyRelu => v > 0 ? v : parameter * v,
                 ActivationOp.Relu6 => v > 6 ? 6 : v > 0 ? v : 0,
                 ActivationOp.Tanh => (float)Math.Tanh(v),
-                ActivationOp.Sigmoid => (float)(1 / (1 + Math.Exp(-(double)v))),
+                ActivationOp.Sigmoid => (float)Sigmoid(v),
                 ActivationOp.HardSigmoid => HardSigmoid(v),
                 ActivationOp.HardSwish => v * HardSigmoid(v),
+                ActivationOp.Silu => (float)(v * Sigmoid(v)),
                 _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
             };
         }
@@ -26,6 +27,8 @@ public sealed partial class ReferenceBackend
 
     /// <summary>min(max(x + 3, 0), 6) / 6, in float as PyTorch computes it.</summary>
     static float HardSigmoid(float x) => Math.Min(Math.Max(x + 3f, 0f), 6f) / 6f;
+
+    static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
     /// <inheritdoc/>
     public void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX)
@@ -43,6 +46,7 @@ public sealed partial class ReferenceBackend
                 ActivationOp.Sigmoid => (double)output[i] * (1 - output[i]),
                 ActivationOp.HardSigmoid => v > -3 && v < 3 ? 1.0 / 6 : 0,
                 ActivationOp.HardSwish => v < -3 ? 0 : v <= 3 ? v / 3.0 + 0.5 : 1,
+                ActivationOp.Silu => Sigmoid(v) * (1 + v * (1 - Sigmoid(v))),
                 _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
             };
             inputGrad[i] = (float)(g * derivative);

@@ -32,7 +32,8 @@ public sealed partial class ReferenceBackend
     }
 
     /// <inheritdoc/>
-    public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry, bool relu = false)
+    public void ConvForward(Storage input, Storage weight, Storage? bias, Storage output, in ConvGeometry geometry,
+        ActivationOp? activation = null, float activationParameter = 0f)
     {
         float[] x = Data(input), w = Data(weight), y = Data(output);
         float[]? b = bias == null ? null : Data(bias);
@@ -41,7 +42,8 @@ public sealed partial class ReferenceBackend
         if (b != null)
             for (int k = 0; k < sums.Length; k++) sums[k] = b[k / plane % channels];
         ForEachTerm(geometry, (xi, wi, yi) => sums[yi] += (double)x[xi] * w[wi]);
-        for (int k = 0; k < y.Length; k++) y[k] = relu && sums[k] < 0 ? 0 : (float)sums[k];
+        for (int k = 0; k < y.Length; k++) y[k] = (float)sums[k];
+        if (activation is { } op) Activation(op, activationParameter, output, output);
     }
 
     /// <inheritdoc/>

@@ -18,7 +18,7 @@ public sealed class Conv2d : Module
     public Size2 KernelSize { get; }
     /// <summary>Step of the filter over the input, per side.</summary>
     public Size2 Stride { get; }
-    /// <summary>Per-side padding, or "same" / "valid" (see <see cref="F.Conv2d"/>).</summary>
+    /// <summary>Per-side padding, or "same" / "valid" (see <see cref="F.Conv2d(Tensor, Tensor, Tensor?, Size2?, Padding?, Size2?, int)"/>).</summary>
     public Padding Padding { get; }
     /// <summary>Spacing between filter taps, per side (1: adjacent).</summary>
     public Size2 Dilation { get; }
