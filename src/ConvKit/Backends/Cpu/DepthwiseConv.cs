@@ -16,21 +16,27 @@ static class DepthwiseConv
 {
     static readonly int Lanes = Vector<float>.Count;
 
-    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry)
+    /// <summary>
+    /// y = depthwise convolution of x; <paramref name="baseline"/> runs the paths that came before the multi-row and
+    /// stride-2 ones (scalar loops for any stride but 1, one vector at a time on narrow planes), kept for the
+    /// <c>depthwise</c> benchmark and the tests to compare against.
+    /// </summary>
+    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry, bool baseline = false)
     {
         var g = geometry;
-        bool unitStride = g.StrideHeight == 1 && g.StrideWidth == 1 && Vector.IsHardwareAccelerated;
+        bool vectorised = Vector.IsHardwareAccelerated && g.PadTop >= 0 && g.PadLeft >= 0
+            && (baseline ? g.StrideHeight == 1 && g.StrideWidth == 1 : g.StrideWidth <= 2);
         var padded = new PaddedPlane(g);
         int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels;
         int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, planes);
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
-            var buffer = unitStride ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
+            var buffer = vectorised ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
             for (int plane = part * planes / threads; plane < (part + 1) * planes / threads; plane++)
             {
                 int n = plane / g.InChannels, c = plane % g.InChannels;
                 var input = x.AsSpan(plane * g.InPlane, g.InPlane);
-                if (unitStride) padded.Fill(input, buffer);
+                if (vectorised) padded.Fill(input, buffer);
                 // While this plane is convolved from the cache, the next one is fetched from memory.
                 var next = plane + 1 < (part + 1) * planes / threads ? x.AsSpan((plane + 1) * g.InPlane, g.InPlane) : default;
                 for (int oc = c * multiplier; oc < (c + 1) * multiplier; oc++)
@@ -38,11 +44,11 @@ static class DepthwiseConv
                     var output = y.AsSpan((n * g.OutChannels + oc) * g.OutPlane, g.OutPlane);
                     var taps = w.AsSpan(oc * g.KernelArea, g.KernelArea);
                     float b = bias == null ? 0f : bias[oc];
-                    if (unitStride) padded.Convolve(buffer, taps, b, output, oc == c * multiplier ? next : default);
+                    if (vectorised) padded.Convolve(buffer, taps, b, output, oc == c * multiplier ? next : default, baseline);
                     else Strided(input, taps, b, output, g);
                 }
             }
-            if (unitStride) ArrayPool<float>.Shared.Return(buffer);
+            if (vectorised) ArrayPool<float>.Shared.Return(buffer);
         });
     }
 
@@ -69,71 +75,128 @@ static class DepthwiseConv
     }
 
     /// <summary>
-    /// Stride 1: the input plane copied into a zero-bordered buffer, wide enough that every vector of outputs
-    /// reads whole vectors, so no output needs edge tests. Buffer element (r, c) is input (r − pt, c − pl), or zero.
+    /// The input plane copied into a zero-bordered buffer, wide enough that every vector of outputs reads whole
+    /// vectors, so no output needs edge tests. At stride 1 buffer element (r, c) is input (r − pt, c − pl), or zero.
+    /// At column stride 2 each buffer row holds the padded row's even columns, then its odd ones (each half
+    /// <c>phase</c> long): output column ow of tap column j then reads phase (j·d) mod 2 at ow + ⌊j·d / 2⌋, so
+    /// stride 2 runs the same unit-stride vector loops as stride 1. Output rows are <c>rowStep</c> = stride·width apart.
     /// im2col lays small planes out the same way (see <see cref="Im2Col"/>).
     /// </summary>
     internal readonly struct PaddedPlane
     {
         readonly ConvGeometry g;
-        readonly int width, height;
-        public int Length => width * height;
+        readonly int width, height, phase;
+        /// <summary>Floats the buffer needs: the plane, and at stride 2 one more row to lay each padded row out in.</summary>
+        public int Length => width * (g.StrideWidth == 1 ? height : height + 1);
         /// <summary>Values per buffer row.</summary>
         public int Width => width;
 
         public PaddedPlane(in ConvGeometry geometry)
         {
             g = geometry;
-            width = (g.OutWidth + Lanes - 1) / Lanes * Lanes + g.DilationWidth * (g.KernelWidth - 1);
-            height = g.OutHeight + g.DilationHeight * (g.KernelHeight - 1);
+            int outWidth = (g.OutWidth + Lanes - 1) / Lanes * Lanes, span = g.DilationWidth * (g.KernelWidth - 1);
+            // Whole 32-value blocks for Im2Col.SplitPhases's vector deinterleave.
+            phase = g.StrideWidth == 1 ? outWidth + span : (outWidth + span / 2 + 15) / 16 * 16;
+            width = g.StrideWidth == 1 ? phase : 2 * phase;
+            height = (g.OutHeight - 1) * g.StrideHeight + g.DilationHeight * (g.KernelHeight - 1) + 1;
         }
 
         public void Fill(ReadOnlySpan<float> input, Span<float> buffer)
         {
+            // At stride 2 each padded row is laid out in the spare row at the end, then split into its phases; only
+            // [from, to) of the spare row is ever written, so its zero borders stay zero.
+            var spare = g.StrideWidth == 1 ? default : buffer.Slice(height * width, width);
+            spare.Clear();
             int from = Math.Min(g.PadLeft, width), to = Math.Min(width, g.PadLeft + g.InWidth);
             for (int r = 0; r < height; r++)
             {
                 var row = buffer.Slice(r * width, width);
                 int ih = r - g.PadTop;
                 if ((uint)ih >= (uint)g.InHeight) { row.Clear(); continue; }
-                row[..from].Clear();
-                input.Slice(ih * g.InWidth, to - from).CopyTo(row[from..]);
-                row[to..].Clear();
+                var source = input.Slice(ih * g.InWidth, to - from);
+                if (g.StrideWidth == 1)
+                {
+                    row[..from].Clear();
+                    source.CopyTo(row[from..]);
+                    row[to..].Clear();
+                }
+                else
+                {
+                    source.CopyTo(spare[from..]);
+                    Im2Col.SplitPhases(spare, 2, phase, row);
+                }
             }
         }
 
+        /// <summary>Buffer offset of each tap from the buffer position of its output (oh, ow).</summary>
+        void TapOffsets(Span<int> offsets)
+        {
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    int column = j * g.DilationWidth;
+                    offsets[i * g.KernelWidth + j] = i * g.DilationHeight * width
+                        + (g.StrideWidth == 1 ? column : column % 2 * phase + column / 2);
+                }
+        }
+
         /// <summary>
-        /// One output plane in blocks of two rows × four vectors (eight independent FMA chains, enough to hide the
-        /// FMA latency); rows left over, and rows narrower than a block, go one vector at a time. A row's last
-        /// block starts early enough to end at the row's end, recomputing a few outputs rather than leaving a tail.
+        /// One output plane. Rows of at least four vectors go in blocks of two rows × four vectors; narrower rows in
+        /// blocks of four rows × two vectors (or one, below a vector): eight (or four) independent FMA chains, enough
+        /// to hide the FMA latency that a single chain of k·k taps per vector is bound by. A row's last block starts
+        /// early enough to end at the row's end, and a plane's last narrow block at the plane's last row, recomputing
+        /// a few outputs rather than leaving a tail. Rows left over go one vector at a time.
         /// </summary>
-        public void Convolve(float[] buffer, ReadOnlySpan<float> taps, float bias, Span<float> output, ReadOnlySpan<float> prefetch)
+        public void Convolve(float[] buffer, ReadOnlySpan<float> taps, float bias, Span<float> output, ReadOnlySpan<float> prefetch, bool baseline = false)
         {
             int prefetchPerRow = (prefetch.Length + g.OutHeight - 1) / g.OutHeight;
             ref float source = ref MemoryMarshal.GetArrayDataReference(buffer);
             ref float target = ref MemoryMarshal.GetReference(output);
-            int block = 4 * Lanes, oh = 0;
-            bool kernel3x3 = g.KernelHeight == 3 && g.KernelWidth == 3 && g.DilationHeight == 1 && g.DilationWidth == 1;
+            int block = 4 * Lanes, oh = 0, rowStep = g.StrideHeight * width, outWidth = g.OutWidth;
+            bool kernel3x3 = g.KernelHeight == 3 && g.KernelWidth == 3 && g.DilationHeight == 1 && g.DilationWidth == 1
+                && g.StrideHeight == 1 && g.StrideWidth == 1;
             Span<Vector<float>> weights = stackalloc Vector<float>[g.KernelArea];
+            Span<int> offsets = stackalloc int[g.KernelArea];
             for (int t = 0; t < weights.Length; t++) weights[t] = new Vector<float>(taps[t]);
+            TapOffsets(offsets);
             var start = new Vector<float>(bias);
-            if (g.OutWidth >= block)
+            if (outWidth >= block)
                 for (; oh + 2 <= g.OutHeight; oh += 2)
                 {
-                    for (int next = 0; next < g.OutWidth; next += block)
+                    for (int next = 0; next < outWidth; next += block)
                     {
-                        int ow = Math.Min(next, g.OutWidth - block);
-                        ref float input = ref Unsafe.Add(ref source, oh * width + ow);
-                        ref float result = ref Unsafe.Add(ref target, oh * g.OutWidth + ow);
-                        if (kernel3x3) TwoRowBlock3x3(ref input, width, weights, start, ref result, g.OutWidth);
-                        else TwoRowBlock(ref input, weights, start, ref result);
+                        int ow = Math.Min(next, outWidth - block);
+                        ref float input = ref Unsafe.Add(ref source, oh * rowStep + ow);
+                        ref float result = ref Unsafe.Add(ref target, oh * outWidth + ow);
+                        if (kernel3x3) TwoRowBlock3x3(ref input, width, weights, start, ref result, outWidth);
+                        else TwoRowBlock(ref input, rowStep, offsets, weights, start, ref result, outWidth);
                     }
                     Prefetch(prefetch, oh * prefetchPerRow, 2 * prefetchPerRow);
                 }
+            else if (!baseline && g.OutHeight >= 4)
+            {
+                // Narrow rows: vector columns ow = 0, Lanes, … (the last moved back to end at the row's end), two at a time.
+                int vectors = (outWidth + Lanes - 1) / Lanes;
+                for (int next = 0; next < g.OutHeight; next += 4)
+                {
+                    int rows = Math.Min(next, g.OutHeight - 4);
+                    for (int v = 0; v < vectors; v += 2)
+                    {
+                        int first = Math.Min(v, Math.Max(vectors - 2, 0)) * Lanes;
+                        int ow0 = Math.Min(first, Math.Max(outWidth - Lanes, 0)), ow1 = Math.Min(first + Lanes, outWidth - Lanes);
+                        ref float input = ref Unsafe.Add(ref source, rows * rowStep);
+                        ref float result = ref Unsafe.Add(ref target, rows * outWidth);
+                        if (vectors == 1) FourRowBlock(ref input, rowStep, offsets, weights, start, ref result, outWidth);
+                        else FourRowTwoVectorBlock(ref input, ow0, ow1, rowStep, offsets, weights, start, ref result, outWidth);
+                    }
+                    Prefetch(prefetch, rows * prefetchPerRow, 4 * prefetchPerRow);
+                }
+                return;
+            }
             for (; oh < g.OutHeight; oh++)
             {
-                for (int ow = 0; ow < g.OutWidth; ow += Lanes)
-                    OneVector(ref Unsafe.Add(ref source, oh * width + ow), weights, start, output.Slice(oh * g.OutWidth + ow, Math.Min(Lanes, g.OutWidth - ow)));
+                for (int ow = 0; ow < outWidth; ow += Lanes)
+                    OneVector(ref Unsafe.Add(ref source, oh * rowStep + ow), offsets, weights, start, output.Slice(oh * outWidth + ow, Math.Min(Lanes, outWidth - ow)));
                 Prefetch(prefetch, oh * prefetchPerRow, prefetchPerRow);
             }
         }
@@ -147,35 +210,96 @@ static class DepthwiseConv
             // A prefetch is only a hint and never faults, so an address the GC has since moved does no harm.
             for (int i = from; i < end; i += 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, i)));
         }
+    }
 
-        /// <summary>Outputs (oh..oh+1, ow..ow+4·Lanes), given the buffer at (oh, ow) and the output at (oh, ow).</summary>
-        void TwoRowBlock(ref float input, ReadOnlySpan<Vector<float>> w, Vector<float> start, ref float output)
+    /// <summary>Outputs (oh..oh+1, ow..ow+4·Lanes), given the buffer at (oh, ow) and the output at (oh, ow).</summary>
+    static void TwoRowBlock(ref float input, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w, Vector<float> start,
+        ref float output, int outWidth)
+    {
+        Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
+        for (int t = 0; t < offsets.Length; t++)
         {
-            Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
-            int kw = g.KernelWidth, rowStep = g.DilationHeight * width, columnStep = g.DilationWidth;
-            for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < kw; j++)
-                {
-                    ref float at = ref Unsafe.Add(ref input, i * rowStep + j * columnStep);
-                    Taps(ref at, w[i * kw + j], ref a0, ref a1, ref a2, ref a3);
-                    Taps(ref Unsafe.Add(ref at, width), w[i * kw + j], ref b0, ref b1, ref b2, ref b3);
-                }
-            Store(ref output, a0, a1, a2, a3);
-            Store(ref Unsafe.Add(ref output, g.OutWidth), b0, b1, b2, b3);
+            ref float at = ref Unsafe.Add(ref input, offsets[t]);
+            Taps(ref at, w[t], ref a0, ref a1, ref a2, ref a3);
+            Taps(ref Unsafe.Add(ref at, rowStep), w[t], ref b0, ref b1, ref b2, ref b3);
         }
+        Store(ref output, a0, a1, a2, a3);
+        Store(ref Unsafe.Add(ref output, outWidth), b0, b1, b2, b3);
+    }
 
-        /// <summary>Up to one vector of outputs, given the buffer at (oh, ow).</summary>
-        void OneVector(ref float input, ReadOnlySpan<Vector<float>> w, Vector<float> start, Span<float> output)
+    /// <summary>
+    /// Outputs (oh..oh+3, ow0..ow0+Lanes) and (oh..oh+3, ow1..ow1+Lanes), given the buffer and the output at (oh, 0):
+    /// eight independent chains for rows of one to four vectors (the 28×28, 14×14 and 7×7 stages).
+    /// </summary>
+    static void FourRowTwoVectorBlock(ref float input, int ow0, int ow1, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w,
+        Vector<float> start, ref float output, int outWidth)
+    {
+        Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
+        for (int t = 0; t < offsets.Length; t++)
         {
-            var a = start;
-            for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++)
-                    a = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)(i * g.DilationHeight * width + j * g.DilationWidth)),
-                        w[i * g.KernelWidth + j], a);
-            if (output.Length == Lanes) a.CopyTo(output);
-            else
-                for (int k = 0; k < output.Length; k++) output[k] = a[k];
+            ref float at = ref Unsafe.Add(ref input, offsets[t]);
+            var tap = w[t];
+            a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)ow0), tap, a0);
+            b0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)ow1), tap, b0);
+            a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(rowStep + ow0)), tap, a1);
+            b1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(rowStep + ow1)), tap, b1);
+            a2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(2 * rowStep + ow0)), tap, a2);
+            b2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(2 * rowStep + ow1)), tap, b2);
+            a3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(3 * rowStep + ow0)), tap, a3);
+            b3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(3 * rowStep + ow1)), tap, b3);
         }
+        // The second vector is stored last: where the row is under two vectors it overlaps the first (ow1 < ow0 + Lanes).
+        Vector.StoreUnsafe(a0, ref output, (nuint)ow0);
+        Vector.StoreUnsafe(b0, ref output, (nuint)ow1);
+        Vector.StoreUnsafe(a1, ref output, (nuint)(outWidth + ow0));
+        Vector.StoreUnsafe(b1, ref output, (nuint)(outWidth + ow1));
+        Vector.StoreUnsafe(a2, ref output, (nuint)(2 * outWidth + ow0));
+        Vector.StoreUnsafe(b2, ref output, (nuint)(2 * outWidth + ow1));
+        Vector.StoreUnsafe(a3, ref output, (nuint)(3 * outWidth + ow0));
+        Vector.StoreUnsafe(b3, ref output, (nuint)(3 * outWidth + ow1));
+    }
+
+    /// <summary>
+    /// Outputs (oh..oh+3, 0..outWidth) for rows under one vector (7×7 planes), given the buffer and the output at
+    /// (oh, 0): four chains.
+    /// </summary>
+    static void FourRowBlock(ref float input, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w,
+        Vector<float> start, ref float output, int outWidth)
+    {
+        Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
+        for (int t = 0; t < offsets.Length; t++)
+        {
+            ref float at = ref Unsafe.Add(ref input, offsets[t]);
+            var tap = w[t];
+            a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at), tap, a0);
+            a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)rowStep), tap, a1);
+            a2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(2 * rowStep)), tap, a2);
+            a3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(3 * rowStep)), tap, a3);
+        }
+        StoreFirst(a0, ref output, outWidth);
+        StoreFirst(a1, ref Unsafe.Add(ref output, outWidth), outWidth);
+        StoreFirst(a2, ref Unsafe.Add(ref output, 2 * outWidth), outWidth);
+        StoreFirst(a3, ref Unsafe.Add(ref output, 3 * outWidth), outWidth);
+    }
+
+    /// <summary>The first <paramref name="count"/> lanes of <paramref name="v"/> to <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreFirst(Vector<float> v, ref float output, int count)
+    {
+        if (count == Lanes) Vector.StoreUnsafe(v, ref output);
+        else
+            for (int k = 0; k < count; k++) Unsafe.Add(ref output, k) = v[k];
+    }
+
+    /// <summary>Up to one vector of outputs, given the buffer at (oh, ow).</summary>
+    static void OneVector(ref float input, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w, Vector<float> start, Span<float> output)
+    {
+        var a = start;
+        for (int t = 0; t < offsets.Length; t++)
+            a = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)offsets[t]), w[t], a);
+        if (output.Length == Lanes) a.CopyTo(output);
+        else
+            for (int k = 0; k < output.Length; k++) output[k] = a[k];
     }
 
     /// <summary>
