@@ -142,10 +142,10 @@ static class DepthwiseConv
 
         /// <summary>
         /// One output plane. Rows of at least four vectors go in blocks of two rows × four vectors; narrower rows in
-        /// blocks of four rows × two vectors (or one, below a vector): eight (or four) independent FMA chains, enough
-        /// to hide the FMA latency that a single chain of k·k taps per vector is bound by. A row's last block starts
-        /// early enough to end at the row's end, and a plane's last narrow block at the plane's last row, recomputing
-        /// a few outputs rather than leaving a tail. Rows left over go one vector at a time.
+        /// pairs of four-row × one-vector units: eight independent FMA chains either way, enough to hide the FMA
+        /// latency that a single chain of k·k taps per vector is bound by. A row's last block starts early enough to
+        /// end at the row's end, and a plane's last narrow unit at the plane's last row, recomputing a few outputs
+        /// rather than leaving a tail. Rows left over go one vector at a time.
         /// </summary>
         public void Convolve(float[] buffer, ReadOnlySpan<float> taps, float bias, Span<float> output, ReadOnlySpan<float> prefetch, bool baseline = false)
         {
@@ -175,21 +175,19 @@ static class DepthwiseConv
                 }
             else if (!baseline && g.OutHeight >= 4)
             {
-                // Narrow rows: vector columns ow = 0, Lanes, … (the last moved back to end at the row's end), two at a time.
-                int vectors = (outWidth + Lanes - 1) / Lanes;
-                for (int next = 0; next < g.OutHeight; next += 4)
+                // Narrow rows: the plane cut into units of four rows × one vector, two units at a time (a 7×7 plane is
+                // two units, rows 0–3 and 3–6). The last row block and vector column are moved back to end at the
+                // plane's edges; an odd last unit is paired with itself.
+                int columns = (outWidth + Lanes - 1) / Lanes, outHeight = g.OutHeight, units = (outHeight + 3) / 4 * columns;
+                int prefetchPerUnit = (prefetch.Length + units - 1) / units;
+                int Origin(int unit, int step) =>
+                    Math.Min(unit / columns * 4, outHeight - 4) * step + Math.Min(unit % columns * Lanes, Math.Max(outWidth - Lanes, 0));
+                for (int unit = 0; unit < units; unit += 2)
                 {
-                    int rows = Math.Min(next, g.OutHeight - 4);
-                    for (int v = 0; v < vectors; v += 2)
-                    {
-                        int first = Math.Min(v, Math.Max(vectors - 2, 0)) * Lanes;
-                        int ow0 = Math.Min(first, Math.Max(outWidth - Lanes, 0)), ow1 = Math.Min(first + Lanes, outWidth - Lanes);
-                        ref float input = ref Unsafe.Add(ref source, rows * rowStep);
-                        ref float result = ref Unsafe.Add(ref target, rows * outWidth);
-                        if (vectors == 1) FourRowBlock(ref input, rowStep, offsets, weights, start, ref result, outWidth);
-                        else FourRowTwoVectorBlock(ref input, ow0, ow1, rowStep, offsets, weights, start, ref result, outWidth);
-                    }
-                    Prefetch(prefetch, rows * prefetchPerRow, 4 * prefetchPerRow);
+                    int other = Math.Min(unit + 1, units - 1);
+                    TwoUnits(ref source, Origin(unit, rowStep), Origin(other, rowStep), rowStep, offsets, weights, start,
+                        ref target, Origin(unit, outWidth), Origin(other, outWidth), outWidth);
+                    Prefetch(prefetch, unit * prefetchPerUnit, 2 * prefetchPerUnit);
                 }
                 return;
             }
@@ -228,58 +226,39 @@ static class DepthwiseConv
     }
 
     /// <summary>
-    /// Outputs (oh..oh+3, ow0..ow0+Lanes) and (oh..oh+3, ow1..ow1+Lanes), given the buffer and the output at (oh, 0):
-    /// eight independent chains for rows of one to four vectors (the 28×28, 14×14 and 7×7 stages).
+    /// Two units of four output rows × one vector, eight independent FMA chains, for planes narrower than the
+    /// two-row blocks (the 28×28, 14×14 and 7×7 stages): unit a's outputs start at output[a] and read the buffer from
+    /// input[a], likewise b. Rows under a vector store only their <paramref name="outWidth"/> values.
     /// </summary>
-    static void FourRowTwoVectorBlock(ref float input, int ow0, int ow1, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w,
-        Vector<float> start, ref float output, int outWidth)
+    static void TwoUnits(ref float input, int a, int b, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w,
+        Vector<float> start, ref float output, int outputA, int outputB, int outWidth)
     {
         Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
         for (int t = 0; t < offsets.Length; t++)
         {
-            ref float at = ref Unsafe.Add(ref input, offsets[t]);
+            ref float atA = ref Unsafe.Add(ref input, a + offsets[t]);
+            ref float atB = ref Unsafe.Add(ref input, b + offsets[t]);
             var tap = w[t];
-            a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)ow0), tap, a0);
-            b0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)ow1), tap, b0);
-            a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(rowStep + ow0)), tap, a1);
-            b1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(rowStep + ow1)), tap, b1);
-            a2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(2 * rowStep + ow0)), tap, a2);
-            b2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(2 * rowStep + ow1)), tap, b2);
-            a3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(3 * rowStep + ow0)), tap, a3);
-            b3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(3 * rowStep + ow1)), tap, b3);
+            a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA), tap, a0);
+            b0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB), tap, b0);
+            a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA, (nuint)rowStep), tap, a1);
+            b1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB, (nuint)rowStep), tap, b1);
+            a2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA, (nuint)(2 * rowStep)), tap, a2);
+            b2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB, (nuint)(2 * rowStep)), tap, b2);
+            a3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA, (nuint)(3 * rowStep)), tap, a3);
+            b3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB, (nuint)(3 * rowStep)), tap, b3);
         }
-        // The second vector is stored last: where the row is under two vectors it overlaps the first (ow1 < ow0 + Lanes).
-        Vector.StoreUnsafe(a0, ref output, (nuint)ow0);
-        Vector.StoreUnsafe(b0, ref output, (nuint)ow1);
-        Vector.StoreUnsafe(a1, ref output, (nuint)(outWidth + ow0));
-        Vector.StoreUnsafe(b1, ref output, (nuint)(outWidth + ow1));
-        Vector.StoreUnsafe(a2, ref output, (nuint)(2 * outWidth + ow0));
-        Vector.StoreUnsafe(b2, ref output, (nuint)(2 * outWidth + ow1));
-        Vector.StoreUnsafe(a3, ref output, (nuint)(3 * outWidth + ow0));
-        Vector.StoreUnsafe(b3, ref output, (nuint)(3 * outWidth + ow1));
-    }
-
-    /// <summary>
-    /// Outputs (oh..oh+3, 0..outWidth) for rows under one vector (7×7 planes), given the buffer and the output at
-    /// (oh, 0): four chains.
-    /// </summary>
-    static void FourRowBlock(ref float input, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w,
-        Vector<float> start, ref float output, int outWidth)
-    {
-        Vector<float> a0 = start, a1 = start, a2 = start, a3 = start;
-        for (int t = 0; t < offsets.Length; t++)
-        {
-            ref float at = ref Unsafe.Add(ref input, offsets[t]);
-            var tap = w[t];
-            a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at), tap, a0);
-            a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)rowStep), tap, a1);
-            a2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(2 * rowStep)), tap, a2);
-            a3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref at, (nuint)(3 * rowStep)), tap, a3);
-        }
-        StoreFirst(a0, ref output, outWidth);
-        StoreFirst(a1, ref Unsafe.Add(ref output, outWidth), outWidth);
-        StoreFirst(a2, ref Unsafe.Add(ref output, 2 * outWidth), outWidth);
-        StoreFirst(a3, ref Unsafe.Add(ref output, 3 * outWidth), outWidth);
+        int count = Math.Min(Lanes, outWidth);
+        ref float resultA = ref Unsafe.Add(ref output, outputA);
+        ref float resultB = ref Unsafe.Add(ref output, outputB);
+        StoreFirst(a0, ref resultA, count);
+        StoreFirst(a1, ref Unsafe.Add(ref resultA, outWidth), count);
+        StoreFirst(a2, ref Unsafe.Add(ref resultA, 2 * outWidth), count);
+        StoreFirst(a3, ref Unsafe.Add(ref resultA, 3 * outWidth), count);
+        StoreFirst(b0, ref resultB, count);
+        StoreFirst(b1, ref Unsafe.Add(ref resultB, outWidth), count);
+        StoreFirst(b2, ref Unsafe.Add(ref resultB, 2 * outWidth), count);
+        StoreFirst(b3, ref Unsafe.Add(ref resultB, 3 * outWidth), count);
     }
 
     /// <summary>The first <paramref name="count"/> lanes of <paramref name="v"/> to <paramref name="output"/>.</summary>
