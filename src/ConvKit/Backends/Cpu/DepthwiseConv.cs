@@ -19,7 +19,7 @@ static class DepthwiseConv
     /// <summary>
     /// y = depthwise convolution of x; <paramref name="baseline"/> runs the paths that came before the multi-row and
     /// stride-2 ones (scalar loops for any stride but 1, one vector at a time on narrow planes), kept for the
-    /// <c>depthwise</c> benchmark and the tests to compare against.
+    /// <c>depthwise</c> benchmark to time against. Column strides above 2 always run the scalar loop.
     /// </summary>
     public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry, bool baseline = false)
     {
