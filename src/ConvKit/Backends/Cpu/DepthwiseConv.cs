@@ -52,6 +52,37 @@ static class DepthwiseConv
         });
     }
 
+    /// <summary>
+    /// The weight gradient, dw[oc, 0, i, j] = Σ over n, oh, ow of dy[n, oc, oh, ow] · x[n, c, oh·s − pt + i·d, ow·s − pl + j·d]
+    /// with c = oc / multiplier: each input plane laid out as for the forward pass, then per tap one dot product of
+    /// the output gradient with the tap's window. Threads split the channels, so each weight is summed by one
+    /// thread in a fixed order. Returns false, doing nothing, where the forward pass would run its scalar loop.
+    /// </summary>
+    public static bool BackwardWeight(float[] x, float[] dy, float[] dw, in ConvGeometry geometry)
+    {
+        var g = geometry;
+        if (!Vector.IsHardwareAccelerated || g.PadTop < 0 || g.PadLeft < 0 || g.StrideWidth > 2) return false;
+        var padded = new PaddedPlane(g);
+        int multiplier = g.OutChannels / g.InChannels, area = g.KernelArea;
+        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, g.InChannels);
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+        {
+            var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
+            for (int c = part * g.InChannels / threads; c < (part + 1) * g.InChannels / threads; c++)
+            {
+                dw.AsSpan(c * multiplier * area, multiplier * area).Clear();
+                for (int n = 0; n < g.Batch; n++)
+                {
+                    padded.Fill(x.AsSpan((n * g.InChannels + c) * g.InPlane, g.InPlane), buffer);
+                    for (int oc = c * multiplier; oc < (c + 1) * multiplier; oc++)
+                        padded.Correlate(buffer, dy.AsSpan((n * g.OutChannels + oc) * g.OutPlane, g.OutPlane), dw.AsSpan(oc * area, area));
+                }
+            }
+            ArrayPool<float>.Shared.Return(buffer);
+        });
+        return true;
+    }
+
     /// <summary>Any stride: for each tap, add its weight times the input samples it touches, row by row.</summary>
     static void Strided(ReadOnlySpan<float> input, ReadOnlySpan<float> taps, float bias, Span<float> output, in ConvGeometry g)
     {
@@ -196,6 +227,42 @@ static class DepthwiseConv
                 for (int ow = 0; ow < outWidth; ow += Lanes)
                     OneVector(ref Unsafe.Add(ref source, oh * rowStep + ow), offsets, weights, start, output.Slice(oh * outWidth + ow, Math.Min(Lanes, outWidth - ow)));
                 Prefetch(prefetch, oh * prefetchPerRow, prefetchPerRow);
+            }
+        }
+
+        /// <summary>
+        /// Adds to each tap's weight gradient the dot product of one output-gradient plane with the tap's window of the
+        /// buffer (the forward pass's reads, in the same layout): two vector sums per tap, a scalar one for row ends.
+        /// </summary>
+        public void Correlate(float[] buffer, ReadOnlySpan<float> outputGrad, Span<float> weightGrad)
+        {
+            Span<int> offsets = stackalloc int[g.KernelArea];
+            TapOffsets(offsets);
+            ref float source = ref MemoryMarshal.GetArrayDataReference(buffer);
+            ref float gradient = ref MemoryMarshal.GetReference(outputGrad);
+            int rowStep = g.StrideHeight * width, outWidth = g.OutWidth, vectorEnd = outWidth / Lanes * Lanes;
+            for (int t = 0; t < offsets.Length; t++)
+            {
+                Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero;
+                float rest = 0f;
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                {
+                    ref float input = ref Unsafe.Add(ref source, offsets[t] + oh * rowStep);
+                    ref float upstream = ref Unsafe.Add(ref gradient, oh * outWidth);
+                    int ow = 0;
+                    for (; ow + 2 * Lanes <= vectorEnd; ow += 2 * Lanes)
+                    {
+                        a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)ow), Vector.LoadUnsafe(ref upstream, (nuint)ow), a0);
+                        a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)(ow + Lanes)), Vector.LoadUnsafe(ref upstream, (nuint)(ow + Lanes)), a1);
+                    }
+                    if (ow < vectorEnd)
+                    {
+                        a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)ow), Vector.LoadUnsafe(ref upstream, (nuint)ow), a0);
+                        ow += Lanes;
+                    }
+                    for (; ow < outWidth; ow++) rest += Unsafe.Add(ref input, ow) * Unsafe.Add(ref upstream, ow);
+                }
+                weightGrad[t] += Vector.Sum(a0 + a1) + rest;
             }
         }
 
