@@ -7,7 +7,8 @@ namespace ConvKit.Bench;
 /// <summary>
 /// Depthwise convolution, one layer at a time, on mobilenet_v3_small's, MnasNet's and convnext_tiny's geometries
 /// (batch 1, padding k/2): the direct kernel's earlier paths (<c>baseline</c>: scalar loops at stride 2, one vector at a
-/// time on narrow planes) against today's, alternated in the same process over many rounds. Each is timed by the
+/// time on narrow planes) against today's, and the weight gradient's im2col/GEMM path against the direct one,
+/// alternated in the same process over many rounds. Each is timed by the
 /// CPU time of its one thread, which leaves out the time a busy machine keeps it waiting (though not the caches
 /// and hyper-threads it shares).
 /// </summary>
@@ -26,6 +27,7 @@ static class DepthwiseBench
         Threading.NumThreads = 1;
         string loadBefore = Machine.LoadAverage();
         var rows = new List<string>();
+        var gradientRows = new List<string>();
         foreach (var (c, size, k, s) in layers)
         {
             int outSize = (size + 2 * (k / 2) - k) / s + 1;
@@ -36,25 +38,23 @@ static class DepthwiseBench
             float[] before = new float[c * outSize * outSize], after = new float[before.Length];
             double flops = 2.0 * g.MultiplyAdds;
             int repeats = Math.Max(1, (int)(2e7 / flops));
+            float[] dy = Values(before.Length), gradientBefore = new float[w.Length], gradientAfter = new float[w.Length];
             double Seconds(bool baseline, float[] y)
             {
                 double start = ThreadCpuSeconds();
                 for (int r = 0; r < repeats; r++) DepthwiseConv.Forward(x, w, b, y, g, baseline);
                 return (ThreadCpuSeconds() - start) / repeats;
             }
-            Seconds(true, before);
-            Seconds(false, after);
-            double difference = before.Zip(after, (p, q) => Math.Abs(p - q)).Max();
-            var old = new double[Rounds];
-            var ours = new double[Rounds];
-            for (int round = 0; round < Rounds; round++)
+            double GradientSeconds(bool baseline, float[] dw)
             {
-                old[round] = flops / Seconds(true, before) / 1e9;
-                ours[round] = flops / Seconds(false, after) / 1e9;
+                double start = ThreadCpuSeconds();
+                for (int r = 0; r < repeats; r++)
+                    if (baseline) CpuBackend.ConvBackwardWeightGemm(x, dy, dw, g);
+                    else DepthwiseConv.BackwardWeight(x, dy, dw, g);
+                return (ThreadCpuSeconds() - start) / repeats;
             }
-            double ratio = Median(Enumerable.Range(0, Rounds).Select(r => ours[r] / old[r]));
-            string Range(double[] rates) => $"{Percentile(rates, 0.1):F1}–{Percentile(rates, 0.9):F1} ({Median(rates):F1})";
-            rows.Add($"| {c}, {size}×{size}, {k}×{k}, {s} | {Range(old)} | {Range(ours)} | {ratio:F2}× | {difference:G2} |");
+            rows.Add(Compare(g, flops, before, after, Seconds));
+            gradientRows.Add(Compare(g, flops, gradientBefore, gradientAfter, GradientSeconds));
         }
         Threading.NumThreads = threads;
         Console.WriteLine();
@@ -65,6 +65,30 @@ static class DepthwiseBench
         Console.WriteLine("| layer (channels, input, kernel, stride) | baseline GFLOP/s | today GFLOP/s | speed-up | max |Δ| |");
         Console.WriteLine("|---|---|---|---|---|");
         rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine("Weight gradient (same layers, one upstream gradient): im2col + GEMM against the direct loops.");
+        Console.WriteLine();
+        Console.WriteLine("| layer (channels, input, kernel, stride) | im2col + GEMM GFLOP/s | direct GFLOP/s | speed-up | max |Δ| |");
+        Console.WriteLine("|---|---|---|---|---|");
+        gradientRows.ForEach(Console.WriteLine);
+    }
+
+    /// <summary>One table row: <paramref name="seconds"/>(baseline, result) timed over alternating rounds, baseline first.</summary>
+    static string Compare(ConvGeometry g, double flops, float[] before, float[] after, Func<bool, float[], double> seconds)
+    {
+        seconds(true, before);
+        seconds(false, after);
+        double difference = before.Zip(after, (p, q) => Math.Abs(p - q)).Max();
+        var old = new double[Rounds];
+        var ours = new double[Rounds];
+        for (int round = 0; round < Rounds; round++)
+        {
+            old[round] = flops / seconds(true, before) / 1e9;
+            ours[round] = flops / seconds(false, after) / 1e9;
+        }
+        double ratio = Median(Enumerable.Range(0, Rounds).Select(r => ours[r] / old[r]));
+        string Range(double[] rates) => $"{Percentile(rates, 0.1):F1}–{Percentile(rates, 0.9):F1} ({Median(rates):F1})";
+        return $"| {g.InChannels}, {g.InHeight}×{g.InWidth}, {g.KernelHeight}×{g.KernelWidth}, {g.StrideHeight} | {Range(old)} | {Range(ours)} | {ratio:F2}× | {difference:G2} |";
     }
 
     static double Median(IEnumerable<double> values) => Percentile(values.ToArray(), 0.5);
