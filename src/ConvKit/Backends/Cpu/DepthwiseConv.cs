@@ -83,6 +83,35 @@ static class DepthwiseConv
         return true;
     }
 
+    /// <summary>
+    /// The data gradient, dx[n, c] = bias[c] + the adjoint of the forward pass: each output-gradient plane of c's
+    /// filters is added, tap by tap and scaled by the tap's weight, into a zeroed buffer of the forward pass's layout
+    /// where the forward pass read, and dx is the buffer's interior. Threads split the planes, each writing its own.
+    /// Returns false, doing nothing, where the forward pass would run its scalar loop.
+    /// </summary>
+    public static bool BackwardData(float[] dy, float[] w, float[]? bias, float[] dx, in ConvGeometry geometry)
+    {
+        var g = geometry;
+        if (!Vector.IsHardwareAccelerated || g.PadTop < 0 || g.PadLeft < 0 || g.StrideWidth > 2) return false;
+        var padded = new PaddedPlane(g);
+        int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels;
+        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, planes);
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+        {
+            var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
+            for (int plane = part * planes / threads; plane < (part + 1) * planes / threads; plane++)
+            {
+                int n = plane / g.InChannels, c = plane % g.InChannels;
+                Array.Clear(buffer, 0, padded.Length);
+                for (int oc = c * multiplier; oc < (c + 1) * multiplier; oc++)
+                    padded.Scatter(buffer, w.AsSpan(oc * g.KernelArea, g.KernelArea), dy.AsSpan((n * g.OutChannels + oc) * g.OutPlane, g.OutPlane));
+                padded.Extract(buffer, bias == null ? 0f : bias[c], dx.AsSpan(plane * g.InPlane, g.InPlane));
+            }
+            ArrayPool<float>.Shared.Return(buffer);
+        });
+        return true;
+    }
+
     /// <summary>Any stride: for each tap, add its weight times the input samples it touches, row by row.</summary>
     static void Strided(ReadOnlySpan<float> input, ReadOnlySpan<float> taps, float bias, Span<float> output, in ConvGeometry g)
     {
@@ -263,6 +292,52 @@ static class DepthwiseConv
                     for (; ow < outWidth; ow++) rest += Unsafe.Add(ref input, ow) * Unsafe.Add(ref upstream, ow);
                 }
                 weightGrad[t] += Vector.Sum(a0 + a1) + rest;
+            }
+        }
+
+        /// <summary>
+        /// The adjoint of <see cref="Convolve"/> without bias: adds each tap's weight times one output-gradient plane into
+        /// the buffer where the tap read, whole vectors along each row and single values for the row's end.
+        /// </summary>
+        public void Scatter(float[] buffer, ReadOnlySpan<float> taps, ReadOnlySpan<float> outputGrad)
+        {
+            Span<int> offsets = stackalloc int[g.KernelArea];
+            TapOffsets(offsets);
+            ref float target = ref MemoryMarshal.GetArrayDataReference(buffer);
+            ref float gradient = ref MemoryMarshal.GetReference(outputGrad);
+            int rowStep = g.StrideHeight * width, outWidth = g.OutWidth, vectorEnd = outWidth / Lanes * Lanes;
+            for (int t = 0; t < offsets.Length; t++)
+            {
+                var weight = new Vector<float>(taps[t]);
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                {
+                    ref float input = ref Unsafe.Add(ref target, offsets[t] + oh * rowStep);
+                    ref float upstream = ref Unsafe.Add(ref gradient, oh * outWidth);
+                    int ow = 0;
+                    for (; ow < vectorEnd; ow += Lanes)
+                        Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref upstream, (nuint)ow), weight, Vector.LoadUnsafe(ref input, (nuint)ow))
+                            .StoreUnsafe(ref input, (nuint)ow);
+                    for (; ow < outWidth; ow++) Unsafe.Add(ref input, ow) += taps[t] * Unsafe.Add(ref upstream, ow);
+                }
+            }
+        }
+
+        /// <summary>
+        /// inputGrad = bias + the buffer's values at the input's positions (the inverse of <see cref="Fill"/>'s layout;
+        /// rows and columns past the buffer were read by no output).
+        /// </summary>
+        public void Extract(float[] buffer, float bias, Span<float> inputGrad)
+        {
+            for (int ih = 0; ih < g.InHeight; ih++)
+            {
+                var row = buffer.AsSpan(Math.Min(ih + g.PadTop, height) * width, ih + g.PadTop < height ? width : 0);
+                var target = inputGrad.Slice(ih * g.InWidth, g.InWidth);
+                for (int iw = 0; iw < target.Length; iw++)
+                {
+                    int column = iw + g.PadLeft;
+                    float value = column >= row.Length ? 0f : row[g.StrideWidth == 1 ? column : column % 2 * phase + column / 2];
+                    target[iw] = bias + value;
+                }
             }
         }
 
