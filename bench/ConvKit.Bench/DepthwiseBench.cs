@@ -7,7 +7,7 @@ namespace ConvKit.Bench;
 /// <summary>
 /// Depthwise convolution, one layer at a time, on mobilenet_v3_small's, MnasNet's and convnext_tiny's geometries
 /// (batch 1, padding k/2): the direct kernel's earlier paths (<c>baseline</c>: scalar loops at stride 2, one vector at a
-/// time on narrow planes) against today's, and the weight gradient's im2col/GEMM path against the direct one,
+/// time on narrow planes) against today's, and the gradients' im2col/GEMM paths against the direct ones,
 /// alternated in the same process over many rounds. Each is timed by the
 /// CPU time of its one thread, which leaves out the time a busy machine keeps it waiting (though not the caches
 /// and hyper-threads it shares).
@@ -28,6 +28,7 @@ static class DepthwiseBench
         string loadBefore = Machine.LoadAverage();
         var rows = new List<string>();
         var gradientRows = new List<string>();
+        var dataRows = new List<string>();
         foreach (var (c, size, k, s) in layers)
         {
             int outSize = (size + 2 * (k / 2) - k) / s + 1;
@@ -53,7 +54,17 @@ static class DepthwiseBench
                     else DepthwiseConv.BackwardWeight(x, dy, dw, g);
                 return (ThreadCpuSeconds() - start) / repeats;
             }
+            float[] dataBefore = new float[x.Length], dataAfter = new float[x.Length];
+            double DataSeconds(bool baseline, float[] dx)
+            {
+                double start = ThreadCpuSeconds();
+                for (int r = 0; r < repeats; r++)
+                    if (baseline) CpuBackend.ConvBackwardDataGemm(dy, w, null, dx, g);
+                    else DepthwiseConv.BackwardData(dy, w, null, dx, g);
+                return (ThreadCpuSeconds() - start) / repeats;
+            }
             rows.Add(Compare(g, flops, before, after, Seconds));
+            dataRows.Add(Compare(g, flops, dataBefore, dataAfter, DataSeconds));
             gradientRows.Add(Compare(g, flops, gradientBefore, gradientAfter, GradientSeconds));
         }
         Threading.NumThreads = threads;
@@ -71,6 +82,12 @@ static class DepthwiseBench
         Console.WriteLine("| layer (channels, input, kernel, stride) | im2col + GEMM GFLOP/s | direct GFLOP/s | speed-up | max |Δ| |");
         Console.WriteLine("|---|---|---|---|---|");
         gradientRows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine("Data gradient (same layers, one upstream gradient): im2col + GEMM (and col2im) against the direct loops.");
+        Console.WriteLine();
+        Console.WriteLine("| layer (channels, input, kernel, stride) | im2col + GEMM GFLOP/s | direct GFLOP/s | speed-up | max |Δ| |");
+        Console.WriteLine("|---|---|---|---|---|");
+        dataRows.ForEach(Console.WriteLine);
     }
 
     /// <summary>One table row: <paramref name="seconds"/>(baseline, result) timed over alternating rounds, baseline first.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
@@ -330,13 +331,22 @@ static class DepthwiseConv
         {
             for (int ih = 0; ih < g.InHeight; ih++)
             {
-                var row = buffer.AsSpan(Math.Min(ih + g.PadTop, height) * width, ih + g.PadTop < height ? width : 0);
                 var target = inputGrad.Slice(ih * g.InWidth, g.InWidth);
-                for (int iw = 0; iw < target.Length; iw++)
+                int r = ih + g.PadTop, read = r < height ? Math.Clamp(width - g.PadLeft, 0, g.InWidth) : 0;
+                target[read..].Fill(bias);
+                if (read == 0) continue;
+                var row = buffer.AsSpan(r * width, width);
+                if (g.StrideWidth == 1)
                 {
-                    int column = iw + g.PadLeft;
-                    float value = column >= row.Length ? 0f : row[g.StrideWidth == 1 ? column : column % 2 * phase + column / 2];
-                    target[iw] = bias + value;
+                    TensorPrimitives.Add(row.Slice(g.PadLeft, read), bias, target[..read]);
+                    continue;
+                }
+                // Padded column iw + pl is in phase (iw + pl) mod 2 at (iw + pl) / 2: each phase is a unit-stride run.
+                for (int first = 0; first < Math.Min(2, read); first++)
+                {
+                    int column = first + g.PadLeft;
+                    var source = row.Slice(column % 2 * phase + column / 2);
+                    for (int iw = first, k = 0; iw < read; iw += 2, k++) target[iw] = bias + source[k];
                 }
             }
         }
