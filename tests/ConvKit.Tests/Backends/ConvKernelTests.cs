@@ -56,6 +56,7 @@ public class ConvKernelTests
         { "depthwise 3x3 stride (2, 1)", Geometry(1, 3, 20, 21, 3, 3, 3, stride: 2, strideW: 1, padTop: 1, padLeft: 1, groups: 3) },
         { "depthwise 3x3 stride (1, 2), wide rows, odd row count", Geometry(1, 2, 9, 90, 2, 3, 3, stride: 1, strideW: 2, padTop: 1, padLeft: 1, groups: 2) },
         { "depthwise 3x3 stride 2, rows of three vectors", Geometry(1, 2, 9, 48, 2, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 2) },
+        { "depthwise 5x5 stride 2 pad 2, 40 wide (even padding, vector interleave)", Geometry(1, 2, 11, 40, 2, 5, 5, stride: 2, padTop: 2, padLeft: 2, groups: 2) },
         { "depthwise 7x7 stride 2 pad 3, 7x7", Geometry(1, 5, 7, 7, 5, 7, 7, stride: 2, padTop: 3, padLeft: 3, groups: 5) },
         { "depthwise 5x5 14x14, 9 channels (four-row units, two vector columns)", Geometry(1, 9, 14, 14, 9, 5, 5, padTop: 2, padLeft: 2, groups: 9) },
         { "depthwise 7x7 7x7 (two four-row units)", Geometry(2, 5, 7, 7, 5, 7, 7, padTop: 3, padLeft: 3, groups: 5) },

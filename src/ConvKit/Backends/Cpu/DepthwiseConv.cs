@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace ConvKit.Backends.Cpu;
@@ -341,13 +342,26 @@ static class DepthwiseConv
                     TensorPrimitives.Add(row.Slice(g.PadLeft, read), bias, target[..read]);
                     continue;
                 }
-                // Padded column iw + pl is in phase (iw + pl) mod 2 at (iw + pl) / 2: each phase is a unit-stride run.
-                for (int first = 0; first < Math.Min(2, read); first++)
+                // Padded column iw + pl is in phase (iw + pl) mod 2 at (iw + pl) / 2: the even iw read one phase from
+                // an index on, the odd iw the other, so the row is the two runs interleaved.
+                int pl = g.PadLeft, evens = pl % 2 * phase + pl / 2, odds = (pl + 1) % 2 * phase + (pl + 1) / 2, done = 0;
+                if (Avx512F.IsSupported)
                 {
-                    int column = first + g.PadLeft;
-                    var source = row.Slice(column % 2 * phase + column / 2);
-                    for (int iw = first, k = 0; iw < read; iw += 2, k++) target[iw] = bias + source[k];
+                    ref float even = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), evens);
+                    ref float odd = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), odds);
+                    ref float output = ref MemoryMarshal.GetReference(target);
+                    var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                    var high = low + Vector512.Create(8);
+                    var start = Vector512.Create(bias);
+                    for (; done + 32 <= read; done += 32)
+                    {
+                        var e = Vector512.LoadUnsafe(ref even, (nuint)done / 2);
+                        var o = Vector512.LoadUnsafe(ref odd, (nuint)done / 2);
+                        (Avx512F.PermuteVar16x32x2(e, low, o) + start).StoreUnsafe(ref output, (nuint)done);
+                        (Avx512F.PermuteVar16x32x2(e, high, o) + start).StoreUnsafe(ref output, (nuint)done + 16);
+                    }
                 }
+                for (int iw = done; iw < read; iw++) target[iw] = bias + row[(iw % 2 == 0 ? evens : odds) + iw / 2];
             }
         }
 
