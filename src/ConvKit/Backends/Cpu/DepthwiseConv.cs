@@ -11,7 +11,8 @@ namespace ConvKit.Backends.Cpu;
 /// <summary>
 /// Direct depthwise convolution (groups = input channels, each output channel oc filtering input channel
 /// oc / multiplier). Its GEMM form would be a 1 × kH·kW times kH·kW × P product per channel, all overhead, so
-/// it runs as a direct loop instead:
+/// it runs as a direct loop instead, and so do its two gradients, all three on one zero-bordered layout of each
+/// plane (<see cref="PaddedPlane"/>):
 ///   y[n, oc, oh, ow] = bias[oc] + Σ_ij w[oc, 0, i, j] · x[n, oc / multiplier, oh·s − pt + i·d, ow·s − pl + j·d]
 /// </summary>
 static class DepthwiseConv
