@@ -1,5 +1,5 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
-// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|localize|sliding|facetrain|faces|all]
+// Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|depthwise|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|localize|sliding|facetrain|faces|all]
 // onnx-zoo (also part of onnx) takes [MODEL...] (torchvision names, segmentation and detection ones too; four small classifiers by default): ... -- onnx-zoo convnext_tiny ssdlite320_mobilenet_v3_large
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
@@ -35,6 +35,7 @@ if (suite is "autograd" or "all") AutogradBench.Run();
 if (suite is "pool" or "all") PoolBench.Run();
 if (suite is "optim" or "all") OptimBench.Run();
 if (suite is "conv" or "all") ConvBench.Run();
+if (suite is "depthwise" or "all") DepthwiseBench.Run();
 if (suite is "zoo" or "all") ZooBench.Run();
 if (suite is "train" or "all") TrainBench.Run();
 if (suite is "onnx" or "all") OnnxBench.Run();

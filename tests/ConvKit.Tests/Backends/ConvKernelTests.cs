@@ -6,8 +6,10 @@ namespace ConvKit.Tests.Backends;
 /// <summary>
 /// Every fast backend's convolution kernels against <see cref="ReferenceBackend"/>'s direct loops (float64 sums), on odd
 /// shapes chosen to reach each CPU path (im2col + GEMM, several tiles per image whatever the thread count, the
-/// lone-image split of the data gradient, pointwise 1×1 without im2col, direct depthwise loops at unit and
-/// other strides, the turned product of a lone image with a small plane, every fused activation). Outputs start as NaN, so an element a kernel forgets to write fails.
+/// lone-image split of the data gradient, pointwise 1×1 without im2col, direct depthwise loops at unit stride, on
+/// stride-2 column phases and at other strides, in two- and four-row blocks and one vector at a time, the turned
+/// product of a lone image with a small plane, every fused activation). Outputs start as NaN, so an element a kernel
+/// forgets to write fails.
 /// </summary>
 public class ConvKernelTests
 {
@@ -44,6 +46,25 @@ public class ConvKernelTests
         { "depthwise narrow (< one vector)", Geometry(1, 3, 6, 5, 3, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
         { "depthwise multiplier 2, dilation 2, asymmetric", Geometry(2, 3, 23, 41, 6, 3, 4, padTop: 2, padLeft: 3, padBottom: 2, padRight: 4, dilation: 2, groups: 3) },
         { "depthwise stride 2", Geometry(2, 5, 19, 18, 5, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 5) },
+        // Stride 2 on even/odd column phases, and the multi-row blocks of narrow planes (MobileNet/MnasNet/EfficientNet layers).
+        { "depthwise 3x3 stride 2, 112x112 (two-row blocks on phases, threads)", Geometry(2, 16, 112, 112, 16, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 16) },
+        { "depthwise 5x5 stride 2 pad 2, 28x28, 17 channels", Geometry(1, 17, 28, 28, 17, 5, 5, stride: 2, padTop: 2, padLeft: 2, groups: 17) },
+        { "depthwise 5x5 stride 2 pad 1, 15x15 (rows under a vector)", Geometry(2, 7, 15, 15, 7, 5, 5, stride: 2, padTop: 1, padLeft: 1, groups: 7) },
+        { "depthwise 3x3 stride 2, 14x13, asymmetric padding, multiplier 2", Geometry(2, 2, 14, 13, 4, 3, 3, stride: 2, padTop: 2, padLeft: 1, padBottom: 0, padRight: 2, groups: 2) },
+        { "depthwise 3x3 stride 2 dilation 2, odd sizes", Geometry(1, 3, 29, 31, 3, 3, 3, stride: 2, padTop: 2, padLeft: 2, dilation: 2, groups: 3) },
+        { "depthwise 3x2 stride 2 dilation (1, 3)", Geometry(1, 3, 16, 27, 3, 3, 2, stride: 2, padTop: 1, padLeft: 3, dilation: 1, dilationW: 3, groups: 3) },
+        { "depthwise 3x3 stride (2, 1)", Geometry(1, 3, 20, 21, 3, 3, 3, stride: 2, strideW: 1, padTop: 1, padLeft: 1, groups: 3) },
+        { "depthwise 3x3 stride (1, 2), wide rows, odd row count", Geometry(1, 2, 9, 90, 2, 3, 3, stride: 1, strideW: 2, padTop: 1, padLeft: 1, groups: 2) },
+        { "depthwise 3x3 stride 2, rows of three vectors", Geometry(1, 2, 9, 48, 2, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 2) },
+        { "depthwise 5x5 stride 2 pad 2, 40 wide (even padding, vector interleave)", Geometry(1, 2, 11, 40, 2, 5, 5, stride: 2, padTop: 2, padLeft: 2, groups: 2) },
+        { "depthwise 7x7 stride 2 pad 3, 7x7", Geometry(1, 5, 7, 7, 5, 7, 7, stride: 2, padTop: 3, padLeft: 3, groups: 5) },
+        { "depthwise 5x5 14x14, 9 channels (four-row units, two vector columns)", Geometry(1, 9, 14, 14, 9, 5, 5, padTop: 2, padLeft: 2, groups: 9) },
+        { "depthwise 7x7 7x7 (two four-row units)", Geometry(2, 5, 7, 7, 5, 7, 7, padTop: 3, padLeft: 3, groups: 5) },
+        { "depthwise 3x3 28x28 (four-row units, four vector columns)", Geometry(1, 4, 28, 28, 4, 3, 3, padTop: 1, padLeft: 1, groups: 4) },
+        { "depthwise 3x3 3 wide, 5 rows", Geometry(1, 3, 5, 3, 3, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
+        { "depthwise 3x3 4 rows x 20 (odd unit count)", Geometry(1, 2, 4, 20, 2, 3, 3, padTop: 1, padLeft: 1, groups: 2) },
+        { "depthwise 3x3 3 rows (one vector at a time)", Geometry(1, 2, 3, 20, 2, 3, 3, padTop: 1, padLeft: 1, groups: 2) },
+        { "depthwise stride 3 (scalar loop)", Geometry(1, 3, 17, 16, 3, 3, 3, stride: 3, padTop: 1, padLeft: 1, groups: 3) },
         { "single input channel", Geometry(3, 1, 20, 21, 6, 5, 5, padTop: 2, padLeft: 2) },
         { "lone image, small plane, 64 filters (turned product)", Geometry(1, 16, 9, 9, 64, 3, 3, padTop: 1, padLeft: 1) },
         { "turned product, stride 2, 70 filters", Geometry(1, 24, 13, 12, 70, 3, 3, stride: 2, padTop: 1, padLeft: 1) },

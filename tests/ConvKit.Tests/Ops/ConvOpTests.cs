@@ -23,6 +23,14 @@ public class ConvOpTests
             Uniform(4, 1, 3, 5, 6), Uniform(5, 6, 1, 2, 3));
     }
 
+    [Fact]
+    public void DepthwiseStride2Conv2dGradientsMatchFiniteDifferences()
+    {
+        // Stride 2 on even/odd column phases and its direct weight gradient, with an odd width and a 5×5 kernel.
+        GradCheck.Check(t => F.Conv2d(t[0], t[1], t[2], stride: 2, padding: 2, groups: 3),
+            Uniform(6, 2, 3, 9, 11), Uniform(7, 3, 1, 5, 5), Uniform(8, 3));
+    }
+
     // The fused op against the two ops it fuses, each checked against finite differences above and against PyTorch:
     // a finite-difference check of the fusion itself would straddle the ReLU's kink wherever a sum lands near zero.
     public static IEnumerable<object[]> FusedCases() => TestBackends.Each(new TheoryData<int, int, int>

@@ -12,7 +12,7 @@ namespace ConvKit.Backends.Cpu;
 // single-threaded GEMM: batch-parallel for a batch, tile-parallel for a lone image. On two cores this beat
 // one multi-threaded GEMM per tile, whose fork/join per call and split packing cost more than it shared.
 // A pointwise convolution (1×1, stride 1, no padding) skips im2col: X[n,g] is X_col.
-// Depthwise forward passes run as direct loops (DepthwiseConv); their gradients use the general path.
+// Depthwise convolutions and their gradients run as direct loops (DepthwiseConv).
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
@@ -93,6 +93,13 @@ public sealed partial class CpuBackend
     {
         float[] dy = Data(outputGrad), w = Data(weight), dx = Data(inputGrad);
         float[]? b = bias == null ? null : Data(bias);
+        if (geometry.IsDepthwise && DepthwiseConv.BackwardData(dy, w, b, dx, geometry)) return;
+        ConvBackwardDataGemm(dy, w, b, dx, geometry);
+    }
+
+    /// <summary>The data gradient as GEMMs and col2im, for any convolution.</summary>
+    internal static void ConvBackwardDataGemm(float[] dy, float[] w, float[]? b, float[] dx, in ConvGeometry geometry)
+    {
         var g = geometry;
         int cinG = g.InChannelsPerGroup, coutG = g.OutChannelsPerGroup, rows = g.ColumnRows;
         var tiling = new Tiling(g);
@@ -166,6 +173,13 @@ public sealed partial class CpuBackend
     public void ConvBackwardWeight(Storage input, Storage outputGrad, Storage weightGrad, in ConvGeometry geometry)
     {
         float[] x = Data(input), dy = Data(outputGrad), dw = Data(weightGrad);
+        if (geometry.IsDepthwise && DepthwiseConv.BackwardWeight(x, dy, dw, geometry)) return;
+        ConvBackwardWeightGemm(x, dy, dw, geometry);
+    }
+
+    /// <summary>The weight gradient as GEMMs of im2col tiles, for any convolution.</summary>
+    internal static void ConvBackwardWeightGemm(float[] x, float[] dy, float[] dw, in ConvGeometry geometry)
+    {
         var g = geometry;
         int coutG = g.OutChannelsPerGroup, rows = g.ColumnRows, weightLength = g.OutChannels * rows;
         var tiling = new Tiling(g);

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace ConvKit.Backends.Cpu;
@@ -9,28 +11,35 @@ namespace ConvKit.Backends.Cpu;
 /// <summary>
 /// Direct depthwise convolution (groups = input channels, each output channel oc filtering input channel
 /// oc / multiplier). Its GEMM form would be a 1 × kH·kW times kH·kW × P product per channel, all overhead, so
-/// it runs as a direct loop instead:
+/// it runs as a direct loop instead, and so do its two gradients, all three on one zero-bordered layout of each
+/// plane (<see cref="PaddedPlane"/>):
 ///   y[n, oc, oh, ow] = bias[oc] + Σ_ij w[oc, 0, i, j] · x[n, oc / multiplier, oh·s − pt + i·d, ow·s − pl + j·d]
 /// </summary>
 static class DepthwiseConv
 {
     static readonly int Lanes = Vector<float>.Count;
 
-    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry)
+    /// <summary>
+    /// y = depthwise convolution of x; <paramref name="baseline"/> runs the paths that came before the multi-row and
+    /// stride-2 ones (scalar loops for any stride but 1, one vector at a time on narrow planes), kept for the
+    /// <c>depthwise</c> benchmark to time against. Column strides above 2 always run the scalar loop.
+    /// </summary>
+    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry, bool baseline = false)
     {
         var g = geometry;
-        bool unitStride = g.StrideHeight == 1 && g.StrideWidth == 1 && Vector.IsHardwareAccelerated;
+        bool vectorised = Vector.IsHardwareAccelerated && g.PadTop >= 0 && g.PadLeft >= 0
+            && (baseline ? g.StrideHeight == 1 && g.StrideWidth == 1 : g.StrideWidth <= 2);
         var padded = new PaddedPlane(g);
         int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels;
         int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, planes);
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
-            var buffer = unitStride ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
+            var buffer = vectorised ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
             for (int plane = part * planes / threads; plane < (part + 1) * planes / threads; plane++)
             {
                 int n = plane / g.InChannels, c = plane % g.InChannels;
                 var input = x.AsSpan(plane * g.InPlane, g.InPlane);
-                if (unitStride) padded.Fill(input, buffer);
+                if (vectorised) padded.Fill(input, buffer);
                 // While this plane is convolved from the cache, the next one is fetched from memory.
                 var next = plane + 1 < (part + 1) * planes / threads ? x.AsSpan((plane + 1) * g.InPlane, g.InPlane) : default;
                 for (int oc = c * multiplier; oc < (c + 1) * multiplier; oc++)
@@ -38,12 +47,72 @@ static class DepthwiseConv
                     var output = y.AsSpan((n * g.OutChannels + oc) * g.OutPlane, g.OutPlane);
                     var taps = w.AsSpan(oc * g.KernelArea, g.KernelArea);
                     float b = bias == null ? 0f : bias[oc];
-                    if (unitStride) padded.Convolve(buffer, taps, b, output, oc == c * multiplier ? next : default);
+                    if (vectorised) padded.Convolve(buffer, taps, b, output, oc == c * multiplier ? next : default, baseline);
                     else Strided(input, taps, b, output, g);
                 }
             }
-            if (unitStride) ArrayPool<float>.Shared.Return(buffer);
+            if (vectorised) ArrayPool<float>.Shared.Return(buffer);
         });
+    }
+
+    /// <summary>
+    /// The weight gradient, dw[oc, 0, i, j] = Σ over n, oh, ow of dy[n, oc, oh, ow] · x[n, c, oh·s − pt + i·d, ow·s − pl + j·d]
+    /// with c = oc / multiplier: each input plane laid out as for the forward pass, then per tap one dot product of
+    /// the output gradient with the tap's window. Threads split the channels, so each weight is summed by one
+    /// thread in a fixed order. Returns false, doing nothing, where the forward pass would run its scalar loop.
+    /// </summary>
+    public static bool BackwardWeight(float[] x, float[] dy, float[] dw, in ConvGeometry geometry)
+    {
+        var g = geometry;
+        if (!Vector.IsHardwareAccelerated || g.PadTop < 0 || g.PadLeft < 0 || g.StrideWidth > 2) return false;
+        var padded = new PaddedPlane(g);
+        int multiplier = g.OutChannels / g.InChannels, area = g.KernelArea;
+        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, g.InChannels);
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+        {
+            var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
+            for (int c = part * g.InChannels / threads; c < (part + 1) * g.InChannels / threads; c++)
+            {
+                dw.AsSpan(c * multiplier * area, multiplier * area).Clear();
+                for (int n = 0; n < g.Batch; n++)
+                {
+                    padded.Fill(x.AsSpan((n * g.InChannels + c) * g.InPlane, g.InPlane), buffer);
+                    for (int oc = c * multiplier; oc < (c + 1) * multiplier; oc++)
+                        padded.Correlate(buffer, dy.AsSpan((n * g.OutChannels + oc) * g.OutPlane, g.OutPlane), dw.AsSpan(oc * area, area));
+                }
+            }
+            ArrayPool<float>.Shared.Return(buffer);
+        });
+        return true;
+    }
+
+    /// <summary>
+    /// The data gradient, dx[n, c] = bias[c] + the adjoint of the forward pass: each output-gradient plane of c's
+    /// filters is added, tap by tap and scaled by the tap's weight, into a zeroed buffer of the forward pass's layout
+    /// where the forward pass read, and dx is the buffer's interior. Threads split the planes, each writing its own.
+    /// Returns false, doing nothing, where the forward pass would run its scalar loop.
+    /// </summary>
+    public static bool BackwardData(float[] dy, float[] w, float[]? bias, float[] dx, in ConvGeometry geometry)
+    {
+        var g = geometry;
+        if (!Vector.IsHardwareAccelerated || g.PadTop < 0 || g.PadLeft < 0 || g.StrideWidth > 2) return false;
+        var padded = new PaddedPlane(g);
+        int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels;
+        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, planes);
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+        {
+            var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
+            for (int plane = part * planes / threads; plane < (part + 1) * planes / threads; plane++)
+            {
+                int n = plane / g.InChannels, c = plane % g.InChannels;
+                Array.Clear(buffer, 0, padded.Length);
+                for (int oc = c * multiplier; oc < (c + 1) * multiplier; oc++)
+                    padded.Scatter(buffer, w.AsSpan(oc * g.KernelArea, g.KernelArea), dy.AsSpan((n * g.OutChannels + oc) * g.OutPlane, g.OutPlane));
+                padded.Extract(buffer, bias == null ? 0f : bias[c], dx.AsSpan(plane * g.InPlane, g.InPlane));
+            }
+            ArrayPool<float>.Shared.Return(buffer);
+        });
+        return true;
     }
 
     /// <summary>Any stride: for each tap, add its weight times the input samples it touches, row by row.</summary>
@@ -69,72 +138,231 @@ static class DepthwiseConv
     }
 
     /// <summary>
-    /// Stride 1: the input plane copied into a zero-bordered buffer, wide enough that every vector of outputs
-    /// reads whole vectors, so no output needs edge tests. Buffer element (r, c) is input (r − pt, c − pl), or zero.
+    /// The input plane copied into a zero-bordered buffer, wide enough that every vector of outputs reads whole
+    /// vectors, so no output needs edge tests. At stride 1 buffer element (r, c) is input (r − pt, c − pl), or zero.
+    /// At column stride 2 each buffer row holds the padded row's even columns, then its odd ones (each half
+    /// <c>phase</c> long): output column ow of tap column j then reads phase (j·d) mod 2 at ow + ⌊j·d / 2⌋, so
+    /// stride 2 runs the same unit-stride vector loops as stride 1. Output rows are <c>rowStep</c> = stride·width apart.
     /// im2col lays small planes out the same way (see <see cref="Im2Col"/>).
     /// </summary>
     internal readonly struct PaddedPlane
     {
         readonly ConvGeometry g;
-        readonly int width, height;
-        public int Length => width * height;
+        readonly int width, height, phase;
+        /// <summary>Floats the buffer needs: the plane, and at stride 2 one more row to lay each padded row out in.</summary>
+        public int Length => width * (g.StrideWidth == 1 ? height : height + 1);
         /// <summary>Values per buffer row.</summary>
         public int Width => width;
 
         public PaddedPlane(in ConvGeometry geometry)
         {
             g = geometry;
-            width = (g.OutWidth + Lanes - 1) / Lanes * Lanes + g.DilationWidth * (g.KernelWidth - 1);
-            height = g.OutHeight + g.DilationHeight * (g.KernelHeight - 1);
+            int outWidth = (g.OutWidth + Lanes - 1) / Lanes * Lanes, span = g.DilationWidth * (g.KernelWidth - 1);
+            // Whole 32-value blocks for Im2Col.SplitPhases's vector deinterleave.
+            phase = g.StrideWidth == 1 ? outWidth + span : (outWidth + span / 2 + 15) / 16 * 16;
+            width = g.StrideWidth == 1 ? phase : 2 * phase;
+            height = (g.OutHeight - 1) * g.StrideHeight + g.DilationHeight * (g.KernelHeight - 1) + 1;
         }
 
         public void Fill(ReadOnlySpan<float> input, Span<float> buffer)
         {
+            // At stride 2 each padded row is laid out in the spare row at the end, then split into its phases; only
+            // [from, to) of the spare row is ever written, so its zero borders stay zero.
+            var spare = g.StrideWidth == 1 ? default : buffer.Slice(height * width, width);
+            spare.Clear();
             int from = Math.Min(g.PadLeft, width), to = Math.Min(width, g.PadLeft + g.InWidth);
             for (int r = 0; r < height; r++)
             {
                 var row = buffer.Slice(r * width, width);
                 int ih = r - g.PadTop;
                 if ((uint)ih >= (uint)g.InHeight) { row.Clear(); continue; }
-                row[..from].Clear();
-                input.Slice(ih * g.InWidth, to - from).CopyTo(row[from..]);
-                row[to..].Clear();
+                var source = input.Slice(ih * g.InWidth, to - from);
+                if (g.StrideWidth == 1)
+                {
+                    row[..from].Clear();
+                    source.CopyTo(row[from..]);
+                    row[to..].Clear();
+                }
+                else
+                {
+                    source.CopyTo(spare[from..]);
+                    Im2Col.SplitPhases(spare, 2, phase, row);
+                }
             }
         }
 
+        /// <summary>Buffer offset of each tap from the buffer position of its output (oh, ow).</summary>
+        void TapOffsets(Span<int> offsets)
+        {
+            for (int i = 0; i < g.KernelHeight; i++)
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    int column = j * g.DilationWidth;
+                    offsets[i * g.KernelWidth + j] = i * g.DilationHeight * width
+                        + (g.StrideWidth == 1 ? column : column % 2 * phase + column / 2);
+                }
+        }
+
         /// <summary>
-        /// One output plane in blocks of two rows × four vectors (eight independent FMA chains, enough to hide the
-        /// FMA latency); rows left over, and rows narrower than a block, go one vector at a time. A row's last
-        /// block starts early enough to end at the row's end, recomputing a few outputs rather than leaving a tail.
+        /// One output plane. Rows of at least four vectors go in blocks of two rows × four vectors; narrower rows in
+        /// pairs of four-row × one-vector units: eight independent FMA chains either way, enough to hide the FMA
+        /// latency that a single chain of k·k taps per vector is bound by. A row's last block starts early enough to
+        /// end at the row's end, and a plane's last narrow unit at the plane's last row, recomputing a few outputs
+        /// rather than leaving a tail. Rows left over go one vector at a time.
         /// </summary>
-        public void Convolve(float[] buffer, ReadOnlySpan<float> taps, float bias, Span<float> output, ReadOnlySpan<float> prefetch)
+        public void Convolve(float[] buffer, ReadOnlySpan<float> taps, float bias, Span<float> output, ReadOnlySpan<float> prefetch, bool baseline = false)
         {
             int prefetchPerRow = (prefetch.Length + g.OutHeight - 1) / g.OutHeight;
             ref float source = ref MemoryMarshal.GetArrayDataReference(buffer);
             ref float target = ref MemoryMarshal.GetReference(output);
-            int block = 4 * Lanes, oh = 0;
-            bool kernel3x3 = g.KernelHeight == 3 && g.KernelWidth == 3 && g.DilationHeight == 1 && g.DilationWidth == 1;
+            int block = 4 * Lanes, oh = 0, rowStep = g.StrideHeight * width, outWidth = g.OutWidth;
+            bool kernel3x3 = g.KernelHeight == 3 && g.KernelWidth == 3 && g.DilationHeight == 1 && g.DilationWidth == 1
+                && g.StrideHeight == 1 && g.StrideWidth == 1;
             Span<Vector<float>> weights = stackalloc Vector<float>[g.KernelArea];
+            Span<int> offsets = stackalloc int[g.KernelArea];
             for (int t = 0; t < weights.Length; t++) weights[t] = new Vector<float>(taps[t]);
+            TapOffsets(offsets);
             var start = new Vector<float>(bias);
-            if (g.OutWidth >= block)
+            if (outWidth >= block)
                 for (; oh + 2 <= g.OutHeight; oh += 2)
                 {
-                    for (int next = 0; next < g.OutWidth; next += block)
+                    for (int next = 0; next < outWidth; next += block)
                     {
-                        int ow = Math.Min(next, g.OutWidth - block);
-                        ref float input = ref Unsafe.Add(ref source, oh * width + ow);
-                        ref float result = ref Unsafe.Add(ref target, oh * g.OutWidth + ow);
-                        if (kernel3x3) TwoRowBlock3x3(ref input, width, weights, start, ref result, g.OutWidth);
-                        else TwoRowBlock(ref input, weights, start, ref result);
+                        int ow = Math.Min(next, outWidth - block);
+                        ref float input = ref Unsafe.Add(ref source, oh * rowStep + ow);
+                        ref float result = ref Unsafe.Add(ref target, oh * outWidth + ow);
+                        if (kernel3x3) TwoRowBlock3x3(ref input, width, weights, start, ref result, outWidth);
+                        else TwoRowBlock(ref input, rowStep, offsets, weights, start, ref result, outWidth);
                     }
                     Prefetch(prefetch, oh * prefetchPerRow, 2 * prefetchPerRow);
                 }
+            else if (!baseline && g.OutHeight >= 4)
+            {
+                // Narrow rows: the plane cut into units of four rows × one vector, two units at a time (a 7×7 plane is
+                // two units, rows 0–3 and 3–6). The last row block and vector column are moved back to end at the
+                // plane's edges; an odd last unit is paired with itself.
+                int columns = (outWidth + Lanes - 1) / Lanes, outHeight = g.OutHeight, units = (outHeight + 3) / 4 * columns;
+                int prefetchPerUnit = (prefetch.Length + units - 1) / units;
+                int Origin(int unit, int step) =>
+                    Math.Min(unit / columns * 4, outHeight - 4) * step + Math.Min(unit % columns * Lanes, Math.Max(outWidth - Lanes, 0));
+                for (int unit = 0; unit < units; unit += 2)
+                {
+                    int other = Math.Min(unit + 1, units - 1);
+                    TwoUnits(ref source, Origin(unit, rowStep), Origin(other, rowStep), rowStep, offsets, weights, start,
+                        ref target, Origin(unit, outWidth), Origin(other, outWidth), outWidth);
+                    Prefetch(prefetch, unit * prefetchPerUnit, 2 * prefetchPerUnit);
+                }
+                return;
+            }
             for (; oh < g.OutHeight; oh++)
             {
-                for (int ow = 0; ow < g.OutWidth; ow += Lanes)
-                    OneVector(ref Unsafe.Add(ref source, oh * width + ow), weights, start, output.Slice(oh * g.OutWidth + ow, Math.Min(Lanes, g.OutWidth - ow)));
+                for (int ow = 0; ow < outWidth; ow += Lanes)
+                    OneVector(ref Unsafe.Add(ref source, oh * rowStep + ow), offsets, weights, start, output.Slice(oh * outWidth + ow, Math.Min(Lanes, outWidth - ow)));
                 Prefetch(prefetch, oh * prefetchPerRow, prefetchPerRow);
+            }
+        }
+
+        /// <summary>
+        /// Adds to each tap's weight gradient the dot product of one output-gradient plane with the tap's window of the
+        /// buffer (the forward pass's reads, in the same layout): two vector sums per tap, a scalar one for row ends.
+        /// </summary>
+        public void Correlate(float[] buffer, ReadOnlySpan<float> outputGrad, Span<float> weightGrad)
+        {
+            Span<int> offsets = stackalloc int[g.KernelArea];
+            TapOffsets(offsets);
+            ref float source = ref MemoryMarshal.GetArrayDataReference(buffer);
+            ref float gradient = ref MemoryMarshal.GetReference(outputGrad);
+            int rowStep = g.StrideHeight * width, outWidth = g.OutWidth, vectorEnd = outWidth / Lanes * Lanes;
+            for (int t = 0; t < offsets.Length; t++)
+            {
+                Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero;
+                float rest = 0f;
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                {
+                    ref float input = ref Unsafe.Add(ref source, offsets[t] + oh * rowStep);
+                    ref float upstream = ref Unsafe.Add(ref gradient, oh * outWidth);
+                    int ow = 0;
+                    for (; ow + 2 * Lanes <= vectorEnd; ow += 2 * Lanes)
+                    {
+                        a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)ow), Vector.LoadUnsafe(ref upstream, (nuint)ow), a0);
+                        a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)(ow + Lanes)), Vector.LoadUnsafe(ref upstream, (nuint)(ow + Lanes)), a1);
+                    }
+                    if (ow < vectorEnd)
+                    {
+                        a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)ow), Vector.LoadUnsafe(ref upstream, (nuint)ow), a0);
+                        ow += Lanes;
+                    }
+                    for (; ow < outWidth; ow++) rest += Unsafe.Add(ref input, ow) * Unsafe.Add(ref upstream, ow);
+                }
+                weightGrad[t] += Vector.Sum(a0 + a1) + rest;
+            }
+        }
+
+        /// <summary>
+        /// The adjoint of <see cref="Convolve"/> without bias: adds each tap's weight times one output-gradient plane into
+        /// the buffer where the tap read, whole vectors along each row and single values for the row's end.
+        /// </summary>
+        public void Scatter(float[] buffer, ReadOnlySpan<float> taps, ReadOnlySpan<float> outputGrad)
+        {
+            Span<int> offsets = stackalloc int[g.KernelArea];
+            TapOffsets(offsets);
+            ref float target = ref MemoryMarshal.GetArrayDataReference(buffer);
+            ref float gradient = ref MemoryMarshal.GetReference(outputGrad);
+            int rowStep = g.StrideHeight * width, outWidth = g.OutWidth, vectorEnd = outWidth / Lanes * Lanes;
+            for (int t = 0; t < offsets.Length; t++)
+            {
+                var weight = new Vector<float>(taps[t]);
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                {
+                    ref float input = ref Unsafe.Add(ref target, offsets[t] + oh * rowStep);
+                    ref float upstream = ref Unsafe.Add(ref gradient, oh * outWidth);
+                    int ow = 0;
+                    for (; ow < vectorEnd; ow += Lanes)
+                        Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref upstream, (nuint)ow), weight, Vector.LoadUnsafe(ref input, (nuint)ow))
+                            .StoreUnsafe(ref input, (nuint)ow);
+                    for (; ow < outWidth; ow++) Unsafe.Add(ref input, ow) += taps[t] * Unsafe.Add(ref upstream, ow);
+                }
+            }
+        }
+
+        /// <summary>
+        /// inputGrad = bias + the buffer's values at the input's positions (the inverse of <see cref="Fill"/>'s layout;
+        /// rows and columns past the buffer were read by no output).
+        /// </summary>
+        public void Extract(float[] buffer, float bias, Span<float> inputGrad)
+        {
+            for (int ih = 0; ih < g.InHeight; ih++)
+            {
+                var target = inputGrad.Slice(ih * g.InWidth, g.InWidth);
+                int r = ih + g.PadTop, read = r < height ? Math.Clamp(width - g.PadLeft, 0, g.InWidth) : 0;
+                target[read..].Fill(bias);
+                if (read == 0) continue;
+                var row = buffer.AsSpan(r * width, width);
+                if (g.StrideWidth == 1)
+                {
+                    TensorPrimitives.Add(row.Slice(g.PadLeft, read), bias, target[..read]);
+                    continue;
+                }
+                // Padded column iw + pl is in phase (iw + pl) mod 2 at (iw + pl) / 2: the even iw read one phase from
+                // an index on, the odd iw the other, so the row is the two runs interleaved.
+                int pl = g.PadLeft, evens = pl % 2 * phase + pl / 2, odds = (pl + 1) % 2 * phase + (pl + 1) / 2, done = 0;
+                if (Avx512F.IsSupported)
+                {
+                    ref float even = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), evens);
+                    ref float odd = ref Unsafe.Add(ref MemoryMarshal.GetReference(row), odds);
+                    ref float output = ref MemoryMarshal.GetReference(target);
+                    var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+                    var high = low + Vector512.Create(8);
+                    var start = Vector512.Create(bias);
+                    for (; done + 32 <= read; done += 32)
+                    {
+                        var e = Vector512.LoadUnsafe(ref even, (nuint)done / 2);
+                        var o = Vector512.LoadUnsafe(ref odd, (nuint)done / 2);
+                        (Avx512F.PermuteVar16x32x2(e, low, o) + start).StoreUnsafe(ref output, (nuint)done);
+                        (Avx512F.PermuteVar16x32x2(e, high, o) + start).StoreUnsafe(ref output, (nuint)done + 16);
+                    }
+                }
+                for (int iw = done; iw < read; iw++) target[iw] = bias + row[(iw % 2 == 0 ? evens : odds) + iw / 2];
             }
         }
 
@@ -147,35 +375,77 @@ static class DepthwiseConv
             // A prefetch is only a hint and never faults, so an address the GC has since moved does no harm.
             for (int i = from; i < end; i += 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, i)));
         }
+    }
 
-        /// <summary>Outputs (oh..oh+1, ow..ow+4·Lanes), given the buffer at (oh, ow) and the output at (oh, ow).</summary>
-        void TwoRowBlock(ref float input, ReadOnlySpan<Vector<float>> w, Vector<float> start, ref float output)
+    /// <summary>Outputs (oh..oh+1, ow..ow+4·Lanes), given the buffer at (oh, ow) and the output at (oh, ow).</summary>
+    static void TwoRowBlock(ref float input, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w, Vector<float> start,
+        ref float output, int outWidth)
+    {
+        Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
+        for (int t = 0; t < offsets.Length; t++)
         {
-            Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
-            int kw = g.KernelWidth, rowStep = g.DilationHeight * width, columnStep = g.DilationWidth;
-            for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < kw; j++)
-                {
-                    ref float at = ref Unsafe.Add(ref input, i * rowStep + j * columnStep);
-                    Taps(ref at, w[i * kw + j], ref a0, ref a1, ref a2, ref a3);
-                    Taps(ref Unsafe.Add(ref at, width), w[i * kw + j], ref b0, ref b1, ref b2, ref b3);
-                }
-            Store(ref output, a0, a1, a2, a3);
-            Store(ref Unsafe.Add(ref output, g.OutWidth), b0, b1, b2, b3);
+            ref float at = ref Unsafe.Add(ref input, offsets[t]);
+            Taps(ref at, w[t], ref a0, ref a1, ref a2, ref a3);
+            Taps(ref Unsafe.Add(ref at, rowStep), w[t], ref b0, ref b1, ref b2, ref b3);
         }
+        Store(ref output, a0, a1, a2, a3);
+        Store(ref Unsafe.Add(ref output, outWidth), b0, b1, b2, b3);
+    }
 
-        /// <summary>Up to one vector of outputs, given the buffer at (oh, ow).</summary>
-        void OneVector(ref float input, ReadOnlySpan<Vector<float>> w, Vector<float> start, Span<float> output)
+    /// <summary>
+    /// Two units of four output rows × one vector, eight independent FMA chains, for planes narrower than the
+    /// two-row blocks (the 28×28, 14×14 and 7×7 stages): unit a's outputs start at output[a] and read the buffer from
+    /// input[a], likewise b. Rows under a vector store only their <paramref name="outWidth"/> values.
+    /// </summary>
+    static void TwoUnits(ref float input, int a, int b, int rowStep, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w,
+        Vector<float> start, ref float output, int outputA, int outputB, int outWidth)
+    {
+        Vector<float> a0 = start, a1 = start, a2 = start, a3 = start, b0 = start, b1 = start, b2 = start, b3 = start;
+        for (int t = 0; t < offsets.Length; t++)
         {
-            var a = start;
-            for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++)
-                    a = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)(i * g.DilationHeight * width + j * g.DilationWidth)),
-                        w[i * g.KernelWidth + j], a);
-            if (output.Length == Lanes) a.CopyTo(output);
-            else
-                for (int k = 0; k < output.Length; k++) output[k] = a[k];
+            ref float atA = ref Unsafe.Add(ref input, a + offsets[t]);
+            ref float atB = ref Unsafe.Add(ref input, b + offsets[t]);
+            var tap = w[t];
+            a0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA), tap, a0);
+            b0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB), tap, b0);
+            a1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA, (nuint)rowStep), tap, a1);
+            b1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB, (nuint)rowStep), tap, b1);
+            a2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA, (nuint)(2 * rowStep)), tap, a2);
+            b2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB, (nuint)(2 * rowStep)), tap, b2);
+            a3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atA, (nuint)(3 * rowStep)), tap, a3);
+            b3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref atB, (nuint)(3 * rowStep)), tap, b3);
         }
+        int count = Math.Min(Lanes, outWidth);
+        ref float resultA = ref Unsafe.Add(ref output, outputA);
+        ref float resultB = ref Unsafe.Add(ref output, outputB);
+        StoreFirst(a0, ref resultA, count);
+        StoreFirst(a1, ref Unsafe.Add(ref resultA, outWidth), count);
+        StoreFirst(a2, ref Unsafe.Add(ref resultA, 2 * outWidth), count);
+        StoreFirst(a3, ref Unsafe.Add(ref resultA, 3 * outWidth), count);
+        StoreFirst(b0, ref resultB, count);
+        StoreFirst(b1, ref Unsafe.Add(ref resultB, outWidth), count);
+        StoreFirst(b2, ref Unsafe.Add(ref resultB, 2 * outWidth), count);
+        StoreFirst(b3, ref Unsafe.Add(ref resultB, 3 * outWidth), count);
+    }
+
+    /// <summary>The first <paramref name="count"/> lanes of <paramref name="v"/> to <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreFirst(Vector<float> v, ref float output, int count)
+    {
+        if (count == Lanes) Vector.StoreUnsafe(v, ref output);
+        else
+            for (int k = 0; k < count; k++) Unsafe.Add(ref output, k) = v[k];
+    }
+
+    /// <summary>Up to one vector of outputs, given the buffer at (oh, ow).</summary>
+    static void OneVector(ref float input, ReadOnlySpan<int> offsets, ReadOnlySpan<Vector<float>> w, Vector<float> start, Span<float> output)
+    {
+        var a = start;
+        for (int t = 0; t < offsets.Length; t++)
+            a = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref input, (nuint)offsets[t]), w[t], a);
+        if (output.Length == Lanes) a.CopyTo(output);
+        else
+            for (int k = 0; k < output.Length; k++) output[k] = a[k];
     }
 
     /// <summary>
