@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ConvKit.NN;
 using ConvKit.Training;
 using ConvKit.Vision.Detection;
 using ConvKit.Vision.Imaging;
@@ -34,6 +35,23 @@ public sealed class CliDetectionTests : IDisposable
         var (code, output, error) = Cli([.. args, "--json"]);
         Assert.True(code == 0, error);
         return JsonDocument.Parse(output).RootElement;
+    }
+
+    /// <summary>
+    /// <paramref name="model"/> saved as a detection checkpoint (three classes, grey <paramref name="size"/>² pictures,
+    /// mean 0.3, std 0.4) and exported by <c>convkit export</c>: the checkpoint's and the ONNX file's paths.
+    /// </summary>
+    (string Checkpoint, string File) SavedAndExported(string name, Module model, int size)
+    {
+        var card = new ModelCard
+        {
+            Model = name, Arguments = new ModelArguments(1, 3), Classes = ["shirt", "shoe", "bag"], Dataset = "fashion-scenes", Task = ModelCard.Detection,
+            Preprocessing = new ImagePreprocessing { InputShape = [1, size, size], Mean = [0.3f], Std = [0.4f] },
+        };
+        string checkpoint = PathOf(name + ".safetensors"), file = PathOf(name + ".onnx");
+        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
+        Assert.Equal(0, Cli("export", name, "--checkpoint", checkpoint, "-o", file).Code);
+        return (checkpoint, file);
     }
 
     static DetectedObject[] Detections(JsonElement result) => result.GetProperty("detections").EnumerateArray().Select(d =>
@@ -117,14 +135,8 @@ public sealed class CliDetectionTests : IDisposable
         var head = model.StateDict();
         head["head.weight"].CopyFrom(head["head.weight"] * 500f);
         head["head.bias"].CopyFrom(head["head.bias"] * 0f);
-        var card = new ModelCard
-        {
-            Model = "yolo-small", Arguments = new ModelArguments(1, 3), Classes = ["shirt", "shoe", "bag"], Dataset = "fashion-scenes", Task = ModelCard.Detection,
-            Preprocessing = new ImagePreprocessing { InputShape = [1, 64, 64], Mean = [0.3f], Std = [0.4f] },
-        };
-        string checkpoint = PathOf("yolo.safetensors"), file = PathOf("yolo.onnx"), picture = PathOf("scene.png");
-        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
-        Assert.Equal(0, Cli("export", "yolo-small", "--checkpoint", checkpoint, "-o", file).Code);
+        var (checkpoint, file) = SavedAndExported("yolo-small", model, 64);
+        string picture = PathOf("scene.png");
         ImageFiles.SavePng(Tensor.Rand([3, 50, 70], seed: 8), picture);
 
         foreach (string[] threshold in new[] { Array.Empty<string>(), ["--score", "0.1"] })
@@ -162,14 +174,8 @@ public sealed class CliDetectionTests : IDisposable
         var state = model.StateDict();
         foreach (var (name, factor) in new[] { ("rpn.cls_logits.weight", 300f), ("roi_heads.cls_score.weight", 40f), ("roi_heads.bbox_pred.weight", 300f) })
             state[name].CopyFrom(state[name] * factor);
-        var card = new ModelCard
-        {
-            Model = "faster-rcnn", Arguments = new ModelArguments(1, 3), Classes = ["shirt", "shoe", "bag"], Dataset = "fashion-scenes", Task = ModelCard.Detection,
-            Preprocessing = new ImagePreprocessing { InputShape = [1, 128, 128], Mean = [0.3f], Std = [0.4f] },
-        };
-        string checkpoint = PathOf("frcnn.safetensors"), file = PathOf("frcnn.onnx"), picture = PathOf("scene.png");
-        new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
-        Assert.Equal(0, Cli("export", "faster-rcnn", "--checkpoint", checkpoint, "-o", file).Code);
+        var (checkpoint, file) = SavedAndExported("faster-rcnn", model, 128);
+        string picture = PathOf("scene.png");
         ImageFiles.SavePng(Tensor.Rand([3, 100, 140], seed: 9), picture);
 
         var byDetect = Json("detect", checkpoint, picture, "-o", PathOf("detect"), "--score", "0.1");
