@@ -27,11 +27,9 @@ static class DepthwiseConv
     public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry, bool baseline = false)
     {
         var g = geometry;
-        bool vectorised = Vector.IsHardwareAccelerated && g.PadTop >= 0 && g.PadLeft >= 0
-            && (baseline ? g.StrideHeight == 1 && g.StrideWidth == 1 : g.StrideWidth <= 2);
+        bool vectorised = HasBufferPath(g) && (!baseline || (g.StrideHeight == 1 && g.StrideWidth == 1));
         var padded = new PaddedPlane(g);
-        int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels;
-        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, planes);
+        int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels, threads = Threads(g, planes);
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
             var buffer = vectorised ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
@@ -64,10 +62,9 @@ static class DepthwiseConv
     public static bool BackwardWeight(float[] x, float[] dy, float[] dw, in ConvGeometry geometry)
     {
         var g = geometry;
-        if (!Vector.IsHardwareAccelerated || g.PadTop < 0 || g.PadLeft < 0 || g.StrideWidth > 2) return false;
+        if (!HasBufferPath(g)) return false;
         var padded = new PaddedPlane(g);
-        int multiplier = g.OutChannels / g.InChannels, area = g.KernelArea;
-        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, g.InChannels);
+        int multiplier = g.OutChannels / g.InChannels, area = g.KernelArea, threads = Threads(g, g.InChannels);
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
             var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
@@ -95,10 +92,9 @@ static class DepthwiseConv
     public static bool BackwardData(float[] dy, float[] w, float[]? bias, float[] dx, in ConvGeometry geometry)
     {
         var g = geometry;
-        if (!Vector.IsHardwareAccelerated || g.PadTop < 0 || g.PadLeft < 0 || g.StrideWidth > 2) return false;
+        if (!HasBufferPath(g)) return false;
         var padded = new PaddedPlane(g);
-        int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels;
-        int threads = g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, planes);
+        int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels, threads = Threads(g, planes);
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
             var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
@@ -114,6 +110,15 @@ static class DepthwiseConv
         });
         return true;
     }
+
+    /// <summary>
+    /// Whether the vector loops on a <see cref="PaddedPlane"/> take this geometry (column stride 1 or 2, no negative
+    /// padding); the forward pass runs <see cref="Strided"/> otherwise, and the gradients the general im2col + GEMM path.
+    /// </summary>
+    static bool HasBufferPath(in ConvGeometry g) => Vector.IsHardwareAccelerated && g.PadTop >= 0 && g.PadLeft >= 0 && g.StrideWidth <= 2;
+
+    /// <summary>One thread for a small convolution, else one a core, at most one a part.</summary>
+    static int Threads(in ConvGeometry g, int parts) => g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, parts);
 
     /// <summary>Any stride: for each tap, add its weight times the input samples it touches, row by row.</summary>
     static void Strided(ReadOnlySpan<float> input, ReadOnlySpan<float> taps, float bias, Span<float> output, in ConvGeometry g)
