@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using ConvKit.IO;
 using ConvKit.NN;
 using ConvKit.Onnx;
@@ -98,12 +96,7 @@ static class ExportCommand
             ? FasterRCnnOnnx.ToModelProto(fasterRCnn, shape.Channels, shape.Height, shape.Width, options: exportOptions)
             : OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], exportOptions);
         // YOLO's decoding stays outside the graph, so the file carries the anchors and stride it needs.
-        if (model is IDetectionModel yolo)
-        {
-            var anchors = yolo.Anchors.ToArray().Chunk(2).Select(pair => new[] { pair[0], pair[1] });
-            proto.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = "anchors", Value = JsonSerializer.Serialize(anchors) });
-            proto.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = "stride", Value = yolo.Stride.ToString(CultureInfo.InvariantCulture) });
-        }
+        if (model is IDetectionModel yolo) OnnxDetections.AddYoloMetadata(proto, yolo.Anchors, yolo.Stride);
         using (var file = File.Create(outputPath)) proto.WriteTo(file);
         long bytes = new FileInfo(outputPath).Length;
         object[] inputShape = [.. proto.Graph.Input[0].Type.TensorType.Shape.Dim.Select(Size)];

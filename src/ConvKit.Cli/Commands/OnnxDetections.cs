@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ConvKit.Onnx;
+using ConvKit.Onnx.Proto;
 using ConvKit.Training;
 using ConvKit.Vision.Detection;
 using ConvKit.Vision.Imaging;
@@ -54,10 +55,21 @@ static class OnnxDetections
         return boxes.Length == 1 && scores.Length == 1 && labels.Length == 1 ? (boxes[0].Name, scores[0].Name, labels[0].Name) : null;
     }
 
-    /// <summary>A YOLO export's anchors (B, 2) and stride: a detection card with <c>anchors</c> and <c>stride</c> metadata (<c>convkit export</c>); null otherwise.</summary>
+    // The metadata keys of a YOLO export, written by AddYoloMetadata and read back by YoloMetadata.
+    const string AnchorsKey = "anchors", StrideKey = "stride";
+
+    /// <summary>The anchors (B, 2) and stride that decoding a YOLO export's grid needs, as the file's metadata (<c>convkit export</c>; read back by <see cref="YoloMetadata"/>).</summary>
+    public static void AddYoloMetadata(ModelProto proto, Tensor anchors, int stride)
+    {
+        var pairs = anchors.ToArray().Chunk(2).Select(pair => new[] { pair[0], pair[1] });
+        proto.MetadataProps.Add(new StringStringEntryProto { Key = AnchorsKey, Value = JsonSerializer.Serialize(pairs) });
+        proto.MetadataProps.Add(new StringStringEntryProto { Key = StrideKey, Value = stride.ToString(CultureInfo.InvariantCulture) });
+    }
+
+    /// <summary>A YOLO export's anchors (B, 2) and stride: a detection card with <c>anchors</c> and <c>stride</c> metadata (<see cref="AddYoloMetadata"/>); null otherwise.</summary>
     public static (Tensor Anchors, int Stride)? YoloMetadata(IReadOnlyDictionary<string, string> metadata, ModelCard? card, string path)
     {
-        if (card is not { Task: ModelCard.Detection } || !metadata.TryGetValue("anchors", out var anchorsText) || !metadata.TryGetValue("stride", out var strideText))
+        if (card is not { Task: ModelCard.Detection } || !metadata.TryGetValue(AnchorsKey, out var anchorsText) || !metadata.TryGetValue(StrideKey, out var strideText))
             return null;
         float[][]? anchors;
         try { anchors = JsonSerializer.Deserialize<float[][]>(anchorsText); }
