@@ -27,6 +27,10 @@ public class ActivationFusionTests
                 b.Node("Constant", [], [$"lo{tag}"], ("value", Scalar(0f))).Node("Constant", [], [$"hi{tag}"], ("value", Scalar(6f)))
                     .Node("Clip", [x, $"lo{tag}", $"hi{tag}"], [y]);
                 break;
+            case "Clip(0, 6) Constant value_float inputs":
+                b.Node("Constant", [], [$"lo{tag}"], ("value_float", 0f)).Node("Constant", [], [$"hi{tag}"], ("value_float", 6f))
+                    .Node("Clip", [x, $"lo{tag}", $"hi{tag}"], [y]);
+                break;
             case "Clip(0, ∞)": b.Floats($"lo{tag}", [0f]).Node("Clip", [x, $"lo{tag}"], [y]); break;
             case "Clip(-1, 6)": b.Floats($"lo{tag}", [-1f]).Floats($"hi{tag}", [6f]).Node("Clip", [x, $"lo{tag}", $"hi{tag}"], [y]); break;
             case "SiLU": b.Node("Sigmoid", [x], [$"s{tag}"]).Node("Mul", [x, $"s{tag}"], [y]); break;
@@ -55,6 +59,7 @@ public class ActivationFusionTests
         { "Clip(0, 6) attributes", 10, "Relu6" },
         { "Clip(0, 6) inputs", 13, "Relu6" },
         { "Clip(0, 6) Constant inputs", 13, "Relu6" },
+        { "Clip(0, 6) Constant value_float inputs", 13, "Relu6" },
         { "Clip(0, ∞)", 13, "Relu" },
         { "Clip(-1, 6)", 13, "" },
         { "Sigmoid", 13, "Sigmoid" },

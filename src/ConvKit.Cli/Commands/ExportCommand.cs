@@ -97,7 +97,7 @@ static class ExportCommand
             : OnnxExporter.ToModelProto(model, [1, shape.Channels, shape.Height, shape.Width], exportOptions);
         // YOLO's decoding stays outside the graph, so the file carries the anchors and stride it needs.
         if (model is IDetectionModel yolo) OnnxDetections.AddYoloMetadata(proto, yolo.Anchors, yolo.Stride);
-        using (var file = File.Create(outputPath)) proto.WriteTo(file);
+        AtomicFile.Write(outputPath, proto.WriteTo);
         long bytes = new FileInfo(outputPath).Length;
         object[] inputShape = [.. proto.Graph.Input[0].Type.TensorType.Shape.Dim.Select(Size)];
         var outputs = proto.Graph.Output.Select(o => (o.Name, Shape: (object[])[.. o.Type.TensorType.Shape.Dim.Select(Size)])).ToList();

@@ -1,4 +1,5 @@
 using ConvKit.Autograd;
+using ConvKit.IO;
 using ConvKit.NN;
 using ConvKit.Onnx.Proto;
 using Google.Protobuf;
@@ -60,12 +61,11 @@ public static class OnnxExporter
     public static void Export(Module model, int[] inputShape, Stream stream, OnnxExportOptions? options = null) =>
         ToModelProto(model, inputShape, options).WriteTo(stream);
 
-    /// <summary>Writes the ONNX file to <paramref name="path"/>.</summary>
+    /// <summary>Writes the ONNX file to <paramref name="path"/> atomically (a temporary file, then a rename).</summary>
     public static void Export(Module model, int[] inputShape, string path, OnnxExportOptions? options = null)
     {
         var proto = ToModelProto(model, inputShape, options);
-        using var file = File.Create(path);
-        proto.WriteTo(file);
+        AtomicFile.Write(path, proto.WriteTo);
     }
 
     /// <summary>

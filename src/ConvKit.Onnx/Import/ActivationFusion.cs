@@ -71,13 +71,23 @@ static class ActivationFusion
         }
     }
 
-    /// <summary>A one-element float value known at load time: an initialiser or a Constant node's tensor; null otherwise.</summary>
+    /// <summary>
+    /// A one-element float value known at load time: an initialiser, or a Constant node's <c>value</c> tensor,
+    /// <c>value_float</c> or one-element <c>value_floats</c>; null otherwise.
+    /// </summary>
     static float? Scalar(string name, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants)
     {
-        var value = constants.GetValueOrDefault(name);
-        if (value == null && nodes.FirstOrDefault(n => n.OpType == "Constant" && n.Output.Contains(name)) is { } constant
-            && constant.Attribute.FirstOrDefault(a => a.Name == "value") is { T: { } tensor })
-            value = TensorProtos.Decode(tensor, problem => new InvalidDataException(problem));
-        return value?.Float is { Numel: 1 } scalar ? scalar.ToArray()[0] : null;
+        if (constants.GetValueOrDefault(name) is { } known) return known.Float is { Numel: 1 } scalar ? scalar.ToArray()[0] : null;
+        if (nodes.FirstOrDefault(n => n.OpType == "Constant" && n.Output.Contains(name)) is not { } constant) return null;
+        foreach (var attribute in constant.Attribute)
+            switch (attribute.Name)
+            {
+                case "value" when attribute.T != null:
+                    return TensorProtos.Decode(attribute.T, problem => new InvalidDataException(problem)).Float is { Numel: 1 } tensor
+                        ? tensor.ToArray()[0] : null;
+                case "value_float": return attribute.F;
+                case "value_floats": return attribute.Floats.Count == 1 ? attribute.Floats[0] : null;
+            }
+        return null;
     }
 }
