@@ -251,7 +251,7 @@ static class DetectCommand
             output.WriteJson(new
             {
                 model = zoo.Name, dataset = settings.Dataset, epochs = result.History, best_epoch = result.BestEpoch, scored_on = on,
-                map50 = best["map50"], map = best["map"], anchors = anchors.Select(a => new[] { a.Width, a.Height }), seconds, threads = settings.Threads,
+                map50 = best["map50"], map = best["map"], anchors = anchors.Select(a => new[] { a.Width, a.Height }), seconds, peak_memory_mb = RunFolder.PeakMemoryMb(), threads = settings.Threads,
                 checkpoint = result.BestCheckpoint, last_checkpoint = result.LastCheckpoint, metrics_csv = csv, chart,
             });
             return 0;
@@ -263,7 +263,7 @@ static class DetectCommand
                 e.Validation is { } v ? $"{v["map50"]:F4}" : "-", e.Validation is { } w ? $"{w["map"]:F4}" : "-", $"{e.Seconds:F1}");
         output.Console.Write(table);
         output.Line($"{(on == "test" ? "Test" : "Training")} mAP50 ([bold]best epoch {result.BestEpoch}[/]): [bold green]{best["map50"]:F4}[/], mAP@[[.5:.95]] {best["map"]:F4}");
-        output.Line($"Time: {seconds:F1} s ({result.History.Average(e => e.Seconds):F1} s per training epoch)");
+        output.Line($"Time: {seconds:F1} s ({result.History.Average(e => e.Seconds):F1} s per training epoch), peak memory {RunFolder.PeakMemoryMb():N0} MB");
         output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, chart));
         return 0;
     }

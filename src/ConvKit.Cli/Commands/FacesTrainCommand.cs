@@ -217,7 +217,7 @@ static class FacesTrainCommand
         {
             output.WriteJson(new
             {
-                verification, epochs = result.History, monitor = result.Monitor, best_score = result.BestScore, seconds, threads,
+                verification, epochs = result.History, monitor = result.Monitor, best_score = result.BestScore, seconds, peak_memory_mb = RunFolder.PeakMemoryMb(), threads,
                 checkpoint = result.BestCheckpoint, last_checkpoint = result.LastCheckpoint, metrics_csv = csv,
                 charts = new[] { historyChart, rocChart, projectionChart },
             });
@@ -228,7 +228,7 @@ static class FacesTrainCommand
         output.Line($"Verification on {testPairs.Count:N0} held-out test pairs ([bold]best epoch {result.BestEpoch}[/]): accuracy [bold green]{report.TestAccuracy:P2}[/], " +
             $"ROC AUC {report.TestRoc.Area:F4} (TPR {truePositiveRate:P1} at FPR {falsePositiveRate:P1})");
         output.Line($"Threshold chosen on {validationPairs.Count:N0} validation pairs: {rule} (validation accuracy {report.ValidationAccuracy:P2})");
-        output.Line($"Time: {seconds:F1} s ({result.History.Sum(e => e.Seconds) / Math.Max(1, result.History.Count):F1} s per training epoch)");
+        output.Line($"Time: {seconds:F1} s ({result.History.Sum(e => e.Seconds) / Math.Max(1, result.History.Count):F1} s per training epoch), peak memory {RunFolder.PeakMemoryMb():N0} MB");
         output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, summary, historyChart, rocChart, projectionChart));
         return 0;
     }

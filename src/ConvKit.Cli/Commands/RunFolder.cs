@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ConvKit.Training;
 using Spectre.Console;
 
@@ -31,4 +32,14 @@ static class RunFolder
     /// <summary>"Wrote a, b, c" for the files that exist, in the order given.</summary>
     public static string WroteLine(params string?[] paths) =>
         "Wrote " + string.Join(", ", paths.Where(File.Exists).Select(p => Markup.Escape(p!)));
+
+    /// <summary>
+    /// The process's peak resident memory so far in MiB (VmHWM on Linux), reported beside the time: memory is part of
+    /// whether a model trains on a machine at all.
+    /// </summary>
+    public static long PeakMemoryMb()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.PeakWorkingSet64 >> 20;
+    }
 }

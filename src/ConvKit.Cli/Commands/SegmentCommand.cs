@@ -205,7 +205,7 @@ static class SegmentCommand
             output.WriteJson(new
             {
                 model = zoo.Name, dataset = datasetName, epochs = result.History, best_epoch = result.BestEpoch, test_miou = best["miou"],
-                test_pixel_accuracy = best["pixel_accuracy"], seconds, threads, checkpoint = result.BestCheckpoint, metrics_csv = csv, chart,
+                test_pixel_accuracy = best["pixel_accuracy"], seconds, peak_memory_mb = RunFolder.PeakMemoryMb(), threads, checkpoint = result.BestCheckpoint, metrics_csv = csv, chart,
             });
             return 0;
         }
@@ -215,7 +215,7 @@ static class SegmentCommand
                 $"{e.Validation!["pixel_accuracy"]:P2}", $"{e.Validation["miou"]:F4}", $"{e.Seconds:F1}");
         output.Console.Write(table);
         output.Line($"Test mIoU ([bold]best epoch {result.BestEpoch}[/], {test.Count:N0} pictures): [bold green]{best["miou"]:F4}[/], pixel accuracy {best["pixel_accuracy"]:P2}");
-        output.Line($"Time: {seconds:F1} s ({result.History.Average(e => e.Seconds):F1} s per training epoch)");
+        output.Line($"Time: {seconds:F1} s ({result.History.Average(e => e.Seconds):F1} s per training epoch), peak memory {RunFolder.PeakMemoryMb():N0} MB");
         output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, chart));
         return 0;
     }

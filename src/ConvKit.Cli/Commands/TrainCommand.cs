@@ -204,7 +204,7 @@ static class TrainCommand
             {
                 model = record.Model, dataset = settings.Dataset, epochs = result.History, best_epoch = result.BestEpoch,
                 monitor = result.Monitor, best_score = result.BestScore, tested_epoch = testedEpoch, test_accuracy = test?.Accuracy, test_loss = test?.Loss,
-                seconds, threads = settings.Threads, checkpoint = result.BestCheckpoint, last_checkpoint = result.LastCheckpoint,
+                seconds, peak_memory_mb = RunFolder.PeakMemoryMb(), threads = settings.Threads, checkpoint = result.BestCheckpoint, last_checkpoint = result.LastCheckpoint,
                 metrics_csv = csv, chart,
             });
             return 0;
@@ -213,7 +213,7 @@ static class TrainCommand
         if (test != null)
             output.Line($"Test accuracy ([bold]{(testedBest ? "best" : "last")} epoch {testedEpoch}[/], {test.Count:N0} images): [bold green]{test.Accuracy:P2}[/] (loss {test.Loss:F4})" +
                 (testedBest ? "" : $"; the best epoch ({result.BestEpoch}) was saved in the folder this run was resumed from, which no longer has it"));
-        output.Line($"Time: {seconds:F1} s ({result.History.Sum(e => e.Seconds) / Math.Max(1, result.History.Count):F1} s per training epoch)");
+        output.Line($"Time: {seconds:F1} s ({result.History.Sum(e => e.Seconds) / Math.Max(1, result.History.Count):F1} s per training epoch), peak memory {RunFolder.PeakMemoryMb():N0} MB");
         output.Line(RunFolder.WroteLine(result.BestCheckpoint, result.LastCheckpoint, csv, chart));
         return 0;
     }

@@ -55,6 +55,19 @@ public sealed class CliTests : IDisposable
         return JsonDocument.Parse(output).RootElement;
     }
 
+    /// <summary>
+    /// <see cref="RunJson"/> for a training command, which also reports its peak memory: in process, that is this
+    /// process's, so it lies between the peak before the run and the peak after it.
+    /// </summary>
+    internal static JsonElement RunTrainingJson(params string[] args)
+    {
+        static long PeakMb() { using var self = System.Diagnostics.Process.GetCurrentProcess(); return self.PeakWorkingSet64 >> 20; }
+        long before = PeakMb();
+        var result = RunJson(args);
+        Assert.InRange(result.GetProperty("peak_memory_mb").GetInt64(), Math.Max(1, before), PeakMb());
+        return result;
+    }
+
     /// <summary>A Fashion-MNIST-format split of 28×28 images: class k is a bright 6×6 square at one of ten places, plus noise.</summary>
     internal static void WriteIdxSplit(string folder, string split, int count, int seed)
     {
@@ -97,7 +110,7 @@ public sealed class CliTests : IDisposable
     public void TrainEvalAndPredictOnAnIdxDataset()
     {
         string data = WriteFashionMnist(), runs = PathOf("run");
-        var train = RunJson("train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--epochs", "2", "--batch-size", "16",
+        var train = RunTrainingJson("train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--epochs", "2", "--batch-size", "16",
             "--lr", "0.01", "--threads", "1", "--out", runs);
 
         Assert.Equal(2, train.GetProperty("epochs").GetArrayLength());

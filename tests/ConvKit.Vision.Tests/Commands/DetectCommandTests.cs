@@ -35,7 +35,7 @@ public sealed class DetectCommandTests : IDisposable
     {
         string scenes = Scenes();
         string run = Path.Combine(directory, "run");
-        var train = RunJson("detect", "train", "yolo-small", "--dataset", "fashion-scenes", "--data", scenes, "--epochs", "1",
+        var train = RunTrainingJson("detect", "train", "yolo-small", "--dataset", "fashion-scenes", "--data", scenes, "--epochs", "1",
             "--batch-size", "8", "--threads", "1", "--out", run);
         Assert.Equal(1, train.GetProperty("best_epoch").GetInt32());
         Assert.Equal("test", train.GetProperty("scored_on").GetString());

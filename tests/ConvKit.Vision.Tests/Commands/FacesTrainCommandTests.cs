@@ -51,7 +51,7 @@ public sealed class FacesTrainCommandTests : IDisposable
         string run = Path.Combine(directory, kind);
         string[] common = ["faces", "train", kind, "--dataset", "folder:" + Folder(), "--p", "3", "--k", "4", "--pairs", "40",
             "--val-split", "0.25", "--threads", "1", "--width", "4", "--embedding-size", "8", "--out", run];
-        var first = RunJson([.. common, "--epochs", "1"]);
+        var first = RunTrainingJson([.. common, "--epochs", "1"]);
         var verification = first.GetProperty("verification");
         Assert.Equal(kind, verification.GetProperty("kind").GetString());
         Assert.Equal(40, verification.GetProperty("test_pairs").GetInt32());

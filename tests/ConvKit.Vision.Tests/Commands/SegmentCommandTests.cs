@@ -23,7 +23,7 @@ public sealed class SegmentCommandTests : IDisposable
         string scenes = Path.Combine(directory, "scenes");
         FashionScenes.WriteSegmentation(scenes, new FashionScenesOptions { TrainScenes = 48, TestScenes = 16 });
         string run = Path.Combine(directory, "run");
-        var train = RunJson("segment", "train", "unet-small", "--dataset", "fashion-scenes", "--data", scenes, "--epochs", "1",
+        var train = RunTrainingJson("segment", "train", "unet-small", "--dataset", "fashion-scenes", "--data", scenes, "--epochs", "1",
             "--batch-size", "16", "--threads", "1", "--out", run);
         Assert.Equal(1, train.GetProperty("best_epoch").GetInt32());
         double miou = train.GetProperty("test_miou").GetDouble();
