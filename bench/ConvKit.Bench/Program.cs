@@ -1,6 +1,7 @@
 // ConvKit benchmarks: each suite measures ConvKit and its peer in the same run and prints a Markdown table.
 // Usage: dotnet run -c Release --project bench/ConvKit.Bench -- [gemm|autograd|pool|optim|conv|depthwise|zoo|train|onnx|onnx-zoo|style|segment|boxes|proposals|detect|localize|sliding|facetrain|faces|all]
 // onnx-zoo (also part of onnx) takes [MODEL...] (torchvision names, segmentation and detection ones too; four small classifiers by default): ... -- onnx-zoo convnext_tiny ssdlite320_mobilenet_v3_large
+//   and --parity to compare outputs without timing them
 // segment takes [EPOCHS=8] [LIMIT] after the suite's name: dotnet run -c Release --project bench/ConvKit.Bench -- segment 1 256
 // proposals takes [SCENES=200]: dotnet run -c Release --project bench/ConvKit.Bench -- proposals 200
 // detect takes [EPOCHS=30] [SCENES=6000] and runs only when named (hours at its defaults): ... -- detect 2 600
