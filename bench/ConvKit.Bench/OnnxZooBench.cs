@@ -90,6 +90,7 @@ static class OnnxZooBench
         if (classification.Count > 0)
             Console.WriteLine($"| geometric mean, classification models ({classification.Count} files) | | | | | | {GeometricMean(classification):F2} | | |");
         if (ratios.Count > 0) Console.WriteLine($"| geometric mean, all ({ratios.Count} files) | | | | | | {GeometricMean(ratios.Select(r => r.Ratio)):F2} | | |");
+        if (parityOnly) return;
         var slow = ratios.Where(r => r.Ratio > 2).Select(r => $"{r.Name} (opset {r.Opset}, {r.Ratio:F2}×)").ToList();
         Console.WriteLine();
         Console.WriteLine($"Slower than 2× ONNX Runtime (medians): {(slow.Count == 0 ? "none" : string.Join(", ", slow))}.");
