@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ConvKit.Autograd;
 using ConvKit.NN;
 using ConvKit.Onnx.Import;
@@ -19,7 +20,11 @@ namespace ConvKit.Onnx;
 /// </summary>
 public sealed class OnnxModule : Module, IFeatureModel
 {
-    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release, int[] RecycledInputs);
+    sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, string[] Outputs, string[] Release, int[] RecycledInputs)
+    {
+        /// <summary>The op type, with the activation a Conv applies in its epilogue after a '+' (<c>Conv+HardSwish</c>).</summary>
+        public string Step { get; } = Context.FusedActivation is { } activation ? $"{Context.OpType}+{activation}" : Context.OpType;
+    }
 
     /// <summary>A plan that keeps the values <see cref="Names"/> (sorted, one a line) alive for <see cref="ForwardFeatures"/>.</summary>
     sealed record FeaturePlan(string Names, CompiledNode[] Nodes);
@@ -109,8 +114,10 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// its epilogue, that activation after a '+' (<c>Conv+HardSwish</c>, <c>Conv+Silu</c>); the nodes fused away are not
     /// listed.
     /// </summary>
-    public IReadOnlyList<string> PlannedOps =>
-        [.. nodes.Select(n => n.Context.FusedActivation is { } activation ? $"{n.Context.OpType}+{activation}" : n.Context.OpType)];
+    public IReadOnlyList<string> PlannedOps => [.. nodes.Select(n => n.Step)];
+
+    /// <summary>When set, every run adds the time of each step to it (see <see cref="OnnxProfile"/>); null by default.</summary>
+    public OnnxProfile? Profile { get; set; }
 
     /// <summary>Each float initialiser's ONNX name → its key in <see cref="Module.StateDict"/>.</summary>
     public IReadOnlyDictionary<string, string> ParameterNames => parameterNames;
@@ -361,11 +368,13 @@ public sealed class OnnxModule : Module, IFeatureModel
         {
             var arguments = node.Inputs.Select(name => name.Length > 0 ? values[name] : null).ToArray();
             OnnxValue?[] results;
+            long start = Profile == null ? 0 : Stopwatch.GetTimestamp();
             try { results = node.Kernel(arguments, state); }
             catch (ArgumentException e) when (!e.Message.StartsWith("ONNX "))
             {
                 throw new ArgumentException($"ONNX {node.Context.OpType} node '{node.Context.Name}': {e.Message}", e);
             }
+            Profile?.Add(node.Step, Stopwatch.GetTimestamp() - start);
             for (int i = 0; i < node.Outputs.Length && i < results.Length; i++)
                 if (node.Outputs[i].Length > 0 && results[i] is { } result) values[node.Outputs[i]] = result;
             foreach (var name in node.Release) values.Remove(name);
