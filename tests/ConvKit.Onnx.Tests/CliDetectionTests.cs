@@ -23,16 +23,9 @@ public sealed class CliDetectionTests : IDisposable
 
     string PathOf(string name) => Path.Combine(directory, name);
 
-    static (int Code, string Output, string Error) Cli(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        int code = ConvKit.Cli.Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     static JsonElement Json(params string[] args)
     {
-        var (code, output, error) = Cli([.. args, "--json"]);
+        var (code, output, error) = CliTests.Cli([.. args, "--json"]);
         Assert.True(code == 0, error);
         return JsonDocument.Parse(output).RootElement;
     }
@@ -50,7 +43,7 @@ public sealed class CliDetectionTests : IDisposable
         };
         string checkpoint = PathOf(name + ".safetensors"), file = PathOf(name + ".onnx");
         new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
-        Assert.Equal(0, Cli("export", name, "--checkpoint", checkpoint, "-o", file).Code);
+        Assert.Equal(0, CliTests.Cli("export", name, "--checkpoint", checkpoint, "-o", file).Code);
         return (checkpoint, file);
     }
 
@@ -112,7 +105,7 @@ public sealed class CliDetectionTests : IDisposable
         Assert.Equal(DetectionOverlay.ColourOf(best.Class), edge);
 
         // The table names the outputs and the classes.
-        var (code, table, error) = Cli("onnx", "run", model, picture, "--labels", labels, "--score", threshold.ToString("R", CultureInfo.InvariantCulture));
+        var (code, table, error) = CliTests.Cli("onnx", "run", model, picture, "--labels", labels, "--score", threshold.ToString("R", CultureInfo.InvariantCulture));
         Assert.True(code == 0, error);
         Assert.Contains("outputs 'boxes' (boxes), 'scores' (scores), 'labels' (labels)", table);
         Assert.Contains($"{names[best.Class]} ({best.Class})", table);
@@ -220,7 +213,7 @@ public sealed class CliDetectionTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 3).Where(c => counts[c] > 0).Select(c => ($"class {c}", counts[c] / 48.0)),
             result.GetProperty("classes").EnumerateArray().Select(c => (c.GetProperty("class").GetString()!, c.GetProperty("fraction").GetDouble())));
         Assert.True(File.Exists(result.GetProperty("picture").GetString()));
-        var (code, table, error) = Cli("onnx", "run", model, picture);
+        var (code, table, error) = CliTests.Cli("onnx", "run", model, picture);
         Assert.True(code == 0, error);
         Assert.Contains("Output 'out' used as the map, of 2: 'aux' float [1, 2, 6, 8], 'out' float [1, 3, 6, 8]", table);
 
@@ -228,7 +221,7 @@ public sealed class CliDetectionTests : IDisposable
             .Node("Conv", ["image", "w"], ["c"]).Node("GlobalAveragePool", ["c"], ["p"]).Node("Flatten", ["p"], ["logits"]).Node("Relu", ["logits"], ["scores"])
             .Output("logits", shape: [1, 4]).Output("scores", shape: [1, 4]);
         File.WriteAllBytes(model, pooled.Bytes());
-        (code, var output, error) = Cli("onnx", "run", model, picture);
+        (code, var output, error) = CliTests.Cli("onnx", "run", model, picture);
         Assert.Equal((1, ""), (code, output));
         Assert.Contains($"'{model}' has 2 outputs ('logits' float [1, 4], 'scores' float [1, 4]); 'onnx run' reads one output", error);
         Assert.Single(error.Trim().Split('\n'));

@@ -7,7 +7,8 @@ namespace ConvKit.Onnx.Tests;
 /// <summary><c>convkit onnx info</c> and <c>convkit onnx run</c>.</summary>
 public class CliTests
 {
-    static (int Code, string Output, string Error) Cli(params string[] args)
+    /// <summary>Runs a <c>convkit</c> command line in process: its exit code, standard output and standard error.</summary>
+    internal static (int Code, string Output, string Error) Cli(params string[] args)
     {
         var (output, error) = (new StringWriter(), new StringWriter());
         int code = ConvKit.Cli.Program.Run(args, output, error);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ConvKit.Cli;
 using ConvKit.Training;
 using ConvKit.Vision.Models;
 
@@ -14,18 +13,11 @@ public sealed class ExportCommandTests : IDisposable
 
     string PathOf(string name) => Path.Combine(directory, name);
 
-    static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void WritesAFileThatOnnxRuntimeRunsAtAnyBatch()
     {
         string file = PathOf("lenet.onnx");
-        var (code, output, error) = Run("export", "lenet5", "--classes", "4", "-o", file);
+        var (code, output, error) = CliTests.Cli("export", "lenet5", "--classes", "4", "-o", file);
         Assert.Equal((0, ""), (code, error));
         Assert.Contains(file, output);
         Assert.Contains("[batch, 4]", output);
@@ -47,7 +39,7 @@ public sealed class ExportCommandTests : IDisposable
         };
         new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = record.ToMetadata() }.Save(checkpoint);
 
-        var (code, output, error) = Run("export", "lenet5-mnist", "--checkpoint", checkpoint, "-o", file, "--json");
+        var (code, output, error) = CliTests.Cli("export", "lenet5-mnist", "--checkpoint", checkpoint, "-o", file, "--json");
         Assert.Equal((0, ""), (code, error));
         var json = JsonDocument.Parse(output).RootElement;
         Assert.Equal(17, json.GetProperty("opset").GetInt32());
@@ -67,8 +59,8 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal(record.ToMetadata(), OnnxModel.ReadModelCard(file).ToMetadata());
 
         // The checkpoint fixes the model, the classes and the channels.
-        AssertOneLineError(Run("export", "lenet5", "--checkpoint", checkpoint, "-o", file), "holds a lenet5-mnist model");
-        AssertOneLineError(Run("export", "lenet5-mnist", "--checkpoint", checkpoint, "--classes", "5", "-o", file), "--classes 5 does not match");
+        AssertOneLineError(CliTests.Cli("export", "lenet5", "--checkpoint", checkpoint, "-o", file), "holds a lenet5-mnist model");
+        AssertOneLineError(CliTests.Cli("export", "lenet5-mnist", "--checkpoint", checkpoint, "--classes", "5", "-o", file), "--classes 5 does not match");
     }
 
     /// <summary>
@@ -91,7 +83,7 @@ public sealed class ExportCommandTests : IDisposable
         };
         new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
 
-        var (code, output, error) = Run("export", "faster-rcnn", "--checkpoint", checkpoint, "-o", file, "--json");
+        var (code, output, error) = CliTests.Cli("export", "faster-rcnn", "--checkpoint", checkpoint, "-o", file, "--json");
         Assert.Equal((0, ""), (code, error));
         var json = JsonDocument.Parse(output).RootElement;
         Assert.Equal([1, 1, 64, 64], json.GetProperty("input_shape").EnumerateArray().Select(v => v.GetInt32()));
@@ -129,7 +121,7 @@ public sealed class ExportCommandTests : IDisposable
         };
         new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = card.ToMetadata() }.Save(checkpoint);
 
-        var (code, _, error) = Run("export", "yolo-small", "--checkpoint", checkpoint, "-o", file);
+        var (code, _, error) = CliTests.Cli("export", "yolo-small", "--checkpoint", checkpoint, "-o", file);
         Assert.Equal((0, ""), (code, error));
         var metadata = OnnxModel.ReadMetadata(file);
         var written = JsonSerializer.Deserialize<float[][]>(metadata["anchors"])!;
@@ -146,7 +138,7 @@ public sealed class ExportCommandTests : IDisposable
     public void GoogLeNetCountsTheParametersTheFileHoldsAndSaysTheAuxiliaryHeadsAreLeftOut()
     {
         string file = PathOf("googlenet.onnx");
-        var (code, output, error) = Run("export", "googlenet", "--input", "3x64x64", "--classes", "10", "-o", file);
+        var (code, output, error) = CliTests.Cli("export", "googlenet", "--input", "3x64x64", "--classes", "10", "-o", file);
         Assert.Equal((0, ""), (code, error));
         var model = ModelZoo.Create("googlenet", 3, 10);
         long auxiliary = model.NamedParameters().Where(p => p.Name.StartsWith("aux")).Sum(p => (long)p.Parameter.Numel);
@@ -157,7 +149,7 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Contains($"Not exported: aux1, aux2 ({auxiliary:N0} parameters): layers used only in training", words);
         Assert.DoesNotContain($"{model.ParameterCount():N0}", words);
 
-        var json = JsonDocument.Parse(Run("export", "googlenet", "--input", "3x64x64", "--classes", "10", "-o", file, "--json").Output).RootElement;
+        var json = JsonDocument.Parse(CliTests.Cli("export", "googlenet", "--input", "3x64x64", "--classes", "10", "-o", file, "--json").Output).RootElement;
         Assert.Equal(held, json.GetProperty("parameters").GetInt64());
         Assert.Equal(auxiliary, json.GetProperty("parameters_not_exported").GetInt64());
         Assert.Equal(["aux1", "aux2"], json.GetProperty("modules_not_exported").EnumerateArray().Select(v => v.GetString()));
@@ -168,26 +160,26 @@ public sealed class ExportCommandTests : IDisposable
     public void ExportsAtTheInputSizeAskedOrSaysTheModelCannotTakeIt()
     {
         string file = PathOf("small.onnx");
-        var (code, _, error) = Run("export", "small-cnn", "--input", "1x64x64", "-o", file);
+        var (code, _, error) = CliTests.Cli("export", "small-cnn", "--input", "1x64x64", "-o", file);
         Assert.Equal((0, ""), (code, error));
         var (_, shape) = OrtCheck.Run(File.ReadAllBytes(file), Tensor.Randn([2, 1, 64, 64], seed: 3));
         Assert.Equal([2, 10], shape);
-        AssertOneLineError(Run("export", "lenet5", "--input", "1x64x64", "-o", PathOf("lenet.onnx")), "model 'lenet5' cannot take 1×64×64 pictures");
+        AssertOneLineError(CliTests.Cli("export", "lenet5", "--input", "1x64x64", "-o", PathOf("lenet.onnx")), "model 'lenet5' cannot take 1×64×64 pictures");
     }
 
     [Fact]
     public void BadInputEndsWithOneLine()
     {
-        AssertOneLineError(Run("export", "no-such-net", "-o", PathOf("x.onnx")), "unknown model 'no-such-net'");
-        AssertOneLineError(Run("export", "lenet5", "--checkpoint", PathOf("missing.safetensors"), "-o", PathOf("x.onnx")), "does not exist");
-        AssertOneLineError(Run("export", "lenet5", "--input", "1x32", "-o", PathOf("x.onnx")), "--input must be CxHxW");
-        AssertOneLineError(Run("export", "lenet5", "--classes", "0", "-o", PathOf("x.onnx")), "--classes must be positive");
+        AssertOneLineError(CliTests.Cli("export", "no-such-net", "-o", PathOf("x.onnx")), "unknown model 'no-such-net'");
+        AssertOneLineError(CliTests.Cli("export", "lenet5", "--checkpoint", PathOf("missing.safetensors"), "-o", PathOf("x.onnx")), "does not exist");
+        AssertOneLineError(CliTests.Cli("export", "lenet5", "--input", "1x32", "-o", PathOf("x.onnx")), "--input must be CxHxW");
+        AssertOneLineError(CliTests.Cli("export", "lenet5", "--classes", "0", "-o", PathOf("x.onnx")), "--classes must be positive");
         Assert.False(File.Exists(PathOf("x.onnx")));
     }
 
-    static void AssertOneLineError((int ExitCode, string Output, string Error) result, string expected)
+    static void AssertOneLineError((int Code, string Output, string Error) result, string expected)
     {
-        Assert.NotEqual(0, result.ExitCode);
+        Assert.NotEqual(0, result.Code);
         Assert.Equal("", result.Output);
         Assert.Contains(expected, result.Error);
         Assert.Single(result.Error.TrimEnd('\n').Split('\n'));

@@ -79,7 +79,7 @@ public sealed class ModelCardExportTests : IDisposable
         using (Generator.Use(new Generator(5))) model = ModelZoo.Create(Card);
         new Checkpoint { ModelState = model.StateDict(), Options = new TrainingOptions(), Metadata = Card.ToMetadata() }.Save(checkpoint);
         ConvKit.Vision.Imaging.ImageFiles.SavePng(Tensor.Rand([3, 30, 40], seed: 6), picture);
-        Assert.Equal(0, Run("export", "lenet5", "--checkpoint", checkpoint, "-o", file).Code);
+        Assert.Equal(0, CliTests.Cli("export", "lenet5", "--checkpoint", checkpoint, "-o", file).Code);
 
         var onnx = Json("onnx", "run", file, picture, "--top", "3");
         var predict = Json("predict", checkpoint, picture, "--top", "3");
@@ -94,7 +94,7 @@ public sealed class ModelCardExportTests : IDisposable
         }
         Assert.Equal(Card.Classes, onnx.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
 
-        var (code, output, error) = Run("onnx", "run", file, picture);
+        var (code, output, error) = CliTests.Cli("onnx", "run", file, picture);
         Assert.True(code == 0, error);
         string words = System.Text.RegularExpressions.Regex.Replace(output, "\u001b\\[[0-9;]*m", "");
         Assert.Contains("Preprocessing from the model card: pictures as 1×28×28 centred in 1×32×32, mean 0.25, std 0.5", words);
@@ -107,16 +107,9 @@ public sealed class ModelCardExportTests : IDisposable
             overridden.GetProperty("results")[0].GetProperty("top")[0].GetProperty("probability").GetDouble(), 5);
     }
 
-    static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     static JsonElement Json(params string[] args)
     {
-        var (code, output, error) = Run([.. args, "--json"]);
+        var (code, output, error) = CliTests.Cli([.. args, "--json"]);
         Assert.True(code == 0, error);
         return JsonDocument.Parse(output).RootElement;
     }
