@@ -66,7 +66,10 @@ public class ConvKernelTests
         { "depthwise 3x3 3 rows (one vector at a time)", Geometry(1, 2, 3, 20, 2, 3, 3, padTop: 1, padLeft: 1, groups: 2) },
         { "depthwise stride 3 (scalar loop)", Geometry(1, 3, 17, 16, 3, 3, 3, stride: 3, padTop: 1, padLeft: 1, groups: 3) },
         { "single input channel", Geometry(3, 1, 20, 21, 6, 5, 5, padTop: 2, padLeft: 2) },
-        { "lone image, small plane, 64 filters (turned product)", Geometry(1, 16, 9, 9, 64, 3, 3, padTop: 1, padLeft: 1) },
+        { "lone image, small plane, 64 filters", Geometry(1, 16, 9, 9, 64, 3, 3, padTop: 1, padLeft: 1) },
+        // On two threads, 784 positions in tiles 16 columns apart rather than 64: 208 × 3 + 160 and 400 + 384.
+        { "lone image, 28x28, tiles of whole 16-column vectors", Geometry(1, 32, 28, 28, 64, 3, 3, padTop: 1, padLeft: 1) },
+        { "lone image, pointwise 28x28, tiles of whole 16-column vectors", Geometry(1, 128, 28, 28, 64, 1, 1) },
         { "turned product, stride 2, 70 filters", Geometry(1, 24, 13, 12, 70, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
         { "turned product, pointwise", Geometry(1, 96, 7, 7, 64, 1, 1) },
         { "small plane, dilation 2, asymmetric padding", Geometry(2, 3, 10, 9, 4, 3, 2, padTop: 2, padLeft: 1, padBottom: 1, padRight: 3, dilation: 2) },

@@ -28,7 +28,7 @@ public sealed partial class CpuBackend
         float[] x = Data(input), w = Data(weight), y = Data(output);
         float[]? b = bias == null ? null : Data(bias);
         var g = geometry;
-        if (g.Batch == 1 && g.Groups == 1 && g.OutPlane < 256 && g.OutChannels >= 64 && g.MultiplyAdds >= SerialBelow)
+        if (g.Batch == 1 && g.Groups == 1 && (g.OutPlane < 64 || g.IsPointwise && g.OutPlane < 256) && g.OutChannels >= 64 && g.MultiplyAdds >= SerialBelow)
         {
             ConvForwardTurned(x, w, b, y, g, activation, activationParameter);
             return;
@@ -47,11 +47,12 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// One image with a small output plane (the 14×14 and 7×7 stages of an ImageNet network at batch 1), with the
-    /// product turned around: Yᵀ (positions × C_out) = X_colᵀ · Wᵀ. The GEMM's 64-wide register tiles then run
-    /// along the output channels instead of 196 or 49 positions, which fill them only 77% of the way, and the two
-    /// cores split the channels rather than a handful of position tiles; Yᵀ is transposed back at the end.
-    /// Measured in ResNet-18 at batch 1: 15% faster at 7×7, 8% at 14×14, slower from 28×28 up.
+    /// One image with a small output plane (the 7×7 stage of an ImageNet network at batch 1, and the 1×1 convolutions
+    /// of the 14×14 stage), with the product turned around: Yᵀ (positions × C_out) = X_colᵀ · Wᵀ. The GEMM's 64-wide
+    /// register tiles then run along the output channels instead of 49 positions, which fill them only 77% of the
+    /// way, and the two cores split the channels rather than a handful of position tiles; Yᵀ is transposed back at
+    /// the end. Measured in ResNet-50 at batch 1 on Zen 5, once the GEMM had narrow kernels for ragged panels: 5–15%
+    /// faster at 7×7 and for 1×1 at 14×14, 15–25% slower for 3×3 at 14×14, slower from 28×28 up.
     /// </summary>
     static void ConvForwardTurned(float[] x, float[] w, float[]? b, float[] y, in ConvGeometry g, ActivationOp? activation, float activationParameter)
     {
@@ -223,23 +224,34 @@ public sealed partial class CpuBackend
     readonly struct Tiling
     {
         const int TileFloats = 64 * 1024;
-        // Tile widths are whole multiples of the widest GEMM micro-panel (64 columns, AVX-512), so no tile leaves
-        // the GEMM a ragged panel to pack.
-        const int ColumnAlign = 64;
+        // Tile widths are whole multiples of the widest GEMM micro-panel (64 columns, AVX-512), so no tile leaves the
+        // GEMM a ragged panel to pack, unless that splits a lone image's few tiles unevenly among the threads: then
+        // widths are multiples of the narrow kernel's 16 columns (784 positions in two tiles: 400 + 384, not 448 + 336).
+        const int Panel = 64, NarrowPanel = 16;
         readonly ConvGeometry g;
         public readonly int TileColumns, TilesPerImage, Items, BufferLength;
 
         public Tiling(in ConvGeometry geometry)
         {
             g = geometry;
-            int maxColumns = Math.Max(ColumnAlign, TileFloats / Math.Max(1, g.ColumnRows));
+            int plane = geometry.OutPlane;
+            int maxColumns = Math.Max(Panel, TileFloats / Math.Max(1, g.ColumnRows));
             int tiles = (g.OutPlane + maxColumns - 1) / maxColumns;
             int images = g.Batch * g.Groups, threads = Threading.NumThreads;
             if (images < threads) tiles = Math.Max(tiles, (threads + images - 1) / images);
-            TileColumns = Math.Max(1, Math.Min(g.OutPlane, ((g.OutPlane + tiles - 1) / tiles + ColumnAlign - 1) / ColumnAlign * ColumnAlign));
+            TileColumns = Width(Panel);
+            if (images < threads)
+            {
+                // The longest a thread works, in columns, a ragged panel counting 16 more for its packing.
+                int Span(int width) => ((plane + width - 1) / width + threads - 1) / threads * (width + (width % Panel == 0 ? 0 : NarrowPanel));
+                int narrow = Width(NarrowPanel);
+                if (Span(narrow) < Span(TileColumns)) TileColumns = narrow;
+            }
             TilesPerImage = (g.OutPlane + TileColumns - 1) / TileColumns;
             Items = images * TilesPerImage;
             BufferLength = g.IsPointwise ? 0 : g.ColumnRows * TileColumns;
+
+            int Width(int align) => Math.Max(1, Math.Min(plane, ((plane + tiles - 1) / tiles + align - 1) / align * align));
         }
 
         public (int Image, int Group, int First, int Count) Item(int item)

@@ -89,8 +89,17 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
                                     kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
                                 else
                                 {
+                                    // A narrow tile runs only the column vectors it needs, straight into C when it fills them.
+                                    int width = kernel.NarrowWidth, vectors = width == 0 ? 0 : (cols + width - 1) / width;
+                                    bool narrow = kernel.RunNarrow != null && cols <= nr - width;
+                                    if (narrow && cols == vectors * width)
+                                    {
+                                        kernel.RunNarrow(vectors, rows, kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
+                                        continue;
+                                    }
                                     // Partial tile: compute the tile's full width aside, then merge only the valid part.
-                                    if (rows < mr && kernel.RunRows != null) kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
+                                    if (narrow) kernel.RunNarrow(vectors, rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
+                                    else if (rows < mr && kernel.RunRows != null) kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
                                     else kernel.Run(kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
                                     for (int r = 0; r < rows; r++)
                                         for (int q = 0; q < cols; q++)

@@ -15,7 +15,8 @@ internal enum GemmIsa { Scalar, Vector256, Vector512 }
 /// </summary>
 internal readonly unsafe struct GemmMicroKernel(
     int mr, int nr, delegate*<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> run,
-    delegate*<int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> runRows = null)
+    delegate*<int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> runRows = null,
+    delegate*<int, int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> runNarrow = null, int narrowWidth = 0)
 {
     public readonly int MR = mr, NR = nr;
     public readonly delegate*<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> Run = run;
@@ -25,6 +26,15 @@ internal readonly unsafe struct GemmMicroKernel(
     /// family has none, and a short panel is then padded to MR rows.
     /// </summary>
     public readonly delegate*<int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> RunRows = runRows;
+
+    /// <summary>
+    /// The tile cut to its first (first argument) NarrowWidth-wide column vectors, for (second argument) 1 to MR rows,
+    /// reading and writing only those: a ragged last panel (196 = 3·64 + 4 positions of a 14×14 map) then costs a
+    /// 16-wide tile instead of a 64-wide one. Null when the family has none.
+    /// </summary>
+    public readonly delegate*<int, int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> RunNarrow = runNarrow;
+    /// <summary>The width of one column vector of <see cref="RunNarrow"/>.</summary>
+    public readonly int NarrowWidth = narrowWidth;
 }
 
 /// <summary>
@@ -40,7 +50,7 @@ internal static unsafe class GemmKernels
 
     public static GemmMicroKernel For(GemmIsa isa) => isa switch
     {
-        GemmIsa.Vector512 => new(6, 64, &Kernel6x64<Six>, &Kernel6x64Rows),
+        GemmIsa.Vector512 => new(6, 64, &Kernel6x64<Six, Four>, &Kernel6x64Rows, &Kernel6x64Narrow, 16),
         GemmIsa.Vector256 => new(6, 16, &Kernel6x16),
         _ => new(4, 4, &Kernel4x4),
     };
@@ -50,13 +60,14 @@ internal static unsafe class GemmKernels
     /// and 6 broadcasts feed 24 FMAs, so the FMA pipe (one zmm FMA a cycle on double-pumped Zen 4) stays the
     /// bottleneck; 6 rows also leave enough general registers for six row pointers when A is read in place.
     /// (12×32 and 8×48 measured the same in the kernel, 6×64 fits conv shapes with 64 channels exactly.)
-    /// The tile has <typeparamref name="T"/>.Rows ≤ 6 rows: the JIT compiles one loop per row count and drops the
-    /// rows past it, so a product's last, short panel (49 output positions are 8 panels and 1 row) costs only its
-    /// own rows instead of a padded 6-row tile.
+    /// The tile has <typeparamref name="T"/>.Rows ≤ 6 rows and <typeparamref name="V"/>.Rows ≤ 4 column vectors of 16:
+    /// the JIT compiles one loop per pair and drops the rows and vectors past them, so a product's last, short panel
+    /// (49 output positions are 8 panels and 1 row) or narrow one (196 columns are 3 panels and 4 columns) costs only
+    /// its own rows and vectors instead of a padded 6×64 tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x64<T>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
-        where T : struct, RowCount
+    static void Kernel6x64<T, V>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+        where T : struct, RowCount where V : struct, RowCount
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -68,38 +79,53 @@ internal static unsafe class GemmKernels
         nint o = 0;
         for (int p = 0; p < kc; p++, o += aStep, b += bStep)
         {
-            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
-            var b2 = Vector512.Load(b + 32); var b3 = Vector512.Load(b + 48);
+            // Unused column vectors are zero and never stored: the JIT drops their loads and FMAs for narrow V.
+            var b0 = Vector512.Load(b);
+            var b1 = V.Rows > 1 ? Vector512.Load(b + 16) : default;
+            var b2 = V.Rows > 2 ? Vector512.Load(b + 32) : default;
+            var b3 = V.Rows > 3 ? Vector512.Load(b + 48) : default;
             var x = Vector512.Create(a0[o]);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            if (V.Rows > 1) c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            if (V.Rows > 2) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
+            if (V.Rows > 3) c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
             if (T.Rows < 2) continue;
             x = Vector512.Create(a1[o]);
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            if (V.Rows > 1) c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            if (V.Rows > 2) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
+            if (V.Rows > 3) c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
             if (T.Rows < 3) continue;
             x = Vector512.Create(a2[o]);
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            if (V.Rows > 1) c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            if (V.Rows > 2) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
+            if (V.Rows > 3) c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
             if (T.Rows < 4) continue;
             x = Vector512.Create(a3[o]);
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            if (V.Rows > 1) c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            if (V.Rows > 2) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
+            if (V.Rows > 3) c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
             if (T.Rows < 5) continue;
             x = Vector512.Create(a4[o]);
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            if (V.Rows > 1) c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            if (V.Rows > 2) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
+            if (V.Rows > 3) c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
             if (T.Rows < 6) continue;
             x = Vector512.Create(a5[o]);
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            if (V.Rows > 1) c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            if (V.Rows > 2) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
+            if (V.Rows > 3) c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
         }
-        Store(c, alpha, beta, c00, c01, c02, c03);
-        if (T.Rows > 1) Store(c + ldc, alpha, beta, c10, c11, c12, c13);
-        if (T.Rows > 2) Store(c + 2 * ldc, alpha, beta, c20, c21, c22, c23);
-        if (T.Rows > 3) Store(c + 3 * ldc, alpha, beta, c30, c31, c32, c33);
-        if (T.Rows > 4) Store(c + 4 * ldc, alpha, beta, c40, c41, c42, c43);
-        if (T.Rows > 5) Store(c + 5 * ldc, alpha, beta, c50, c51, c52, c53);
+        Store<V>(c, alpha, beta, c00, c01, c02, c03);
+        if (T.Rows > 1) Store<V>(c + ldc, alpha, beta, c10, c11, c12, c13);
+        if (T.Rows > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, c22, c23);
+        if (T.Rows > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, c32, c33);
+        if (T.Rows > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, c42, c43);
+        if (T.Rows > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, c52, c53);
     }
 
     /// <summary>The 6×64 tile for the 1 to 5 rows of a short last panel.</summary>
@@ -107,16 +133,43 @@ internal static unsafe class GemmKernels
     {
         switch (rows)
         {
-            case 1: Kernel6x64<One>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 2: Kernel6x64<Two>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 3: Kernel6x64<Three>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 4: Kernel6x64<Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 5: Kernel6x64<Five>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 1: Kernel6x64<One, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 2: Kernel6x64<Two, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 3: Kernel6x64<Three, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 4: Kernel6x64<Four, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 5: Kernel6x64<Five, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "Kernel6x64Rows takes 1 to 5 rows.");
         }
     }
 
-    /// <summary>A row count known when a kernel is compiled (see <see cref="Kernel6x64{T}"/>).</summary>
+    /// <summary>The 6×64 tile cut to its first 1 to 3 column vectors of 16, for 1 to 6 rows.</summary>
+    static void Kernel6x64Narrow(int vectors, int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+    {
+        switch (vectors)
+        {
+            case 1: Narrow<One>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 2: Narrow<Two>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 3: Narrow<Three>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "Kernel6x64Narrow takes 1 to 3 column vectors.");
+        }
+    }
+
+    static void Narrow<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+        where V : struct, RowCount
+    {
+        switch (rows)
+        {
+            case 1: Kernel6x64<One, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 2: Kernel6x64<Two, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 3: Kernel6x64<Three, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 4: Kernel6x64<Four, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 5: Kernel6x64<Five, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 6: Kernel6x64<Six, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "Kernel6x64Narrow takes 1 to 6 rows.");
+        }
+    }
+
+    /// <summary>A count (of rows, or of column vectors) known when a kernel is compiled (see <see cref="Kernel6x64{T, V}"/>).</summary>
     interface RowCount { static abstract int Rows { get; } }
     struct One : RowCount { public static int Rows => 1; }
     struct Two : RowCount { public static int Rows => 2; }
@@ -126,12 +179,13 @@ internal static unsafe class GemmKernels
     struct Six : RowCount { public static int Rows => 6; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, float alpha, float beta, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
+    static void Store<V>(float* c, float alpha, float beta, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
+        where V : struct, RowCount
     {
         Store(c, alpha, beta, s0);
-        Store(c + 16, alpha, beta, s1);
-        Store(c + 32, alpha, beta, s2);
-        Store(c + 48, alpha, beta, s3);
+        if (V.Rows > 1) Store(c + 16, alpha, beta, s1);
+        if (V.Rows > 2) Store(c + 32, alpha, beta, s2);
+        if (V.Rows > 3) Store(c + 48, alpha, beta, s3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
