@@ -27,7 +27,7 @@ public static partial class F
     static Tensor MaxPool2d(Tensor input, Pool2dGeometry g, bool ceilMode, Pads2d? pads)
     {
         var backend = input.Backend;
-        var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
+        var y = Tensor.Uninitialized(PoolShapes.OutputShape(input.Dims, g), backend);
         // Without a gradient to route, the faster kernel that keeps no argmax.
         var argmax = GradMode.IsEnabled && input.RequiresGrad ? backend.AllocateIndices(y.Numel) : null;
         if (argmax == null) backend.MaxPool2dValues(input.Storage, g, y.Storage);
@@ -68,7 +68,7 @@ public static partial class F
         var g = PoolShapes.Geometry("AvgPool2d", input.Dims, kernelSize, stride ?? kernelSize, padding ?? 0, 1, ceilMode);
         int divisor = divisorOverride ?? 0;
         var backend = input.Backend;
-        var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
+        var y = Tensor.Uninitialized(PoolShapes.OutputShape(input.Dims, g), backend);
         backend.AvgPool2d(input.Storage, g, countIncludePad, divisor, y.Storage);
         return Node.Record(y, "AvgPool2d", input, grad =>
         {
@@ -88,7 +88,7 @@ public static partial class F
     {
         var g = PoolShapes.AdaptiveGeometry("AdaptiveAvgPool2d", input.Dims, outputSize);
         var backend = input.Backend;
-        var y = Tensor.Empty(PoolShapes.OutputShape(input.Dims, g), backend);
+        var y = Tensor.Uninitialized(PoolShapes.OutputShape(input.Dims, g), backend);
         backend.AdaptiveAvgPool2d(input.Storage, g, y.Storage);
         return Node.Record(y, "AdaptiveAvgPool2d", input, grad =>
         {

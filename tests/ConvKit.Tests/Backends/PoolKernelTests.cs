@@ -78,6 +78,8 @@ public class PoolKernelTests
         data.Add(2, 9, 20, 3, 3, 1, 1, true);  // stride 3, ceil mode
         data.Add(2, 11, 23, 3, 2, 1, 2, false); // dilation 2
         data.Add(2, 6, 8, 2, 1, 0, 1, false);  // stride 1
+        data.Add(40, 14, 14, 3, 1, 1, 1, true); // 3×3 stride 1 "same" (GoogLeNet's branch pools): 14-value rows, a vector and a tail
+        data.Add(3, 7, 7, 3, 1, 1, 1, true);   // the same on 7-value rows, shorter than a vector
         return TestBackends.EachFast(data);
     }
 
@@ -101,6 +103,7 @@ public class PoolKernelTests
         ["avg pool 3×3 stride 2 excluding padding, parallel"] = (x => F.AvgPool2d(x, 3, stride: 2, padding: 1, countIncludePad: false), [4, 16, 40, 37]),
         ["avg pool 3×2 ceil mode counting padding"] = (x => F.AvgPool2d(x, (3, 2), stride: (2, 3), padding: 1, ceilMode: true), [2, 3, 9, 11]),
         ["avg pool with a divisor override"] = (x => F.AvgPool2d(x, 2, stride: 1, padding: 1, divisorOverride: 3), [1, 2, 5, 6]),
+        ["avg pool 3×3 stride 1 counting padding, parallel"] = (x => F.AvgPool2d(x, 3, stride: 1, padding: 1, countIncludePad: true), [4, 16, 17, 17]),
         ["adaptive avg pool (5, 7), parallel"] = (x => F.AdaptiveAvgPool2d(x, (5, 7)), [4, 16, 40, 37]),
         ["adaptive avg pool, overlapping windows"] = (x => F.AdaptiveAvgPool2d(x, (4, 3)), [2, 3, 7, 5]),
         ["adaptive avg pool, larger output"] = (x => F.AdaptiveAvgPool2d(x, (5, 4)), [1, 2, 3, 3]),

@@ -23,49 +23,8 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>
-    /// Values only, one output row at a time: the maximum of the input rows under the window is split into its
-    /// stride phases between −∞ margins (as im2col splits rows between zero margins), so every kernel column's
-    /// contribution to the whole output row is one vectorised max with a contiguous run of a phase.
-    /// </summary>
-    public void MaxPool2dValues(Storage x, Pool2dGeometry g, Storage y)
-    {
-        float[] input = Data(x), output = Data(y);
-        int stride = g.Stride.Width, outputWidth = g.OutputWidth, kernelWidth = g.Kernel.Width;
-        int[] tapPhase = new int[kernelWidth], tapShift = new int[kernelWidth];
-        var (margin, phaseStride) = Im2Col.TapPhases(kernelWidth, g.Dilation.Width, g.Padding.Width, stride, g.InputWidth, outputWidth, tapPhase, tapShift);
-        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
-        {
-            var phases = ArrayPool<float>.Shared.Rent(phaseStride * stride);
-            var columnMax = ArrayPool<float>.Shared.Rent(g.InputWidth);
-            phases.AsSpan(0, phaseStride * stride).Fill(float.NegativeInfinity);
-            var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
-            var rowMax = columnMax.AsSpan(0, g.InputWidth);
-            for (int oh = 0; oh < g.OutputHeight; oh++)
-            {
-                var row = output.AsSpan(p * g.OutputPlaneSize + oh * outputWidth, outputWidth);
-                // First the maximum down the window's input rows, then across: kernel height + width passes per
-                // output row instead of height × width.
-                bool any = false;
-                for (int i = 0; i < g.Kernel.Height; i++)
-                {
-                    int ih = oh * g.Stride.Height - g.Padding.Height + i * g.Dilation.Height;
-                    if ((uint)ih >= (uint)g.InputHeight) continue;
-                    var inputRow = plane.Slice(ih * g.InputWidth, g.InputWidth);
-                    if (any) TensorPrimitives.Max(rowMax, inputRow, rowMax);
-                    else inputRow.CopyTo(rowMax);
-                    any = true;
-                }
-                if (!any) { row.Fill(float.NegativeInfinity); continue; }
-                Im2Col.SplitPhases(rowMax, stride, phaseStride, phases.AsSpan(margin));
-                phases.AsSpan(tapPhase[0] * phaseStride + margin + tapShift[0], outputWidth).CopyTo(row);
-                for (int j = 1; j < kernelWidth; j++)
-                    TensorPrimitives.Max(row, phases.AsSpan(tapPhase[j] * phaseStride + margin + tapShift[j], outputWidth), row);
-            }
-            ArrayPool<float>.Shared.Return(columnMax);
-            ArrayPool<float>.Shared.Return(phases);
-        });
-    }
+    /// <summary>Values only: the separable passes of <see cref="SeparablePool"/>.</summary>
+    public void MaxPool2dValues(Storage x, Pool2dGeometry g, Storage y) => SeparablePool.Run(Data(x), Data(y), g, max: true);
 
     /// <summary>The common 2×2, stride-2, unpadded case with every window inside the input.</summary>
     static bool IsPlainHalving(in Pool2dGeometry g) =>
@@ -186,25 +145,8 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void AvgPool2d(Storage x, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage y)
-    {
-        float[] input = Data(x), output = Data(y);
-        AxisBlocks.Run(g.Planes, g.InputPlaneSize, 1, (p, _, _) =>
-        {
-            var plane = input.AsSpan(p * g.InputPlaneSize, g.InputPlaneSize);
-            var values = output.AsSpan(p * g.OutputPlaneSize, g.OutputPlaneSize);
-            int width = g.InputWidth;
-            for (int oh = 0; oh < g.OutputHeight; oh++)
-                for (int ow = 0; ow < g.OutputWidth; ow++)
-                {
-                    var (h0, h1, w0, w1, divisor) = AvgWindow(g, oh, ow, countIncludePad, divisorOverride);
-                    float sum = 0;
-                    for (int h = h0; h < h1; h++)
-                        for (int w = w0; w < w1; w++) sum += plane[h * width + w];
-                    values[oh * g.OutputWidth + ow] = h0 < h1 && w0 < w1 ? sum / divisor : 0;
-                }
-        });
-    }
+    public void AvgPool2d(Storage x, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage y) =>
+        SeparablePool.Run(Data(x), Data(y), g, max: false, countIncludePad, divisorOverride);
 
     /// <inheritdoc/>
     public void AvgPool2dBackward(Storage gradY, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage gradX)
