@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ConvKit.Backends.Cpu;
 
@@ -12,7 +15,8 @@ namespace ConvKit.Backends.Cpu;
 // single-threaded GEMM: batch-parallel for a batch, tile-parallel for a lone image. On two cores this beat
 // one multi-threaded GEMM per tile, whose fork/join per call and split packing cost more than it shared.
 // A pointwise convolution (1×1, stride 1, no padding) skips im2col: X[n,g] is X_col.
-// Depthwise convolutions and their gradients run as direct loops (DepthwiseConv).
+// Depthwise convolutions and their gradients run as direct loops (DepthwiseConv; small planes channels-last,
+// ChannelsLastDepthwise).
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
@@ -21,7 +25,9 @@ public sealed partial class CpuBackend
     {
         if (geometry.IsDepthwise)
         {
-            DepthwiseConv.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry);
+            if (ChannelsLastDepthwise.Takes(geometry))
+                ChannelsLastDepthwise.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry);
+            else DepthwiseConv.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry);
             if (activation is { } op) Activation(op, activationParameter, output, output);
             return;
         }
@@ -78,15 +84,37 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>Adds the bias (one value per row) and applies the activation to a rows × count block of output with row stride ld.</summary>
+    /// <remarks>
+    /// The bias with ReLU, ReLU6 or no activation is one clamped pass over each row: as two passes (add, then
+    /// activate) it cost a quarter of the time of a 1×1 convolution with 16 input channels, whose GEMM does only 16
+    /// multiply-adds per output.
+    /// </remarks>
     static void Epilogue(Span<float> output, int ld, int rows, int count, ReadOnlySpan<float> bias, ActivationOp? activation, float activationParameter)
     {
         if (bias.IsEmpty && activation == null) return;
+        bool clamps = activation is null or ActivationOp.Relu or ActivationOp.Relu6;
+        float low = activation == null ? float.NegativeInfinity : 0f, high = activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity;
         for (int o = 0; o < rows; o++)
         {
             var row = output.Slice(o * ld, count);
-            if (!bias.IsEmpty) TensorPrimitives.Add(row, bias[o], row);
-            if (activation is { } op) Activate(op, activationParameter, row, row);
+            if (clamps) AddAndClamp(row, bias.IsEmpty ? 0f : bias[o], low, high);
+            else
+            {
+                if (!bias.IsEmpty) TensorPrimitives.Add(row, bias[o], row);
+                if (activation is { } op) Activate(op, activationParameter, row, row);
+            }
         }
+    }
+
+    /// <summary>row = min(max(row + shift, low), high), NaN kept (as TensorPrimitives' Max and Min).</summary>
+    static void AddAndClamp(Span<float> row, float shift, float low, float high)
+    {
+        ref float r = ref MemoryMarshal.GetReference(row);
+        int n = row.Length, i = 0;
+        var (s, lo, hi) = (Vector256.Create(shift), Vector256.Create(low), Vector256.Create(high));
+        for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+            Vector256.Min(Vector256.Max(Vector256.LoadUnsafe(ref r, (nuint)i) + s, lo), hi).StoreUnsafe(ref r, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref r, i) = MathF.Min(MathF.Max(Unsafe.Add(ref r, i) + shift, low), high);
     }
 
     /// <inheritdoc/>
