@@ -203,7 +203,8 @@ public sealed class OnnxModule : Module, IFeatureModel
     }
 
     /// <summary>
-    /// Compiles the nodes into an execution plan: Conv+activation fusion, in-place reuse and recycling of dead values.
+    /// Compiles the nodes into an execution plan: Conv+activation and Pad+AveragePool fusion, in-place reuse and
+    /// recycling of dead values.
     /// The values in <paramref name="features"/> are kept as the graph outputs are: computed on their own (not fused
     /// away), never overwritten in place, dropped or recycled.
     /// </summary>
@@ -218,10 +219,18 @@ public sealed class OnnxModule : Module, IFeatureModel
         var keep = wanted.Concat(constants.Keys).Concat(Inputs.Select(i => i.Name)).ToHashSet();
         var readers = nodesToRun.SelectMany(Subgraph.Reads).Where(n => n.Length > 0).CountBy(n => n).ToDictionary();
         var absorbed = new HashSet<NodeProto>();
+        var rewritten = new Dictionary<NodeProto, NodeProto>();
         var planned = new List<(NodeProto Node, ActivationFusion.Match? Fused, string[] Outputs)>();
-        foreach (var node in nodesToRun)
+        foreach (var original in nodesToRun)
         {
-            if (absorbed.Contains(node)) continue;
+            if (absorbed.Contains(original)) continue;
+            // A Pad of zeros read only by an AveragePool becomes the pool's padding.
+            if (PadFusion.Find(original, nodesToRun, readers, keep, constants, Opset) is var (pool, padded))
+            {
+                rewritten[pool] = padded;
+                continue;
+            }
+            var node = rewritten.GetValueOrDefault(original, original);
             // A Conv whose output goes only through an activation runs fused with it.
             var fused = ActivationFusion.Find(node, nodesToRun, readers, keep, constants, Opset);
             if (fused != null) absorbed.UnionWith(fused.Absorbed);

@@ -75,18 +75,25 @@ static class ActivationFusion
     /// A one-element float value known at load time: an initialiser, or a Constant node's <c>value</c> tensor,
     /// <c>value_float</c> or one-element <c>value_floats</c>; null otherwise.
     /// </summary>
-    static float? Scalar(string name, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants)
+    static float? Scalar(string name, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants) =>
+        Known(name, nodes, constants)?.Float is { Numel: 1 } scalar ? scalar.ToArray()[0] : null;
+
+    /// <summary>
+    /// A value known at load time: an initialiser, or a Constant node's <c>value</c> tensor, <c>value_float(s)</c> or
+    /// <c>value_int(s)</c>; null otherwise.
+    /// </summary>
+    internal static OnnxValue? Known(string name, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants)
     {
-        if (constants.GetValueOrDefault(name) is { } known) return known.Float is { Numel: 1 } scalar ? scalar.ToArray()[0] : null;
+        if (constants.GetValueOrDefault(name) is { } known) return known;
         if (nodes.FirstOrDefault(n => n.OpType == "Constant" && n.Output.Contains(name)) is not { } constant) return null;
         foreach (var attribute in constant.Attribute)
             switch (attribute.Name)
             {
-                case "value" when attribute.T != null:
-                    return TensorProtos.Decode(attribute.T, problem => new InvalidDataException(problem)).Float is { Numel: 1 } tensor
-                        ? tensor.ToArray()[0] : null;
-                case "value_float": return attribute.F;
-                case "value_floats": return attribute.Floats.Count == 1 ? attribute.Floats[0] : null;
+                case "value" when attribute.T != null: return TensorProtos.Decode(attribute.T, problem => new InvalidDataException(problem));
+                case "value_float": return OnnxValue.Of(Tensor.FromArray([attribute.F], 1));
+                case "value_floats": return OnnxValue.Of(Tensor.FromArray([.. attribute.Floats], attribute.Floats.Count));
+                case "value_int": return OnnxValue.OfInts([attribute.I], [1]);
+                case "value_ints": return OnnxValue.OfInts([.. attribute.Ints], [attribute.Ints.Count]);
             }
         return null;
     }

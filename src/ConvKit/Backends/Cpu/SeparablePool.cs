@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -27,15 +26,14 @@ static class SeparablePool
         int[] tapPhase = new int[kernelWidth], tapShift = new int[kernelWidth];
         var (margin, phaseStride) = Im2Col.TapPhases(kernelWidth, g.Dilation.Width, g.Padding.Width, stride, g.InputWidth, outputWidth, tapPhase, tapShift);
         float identity = max ? float.NegativeInfinity : 0f;
-        // Averages: a window's divisor is (rows it counts) × (columns it counts), the columns' share the same for every row.
-        var columns = max ? default : Counts(outputWidth, g.Stride.Width, g.Padding.Width, g.Kernel.Width, g.InputWidth);
+        var reduce = max ? Op.Max : Op.Add;
+        var divisors = max ? null : Divisors(g, countIncludePad, divisorOverride);
         int chunks = (long)g.Planes * g.InputPlaneSize < MinParallelWork ? 1 : Math.Min(g.Planes, 4 * Threading.NumThreads);
 
         void Chunk(int chunk)
         {
             var phases = ArrayPool<float>.Shared.Rent(phaseStride * stride);
             var rowBuffer = ArrayPool<float>.Shared.Rent(g.InputWidth);
-            var divisors = ArrayPool<float>.Shared.Rent(outputWidth);
             phases.AsSpan(0, phaseStride * stride).Fill(identity);
             // With stride 1 the one phase is the row itself, so the rows are reduced straight into it.
             var reduced = stride == 1 ? phases.AsSpan(margin, g.InputWidth) : rowBuffer.AsSpan(0, g.InputWidth);
@@ -52,19 +50,18 @@ static class SeparablePool
                         if ((uint)ih >= (uint)g.InputHeight) continue;
                         var inputRow = plane.Slice(ih * g.InputWidth, g.InputWidth);
                         if (rows++ == 0) inputRow.CopyTo(reduced);
-                        else Combine(max, reduced, inputRow, reduced);
+                        else Combine(reduce, reduced, inputRow, reduced);
                     }
                     // A window wholly in the padding: −∞ for max (as PyTorch), 0 for the average.
                     if (rows == 0) { row.Fill(max ? float.NegativeInfinity : 0f); continue; }
                     if (stride != 1) Im2Col.SplitPhases(reduced, stride, phaseStride, phases.AsSpan(margin));
                     phases.AsSpan(tapPhase[0] * phaseStride + margin + tapShift[0], outputWidth).CopyTo(row);
                     for (int j = 1; j < kernelWidth; j++)
-                        Combine(max, row, phases.AsSpan(tapPhase[j] * phaseStride + margin + tapShift[j], outputWidth), row);
-                    if (!max) Divide(row, divisors.AsSpan(0, outputWidth), oh, g, columns, countIncludePad, divisorOverride);
+                        Combine(reduce, row, phases.AsSpan(tapPhase[j] * phaseStride + margin + tapShift[j], outputWidth), row);
+                    if (divisors != null) Combine(Op.Divide, row, divisors.AsSpan(oh * outputWidth, outputWidth), row);
                 }
             }
             ArrayPool<float>.Shared.Return(rowBuffer);
-            ArrayPool<float>.Shared.Return(divisors);
             ArrayPool<float>.Shared.Return(phases);
         }
         if (chunks == 1) Chunk(0);
@@ -72,13 +69,28 @@ static class SeparablePool
     }
 
     /// <summary>
-    /// For each output index along one axis, the cells its window counts: clipped to the padded input (the divisor when
-    /// padding counts) and then to the input itself (the divisor otherwise), as PyTorch's average pooling.
+    /// Each average window's divisor, output row by output row: the cells it counts along each axis multiplied, as
+    /// PyTorch's average pooling counts them (clipped to the padded input when padding counts, else to the input
+    /// itself); 1 for a window with no input cell, whose sum of nothing is the 0 it averages to.
     /// </summary>
-    static (float[] Padded, float[] Real) Counts(int outputSize, int stride, int padding, int kernel, int inputSize)
+    static float[] Divisors(in Pool2dGeometry g, bool countIncludePad, int divisorOverride)
     {
-        var padded = new float[outputSize];
-        var real = new float[outputSize];
+        var rows = Counts(g.OutputHeight, g.Stride.Height, g.Padding.Height, g.Kernel.Height, g.InputHeight);
+        var columns = Counts(g.OutputWidth, g.Stride.Width, g.Padding.Width, g.Kernel.Width, g.InputWidth);
+        var divisors = new float[g.OutputHeight * g.OutputWidth];
+        for (int oh = 0; oh < g.OutputHeight; oh++)
+            for (int ow = 0; ow < g.OutputWidth; ow++)
+                divisors[oh * g.OutputWidth + ow] = rows.Real[oh] == 0 || columns.Real[ow] == 0 ? 1
+                    : divisorOverride != 0 ? divisorOverride
+                    : countIncludePad ? rows.Padded[oh] * columns.Padded[ow] : rows.Real[oh] * columns.Real[ow];
+        return divisors;
+    }
+
+    /// <summary>For each output index along one axis, the cells its window counts: in the padded input, and in the input.</summary>
+    static (int[] Padded, int[] Real) Counts(int outputSize, int stride, int padding, int kernel, int inputSize)
+    {
+        var padded = new int[outputSize];
+        var real = new int[outputSize];
         for (int o = 0; o < outputSize; o++)
         {
             int start = o * stride - padding, end = Math.Min(start + kernel, inputSize + padding);
@@ -88,28 +100,11 @@ static class SeparablePool
         return (padded, real);
     }
 
-    /// <summary>Turns the window sums of output row <paramref name="oh"/> into averages (<paramref name="divisors"/> is scratch space).</summary>
-    static void Divide(Span<float> sums, Span<float> divisors, int oh, in Pool2dGeometry g, (float[] Padded, float[] Real) columns, bool countIncludePad, int divisorOverride)
-    {
-        var (rowPadded, rowReal) = Counts(oh, g);
-        if (divisorOverride != 0) divisors.Fill(divisorOverride);
-        else TensorPrimitives.Multiply(countIncludePad ? columns.Padded : columns.Real, countIncludePad ? rowPadded : rowReal, divisors);
-        TensorPrimitives.Divide(sums, divisors, sums);
-        // A window whose columns all lie in the padding averages nothing: 0.
-        for (int ow = 0; ow < sums.Length; ow++)
-            if (columns.Real[ow] == 0) sums[ow] = 0f;
-    }
+    enum Op { Max, Add, Divide }
 
-    /// <summary>The rows output row <paramref name="oh"/>'s window counts (see <see cref="Counts(int, int, int, int, int)"/>).</summary>
-    static (float Padded, float Real) Counts(int oh, in Pool2dGeometry g)
-    {
-        int start = oh * g.Stride.Height - g.Padding.Height, end = Math.Min(start + g.Kernel.Height, g.InputHeight + g.Padding.Height);
-        return (end - start, Math.Max(0, Math.Min(end, g.InputHeight) - Math.Max(start, 0)));
-    }
-
-    /// <summary>destination = max(a, b) (NaN wins, as PyTorch's max pooling) or a + b, element by element.</summary>
+    /// <summary>destination = max(a, b) (NaN wins, as PyTorch's max pooling), a + b or a / b, element by element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Combine(bool max, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
+    static void Combine(Op op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
     {
         ref float x = ref MemoryMarshal.GetReference(a), y = ref MemoryMarshal.GetReference(b), z = ref MemoryMarshal.GetReference(destination);
         int n = destination.Length, i = 0;
@@ -117,8 +112,12 @@ static class SeparablePool
         {
             var u = Vector256.LoadUnsafe(ref x, (nuint)i);
             var v = Vector256.LoadUnsafe(ref y, (nuint)i);
-            (max ? Vector256.Max(u, v) : u + v).StoreUnsafe(ref z, (nuint)i);
+            (op == Op.Max ? Vector256.Max(u, v) : op == Op.Add ? u + v : u / v).StoreUnsafe(ref z, (nuint)i);
         }
-        for (; i < n; i++) Unsafe.Add(ref z, i) = max ? MathF.Max(Unsafe.Add(ref x, i), Unsafe.Add(ref y, i)) : Unsafe.Add(ref x, i) + Unsafe.Add(ref y, i);
+        for (; i < n; i++)
+        {
+            float u = Unsafe.Add(ref x, i), v = Unsafe.Add(ref y, i);
+            Unsafe.Add(ref z, i) = op == Op.Max ? MathF.Max(u, v) : op == Op.Add ? u + v : u / v;
+        }
     }
 }
