@@ -78,11 +78,11 @@ public class GemmTests
     // NC = 512, m past the 512 rows above which B is packed, n past the 256 columns above which a transposed A is
     // packed, last panels of 1 to 5 rows with whole 64-column tiles (the AVX-512 family's short-row kernel), and last
     // panels of 1 to 3 whole 16-column vectors, or fewer columns, of 1 to 6 rows (its narrow kernel: 80 = 64 + 16,
-    // 112 = 64 + 48, 196 = 3·64 + 4 as on a 14×14 map), and one row deep enough for dot products.
+    // 112 = 64 + 48, 196 = 3·64 + 4 as on a 14×14 map), and one row or one column deep enough for dot products.
     public static IEnumerable<object[]> Shapes() => WithTransposes(
         [[1, 1, 1], [7, 13, 5], [33, 65, 17], [129, 31, 257], [12, 64, 3], [13, 129, 385], [5, 70, 800], [40, 515, 9], [514, 70, 9],
             [30, 260, 21], [49, 128, 400], [1, 64, 7], [8, 64, 20], [9, 192, 33], [16, 64, 5], [11, 128, 6],
-            [7, 80, 9], [13, 112, 20], [9, 196, 30], [6, 96, 400], [1, 37, 400]]);
+            [7, 80, 9], [13, 112, 20], [9, 196, 30], [6, 96, 400], [1, 37, 400], [37, 1, 40], [1, 1, 33]]);
 
     [Theory, MemberData(nameof(Shapes))]
     public void MatchesReferenceOnOneThread(int m, int n, int k, bool transA, bool transB)
@@ -92,8 +92,8 @@ public class GemmTests
     }
 
     // Enough work for four threads, split along rows and columns, columns only, rows only (past MC = 3072), and one
-    // row whose transposed B is read as dot products (a fully connected layer on one sample).
-    public static IEnumerable<object[]> ParallelShapes() => WithTransposes([[160, 160, 160], [48, 1400, 64], [3100, 24, 56], [1, 2000, 2100]]);
+    // row or one column read as dot products (a fully connected layer on one sample, a 1×1 convolution of a 1×1 map).
+    public static IEnumerable<object[]> ParallelShapes() => WithTransposes([[160, 160, 160], [48, 1400, 64], [3100, 24, 56], [1, 2000, 2100], [2000, 1, 2100]]);
 
     [Theory, MemberData(nameof(ParallelShapes))]
     public void MatchesReferenceOnSeveralThreads(int m, int n, int k, bool transA, bool transB) =>

@@ -59,9 +59,15 @@ public static unsafe class Gemm
         threads = (int)Math.Clamp((long)m * n * k / MinParallelWork, 1, Math.Max(threads, 1));
         fixed (float* pa = a, pb = b, pc = c)
         {
-            if (m == 1 && !transA && transB && k >= RowDotMinDepth)
+            // One row of C from contiguous rows of A and Bᵀ, or one column from rows of A and a contiguous column of B.
+            if (k >= DotMinDepth && m == 1 && (!transA || lda == 1) && transB)
             {
-                RowDots(pa, pb, ldb, n, k, alpha, beta, pc, threads);
+                Dots(pa, pb, ldb, n, k, alpha, beta, pc, 1, threads);
+                return;
+            }
+            if (k >= DotMinDepth && n == 1 && !transA && (transB || ldb == 1))
+            {
+                Dots(pb, pa, lda, m, k, alpha, beta, pc, ldc, threads);
                 return;
             }
             var blocks = new GemmBlocking(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, kernel);
@@ -82,28 +88,31 @@ public static unsafe class Gemm
         }
     }
 
-    // A one-row product with a transposed B of at least this depth runs as dot products (RowDots).
-    const int RowDotMinDepth = 256;
+    // A product with one row or one column, at least this deep, runs as dot products (Dots).
+    const int DotMinDepth = 32;
 
     /// <summary>
-    /// C (1×n) = alpha·a·Bᵀ + beta·C as one dot product of a with each row of B: a fully connected layer on one
-    /// sample, bound by reading its weights once. Packing B for the micro-kernel would copy every weight for a single
-    /// use (VGG-11's first classifier layer is 400 MB), and reading the rows as they lie streams them at the memory's
-    /// pace: AlexNet's and VGG-11's classifiers took 13 and 33 ms a sample packed, 7.5 and 15 as dot products (Zen 5).
+    /// The <paramref name="count"/> values of a product with one row or one column of C, each the dot product of the
+    /// vector <paramref name="x"/> with a row of the other operand: c[t·cStride] = alpha·(x · rows[t]) + beta·c[t·cStride].
+    /// A fully connected layer on one sample (one row) or a squeeze-and-excitation block's 1×1 convolution (one
+    /// column) is bound by reading its weights once; the micro-kernel would pack every weight for a single use (VGG-11's
+    /// first classifier layer is 400 MB) and fill one sixth or one sixty-fourth of its tile, where the rows streamed as
+    /// they lie: AlexNet's and VGG-11's classifiers took 13 and 33 ms a sample packed, 7.5 and 15 ms as dot products
+    /// (Zen 5).
     /// </summary>
-    static void RowDots(float* a, float* b, nint ldb, int n, int k, float alpha, float beta, float* c, int threads)
+    static void Dots(float* x, float* rows, nint rowStride, int count, int k, float alpha, float beta, float* c, nint cStride, int threads)
     {
-        void Rows(int part)
+        void Part(int part)
         {
-            var x = new ReadOnlySpan<float>(a, k);
-            for (int j = (int)((long)part * n / threads); j < (int)((long)(part + 1) * n / threads); j++)
+            var vector = new ReadOnlySpan<float>(x, k);
+            for (int t = (int)((long)part * count / threads); t < (int)((long)(part + 1) * count / threads); t++)
             {
-                float dot = alpha * TensorPrimitives.Dot(x, new ReadOnlySpan<float>(b + j * ldb, k));
-                c[j] = beta == 0 ? dot : dot + beta * c[j];
+                float dot = alpha * TensorPrimitives.Dot(vector, new ReadOnlySpan<float>(rows + t * rowStride, k));
+                c[t * cStride] = beta == 0 ? dot : dot + beta * c[t * cStride];
             }
         }
-        if (threads == 1) Rows(0);
-        else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Rows);
+        if (threads == 1) Part(0);
+        else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
     }
 
     /// <summary>
