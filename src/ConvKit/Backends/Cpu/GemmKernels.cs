@@ -50,7 +50,7 @@ internal static unsafe class GemmKernels
 
     public static GemmMicroKernel For(GemmIsa isa) => isa switch
     {
-        GemmIsa.Vector512 => new(6, 64, &Kernel6x64<Six, Four>, &Kernel6x64Rows, &Kernel6x64Narrow, 16),
+        GemmIsa.Vector512 => new(6, 64, &Kernel6x64<Six, Four>, &Rows<Four>, &Kernel6x64Narrow, 16),
         GemmIsa.Vector256 => new(6, 16, &Kernel6x16),
         _ => new(4, 4, &Kernel4x4),
     };
@@ -128,33 +128,20 @@ internal static unsafe class GemmKernels
         if (T.Rows > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, c52, c53);
     }
 
-    /// <summary>The 6×64 tile for the 1 to 5 rows of a short last panel.</summary>
-    static void Kernel6x64Rows(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
-    {
-        switch (rows)
-        {
-            case 1: Kernel6x64<One, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 2: Kernel6x64<Two, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 3: Kernel6x64<Three, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 4: Kernel6x64<Four, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 5: Kernel6x64<Five, Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "Kernel6x64Rows takes 1 to 5 rows.");
-        }
-    }
-
     /// <summary>The 6×64 tile cut to its first 1 to 3 column vectors of 16, for 1 to 6 rows.</summary>
     static void Kernel6x64Narrow(int vectors, int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
     {
         switch (vectors)
         {
-            case 1: Narrow<One>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 2: Narrow<Two>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 3: Narrow<Three>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 1: Rows<One>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 2: Rows<Two>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 3: Rows<Three>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
             default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "Kernel6x64Narrow takes 1 to 3 column vectors.");
         }
     }
 
-    static void Narrow<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+    /// <summary>The 6×64 tile's first <typeparamref name="V"/>.Rows column vectors for 1 to 6 rows (a short last panel's).</summary>
+    static void Rows<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
         where V : struct, RowCount
     {
         switch (rows)
@@ -165,7 +152,7 @@ internal static unsafe class GemmKernels
             case 4: Kernel6x64<Four, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
             case 5: Kernel6x64<Five, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
             case 6: Kernel6x64<Six, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "Kernel6x64Narrow takes 1 to 6 rows.");
+            default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "The 6×64 tile takes 1 to 6 rows.");
         }
     }
 
