@@ -99,6 +99,35 @@ public class GemmTests
     public void MatchesReferenceOnSeveralThreads(int m, int n, int k, bool transA, bool transB) =>
         Check(transA, transB, m, n, k, alpha: 0.25f, beta: -1, pad: 1, [2, 3, 4]);
 
+    /// <summary>
+    /// A product with one row (one sample through a fully connected layer) or one column runs as dot products; each sum
+    /// must be the one the micro-kernel takes for that row or column of a larger product, to the bit, so a sample's
+    /// result does not depend on the batch it came in. Depths of one slice and of three (past 2·KC = 768).
+    /// </summary>
+    [Theory]
+    [InlineData(300, 1f, 0f)]
+    [InlineData(1000, 0.5f, 2f)]
+    public void OneRowOrColumnIsThatPartOfALargerProductToTheBit(int k, float alpha, float beta)
+    {
+        const int Others = 37;
+        var a = Tensor.Randn([5, k], seed: 3).ToArray();
+        var b = Tensor.Randn([Others, k], seed: 4).ToArray(); // Bᵀ: one row per column of C
+        var start = Tensor.Randn([5, Others], seed: 5).ToArray();
+        var five = (float[])start.Clone();
+        Gemm.Sgemm(false, true, 5, Others, k, alpha, a, k, b, k, beta, five, Others);
+        var one = start[..Others];
+        Gemm.Sgemm(false, true, 1, Others, k, alpha, a, k, b, k, beta, one, Others);
+        Assert.Equal(five[..Others], one);
+
+        // One column: C (Others × 1) = B · a[0]ᵀ, against the first column of C (Others × 5) = B · aᵀ.
+        var columns = new float[Others * 5];
+        for (int i = 0; i < Others; i++) for (int j = 0; j < 5; j++) columns[i * 5 + j] = start[j * Others + i];
+        Gemm.Sgemm(false, true, Others, 5, k, alpha, b, k, a, k, beta, columns, 5);
+        var column = Enumerable.Range(0, Others).Select(i => start[i]).ToArray();
+        Gemm.Sgemm(false, false, Others, 1, k, alpha, b, k, a, 1, beta, column, 1);
+        Assert.Equal(Enumerable.Range(0, Others).Select(i => columns[i * 5]), column);
+    }
+
     [Fact]
     public void EmptyDepthScalesC()
     {

@@ -35,7 +35,7 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
     public void Run(int i0, int m, int j0, int n)
     {
         int mr = kernel.MR, nr = kernel.NR;
-        int kc0 = Split(k, KC, 1), mc0 = Split(m, MC, mr), nc0 = Split(n, NC, nr);
+        int kc0 = DepthSlice(k), mc0 = Split(m, MC, mr), nc0 = Split(n, NC, nr);
         bool packA = transA && n >= PackTransposedAMinCols, packB = transB || m >= PackBMinRows;
         // Unpacked operands still pack their ragged last panel, zero-padded, so the kernel always runs full tiles
         // (but a family with a kernel for fewer rows runs the last rows of A in place with it).
@@ -117,6 +117,9 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
         ArrayPool<float>.Shared.Return(bufferA);
         ArrayPool<float>.Shared.Return(bufferB);
     }
+
+    /// <summary>The depth of the slices a product of depth <paramref name="k"/> is summed in (the last may be shorter).</summary>
+    public static int DepthSlice(int k) => Split(k, KC, 1);
 
     /// <summary>Cuts extent into equal blocks of at most about block, each a multiple of multiple.</summary>
     static int Split(int extent, int block, int multiple)
