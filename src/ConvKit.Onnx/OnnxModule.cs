@@ -252,7 +252,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         }
         // These ops always return new storage, or (Add and Relu in place) the storage of an input only they read. (A
         // value made by any other op is left to the garbage collector: ConvNeXt-T's MatMul, Erf and Mul chain, left
-        // out, allocated 300 MB a run, and the collections made it 4–6× slower.)
+        // out, allocated 300 MB a run, and the collections made it 4–8× slower.)
         static bool Fresh(string? opType) =>
             opType is "Conv" or "BatchNormalization" or "Add" or "Relu" or "MaxPool" or "AveragePool" or "GlobalAveragePool"
                 or "Sub" or "Mul" or "Div" or "Erf" or "Sigmoid" or "Tanh" or "HardSigmoid" or "HardSwish" or "Clip"
