@@ -16,26 +16,29 @@ static class PadFusion
         IReadOnlySet<string> keep, IReadOnlyDictionary<string, OnnxValue> constants, long opset)
     {
         if (pad.OpType != "Pad" || pad.Domain is not ("" or "ai.onnx") || pad.Output.Count != 1 || keep.Contains(pad.Output[0])
-            || readers.GetValueOrDefault(pad.Output[0]) != 1 || Attribute(pad, "mode") is { } mode && mode.S.ToStringUtf8() != "constant")
+            || readers.GetValueOrDefault(pad.Output[0]) != 1)
             return null;
+        var padding = new NodeContext(pad, opset);
+        if (padding.String("mode", "constant") != "constant") return null;
         if (nodes.FirstOrDefault(n => n.Input.Contains(pad.Output[0])) is not { OpType: "AveragePool" } pool || pool.Domain is not ("" or "ai.onnx")
-            || pool.Input[0] != pad.Output[0] || Ints(pool, "pads")?.Any(p => p != 0) == true
-            || Attribute(pool, "auto_pad") is { } autoPad && autoPad.S.ToStringUtf8() is not ("" or "NOTSET")
-            || Attribute(pool, "ceil_mode") is { I: not 0 })
+            || pool.Input[0] != pad.Output[0])
+            return null;
+        var pooling = new NodeContext(pool, opset);
+        if (pooling.Ints("pads")?.Any(p => p != 0) == true || pooling.String("auto_pad", "NOTSET") is not ("" or "NOTSET")
+            || pooling.Int("ceil_mode", 0) != 0)
             return null;
 
         long[]? pads;
         if (opset < 11)
         {
-            pads = Ints(pad, "pads");
-            if (Attribute(pad, "value") is { F: not 0f }) return null;
+            pads = padding.Ints("pads");
+            if (padding.Float("value", 0f) != 0f) return null;
         }
         else
         {
-            pads = pad.Input.Count > 1 && pad.Input[1].Length > 0 ? ActivationFusion.Known(pad.Input[1], nodes, constants)?.Ints : null;
-            bool zeroFill = pad.Input.Count < 3 || pad.Input[2].Length == 0
-                || ActivationFusion.Known(pad.Input[2], nodes, constants)?.Float is { Numel: 1 } fill && fill.ToArray()[0] == 0f;
-            if (!zeroFill || pad.Input.Count > 3 && pad.Input[3].Length > 0) return null; // no axes input (opset 18)
+            pads = padding.HasInput(1) ? ActivationFusion.Known(pad.Input[1], nodes, constants)?.Ints : null;
+            bool zeroFill = !padding.HasInput(2) || ActivationFusion.Known(pad.Input[2], nodes, constants)?.Float is { Numel: 1 } fill && fill.ToArray()[0] == 0f;
+            if (!zeroFill || padding.HasInput(3)) return null; // no axes input (opset 18)
         }
         // (N, C, H, W) padded on H and W only, by non-negative amounts: [0, 0, top, left, 0, 0, bottom, right].
         if (pads is not { Length: 8 } || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || pads.Any(p => p < 0)) return null;
@@ -49,8 +52,4 @@ static class PadFusion
         fused.Attribute.Add(new AttributeProto { Name = "count_include_pad", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
         return (pool, fused);
     }
-
-    static AttributeProto? Attribute(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
-
-    static long[]? Ints(NodeProto node, string name) => Attribute(node, name) is { } attribute ? [.. attribute.Ints] : null;
 }

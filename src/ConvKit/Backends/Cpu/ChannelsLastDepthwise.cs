@@ -26,7 +26,7 @@ static class ChannelsLastDepthwise
     public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g)
     {
         int channels = g.InChannels, vectors = channels / Lanes;
-        int parts = Math.Min(g.MultiplyAdds < 200_000 ? 1 : Threading.NumThreads, vectors);
+        int parts = DepthwiseConv.Threads(g, vectors);
         for (int n = 0; n < g.Batch; n++)
         {
             int image = n;

@@ -168,21 +168,24 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>
-    /// The in-input part [h0, h1) × [w0, w1) of average-pooling window (oh, ow), and its divisor. PyTorch's rule:
-    /// the window is first clipped to the padded input (its size then is the count-include-pad divisor), then
-    /// to the input itself (the other divisor).
-    /// </summary>
+    /// <summary>The in-input part [h0, h1) × [w0, w1) of average-pooling window (oh, ow), and its divisor (see <see cref="AvgSpan"/>).</summary>
     static (int H0, int H1, int W0, int W1, int Divisor) AvgWindow(in Pool2dGeometry g, int oh, int ow, bool countIncludePad, int divisorOverride)
     {
-        int h0 = oh * g.Stride.Height - g.Padding.Height, w0 = ow * g.Stride.Width - g.Padding.Width;
-        int h1 = Math.Min(h0 + g.Kernel.Height, g.InputHeight + g.Padding.Height);
-        int w1 = Math.Min(w0 + g.Kernel.Width, g.InputWidth + g.Padding.Width);
-        int paddedCount = (h1 - h0) * (w1 - w0);
-        h0 = Math.Max(h0, 0); w0 = Math.Max(w0, 0);
-        h1 = Math.Min(h1, g.InputHeight); w1 = Math.Min(w1, g.InputWidth);
-        int divisor = divisorOverride != 0 ? divisorOverride : countIncludePad ? paddedCount : (h1 - h0) * (w1 - w0);
+        var (h0, h1, paddedHeight) = AvgSpan(oh, g.Stride.Height, g.Padding.Height, g.Kernel.Height, g.InputHeight);
+        var (w0, w1, paddedWidth) = AvgSpan(ow, g.Stride.Width, g.Padding.Width, g.Kernel.Width, g.InputWidth);
+        int divisor = divisorOverride != 0 ? divisorOverride : countIncludePad ? paddedHeight * paddedWidth : (h1 - h0) * (w1 - w0);
         return (h0, h1, w0, w1, divisor);
+    }
+
+    /// <summary>
+    /// Average-pooling window <paramref name="index"/> along one axis, by PyTorch's rule: the window is first clipped
+    /// to the padded input (its length there, Padded, is the count-include-pad divisor's factor), then to the input
+    /// itself, [Start, End) (whose length is the other divisor's).
+    /// </summary>
+    internal static (int Start, int End, int Padded) AvgSpan(int index, int stride, int padding, int kernel, int size)
+    {
+        int start = index * stride - padding, end = Math.Min(start + kernel, size + padding);
+        return (Math.Max(start, 0), Math.Min(end, size), end - start);
     }
 
     /// <inheritdoc/>

@@ -13,7 +13,7 @@ namespace ConvKit.Backends.Cpu;
 /// input rows and one its kernel columns' runs (and divides, for averages), as inline vector loops whose last vector
 /// overlaps the one before it: on the short rows of a network's late stages (28, 14, 7 values) calls into a general
 /// routine, and scalar tails, cost more than the work (GoogLeNet's thirteen max pools 4.3 → 2.5 ms).
-/// Window bounds and average divisors follow PyTorch's CPU kernels (see <see cref="CpuBackend"/>'s AvgWindow).
+/// Window bounds and average divisors follow PyTorch's CPU kernels (<see cref="CpuBackend.AvgSpan"/>).
 /// </summary>
 static class SeparablePool
 {
@@ -91,9 +91,8 @@ static class SeparablePool
         var real = new int[outputSize];
         for (int o = 0; o < outputSize; o++)
         {
-            int start = o * stride - padding, end = Math.Min(start + kernel, inputSize + padding);
-            padded[o] = end - start;
-            real[o] = Math.Max(0, Math.Min(end, inputSize) - Math.Max(start, 0));
+            var (start, end, paddedLength) = CpuBackend.AvgSpan(o, stride, padding, kernel, inputSize);
+            (padded[o], real[o]) = (paddedLength, Math.Max(0, end - start));
         }
         return (padded, real);
     }
