@@ -33,22 +33,24 @@ public class ConvOpTests
 
     // The fused op against the two ops it fuses, each checked against finite differences above and against PyTorch:
     // a finite-difference check of the fusion itself would straddle the ReLU's kink wherever a sum lands near zero.
-    public static IEnumerable<object[]> FusedCases() => TestBackends.Each(new TheoryData<int, int, int>
+    public static IEnumerable<object[]> FusedCases() => TestBackends.Each(new TheoryData<int, int, int, int>
     {
-        { 1, 1, 1 }, // one image split into tiles
-        { 3, 2, 1 }, // a batch, strided
-        { 2, 1, 3 }, // grouped
-        { 2, 1, 6 }, // depthwise (its own kernel)
+        { 1, 1, 1, 6 }, // one image split into tiles
+        { 3, 2, 1, 6 }, // a batch, strided
+        { 2, 1, 3, 6 }, // grouped
+        { 2, 1, 6, 6 }, // depthwise (its own kernel, the activation applied plane by plane)
+        { 1, 2, 6, 6 }, // depthwise, strided
+        { 2, 2, 8, 8 }, // depthwise on a small plane (channels-last)
     });
 
     [Theory]
     [MemberData(nameof(FusedCases))]
-    public void FusedActivationIsTheActivationOfConv2d(string backend, int batch, int stride, int groups)
+    public void FusedActivationIsTheActivationOfConv2d(string backend, int batch, int stride, int groups, int channels)
     {
         using var backendScope = TestBackends.Use(backend);
-        var x = Uniform(12, batch, 6, 17, 19) * 2f;
-        var w = Uniform(13, 6, 6 / groups, 3, 3);
-        var b = Uniform(14, 6);
+        var x = Uniform(12, batch, channels, 17, 19) * (groups == channels ? 6f : 2f); // a depthwise sum has only nine terms
+        var w = Uniform(13, channels, channels / groups, 3, 3);
+        var b = Uniform(14, channels);
         foreach (var activation in Enum.GetValues<ActivationOp>())
             foreach (var bias in new[] { b, null })
             {
@@ -84,7 +86,7 @@ public class ConvOpTests
     // gradient is recorded. Either way the gradients are those of the two ops.
     [Theory]
     [MemberData(nameof(FusedCases))]
-    public void FusedActivationGradientsAreThoseOfTheTwoOps(string backend, int batch, int stride, int groups)
+    public void FusedActivationGradientsAreThoseOfTheTwoOps(string backend, int batch, int stride, int groups, int channels)
     {
         using var backendScope = TestBackends.Use(backend);
         foreach (var activation in Enum.GetValues<ActivationOp>())
@@ -93,9 +95,9 @@ public class ConvOpTests
             var outputs = new float[2][];
             for (int fused = 0; fused < 2; fused++)
             {
-                var x = Uniform(12, batch, 6, 17, 19).RequireGrad();
-                var w = Uniform(13, 6, 6 / groups, 3, 3).RequireGrad();
-                var b = Uniform(14, 6).RequireGrad();
+                var x = Uniform(12, batch, channels, 17, 19).RequireGrad();
+                var w = Uniform(13, channels, channels / groups, 3, 3).RequireGrad();
+                var b = Uniform(14, channels).RequireGrad();
                 var y = fused == 1 ? F.Conv2d(x, w, b, activation, stride: stride, padding: 1, groups: groups, activationParameter: 0.1f)
                     : Activate(F.Conv2d(x, w, b, stride: stride, padding: 1, groups: groups), activation);
                 (y * Uniform(15, y.Shape.ToArray())).Sum().Backward();
@@ -104,6 +106,26 @@ public class ConvOpTests
             }
             Assert.Equal(outputs[0], outputs[1]);
             for (int i = 0; i < 3; i++) Assert.Equal(gradients[0][i].ToArray(), gradients[1][i].ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(203)] // sixteen at a time, the last vector overlapping the one before it
+    [InlineData(7)]   // under one vector
+    public void FusedSiluIsXOverOnePlusExpOfMinusXEverywhere(int width)
+    {
+        // A 1×1 depthwise convolution with weight 1 passes x through, so the fused SiLU sees every value here: both
+        // tails, where e^−x under- and overflows, ±∞ (−∞·σ(−∞) is NaN, as in PyTorch) and NaN.
+        float[] special = [float.PositiveInfinity, float.NegativeInfinity, float.NaN, 0f, 88.5f, -88.5f, 100f, -100f, 1e-30f, -1e-30f];
+        var values = Enumerable.Range(0, width).Select(i => i < special.Length && width > special.Length ? special[i] : -30f + 60f * i / width).ToArray();
+        using var _ = Tensor.NoGrad();
+        var y = F.Conv2d(Tensor.FromArray(values, 1, 1, 1, width), Tensor.Ones([1, 1, 1, 1]), null, ActivationOp.Silu).ToArray();
+        for (int i = 0; i < width; i++)
+        {
+            double x = values[i], expected = x / (1 + Math.Exp(-x));
+            if (double.IsNaN(expected)) Assert.True(float.IsNaN(y[i]), $"SiLU({x}) is {y[i]}, expected NaN");
+            else if (y[i] != expected && !(Math.Abs(y[i] - expected) <= 1e-6 * Math.Abs(expected) + 1e-30))
+                Assert.Fail($"SiLU({x}) is {y[i]}, expected {expected}");
         }
     }
 

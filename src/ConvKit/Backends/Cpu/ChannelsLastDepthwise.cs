@@ -22,8 +22,8 @@ static class ChannelsLastDepthwise
     public static bool Takes(in ConvGeometry g) =>
         Vector256.IsHardwareAccelerated && g.IsDepthwise && g.OutChannels == g.InChannels && g.InChannels % Lanes == 0 && g.OutWidth <= 16;
 
-    /// <summary>y = the depthwise convolution of x (with the bias), for a geometry <see cref="Takes"/> accepts.</summary>
-    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g)
+    /// <summary>y = activation(the depthwise convolution of x with the bias), for a geometry <see cref="Takes"/> accepts.</summary>
+    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g, ActivationOp? activation, float activationParameter)
     {
         int channels = g.InChannels, vectors = channels / Lanes;
         int parts = DepthwiseConv.Threads(g, vectors);
@@ -40,6 +40,7 @@ static class ChannelsLastDepthwise
                 BlockTranspose.Run(x.AsSpan((image * channels + first) * g.InPlane), g.InPlane, count, g.InPlane, input, count);
                 BlockTranspose.Run(w.AsSpan(first * g.KernelArea), g.KernelArea, count, g.KernelArea, taps, count);
                 Convolve(input, taps, bias == null ? null : bias.AsSpan(first, count), output, count, g);
+                if (activation is { } op) CpuBackend.Activate(op, activationParameter, output.AsSpan(0, g.OutPlane * count), output);
                 BlockTranspose.Run(output, count, g.OutPlane, count, y.AsSpan((image * channels + first) * g.OutPlane), g.OutPlane);
                 ArrayPool<float>.Shared.Return(input);
                 ArrayPool<float>.Shared.Return(taps);

@@ -26,9 +26,9 @@ public sealed partial class CpuBackend
         if (geometry.IsDepthwise)
         {
             if (ChannelsLastDepthwise.Takes(geometry))
-                ChannelsLastDepthwise.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry);
-            else DepthwiseConv.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry);
-            if (activation is { } op) Activation(op, activationParameter, output, output);
+                ChannelsLastDepthwise.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry, activation, activationParameter);
+            else DepthwiseConv.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry,
+                activation: activation, activationParameter: activationParameter);
             return;
         }
         float[] x = Data(input), w = Data(weight), y = Data(output);

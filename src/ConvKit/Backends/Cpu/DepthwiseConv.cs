@@ -22,9 +22,12 @@ static class DepthwiseConv
     /// <summary>
     /// y = depthwise convolution of x; <paramref name="baseline"/> runs the paths that came before the multi-row and
     /// stride-2 ones (scalar loops for any stride but 1, one vector at a time on narrow planes), kept for the
-    /// <c>depthwise</c> benchmark to time against. Column strides above 2 always run the scalar loop.
+    /// <c>depthwise</c> benchmark to time against. Column strides above 2 always run the scalar loop. The
+    /// <paramref name="activation"/>, if any, is applied to each output plane as soon as it is computed, while it is
+    /// still in the cache.
     /// </summary>
-    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry, bool baseline = false)
+    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, in ConvGeometry geometry, bool baseline = false,
+        ActivationOp? activation = null, float activationParameter = 0f)
     {
         var g = geometry;
         bool vectorised = HasBufferPath(g) && (!baseline || (g.StrideHeight == 1 && g.StrideWidth == 1));
@@ -33,6 +36,7 @@ static class DepthwiseConv
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
             var buffer = vectorised ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
+            if (vectorised) padded.Clear(buffer);
             for (int plane = part * planes / threads; plane < (part + 1) * planes / threads; plane++)
             {
                 int n = plane / g.InChannels, c = plane % g.InChannels;
@@ -47,6 +51,7 @@ static class DepthwiseConv
                     float b = bias == null ? 0f : bias[oc];
                     if (vectorised) padded.Convolve(buffer, taps, b, output, oc == c * multiplier ? next : default, baseline);
                     else Strided(input, taps, b, output, g);
+                    if (activation is { } op) CpuBackend.Activate(op, activationParameter, output, output);
                 }
             }
             if (vectorised) ArrayPool<float>.Shared.Return(buffer);
@@ -68,6 +73,7 @@ static class DepthwiseConv
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
         {
             var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
+            padded.Clear(buffer);
             for (int c = part * g.InChannels / threads; c < (part + 1) * g.InChannels / threads; c++)
             {
                 dw.AsSpan(c * multiplier * area, multiplier * area).Clear();
@@ -154,8 +160,11 @@ static class DepthwiseConv
     {
         readonly ConvGeometry g;
         readonly int width, height, phase;
-        /// <summary>Floats the buffer needs: the plane, and at stride 2 one more row to lay each padded row out in.</summary>
-        public int Length => width * (g.StrideWidth == 1 ? height : height + 1);
+        /// <summary>Padded rows laid out at once before they are split into phases (stride 2).</summary>
+        const int SpareRows = 8;
+
+        /// <summary>Floats the buffer needs: the plane, and at stride 2 <see cref="SpareRows"/> more rows to lay padded rows out in.</summary>
+        public int Length => width * (g.StrideWidth == 1 ? height : height + SpareRows);
         /// <summary>Values per buffer row.</summary>
         public int Width => width;
 
@@ -169,30 +178,37 @@ static class DepthwiseConv
             height = (g.OutHeight - 1) * g.StrideHeight + g.DilationHeight * (g.KernelHeight - 1) + 1;
         }
 
+        /// <summary>
+        /// Zeroes a buffer for <see cref="Fill"/>, once: every fill writes the same positions (those the input covers),
+        /// so the zero borders stay zero from one plane to the next.
+        /// </summary>
+        public void Clear(Span<float> buffer) => buffer[..Length].Clear();
+
+        /// <summary>Lays one input plane out in a buffer that <see cref="Clear"/> has zeroed.</summary>
         public void Fill(ReadOnlySpan<float> input, Span<float> buffer)
         {
-            // At stride 2 each padded row is laid out in the spare row at the end, then split into its phases; only
-            // [from, to) of the spare row is ever written, so its zero borders stay zero.
-            var spare = g.StrideWidth == 1 ? default : buffer.Slice(height * width, width);
-            spare.Clear();
+            // Rows are copied with inline vector moves: a call to the general memmove per row of 56 values cost as much
+            // as the convolution. At stride 2 the padded rows are laid out after the plane, eight at a time, then split
+            // into their phases: a row split right after it was copied is read back, in whole vectors, from the
+            // unaligned stores that wrote it, which the processor cannot forward (a quarter slower).
             int from = Math.Min(g.PadLeft, width), to = Math.Min(width, g.PadLeft + g.InWidth);
-            for (int r = 0; r < height; r++)
+            int first = Math.Max(g.PadTop, 0), end = Math.Min(height, g.PadTop + g.InHeight);
+            ref float source = ref MemoryMarshal.GetReference(input);
+            ref float target = ref MemoryMarshal.GetReference(buffer);
+            if (g.StrideWidth == 1)
             {
-                var row = buffer.Slice(r * width, width);
-                int ih = r - g.PadTop;
-                if ((uint)ih >= (uint)g.InHeight) { row.Clear(); continue; }
-                var source = input.Slice(ih * g.InWidth, to - from);
-                if (g.StrideWidth == 1)
-                {
-                    row[..from].Clear();
-                    source.CopyTo(row[from..]);
-                    row[to..].Clear();
-                }
-                else
-                {
-                    source.CopyTo(spare[from..]);
-                    Im2Col.SplitPhases(spare, 2, phase, row);
-                }
+                for (int r = first; r < end; r++)
+                    Im2Col.Copy(ref Unsafe.Add(ref source, (r - g.PadTop) * g.InWidth), ref Unsafe.Add(ref target, r * width + from), to - from);
+                return;
+            }
+            var spare = buffer.Slice(height * width, SpareRows * width);
+            for (int chunk = first; chunk < end; chunk += SpareRows)
+            {
+                int rows = Math.Min(SpareRows, end - chunk);
+                for (int r = 0; r < rows; r++)
+                    Im2Col.Copy(ref Unsafe.Add(ref source, (chunk + r - g.PadTop) * g.InWidth), ref Unsafe.Add(ref MemoryMarshal.GetReference(spare), r * width + from), to - from);
+                for (int r = 0; r < rows; r++)
+                    Im2Col.SplitPhases(spare.Slice(r * width, width), 2, phase, buffer.Slice((chunk + r) * width, width));
             }
         }
 

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace ConvKit.Backends.Cpu;
 
 /// <summary>
@@ -107,6 +110,8 @@ public static unsafe class Gemm
         void Part(int part)
         {
             int first = (int)((long)part * count / threads), end = (int)((long)(part + 1) * count / threads), t = first;
+            if (Avx512F.IsSupported)
+                for (; t + 16 <= end; t += 16) SixteenDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride);
             for (; t + 8 <= end; t += 8)
             {
                 float* r = rows + t * rowStride;
@@ -146,6 +151,68 @@ public static unsafe class Gemm
         }
         if (threads == 1) Part(0);
         else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
+    }
+
+    /// <summary>
+    /// Sixteen of <see cref="Dots"/>' sums at once, one a vector lane, in the same order: each block of 16 × 16 values
+    /// of the rows is transposed in registers, so that one vector holds the sixteen rows' values at one depth, and one
+    /// fused multiply-add by the broadcast x[p] advances all sixteen sums by that depth. A transpose is 64 permutes
+    /// for 256 multiply-adds, where the scalar sums load every value on its own: three to four times the speed, so a
+    /// classifier's weights stream at the cache's speed rather than the loop's.
+    /// </summary>
+    static void SixteenDots(float* x, float* rows, nint rowStride, int k, int slice, float alpha, float beta, float* c, nint cStride)
+    {
+        // Four rounds of pairing row i with row i + 8, low halves interleaved into row 2i and high halves into row
+        // 2i + 1, rotate each value's (row, column) bits by one; after four, by four, which is the transpose.
+        var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        var high = low + Vector512.Create(8);
+        for (int p0 = 0; p0 < k; p0 += slice)
+        {
+            int p1 = Math.Min(k, p0 + slice), p = p0;
+            var sum = Vector512<float>.Zero;
+            for (; p + 16 <= p1; p += 16)
+            {
+                var a0 = Vector512.Load(rows + p); var a1 = Vector512.Load(rows + 1 * rowStride + p); var a2 = Vector512.Load(rows + 2 * rowStride + p); var a3 = Vector512.Load(rows + 3 * rowStride + p);
+                var a4 = Vector512.Load(rows + 4 * rowStride + p); var a5 = Vector512.Load(rows + 5 * rowStride + p); var a6 = Vector512.Load(rows + 6 * rowStride + p); var a7 = Vector512.Load(rows + 7 * rowStride + p);
+                var a8 = Vector512.Load(rows + 8 * rowStride + p); var a9 = Vector512.Load(rows + 9 * rowStride + p); var a10 = Vector512.Load(rows + 10 * rowStride + p); var a11 = Vector512.Load(rows + 11 * rowStride + p);
+                var a12 = Vector512.Load(rows + 12 * rowStride + p); var a13 = Vector512.Load(rows + 13 * rowStride + p); var a14 = Vector512.Load(rows + 14 * rowStride + p); var a15 = Vector512.Load(rows + 15 * rowStride + p);
+                var b0 = Avx512F.PermuteVar16x32x2(a0, low, a8); var b1 = Avx512F.PermuteVar16x32x2(a0, high, a8); var b2 = Avx512F.PermuteVar16x32x2(a1, low, a9); var b3 = Avx512F.PermuteVar16x32x2(a1, high, a9);
+                var b4 = Avx512F.PermuteVar16x32x2(a2, low, a10); var b5 = Avx512F.PermuteVar16x32x2(a2, high, a10); var b6 = Avx512F.PermuteVar16x32x2(a3, low, a11); var b7 = Avx512F.PermuteVar16x32x2(a3, high, a11);
+                var b8 = Avx512F.PermuteVar16x32x2(a4, low, a12); var b9 = Avx512F.PermuteVar16x32x2(a4, high, a12); var b10 = Avx512F.PermuteVar16x32x2(a5, low, a13); var b11 = Avx512F.PermuteVar16x32x2(a5, high, a13);
+                var b12 = Avx512F.PermuteVar16x32x2(a6, low, a14); var b13 = Avx512F.PermuteVar16x32x2(a6, high, a14); var b14 = Avx512F.PermuteVar16x32x2(a7, low, a15); var b15 = Avx512F.PermuteVar16x32x2(a7, high, a15);
+                var c0 = Avx512F.PermuteVar16x32x2(b0, low, b8); var c1 = Avx512F.PermuteVar16x32x2(b0, high, b8); var c2 = Avx512F.PermuteVar16x32x2(b1, low, b9); var c3 = Avx512F.PermuteVar16x32x2(b1, high, b9);
+                var c4 = Avx512F.PermuteVar16x32x2(b2, low, b10); var c5 = Avx512F.PermuteVar16x32x2(b2, high, b10); var c6 = Avx512F.PermuteVar16x32x2(b3, low, b11); var c7 = Avx512F.PermuteVar16x32x2(b3, high, b11);
+                var c8 = Avx512F.PermuteVar16x32x2(b4, low, b12); var c9 = Avx512F.PermuteVar16x32x2(b4, high, b12); var c10 = Avx512F.PermuteVar16x32x2(b5, low, b13); var c11 = Avx512F.PermuteVar16x32x2(b5, high, b13);
+                var c12 = Avx512F.PermuteVar16x32x2(b6, low, b14); var c13 = Avx512F.PermuteVar16x32x2(b6, high, b14); var c14 = Avx512F.PermuteVar16x32x2(b7, low, b15); var c15 = Avx512F.PermuteVar16x32x2(b7, high, b15);
+                var d0 = Avx512F.PermuteVar16x32x2(c0, low, c8); var d1 = Avx512F.PermuteVar16x32x2(c0, high, c8); var d2 = Avx512F.PermuteVar16x32x2(c1, low, c9); var d3 = Avx512F.PermuteVar16x32x2(c1, high, c9);
+                var d4 = Avx512F.PermuteVar16x32x2(c2, low, c10); var d5 = Avx512F.PermuteVar16x32x2(c2, high, c10); var d6 = Avx512F.PermuteVar16x32x2(c3, low, c11); var d7 = Avx512F.PermuteVar16x32x2(c3, high, c11);
+                var d8 = Avx512F.PermuteVar16x32x2(c4, low, c12); var d9 = Avx512F.PermuteVar16x32x2(c4, high, c12); var d10 = Avx512F.PermuteVar16x32x2(c5, low, c13); var d11 = Avx512F.PermuteVar16x32x2(c5, high, c13);
+                var d12 = Avx512F.PermuteVar16x32x2(c6, low, c14); var d13 = Avx512F.PermuteVar16x32x2(c6, high, c14); var d14 = Avx512F.PermuteVar16x32x2(c7, low, c15); var d15 = Avx512F.PermuteVar16x32x2(c7, high, c15);
+                var e0 = Avx512F.PermuteVar16x32x2(d0, low, d8); var e1 = Avx512F.PermuteVar16x32x2(d0, high, d8); var e2 = Avx512F.PermuteVar16x32x2(d1, low, d9); var e3 = Avx512F.PermuteVar16x32x2(d1, high, d9);
+                var e4 = Avx512F.PermuteVar16x32x2(d2, low, d10); var e5 = Avx512F.PermuteVar16x32x2(d2, high, d10); var e6 = Avx512F.PermuteVar16x32x2(d3, low, d11); var e7 = Avx512F.PermuteVar16x32x2(d3, high, d11);
+                var e8 = Avx512F.PermuteVar16x32x2(d4, low, d12); var e9 = Avx512F.PermuteVar16x32x2(d4, high, d12); var e10 = Avx512F.PermuteVar16x32x2(d5, low, d13); var e11 = Avx512F.PermuteVar16x32x2(d5, high, d13);
+                var e12 = Avx512F.PermuteVar16x32x2(d6, low, d14); var e13 = Avx512F.PermuteVar16x32x2(d6, high, d14); var e14 = Avx512F.PermuteVar16x32x2(d7, low, d15); var e15 = Avx512F.PermuteVar16x32x2(d7, high, d15);
+                sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 0]), e0, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 1]), e1, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 2]), e2, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 3]), e3, sum);
+                sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 4]), e4, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 5]), e5, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 6]), e6, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 7]), e7, sum);
+                sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 8]), e8, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 9]), e9, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 10]), e10, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 11]), e11, sum);
+                sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 12]), e12, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 13]), e13, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 14]), e14, sum); sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p + 15]), e15, sum);
+            }
+            for (; p < p1; p++)
+            {
+                float* at = rows + p;
+                var column = Vector512.Create(at[0], at[rowStride], at[2 * rowStride], at[3 * rowStride], at[4 * rowStride], at[5 * rowStride],
+                    at[6 * rowStride], at[7 * rowStride], at[8 * rowStride], at[9 * rowStride], at[10 * rowStride], at[11 * rowStride],
+                    at[12 * rowStride], at[13 * rowStride], at[14 * rowStride], at[15 * rowStride]);
+                sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p]), column, sum);
+            }
+            // As Dots' Store, lane by lane.
+            var scaled = sum * Vector512.Create(alpha);
+            for (int i = 0; i < 16; i++)
+            {
+                float* target = c + i * cStride;
+                *target = p0 > 0 ? *target + scaled[i] : beta == 0 ? scaled[i] : MathF.FusedMultiplyAdd(*target, beta, scaled[i]);
+            }
+        }
     }
 
     /// <summary>

@@ -85,6 +85,7 @@ static class Im2Col
         var buffer = ArrayPool<float>.Shared.Rent(plane.Length + width);
         ref float padded = ref MemoryMarshal.GetArrayDataReference(buffer);
         ref float destination = ref MemoryMarshal.GetReference(columns);
+        plane.Clear(buffer);
         int row = 0, rows = g.InChannelsPerGroup * g.KernelArea, end = rows * positions;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
         {
@@ -215,7 +216,7 @@ static class Im2Col
     // where a call to the general memmove/memset costs more than the work: runs are copied with inline vector
     // moves, the last one overlapping the one before it instead of a scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Copy(ref float source, ref float destination, int length)
+    internal static void Copy(ref float source, ref float destination, int length)
     {
         int width = Vector256<float>.Count;
         if (length >= width)
