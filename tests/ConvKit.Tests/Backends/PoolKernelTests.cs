@@ -107,6 +107,8 @@ public class PoolKernelTests
         ["adaptive avg pool (5, 7), parallel"] = (x => F.AdaptiveAvgPool2d(x, (5, 7)), [4, 16, 40, 37]),
         ["adaptive avg pool, overlapping windows"] = (x => F.AdaptiveAvgPool2d(x, (4, 3)), [2, 3, 7, 5]),
         ["adaptive avg pool, larger output"] = (x => F.AdaptiveAvgPool2d(x, (5, 4)), [1, 2, 3, 3]),
+        ["global avg pool (a squeeze-and-excitation block's)"] = (x => F.GlobalAvgPool2d(x), [1, 72, 7, 9]),
+        ["global avg pool over a million values, parallel"] = (x => F.GlobalAvgPool2d(x), [2, 64, 96, 90]),
         ["local response norm size 5, parallel"] = (x => F.LocalResponseNorm(x, 5, 0.5f, 0.75f, 2f), [4, 16, 20, 19]),
         ["local response norm even size"] = (x => F.LocalResponseNorm(x, 4, 0.8f, 0.6f, 1f), [2, 7, 3, 4]),
         ["local response norm wider than the channels"] = (x => F.LocalResponseNorm(x, 9, 1e-2f, 0.75f, 1f), [2, 3, 2, 5]),
