@@ -40,7 +40,7 @@ public class ConvOpTests
         { 2, 1, 3, 6 }, // grouped
         { 2, 1, 6, 6 }, // depthwise (its own kernel, the activation applied plane by plane)
         { 1, 2, 6, 6 }, // depthwise, strided
-        { 2, 2, 8, 8 }, // depthwise on a small plane (channels-last)
+        { 2, 3, 8, 8 }, // depthwise on a small plane (channels-last: 7 outputs a row)
     });
 
     [Theory]
