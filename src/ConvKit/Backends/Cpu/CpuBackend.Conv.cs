@@ -92,12 +92,13 @@ public sealed partial class CpuBackend
     static void Epilogue(Span<float> output, int ld, int rows, int count, ReadOnlySpan<float> bias, ActivationOp? activation, float activationParameter)
     {
         if (bias.IsEmpty && activation == null) return;
-        bool clamps = activation is null or ActivationOp.Relu or ActivationOp.Relu6;
+        bool clamps = activation is null or ActivationOp.Relu or ActivationOp.Relu6, hard = activation is ActivationOp.HardSigmoid or ActivationOp.HardSwish;
         float low = activation == null ? float.NegativeInfinity : 0f, high = activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity;
         for (int o = 0; o < rows; o++)
         {
             var row = output.Slice(o * ld, count);
             if (clamps) AddAndClamp(row, bias.IsEmpty ? 0f : bias[o], low, high);
+            else if (hard) AddAndHardSigmoid(row, bias.IsEmpty ? 0f : bias[o], activation == ActivationOp.HardSwish);
             else
             {
                 if (!bias.IsEmpty) TensorPrimitives.Add(row, bias[o], row);
@@ -115,6 +116,29 @@ public sealed partial class CpuBackend
         for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
             Vector256.Min(Vector256.Max(Vector256.LoadUnsafe(ref r, (nuint)i) + s, lo), hi).StoreUnsafe(ref r, (nuint)i);
         for (; i < n; i++) Unsafe.Add(ref r, i) = MathF.Min(MathF.Max(Unsafe.Add(ref r, i) + shift, low), high);
+    }
+
+    /// <summary>
+    /// row = the HardSigmoid (or, <paramref name="timesInput"/>, the HardSwish) of row + shift in one pass, with
+    /// <see cref="HardSigmoid"/>'s arithmetic: as two passes, a call each per row of 49 or 196 values, the epilogue of a
+    /// MobileNetV3 convolution cost a seventh of its GEMM.
+    /// </summary>
+    static void AddAndHardSigmoid(Span<float> row, float shift, bool timesInput)
+    {
+        ref float r = ref MemoryMarshal.GetReference(row);
+        int n = row.Length, i = 0;
+        var (s, three, six) = (Vector256.Create(shift), Vector256.Create(3f), Vector256.Create(6f));
+        for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref r, (nuint)i) + s;
+            var gate = Vector256.Min(Vector256.Max(v + three, Vector256<float>.Zero), six) / six;
+            (timesInput ? v * gate : gate).StoreUnsafe(ref r, (nuint)i);
+        }
+        for (; i < n; i++)
+        {
+            float v = Unsafe.Add(ref r, i) + shift, gate = MathF.Min(MathF.Max(v + 3f, 0f), 6f) / 6f;
+            Unsafe.Add(ref r, i) = timesInput ? v * gate : gate;
+        }
     }
 
     /// <inheritdoc/>
