@@ -197,12 +197,34 @@ static class Im2Col
             ref float odd = ref Unsafe.Add(ref even, phaseStride);
             var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odds = evens + Vector512<int>.One;
-            for (; done + 32 <= row.Length; done += 32)
+            int length = row.Length;
+            if (length >= 32)
+                for (int at = 0; ; at += 32)
+                {
+                    // The last block starts early, at an even index, to end at (or one before) the row's end: it
+                    // writes again values the block before it wrote, the same ones.
+                    if (at > length - 32) at = (length - 32) & ~1;
+                    var low = Vector512.LoadUnsafe(ref source, (nuint)at);
+                    var high = Vector512.LoadUnsafe(ref source, (nuint)at + 16);
+                    Avx512F.PermuteVar16x32x2(low, evens, high).StoreUnsafe(ref even, (nuint)at / 2);
+                    Avx512F.PermuteVar16x32x2(low, odds, high).StoreUnsafe(ref odd, (nuint)at / 2);
+                    done = at + 32;
+                    if (done >= length - 1) break;
+                }
+            else if (length >= 16)
             {
-                var low = Vector512.LoadUnsafe(ref source, (nuint)done);
-                var high = Vector512.LoadUnsafe(ref source, (nuint)done + 16);
-                Avx512F.PermuteVar16x32x2(low, evens, high).StoreUnsafe(ref even, (nuint)done / 2);
-                Avx512F.PermuteVar16x32x2(low, odds, high).StoreUnsafe(ref odd, (nuint)done / 2);
+                // Rows of 16 to 31 values (late-stage pools, small planes' im2col): two blocks of 16, the second from an
+                // even index that ends it.
+                var evens8 = evens.GetLower();
+                var odds8 = odds.GetLower();
+                foreach (int at in (ReadOnlySpan<int>)[0, (length - 16) & ~1])
+                {
+                    var low = Vector256.LoadUnsafe(ref source, (nuint)at);
+                    var high = Vector256.LoadUnsafe(ref source, (nuint)at + 8);
+                    Avx512F.VL.PermuteVar8x32x2(low, evens8, high).StoreUnsafe(ref even, (nuint)at / 2);
+                    Avx512F.VL.PermuteVar8x32x2(low, odds8, high).StoreUnsafe(ref odd, (nuint)at / 2);
+                    done = at + 16;
+                }
             }
         }
         for (int p = 0; p < stride; p++)

@@ -16,9 +16,34 @@ public class Im2ColTests
         { "3x2 kernel, wide padding on both sides", new ConvGeometry(1, 2, 4, 5, 1, 4, 9, 3, 2, 1, 1, 1, 3, 1, 1, 1) },
         { "stride (2, 3), dilation 2", new ConvGeometry(1, 2, 7, 8, 1, 3, 4, 3, 3, 2, 3, 1, 2, 2, 2, 1) },
         { "stride 2, more outputs than the image covers", new ConvGeometry(1, 1, 5, 6, 1, 4, 5, 3, 3, 2, 2, 2, 2, 1, 1, 1) },
-        // Rows of 75: stride 2 splits the first 64 values of each row with vector permutes and the rest one by one.
+        // Rows of 75: stride 2 splits each row with vector permutes, the last block overlapping, and its last value alone.
         { "3×7 kernel, stride 2 over wide rows", new ConvGeometry(1, 2, 5, 75, 1, 3, 38, 3, 7, 2, 2, 1, 3, 1, 1, 1) },
     };
+
+    /// <summary>
+    /// Splitting a row into its stride phases writes each phase's values and nothing else, at every length from one
+    /// value to past two 32-value blocks (vector blocks of 32 or 16, the last one overlapping, and a scalar end).
+    /// </summary>
+    [Fact]
+    public void RowsSplitIntoTheirPhasesAtEveryLength()
+    {
+        for (int stride = 2; stride <= 3; stride++)
+            for (int length = 1; length <= 70; length++)
+            {
+                var row = Enumerable.Range(1, length).Select(v => (float)v).ToArray();
+                int phaseStride = (length + stride - 1) / stride + 5;
+                var phases = Enumerable.Repeat(float.NaN, stride * phaseStride).ToArray();
+                Im2Col.SplitPhases(row, stride, phaseStride, phases);
+                for (int p = 0; p < stride; p++)
+                    for (int k = 0; k < phaseStride; k++)
+                    {
+                        int w = k * stride + p;
+                        float expected = w < length ? row[w] : float.NaN;
+                        Assert.True(expected.Equals(phases[p * phaseStride + k]),
+                            $"stride {stride}, length {length}: phase {p} index {k} is {phases[p * phaseStride + k]}, expected {expected}");
+                    }
+            }
+    }
 
     [Theory]
     [MemberData(nameof(Geometries))]
