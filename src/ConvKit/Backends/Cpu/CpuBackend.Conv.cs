@@ -26,7 +26,8 @@ public sealed partial class CpuBackend
         if (geometry.IsDepthwise)
         {
             if (ChannelsLastDepthwise.Takes(geometry))
-                ChannelsLastDepthwise.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry, activation, activationParameter);
+                ChannelsLastDepthwise.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry,
+                    activation, activationParameter);
             else DepthwiseConv.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry,
                 activation: activation, activationParameter: activationParameter);
             return;
@@ -92,7 +93,8 @@ public sealed partial class CpuBackend
     static void Epilogue(Span<float> output, int ld, int rows, int count, ReadOnlySpan<float> bias, ActivationOp? activation, float activationParameter)
     {
         if (bias.IsEmpty && activation == null) return;
-        bool clamps = activation is null or ActivationOp.Relu or ActivationOp.Relu6, hard = activation is ActivationOp.HardSigmoid or ActivationOp.HardSwish;
+        bool clamps = activation is null or ActivationOp.Relu or ActivationOp.Relu6;
+        bool hard = activation is ActivationOp.HardSigmoid or ActivationOp.HardSwish;
         float low = activation == null ? float.NegativeInfinity : 0f, high = activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity;
         for (int o = 0; o < rows; o++)
         {

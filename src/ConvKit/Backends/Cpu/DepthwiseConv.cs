@@ -202,11 +202,12 @@ static class DepthwiseConv
                 return;
             }
             var spare = buffer.Slice(height * width, SpareRows * width);
+            ref float spareRows = ref MemoryMarshal.GetReference(spare);
             for (int chunk = first; chunk < end; chunk += SpareRows)
             {
                 int rows = Math.Min(SpareRows, end - chunk);
                 for (int r = 0; r < rows; r++)
-                    Im2Col.Copy(ref Unsafe.Add(ref source, (chunk + r - g.PadTop) * g.InWidth), ref Unsafe.Add(ref MemoryMarshal.GetReference(spare), r * width + from), to - from);
+                    Im2Col.Copy(ref Unsafe.Add(ref source, (chunk + r - g.PadTop) * g.InWidth), ref Unsafe.Add(ref spareRows, r * width + from), to - from);
                 for (int r = 0; r < rows; r++)
                     Im2Col.SplitPhases(spare.Slice(r * width, width), 2, phase, buffer.Slice((chunk + r) * width, width));
             }
