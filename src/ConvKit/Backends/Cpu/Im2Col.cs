@@ -211,7 +211,7 @@ static class Im2Col
                     done = at + 32;
                     if (done >= length - 1) break;
                 }
-            else if (length >= 16)
+            else if (length >= 16 && Avx512F.VL.IsSupported)
             {
                 // Rows of 16 to 31 values (late-stage pools, small planes' im2col): two blocks of 16, the second from an
                 // even index that ends it.
