@@ -40,7 +40,8 @@ static class ChannelsLastDepthwise
                 BlockTranspose.Run(x.AsSpan((image * channels + first) * g.InPlane), g.InPlane, count, g.InPlane, input, count);
                 BlockTranspose.Run(w.AsSpan(first * g.KernelArea), g.KernelArea, count, g.KernelArea, taps, count);
                 Convolve(input, taps, bias == null ? null : bias.AsSpan(first, count), output, count, g);
-                if (activation is { } op) CpuBackend.Activate(op, activationParameter, output.AsSpan(0, g.OutPlane * count), output);
+                var result = output.AsSpan(0, g.OutPlane * count);
+                if (activation is { } op) CpuBackend.Activate(op, activationParameter, result, result);
                 BlockTranspose.Run(output, count, g.OutPlane, count, y.AsSpan((image * channels + first) * g.OutPlane), g.OutPlane);
                 ArrayPool<float>.Shared.Return(input);
                 ArrayPool<float>.Shared.Return(taps);

@@ -143,12 +143,7 @@ public static unsafe class Gemm
                 }
             }
         }
-        // As the micro-kernel stores: the first slice scaled (plus beta·C), each later one added to it.
-        void Store(float* target, bool first, float sum)
-        {
-            float scaled = sum * alpha;
-            *target = !first ? *target + scaled : beta == 0 ? scaled : MathF.FusedMultiplyAdd(*target, beta, scaled);
-        }
+        void Store(float* target, bool first, float sum) => StoreSum(target, first, sum, alpha, beta);
         if (threads == 1) Part(0);
         else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
     }
@@ -205,14 +200,15 @@ public static unsafe class Gemm
                     at[12 * rowStride], at[13 * rowStride], at[14 * rowStride], at[15 * rowStride]);
                 sum = Vector512.FusedMultiplyAdd(Vector512.Create(x[p]), column, sum);
             }
-            // As Dots' Store, lane by lane.
-            var scaled = sum * Vector512.Create(alpha);
-            for (int i = 0; i < 16; i++)
-            {
-                float* target = c + i * cStride;
-                *target = p0 > 0 ? *target + scaled[i] : beta == 0 ? scaled[i] : MathF.FusedMultiplyAdd(*target, beta, scaled[i]);
-            }
+            for (int i = 0; i < 16; i++) StoreSum(c + i * cStride, p0 == 0, sum[i], alpha, beta);
         }
+    }
+
+    /// <summary>One depth slice's sum into C as the micro-kernel stores it: the first slice scaled (plus beta·C), each later one added.</summary>
+    static void StoreSum(float* target, bool first, float sum, float alpha, float beta)
+    {
+        float scaled = sum * alpha;
+        *target = !first ? *target + scaled : beta == 0 ? scaled : MathF.FusedMultiplyAdd(*target, beta, scaled);
     }
 
     /// <summary>
