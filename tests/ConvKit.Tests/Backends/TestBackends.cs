@@ -1,5 +1,6 @@
 using ConvKit.Backends;
 using ConvKit.Backends.Cpu;
+using ConvKit.Backends.Gpu;
 using ConvKit.Backends.Reference;
 
 namespace ConvKit.Tests;
@@ -11,8 +12,14 @@ namespace ConvKit.Tests;
 /// </summary>
 static class TestBackends
 {
+    /// <summary>
+    /// The GPU backend's kernels on ILGPU's CPU accelerator, so they run here without a GPU; one for the whole test run
+    /// (each accelerator compiles its kernels once).
+    /// </summary>
+    public static readonly GpuBackend Gpu = GpuBackend.CpuAccelerator();
+
     /// <summary>Every backend: the fast ones, and the reference they are held to.</summary>
-    public static readonly IBackend[] All = [CpuBackend.Instance, ReferenceBackend.Instance];
+    public static readonly IBackend[] All = [CpuBackend.Instance, ReferenceBackend.Instance, Gpu];
 
     /// <summary>The backends with fast kernels, each checked against <see cref="ReferenceBackend"/> by the kernel tests.</summary>
     public static IEnumerable<IBackend> Fast => All.Where(b => b != ReferenceBackend.Instance);

@@ -1,0 +1,232 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace ConvKit.Backends.Gpu;
+
+/// <summary>
+/// The GPU backend: every kernel an ILGPU kernel, compiled at run time for the accelerator it was made for, an NVIDIA
+/// GPU (<see cref="Cuda"/>) or ILGPU's CPU accelerator (<see cref="CpuAccelerator"/>: the same kernels run on the host,
+/// which is how they are tested on any machine). Work is queued on one stream in order and runs asynchronously; the
+/// host waits only when it reads values back. Composite ops (normalisation, optimisers, the softmax family's
+/// gradients) come from <see cref="CompositeBackend"/>, built from these kernels on the accelerator's memory.
+/// </summary>
+/// <remarks>
+/// Kernels loop over their elements with a stride of the launch width (a "grid-stride loop"), so one launch covers
+/// any length: on a GPU the width fills every multiprocessor, on the CPU accelerator it is a few threads, for there
+/// each simulated GPU thread costs a context switch.
+/// </remarks>
+public sealed partial class GpuBackend : CompositeBackend, IDisposable
+{
+    readonly Context context;
+    readonly int launchWidth;
+    readonly object gate = new();
+    // Released buffers by length, reused by later allocations: one stream runs everything in order, so a buffer
+    // handed out again is written only after every kernel queued before its release has read it.
+    readonly Dictionary<int, Stack<MemoryBuffer1D<float, Stride1D.Dense>>> pool = [];
+    long pooledBytes;
+    const long PoolLimitBytes = 1L << 30;
+
+    GpuBackend(Context context, Accelerator accelerator, string name, int launchWidth)
+    {
+        this.context = context;
+        Accelerator = accelerator;
+        Name = name;
+        this.launchWidth = launchWidth;
+    }
+
+    /// <summary>The ILGPU accelerator the kernels run on.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <inheritdoc/>
+    public override string Name { get; }
+
+    AcceleratorStream Stream => Accelerator.DefaultStream;
+
+    /// <summary>
+    /// A backend on NVIDIA GPU <paramref name="device"/> (0 is the first). Throws <see cref="InvalidOperationException"/>
+    /// naming what is missing when there is no NVIDIA driver or no such GPU.
+    /// </summary>
+    public static GpuBackend Cuda(int device = 0)
+    {
+        Context context;
+        try
+        {
+            context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException)
+        {
+            throw new InvalidOperationException($"no CUDA driver could be loaded (libcuda.so from the NVIDIA driver): {e.Message}", e);
+        }
+        var devices = context.GetCudaDevices();
+        if (devices.Count == 0)
+        {
+            context.Dispose();
+            throw new InvalidOperationException("no NVIDIA GPU found: the CUDA driver reports no devices (is the NVIDIA driver installed and the GPU visible?)");
+        }
+        if (device < 0 || device >= devices.Count)
+        {
+            context.Dispose();
+            throw new InvalidOperationException($"no CUDA device {device}: {devices.Count} found (0 to {devices.Count - 1})");
+        }
+        var accelerator = devices[device].CreateAccelerator(context);
+        return new GpuBackend(context, accelerator, "cuda", accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor);
+    }
+
+    /// <summary>
+    /// A backend on ILGPU's CPU accelerator: the GPU kernels, compiled for and run on the host's cores. Slow (it
+    /// simulates GPU threads), but it runs every kernel of this backend on any machine, so tests need no GPU.
+    /// </summary>
+    public static GpuBackend CpuAccelerator()
+    {
+        var context = Context.Create(builder => builder.CPU(new CPUDevice(4, 4, Math.Max(1, Environment.ProcessorCount)))
+            .EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        var accelerator = context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel);
+        return new GpuBackend(context, accelerator, "ilgpu-cpu", 4 * Math.Max(1, Environment.ProcessorCount));
+    }
+
+    /// <summary>Waits until every queued kernel has run (timing, or before the host touches values some other way).</summary>
+    public void Synchronize() => Stream.Synchronize();
+
+    /// <summary>Frees the accelerator and everything allocated on it.</summary>
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        context.Dispose();
+    }
+
+    // ----- storage ---------------------------------------------------------------------------------------------
+
+    internal static ArrayView<float> Data(Storage storage) => storage is GpuStorage gpu ? gpu.View : throw Foreign(storage, DType.Float32);
+    internal static ArrayView<int> Indices(Storage storage) => storage is GpuIndexStorage gpu ? gpu.View : throw Foreign(storage, DType.Int32);
+
+    static ArgumentException Foreign(Storage storage, DType wanted) => new(storage.Backend is GpuBackend && storage.DType != wanted
+        ? $"the GPU backend expected {wanted} storage, got {storage.DType}"
+        : $"the GPU backend '{(storage.Backend as GpuBackend)?.Name}' cannot use storage from backend '{storage.Backend.Name}' (move the tensor with To(backend))");
+
+    /// <inheritdoc/>
+    public override Storage Allocate(int length)
+    {
+        var storage = (GpuStorage)AllocateUninitialized(length);
+        storage.View.MemSetToZero(Stream);
+        return storage;
+    }
+
+    /// <inheritdoc/>
+    public override Storage AllocateUninitialized(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        lock (gate)
+            if (pool.TryGetValue(length, out var free) && free.TryPop(out var reused))
+            {
+                pooledBytes -= (long)Math.Max(length, 1) * sizeof(float);
+                return new GpuStorage(this, reused, length);
+            }
+        return new GpuStorage(this, Accelerator.Allocate1D<float>(Math.Max(length, 1)), length);
+    }
+
+    /// <inheritdoc/>
+    public override void Release(Storage storage)
+    {
+        Data(storage);
+        var buffer = ((GpuStorage)storage).Buffer;
+        lock (gate)
+        {
+            long bytes = buffer.LengthInBytes;
+            if (pooledBytes + bytes > PoolLimitBytes) return; // left to the garbage collector
+            if (!pool.TryGetValue(storage.Length, out var free)) pool[storage.Length] = free = new();
+            free.Push(buffer);
+            pooledBytes += bytes;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Storage FromArray(ReadOnlySpan<float> values)
+    {
+        var storage = (GpuStorage)AllocateUninitialized(values.Length);
+        if (values.Length > 0) storage.View.CopyFromCPU(Stream, values);
+        Stream.Synchronize(); // the copy may read the caller's memory until it is done
+        return storage;
+    }
+
+    /// <inheritdoc/>
+    public override void CopyTo(Storage source, Span<float> destination)
+    {
+        var view = Data(source);
+        if (view.Length > 0) view.CopyToCPU(Stream, destination[..(int)view.Length]);
+        Stream.Synchronize();
+    }
+
+    /// <inheritdoc/>
+    public override float GetItem(Storage storage, int index)
+    {
+        Span<float> value = stackalloc float[1];
+        Data(storage).SubView(index, 1).CopyToCPU(Stream, value);
+        Stream.Synchronize();
+        return value[0];
+    }
+
+    /// <inheritdoc/>
+    public override void SetItem(Storage storage, int index, float value)
+    {
+        Data(storage).SubView(index, 1).CopyFromCPU(Stream, [value]);
+        Stream.Synchronize();
+    }
+
+    /// <inheritdoc/>
+    public override Storage AllocateIndices(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var storage = new GpuIndexStorage(this, Accelerator.Allocate1D<int>(Math.Max(length, 1)), length);
+        storage.View.MemSetToZero(Stream);
+        return storage;
+    }
+
+    /// <inheritdoc/>
+    public override Storage FromIndices(ReadOnlySpan<int> values)
+    {
+        var storage = new GpuIndexStorage(this, Accelerator.Allocate1D<int>(Math.Max(values.Length, 1)), values.Length);
+        if (values.Length > 0) storage.View.CopyFromCPU(Stream, values);
+        Stream.Synchronize();
+        return storage;
+    }
+
+    /// <inheritdoc/>
+    public override void CopyIndicesTo(Storage source, Span<int> destination)
+    {
+        var view = Indices(source);
+        if (view.Length > 0) view.CopyToCPU(Stream, destination[..(int)view.Length]);
+        Stream.Synchronize();
+    }
+
+    /// <summary>Small int32 tables a kernel reads (shapes and strides), uploaded once per distinct content.</summary>
+    ArrayView<int> Table(ReadOnlySpan<int> values)
+    {
+        string key = string.Join(',', values.ToArray());
+        lock (gate)
+        {
+            if (!tables.TryGetValue(key, out var table)) tables[key] = table = (GpuIndexStorage)FromIndices(values);
+            return table.View;
+        }
+    }
+    readonly Dictionary<string, GpuIndexStorage> tables = [];
+
+    // ----- launching ---------------------------------------------------------------------------------------------
+
+    /// <summary>How a grid-stride kernel covers <see cref="Count"/> items: thread t takes t, t + Stride, t + 2·Stride, ...</summary>
+    internal readonly record struct Work(int Count, int Stride);
+
+    /// <summary>The launch for <paramref name="count"/> items: its thread count and the loop it passes to the kernel.</summary>
+    (Index1D Threads, Work Work) For(long count)
+    {
+        if (count > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), count, "a GPU kernel covers at most 2³¹ − 1 items");
+        int threads = (int)Math.Clamp(count, 1, launchWidth);
+        return (threads, new Work((int)count, threads));
+    }
+
+    /// <summary>Loads a kernel once per backend: the cache slot is a field of the caller's.</summary>
+    TDelegate Load<TDelegate>(ref TDelegate? slot, Func<Accelerator, TDelegate> load) where TDelegate : Delegate =>
+        slot ??= load(Accelerator);
+}
