@@ -67,6 +67,7 @@ static class Program
         }
         try
         {
+            using var device = DeviceChoice.Use(parsed);
             // Ctrl+C is handled by the commands that can stop cleanly (train), so no termination timeout here.
             return parsed.Invoke(new InvocationConfiguration
             {

@@ -110,7 +110,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     public override Storage Allocate(int length)
     {
         var storage = (GpuStorage)AllocateUninitialized(length);
-        storage.View.MemSetToZero(Stream);
+        if (length > 0) storage.View.MemSetToZero(Stream); // ILGPU refuses empty views
         return storage;
     }
 
@@ -180,7 +180,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var storage = new GpuIndexStorage(this, Accelerator.Allocate1D<int>(Math.Max(length, 1)), length);
-        storage.View.MemSetToZero(Stream);
+        if (length > 0) storage.View.MemSetToZero(Stream);
         return storage;
     }
 

@@ -33,6 +33,7 @@ static class DetectCommand
             and the boxes mapped back onto it. Train with 'detect train', measure with 'detect eval'.
             """) { checkpoint, pictures, output, score, iou };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, """
             convkit detect train yolo-small --dataset fashion-scenes --epochs 30
             convkit detect runs/yolo-small-fashion-scenes/best.safetensors scene.png -o found
@@ -134,6 +135,7 @@ static class DetectCommand
             OUT/training.png. Ctrl+C stops after the current batch and saves a checkpoint that --resume continues.
             """) { model, dataset, data, epochs, batchSize, lr, seed, threads, augment, limit, channels, imageSize, outDirectory, resume };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, """
             convkit detect train yolo-small --dataset fashion-scenes --epochs 30
             convkit detect train yolo-small --dataset coco:my-boxes --channels 3 --image-size 256 --epochs 50 --batch-size 16
@@ -318,6 +320,7 @@ static class DetectCommand
             with 11-point (VOC2007) and all-point (VOC2010+) interpolation; and each class's precision–recall curve (a PNG).
             """) { checkpoint, dataset, data, output };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, "convkit detect eval runs/yolo-small-fashion-scenes/best.safetensors --json");
         command.SetAction(parsed => Eval(parsed.GetValue(checkpoint)!, parsed.GetValue(dataset), parsed.GetValue(data), parsed.GetValue(output), new CommandOutput(parsed)));
         return command;

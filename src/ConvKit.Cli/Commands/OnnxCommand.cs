@@ -110,6 +110,7 @@ static class OnnxCommand
             and scored from 0.25 as 'convkit detect' does, so both find the same objects.
             """) { model, images, top, mean, std, scale, bgr, size, labels, outputFile, score };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, """
             convkit onnx run lenet5.onnx shoe.png --top 3
             convkit onnx run mobilenet.onnx cat.jpg --top 3

@@ -34,6 +34,7 @@ static class SegmentCommand
             write the mask itself as a grey PNG of class indices. Train with 'segment train', measure with 'segment eval'.
             """) { checkpoint, pictures, output };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, """
             convkit segment train unet-small --dataset fashion-scenes --epochs 8
             convkit segment runs/unet-small-fashion-scenes/best.safetensors scene.png -o overlays
@@ -143,6 +144,7 @@ static class SegmentCommand
             at prediction time; for training, every picture of a set must have one size, a multiple of the model's.
             """) { model, dataset, data, epochs, batchSize, lr, seed, threads, augment, dice, limit, channels, outDirectory };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, """
             convkit segment train unet-small --dataset fashion-scenes --epochs 8
             convkit segment train fcn-resnet18 --dataset folder:my-masks --channels 3 --epochs 30 --batch-size 8
@@ -233,6 +235,7 @@ static class SegmentCommand
             and the pixel confusion matrix (a table and a PNG).
             """) { checkpoint, dataset, data, output };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, "convkit segment eval runs/unet-small-fashion-scenes/best.safetensors --json");
         command.SetAction(parsed => Eval(parsed.GetValue(checkpoint)!, parsed.GetValue(dataset), parsed.GetValue(data), parsed.GetValue(output), new CommandOutput(parsed)));
         return command;

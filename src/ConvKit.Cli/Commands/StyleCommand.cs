@@ -44,6 +44,7 @@ static class StyleCommand
             pictures are read as RGB; the style picture is scaled to cover the result's size and centre-cropped.
             """) { content, style, output, size, steps, contentWeight, styleWeight, tvWeight, contentLayer, layers, network, optimizer, learningRate, start, scales, seed };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, """
             convkit style photo.jpg painting.jpg -o painted.png
             convkit style photo.jpg brick.png --size 384 --scales 2 --optimizer adam --steps 500

@@ -53,6 +53,7 @@ static class TrainCommand
             limit, imageSize, channels, output, resume,
         };
         CommandOutput.AddJsonOption(command);
+        DeviceChoice.AddOption(command);
         CommandOutput.AddExamples(command, """
             convkit train lenet5 --dataset fashion-mnist --epochs 10
             convkit train small-cnn --dataset mnist --data ~/datasets/mnist --lr 0.002 --schedule cosine

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using ConvKit.Data.Transforms;
+using ConvKit.Backends;
 
 namespace ConvKit.Data;
 
@@ -133,10 +134,12 @@ public sealed class DataLoader : IEnumerable<Batch>
         using var ready = new BlockingCollection<Batch>(Prefetch);
         using var stop = new CancellationTokenSource();
         Exception? failure = null;
+        var backend = Backend.Default; // the batches go where the consumer's tensors are (a GPU under --device cuda)
         void Produce()
         {
             try
             {
+                using var _ = Backend.Use(backend);
                 for (int b = firstBatch; b < BatchCount; b++) ready.Add(Build(batches[b], epoch), stop.Token);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
@@ -144,7 +147,7 @@ public sealed class DataLoader : IEnumerable<Batch>
             finally { ready.CompleteAdding(); }
         }
         // The producer starts outside the consumer's scopes (grad mode, Generator.Use, an open trace), which would otherwise
-        // flow into it: its draws come from its own per-sample generators, and its ops belong to no trace.
+        // flow into it, the backend scope excepted (above): its draws come from its own per-sample generators, and its ops belong to no trace.
         Task producer;
         using (ExecutionContext.SuppressFlow()) producer = Task.Factory.StartNew(Produce, TaskCreationOptions.LongRunning);
         try
