@@ -8,7 +8,7 @@ namespace ConvKit.Backends.Gpu;
 
 /// <summary>
 /// The GPU backend: every kernel an ILGPU kernel, compiled at run time for the accelerator it was made for, an NVIDIA
-/// GPU (<see cref="Cuda"/>) or ILGPU's CPU accelerator (<see cref="CpuAccelerator"/>: the same kernels run on the host,
+/// GPU (<see cref="Cuda"/>) or ILGPU's CPU accelerator (<see cref="CpuAccelerator()"/>: the same kernels run on the host,
 /// which is how they are tested on any machine). Work is queued on one stream in order and runs asynchronously; the
 /// host waits only when it reads values back. Composite ops (normalisation, optimisers, the softmax family's
 /// gradients) come from <see cref="CompositeBackend"/>, built from these kernels on the accelerator's memory.
@@ -29,12 +29,15 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     long pooledBytes;
     const long PoolLimitBytes = 1L << 30;
 
-    GpuBackend(Context context, Accelerator accelerator, string name, int launchWidth)
+    readonly bool useTiledGemm;
+
+    GpuBackend(Context context, Accelerator accelerator, string name, int launchWidth, bool useTiledGemm)
     {
         this.context = context;
         Accelerator = accelerator;
         Name = name;
         this.launchWidth = launchWidth;
+        this.useTiledGemm = useTiledGemm;
     }
 
     /// <summary>The ILGPU accelerator the kernels run on.</summary>
@@ -72,19 +75,26 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
             throw new InvalidOperationException($"no CUDA device {device}: {devices.Count} found (0 to {devices.Count - 1})");
         }
         var accelerator = devices[device].CreateAccelerator(context);
-        return new GpuBackend(context, accelerator, "cuda", accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor);
+        return new GpuBackend(context, accelerator, "cuda", accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor, useTiledGemm: true);
     }
 
     /// <summary>
     /// A backend on ILGPU's CPU accelerator: the GPU kernels, compiled for and run on the host's cores. Slow (it
     /// simulates GPU threads), but it runs every kernel of this backend on any machine, so tests need no GPU.
     /// </summary>
-    public static GpuBackend CpuAccelerator()
+    public static GpuBackend CpuAccelerator() => CpuAccelerator(useTiledGemm: false);
+
+    /// <summary>
+    /// The CPU accelerator, optionally with the GPU's tiled GEMM (groups of 256 threads, each simulated by an OS
+    /// thread: slow, for testing that kernel).
+    /// </summary>
+    internal static GpuBackend CpuAccelerator(bool useTiledGemm)
     {
-        var context = Context.Create(builder => builder.CPU(new CPUDevice(4, 4, Math.Max(1, Environment.ProcessorCount)))
-            .EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        int cores = Math.Max(1, Environment.ProcessorCount);
+        var device = useTiledGemm ? new CPUDevice(TileThreads * TileThreads / 8, 8, 1) : new CPUDevice(4, 4, cores);
+        var context = Context.Create(builder => builder.CPU(device).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         var accelerator = context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel);
-        return new GpuBackend(context, accelerator, "ilgpu-cpu", 4 * Math.Max(1, Environment.ProcessorCount));
+        return new GpuBackend(context, accelerator, useTiledGemm ? "ilgpu-cpu-tiled" : "ilgpu-cpu", 4 * cores, useTiledGemm);
     }
 
     /// <summary>Waits until every queued kernel has run (timing, or before the host touches values some other way).</summary>
