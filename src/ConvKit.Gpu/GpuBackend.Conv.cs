@@ -340,7 +340,4 @@ public sealed partial class GpuBackend
             dw[e] = sum;
         }
     }
-
-    /// <summary>⌈a / b⌉ for b &gt; 0 and any sign of a.</summary>
-    static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
 }

@@ -164,7 +164,4 @@ public sealed partial class GpuBackend
             gradX[e] = sum;
         }
     }
-
-    /// <summary>⌈n / d⌉ for d &gt; 0 and any n (C# division truncates toward zero, which is the ceiling below zero).</summary>
-    static int CeilDiv(int n, int d) => n > 0 ? (n + d - 1) / d : n / d;
 }

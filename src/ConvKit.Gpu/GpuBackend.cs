@@ -236,6 +236,9 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
         return (threads, new Work((int)count, threads));
     }
 
+    /// <summary>⌈n / d⌉ for d &gt; 0 and any n (C# division truncates toward zero, which is the ceiling below zero).</summary>
+    static int CeilDiv(int n, int d) => n > 0 ? (n + d - 1) / d : n / d;
+
     /// <summary>Loads a kernel once per backend: the cache slot is a field of the caller's.</summary>
     TDelegate Load<TDelegate>(ref TDelegate? slot, Func<Accelerator, TDelegate> load) where TDelegate : Delegate =>
         slot ??= load(Accelerator);
