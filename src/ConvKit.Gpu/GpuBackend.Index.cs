@@ -71,7 +71,7 @@ public sealed partial class GpuBackend
     }
 
     /// <summary>Which view of an index buffer holds its values: (1, int32 values, empty) or (0, empty, float values).</summary>
-    static (int IsInt, ArrayView<int> Ints, ArrayView<float> Floats) IndexViews(Storage index) => index.DType == DType.Int32
+    (int IsInt, ArrayView<int> Ints, ArrayView<float> Floats) IndexViews(Storage index) => index.DType == DType.Int32
         ? (1, Indices(index), ArrayView<float>.Empty) : (0, ArrayView<int>.Empty, Data(index));
 
     /// <summary>Index <paramref name="p"/> of an index buffer, or −1 where it is not an integer in [0, extent) (NaN included).</summary>
@@ -104,10 +104,10 @@ public sealed partial class GpuBackend
     public override void IndexSelect(Storage x, int outer, int extent, int inner, int[] indices, Storage y)
     {
         if (y.Length == 0) return;
-        var rows = UploadRows(indices);
+        var rows = FromIndices(indices);
         var (threads, work) = For(y.Length);
         Load(ref indexSelect, a => a.LoadAutoGroupedKernel<Index1D, Work, int, int, int, ArrayView<int>, ArrayView<float>, ArrayView<float>>(IndexSelectKernel))(
-            Stream, threads, work, extent, indices.Length, inner, Data(rows).Cast<int>(), Data(x), Data(y));
+            Stream, threads, work, extent, indices.Length, inner, Indices(rows), Data(x), Data(y));
         Release(rows);
     }
 
@@ -124,10 +124,10 @@ public sealed partial class GpuBackend
     public override void IndexSelectBackward(Storage gradY, int outer, int extent, int inner, int[] indices, Storage gradX)
     {
         if (gradY.Length == 0) return;
-        var rows = UploadRows(indices);
+        var rows = FromIndices(indices);
         var (threads, work) = For(gradY.Length);
         Load(ref indexSelectBackward, a => a.LoadAutoGroupedKernel<Index1D, Work, int, int, int, ArrayView<int>, ArrayView<float>, ArrayView<float>>(IndexSelectBackwardKernel))(
-            Stream, threads, work, extent, indices.Length, inner, Data(rows).Cast<int>(), Data(gradY), Data(gradX));
+            Stream, threads, work, extent, indices.Length, inner, Indices(rows), Data(gradY), Data(gradX));
         Release(rows);
     }
 
@@ -140,12 +140,6 @@ public sealed partial class GpuBackend
             Atomic.Add(ref gradX[(o * extent + rows[c]) * inner + i], gradY[j]);
         }
     }
-
-    /// <summary>
-    /// The rows of an index selection on the device: their int32 bits in a pooled float buffer (release it after
-    /// queueing the kernel), since the pool holds float buffers only and int32 storage cannot be released to it.
-    /// </summary>
-    Storage UploadRows(int[] indices) => FromArray(System.Runtime.InteropServices.MemoryMarshal.Cast<int, float>(indices));
 
     /// <inheritdoc/>
     public override void Where(Storage condition, Storage a, Storage b, Storage y)

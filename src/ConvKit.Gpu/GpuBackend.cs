@@ -25,7 +25,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     readonly object gate = new();
     // Released buffers by length, reused by later allocations: one stream runs everything in order, so a buffer
     // handed out again is written only after every kernel queued before its release has read it.
-    readonly Dictionary<int, Stack<MemoryBuffer1D<float, Stride1D.Dense>>> pool = [];
+    readonly Dictionary<(DType, int), Stack<MemoryBuffer>> pool = [];
     long pooledBytes;
     const long PoolLimitBytes = 1L << 30;
 
@@ -109,12 +109,12 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
 
     // ----- storage ---------------------------------------------------------------------------------------------
 
-    internal static ArrayView<float> Data(Storage storage) => storage is GpuStorage gpu ? gpu.View : throw Foreign(storage, DType.Float32);
-    internal static ArrayView<int> Indices(Storage storage) => storage is GpuIndexStorage gpu ? gpu.View : throw Foreign(storage, DType.Int32);
+    internal ArrayView<float> Data(Storage storage) => storage is GpuStorage gpu && gpu.Backend == this ? gpu.View : throw Foreign(storage, DType.Float32);
+    internal ArrayView<int> Indices(Storage storage) => storage is GpuIndexStorage gpu && gpu.Backend == this ? gpu.View : throw Foreign(storage, DType.Int32);
 
-    static ArgumentException Foreign(Storage storage, DType wanted) => new(storage.Backend is GpuBackend && storage.DType != wanted
+    ArgumentException Foreign(Storage storage, DType wanted) => new(storage.Backend == this && storage.DType != wanted
         ? $"the GPU backend expected {wanted} storage, got {storage.DType}"
-        : $"the GPU backend '{(storage.Backend as GpuBackend)?.Name}' cannot use storage from backend '{storage.Backend.Name}' (move the tensor with To(backend))");
+        : $"the GPU backend '{Name}' cannot use storage from backend '{storage.Backend.Name}' (move the tensor with To(backend))");
 
     /// <inheritdoc/>
     public override Storage Allocate(int length)
@@ -125,30 +125,38 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     }
 
     /// <inheritdoc/>
-    public override Storage AllocateUninitialized(int length)
+    public override Storage AllocateUninitialized(int length) =>
+        new GpuStorage(this, Rent<float>(DType.Float32, length), length);
+
+    /// <summary>A buffer for <paramref name="length"/> values (at least one: ILGPU has no empty buffers), from the pool if one was released.</summary>
+    MemoryBuffer1D<T, Stride1D.Dense> Rent<T>(DType type, int length) where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         lock (gate)
-            if (pool.TryGetValue(length, out var free) && free.TryPop(out var reused))
+            if (pool.TryGetValue((type, length), out var free) && free.TryPop(out var reused))
             {
-                pooledBytes -= (long)Math.Max(length, 1) * sizeof(float);
-                return new GpuStorage(this, reused, length);
+                pooledBytes -= reused.LengthInBytes;
+                return (MemoryBuffer1D<T, Stride1D.Dense>)reused;
             }
-        return new GpuStorage(this, Accelerator.Allocate1D<float>(Math.Max(length, 1)), length);
+        return Accelerator.Allocate1D<T>(Math.Max(length, 1));
     }
 
     /// <inheritdoc/>
     public override void Release(Storage storage)
     {
-        Data(storage);
-        var buffer = ((GpuStorage)storage).Buffer;
+        MemoryBuffer buffer = storage switch
+        {
+            GpuStorage gpu when gpu.Backend == this => gpu.Buffer,
+            GpuIndexStorage gpu when gpu.Backend == this => gpu.Buffer,
+            _ => throw Foreign(storage, storage.DType),
+        };
         lock (gate)
         {
-            long bytes = buffer.LengthInBytes;
-            if (pooledBytes + bytes > PoolLimitBytes) return; // left to the garbage collector
-            if (!pool.TryGetValue(storage.Length, out var free)) pool[storage.Length] = free = new();
+            if (pooledBytes + buffer.LengthInBytes > PoolLimitBytes) return; // left to the garbage collector
+            var key = (storage.DType, storage.Length);
+            if (!pool.TryGetValue(key, out var free)) pool[key] = free = new();
             free.Push(buffer);
-            pooledBytes += bytes;
+            pooledBytes += buffer.LengthInBytes;
         }
     }
 
@@ -188,8 +196,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     /// <inheritdoc/>
     public override Storage AllocateIndices(int length)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        var storage = new GpuIndexStorage(this, Accelerator.Allocate1D<int>(Math.Max(length, 1)), length);
+        var storage = new GpuIndexStorage(this, Rent<int>(DType.Int32, length), length);
         if (length > 0) storage.View.MemSetToZero(Stream);
         return storage;
     }
@@ -197,7 +204,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     /// <inheritdoc/>
     public override Storage FromIndices(ReadOnlySpan<int> values)
     {
-        var storage = new GpuIndexStorage(this, Accelerator.Allocate1D<int>(Math.Max(values.Length, 1)), values.Length);
+        var storage = new GpuIndexStorage(this, Rent<int>(DType.Int32, values.Length), values.Length);
         if (values.Length > 0) storage.View.CopyFromCPU(Stream, values);
         Stream.Synchronize();
         return storage;

@@ -2,6 +2,7 @@ using ConvKit.Backends;
 using ConvKit.Backends.Cpu;
 using ConvKit.Backends.Gpu;
 using ConvKit.Backends.Reference;
+using ConvKit.Ops;
 
 namespace ConvKit.Tests.Backends;
 

@@ -11,10 +11,11 @@ namespace ConvKit.Tests.Optim;
 public class LbfgsTests
 {
     // Both sides run in float32. Where vectors are longer than two elements, dot products and reductions sum in
-    // different orders, so values drift by a few ulps per iteration (here at most about 1e-6); those problems were chosen
+    // different orders, so values drift by a few ulps per iteration (at most about 2.5e-6 of 0.1 by the third step of the
+    // logistic run where vectors are 8 lanes wide, AVX2, rather than 16; 1e-6 with AVX-512); those problems were chosen
     // so that rounding never changes a decision (the generator checks against float64), so call counts match exactly.
     // The Rosenbrock runs are sensitive to rounding but do the same float32 operations on both sides (they agree exactly).
-    const double Rtol = 1e-5, Atol = 1e-6;
+    const double Rtol = 5e-5, Atol = 1e-6;
 
     static readonly JsonElement Root = Fixtures.Load("lbfgs.json");
 
