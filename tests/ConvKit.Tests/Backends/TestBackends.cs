@@ -13,10 +13,11 @@ namespace ConvKit.Tests;
 static class TestBackends
 {
     /// <summary>
-    /// The GPU backend's kernels on ILGPU's CPU accelerator, so they run here without a GPU; one for the whole test run
-    /// (each accelerator compiles its kernels once).
+    /// The GPU backend: its kernels on ILGPU's CPU accelerator, so they run without a GPU, or on the first NVIDIA GPU when
+    /// the environment variable CONVKIT_TEST_GPU is <c>cuda</c> (the GPU check, bench/ConvKit.GpuCheck). One for the
+    /// whole test run: each accelerator compiles its kernels once.
     /// </summary>
-    public static readonly GpuBackend Gpu = GpuBackend.CpuAccelerator();
+    public static readonly GpuBackend Gpu = Environment.GetEnvironmentVariable("CONVKIT_TEST_GPU") == "cuda" ? GpuBackend.Cuda() : GpuBackend.CpuAccelerator();
 
     /// <summary>Every backend: the fast ones, and the reference they are held to.</summary>
     public static readonly IBackend[] All = [CpuBackend.Instance, ReferenceBackend.Instance, Gpu];
