@@ -3,7 +3,8 @@ using ILGPU.Runtime;
 
 namespace ConvKit.Backends.Gpu;
 
-// Matrix products: C = alpha·op(A)·op(B) + beta·C on row-major matrices. On a GPU, a tiled kernel: each group of
+// Matrix products: C = alpha·op(A)·op(B) + beta·C on row-major matrices. On an NVIDIA GPU, cuBLAS where the library
+// is installed; else, and on other GPUs, a tiled kernel: each group of
 // 16 × 16 threads computes a 64 × 64 block of C, staging 16-deep slices of A and B in shared memory, each thread a 4 × 4
 // block in registers (16 multiply-adds per 8 shared-memory reads). On the CPU accelerator, whose simulated groups
 // cost an OS thread each, one output element per loop step.
@@ -14,6 +15,24 @@ public sealed partial class GpuBackend
 
     const int TileSize = 64, TileDepth = 16, MicroSize = 4, TileThreads = TileSize / MicroSize;
 
+    CuBlas? cuBlas;
+
+    /// <summary>
+    /// Whether matrix products through cuBLAS may multiply in TF32 on the tensor cores (10-bit mantissas, several times
+    /// faster), as PyTorch's <c>torch.backends.cuda.matmul.allow_tf32</c>. Off by default: float32 throughout.
+    /// </summary>
+    public bool AllowTf32 { get; set; }
+
+    /// <summary>What computes matrix products here: the cuBLAS library file, or which of this backend's kernels.</summary>
+    public string GemmEngine => cuBlas?.Name ?? (useTiledGemm ? "tiled ILGPU kernel" : "ILGPU kernel, one element per step");
+
+    /// <summary>The device address of element <paramref name="offset"/> of a storage (its view starts at its buffer's start).</summary>
+    IntPtr Address(Storage storage, int offset)
+    {
+        Data(storage);
+        return ((GpuStorage)storage).Buffer.NativePtr + (nint)offset * sizeof(float);
+    }
+
     /// <summary>A GEMM's shape, transposes, leading dimensions, offsets and scalars, as one kernel argument.</summary>
     internal readonly record struct GemmShape(int TransA, int TransB, int M, int N, int K, float Alpha, float Beta,
         int AOffset, int Lda, int BOffset, int Ldb, int COffset, int Ldc);
@@ -23,6 +42,13 @@ public sealed partial class GpuBackend
         Storage a, int aOffset, int lda, Storage b, int bOffset, int ldb, float beta, Storage c, int cOffset, int ldc)
     {
         if (m == 0 || n == 0) return;
+        if (cuBlas != null)
+        {
+            Accelerator.Bind(); // cuBLAS works in the calling thread's current context
+            cuBlas.Sgemm(((ILGPU.Runtime.Cuda.CudaStream)Stream).StreamPtr, AllowTf32, transA, transB, m, n, k, alpha,
+                Address(a, aOffset), lda, Address(b, bOffset), ldb, beta, Address(c, cOffset), ldc);
+            return;
+        }
         var shape = new GemmShape(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, beta, aOffset, lda, bOffset, ldb, cOffset, ldc);
         if (useTiledGemm)
         {

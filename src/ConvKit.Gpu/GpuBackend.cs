@@ -74,8 +74,11 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
             context.Dispose();
             throw new InvalidOperationException($"no CUDA device {device}: {devices.Count} found (0 to {devices.Count - 1})");
         }
-        var accelerator = devices[device].CreateAccelerator(context);
-        return new GpuBackend(context, accelerator, "cuda", accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor, useTiledGemm: true);
+        var accelerator = devices[device].CreateAccelerator(context); // and binds its context to this thread, as cuBLAS needs
+        return new GpuBackend(context, accelerator, "cuda", accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor, useTiledGemm: true)
+        {
+            cuBlas = CuBlas.TryLoad(),
+        };
     }
 
     /// <summary>
@@ -103,6 +106,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     /// <summary>Frees the accelerator and everything allocated on it.</summary>
     public void Dispose()
     {
+        cuBlas?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }
