@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs ConvKit, ConvKit.Onnx, ConvKit.Vision and the convkit tool (ConvKit.Cli) into a local folder feed, then uses
+# Packs ConvKit, ConvKit.Onnx, ConvKit.Vision, ConvKit.Gpu and the convkit tool (ConvKit.Cli) into a local folder feed, then uses
 # them as a package user would, in a fresh temporary folder outside the repository: a new console project takes
 # ConvKit and ConvKit.Vision from the feed (third-party dependencies from the machine's NuGet sources), compiles and
 # runs the README's first library example, and the tool installed from the feed (with the README's runtime settings)
@@ -15,15 +15,15 @@ mkdir -p "$feed"
 feed="$(cd "$feed" && pwd)"
 fail() { echo "package test: $*" >&2; exit 1; }
 
-# 1. Pack. The tool's build builds the three libraries; each is then packed from that build. The version is the
+# 1. Pack. The tool's build builds the four libraries; each is then packed from that build. The version is the
 #    one of Directory.Build.props; ContinuousIntegrationBuild makes the builds deterministic (paths mapped to /_/).
 props=(-c Release -p:ContinuousIntegrationBuild=true -nologo --verbosity quiet)
 dotnet build "$repo/src/ConvKit.Cli" "${props[@]}" -clp:ErrorsOnly
-for project in ConvKit ConvKit.Onnx ConvKit.Vision ConvKit.Cli; do
+for project in ConvKit ConvKit.Onnx ConvKit.Vision ConvKit.Gpu ConvKit.Cli; do
     dotnet pack "$repo/src/$project" "${props[@]}" --no-build -o "$feed"
 done
 version="$(dotnet msbuild "$repo/src/ConvKit" -getProperty:Version)"
-for package in ConvKit ConvKit.Onnx ConvKit.Vision ConvKit.Cli; do
+for package in ConvKit ConvKit.Onnx ConvKit.Vision ConvKit.Gpu ConvKit.Cli; do
     [[ -f "$feed/$package.$version.nupkg" && -f "$feed/$package.$version.snupkg" ]] || fail "$package.$version.nupkg or .snupkg missing in $feed"
 done
 
@@ -31,7 +31,7 @@ done
 python3 - "$feed" "$version" <<'PY' || fail "a package lacks its docs, readme, licence or symbols"
 import sys, zipfile
 feed, version = sys.argv[1:]
-for package in ["ConvKit", "ConvKit.Onnx", "ConvKit.Vision"]:
+for package in ["ConvKit", "ConvKit.Onnx", "ConvKit.Vision", "ConvKit.Gpu"]:
     with zipfile.ZipFile(f"{feed}/{package}.{version}.nupkg") as nupkg:
         names, nuspec = nupkg.namelist(), nupkg.read(f"{package}.nuspec").decode()
     for name in [f"lib/net10.0/{package}.dll", f"lib/net10.0/{package}.xml", "README.md", "CHANGELOG.md"]:
