@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the API reference with DocFX (a local tool: .config/dotnet-tools.json) from the XML doc comments of ConvKit,
-# ConvKit.Onnx and ConvKit.Vision, with the README (set-up, the command line, the API examples), docs/architecture.md
+# ConvKit.Onnx, ConvKit.Vision and ConvKit.Gpu, with the README (set-up, the command line, the API examples), docs/architecture.md
 # and bench/RESULTS.md as articles, into artifacts/docs/ (open artifacts/docs/index.html, or serve the folder with
 # 'python3 -m http.server -d artifacts/docs'). Lists each public member without XML docs (the compiler's CS1591) and
 # fails if there is one, or if DocFX warns (a broken link or cross-reference).
