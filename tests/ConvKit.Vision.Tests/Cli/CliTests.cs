@@ -106,6 +106,35 @@ public sealed class CliTests : IDisposable
         Assert.StartsWith("convkit: ", result.Error);
     }
 
+    /// <summary>
+    /// <c>--device ilgpu-cpu</c> trains with the GPU backend's kernels (on ILGPU's CPU accelerator): the same run as on the
+    /// CPU backend up to the order of float32 sums, so the losses agree closely and the checkpoint is an ordinary one.
+    /// </summary>
+    [Fact]
+    public void TrainingOnTheGpuKernelsFollowsTheCpuRun()
+    {
+        string data = WriteFashionMnist();
+        JsonElement Train(string device) => RunTrainingJson("train", TinyModel, "--dataset", "fashion-mnist", "--data", data, "--epochs", "1",
+            "--batch-size", "32", "--lr", "0.01", "--threads", "1", "--device", device, "--out", PathOf("run-" + device));
+        var (cpu, gpu) = (Train("cpu"), Train("ilgpu-cpu"));
+        double Loss(JsonElement run, string what) => run.GetProperty("epochs")[0].GetProperty(what).GetProperty("loss").GetDouble();
+        foreach (string what in new[] { "train", "validation" })
+            Assert.True(Math.Abs(Loss(cpu, what) - Loss(gpu, what)) < 1e-3 * Math.Abs(Loss(cpu, what)), $"{what}: cpu {Loss(cpu, what)}, ilgpu-cpu {Loss(gpu, what)}");
+        Assert.Equal(cpu.GetProperty("test_loss").GetDouble(), gpu.GetProperty("test_loss").GetDouble(), 3);
+    }
+
+    /// <summary>Without a GPU (as here) <c>--device cuda</c> is a one-line error that says what is missing; with one, it trains.</summary>
+    [Fact]
+    public void CudaWithoutAGpuSaysWhatIsMissing()
+    {
+        var result = Run("train", TinyModel, "--dataset", "fashion-mnist", "--data", WriteFashionMnist(), "--epochs", "1", "--device", "cuda",
+            "--out", PathOf("run-cuda"));
+        if (result.Code == 0) return; // a machine with an NVIDIA GPU and driver
+        AssertOneLineError(result, "--device cuda: no ");
+        Assert.Matches("CUDA|NVIDIA", result.Error);
+        AssertOneLineError(Run("train", TinyModel, "--dataset", "fashion-mnist", "--device", "tpu"), "--device 'tpu' is not one of cpu, cuda, cuda:N or ilgpu-cpu");
+    }
+
     [Fact]
     public void TrainEvalAndPredictOnAnIdxDataset()
     {
