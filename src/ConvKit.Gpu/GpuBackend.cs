@@ -26,6 +26,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     // Released buffers by length, reused by later allocations: one stream runs everything in order, so a buffer
     // handed out again is written only after every kernel queued before its release has read it.
     readonly Dictionary<(DType, int), Stack<MemoryBuffer>> pool = [];
+    bool disposed;
     long pooledBytes;
     const long PoolLimitBytes = 1L << 30;
 
@@ -106,6 +107,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     /// <summary>Frees the accelerator and everything allocated on it.</summary>
     public void Dispose()
     {
+        lock (gate) disposed = true; // storages collected later free their buffers with the accelerator, not into the pool
         cuBlas?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
@@ -113,8 +115,10 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
 
     // ----- storage ---------------------------------------------------------------------------------------------
 
-    internal ArrayView<float> Data(Storage storage) => storage is GpuStorage gpu && gpu.Backend == this ? gpu.View : throw Foreign(storage, DType.Float32);
-    internal ArrayView<int> Indices(Storage storage) => storage is GpuIndexStorage gpu && gpu.Backend == this ? gpu.View : throw Foreign(storage, DType.Int32);
+    internal ArrayView<float> Data(Storage storage) =>
+        storage is GpuStorage { DType: DType.Float32 } gpu && gpu.Backend == this ? gpu.Floats : throw Foreign(storage, DType.Float32);
+    internal ArrayView<int> Indices(Storage storage) =>
+        storage is GpuStorage { DType: DType.Int32 } gpu && gpu.Backend == this ? gpu.Ints : throw Foreign(storage, DType.Int32);
 
     ArgumentException Foreign(Storage storage, DType wanted) => new(storage.Backend == this && storage.DType != wanted
         ? $"the GPU backend expected {wanted} storage, got {storage.DType}"
@@ -124,15 +128,18 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     public override Storage Allocate(int length)
     {
         var storage = (GpuStorage)AllocateUninitialized(length);
-        if (length > 0) storage.View.MemSetToZero(Stream); // ILGPU refuses empty views
+        if (length > 0) storage.Floats.MemSetToZero(Stream); // ILGPU refuses empty views
         return storage;
     }
 
     /// <inheritdoc/>
-    public override Storage AllocateUninitialized(int length) =>
-        new GpuStorage(this, Rent<float>(DType.Float32, length), length);
+    public override Storage AllocateUninitialized(int length) => new GpuStorage(this, Rent<float>(DType.Float32, length), DType.Float32, length);
 
-    /// <summary>A buffer for <paramref name="length"/> values (at least one: ILGPU has no empty buffers), from the pool if one was released.</summary>
+    /// <summary>
+    /// A buffer for <paramref name="length"/> values (at least one: ILGPU has no empty buffers): a released one of that
+    /// length, else a new one; when the device is full, the pool's buffers and those of collected storages are freed
+    /// and the allocation tried once more.
+    /// </summary>
     MemoryBuffer1D<T, Stride1D.Dense> Rent<T>(DType type, int length) where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -142,25 +149,51 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
                 pooledBytes -= reused.LengthInBytes;
                 return (MemoryBuffer1D<T, Stride1D.Dense>)reused;
             }
-        return Accelerator.Allocate1D<T>(Math.Max(length, 1));
+        try
+        {
+            return Accelerator.Allocate1D<T>(Math.Max(length, 1));
+        }
+        catch (Exception e) when (e is not ArgumentException)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers(); // dead storages' buffers are freed by their finalizers...
+            TrimPool();                    // ...and the pool is emptied
+            return Accelerator.Allocate1D<T>(Math.Max(length, 1));
+        }
     }
 
     /// <inheritdoc/>
     public override void Release(Storage storage)
     {
-        MemoryBuffer buffer = storage switch
-        {
-            GpuStorage gpu when gpu.Backend == this => gpu.Buffer,
-            GpuIndexStorage gpu when gpu.Backend == this => gpu.Buffer,
-            _ => throw Foreign(storage, storage.DType),
-        };
+        if (storage is not GpuStorage gpu || gpu.Backend != this) throw Foreign(storage, storage.DType);
+        gpu.Return();
+    }
+
+    /// <summary>Takes a released buffer into the pool, or frees it past the pool's limit.</summary>
+    internal void Recycle(MemoryBuffer buffer, DType type, int length)
+    {
         lock (gate)
         {
-            if (pooledBytes + buffer.LengthInBytes > PoolLimitBytes) return; // left to the garbage collector
-            var key = (storage.DType, storage.Length);
-            if (!pool.TryGetValue(key, out var free)) pool[key] = free = new();
-            free.Push(buffer);
-            pooledBytes += buffer.LengthInBytes;
+            if (!disposed && pooledBytes + buffer.LengthInBytes <= PoolLimitBytes)
+            {
+                if (!pool.TryGetValue((type, length), out var free)) pool[(type, length)] = free = new();
+                free.Push(buffer);
+                pooledBytes += buffer.LengthInBytes;
+                return;
+            }
+        }
+        buffer.Dispose();
+    }
+
+    /// <summary>Frees every pooled buffer, once the kernels queued before have run (they may still read one).</summary>
+    public void TrimPool()
+    {
+        Stream.Synchronize();
+        lock (gate)
+        {
+            foreach (var free in pool.Values)
+                while (free.TryPop(out var buffer)) buffer.Dispose();
+            pooledBytes = 0;
         }
     }
 
@@ -168,7 +201,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     public override Storage FromArray(ReadOnlySpan<float> values)
     {
         var storage = (GpuStorage)AllocateUninitialized(values.Length);
-        if (values.Length > 0) storage.View.CopyFromCPU(Stream, values);
+        if (values.Length > 0) storage.Floats.CopyFromCPU(Stream, values);
         Stream.Synchronize(); // the copy may read the caller's memory until it is done
         return storage;
     }
@@ -200,16 +233,16 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     /// <inheritdoc/>
     public override Storage AllocateIndices(int length)
     {
-        var storage = new GpuIndexStorage(this, Rent<int>(DType.Int32, length), length);
-        if (length > 0) storage.View.MemSetToZero(Stream);
+        var storage = new GpuStorage(this, Rent<int>(DType.Int32, length), DType.Int32, length);
+        if (length > 0) storage.Ints.MemSetToZero(Stream);
         return storage;
     }
 
     /// <inheritdoc/>
     public override Storage FromIndices(ReadOnlySpan<int> values)
     {
-        var storage = new GpuIndexStorage(this, Rent<int>(DType.Int32, values.Length), values.Length);
-        if (values.Length > 0) storage.View.CopyFromCPU(Stream, values);
+        var storage = new GpuStorage(this, Rent<int>(DType.Int32, values.Length), DType.Int32, values.Length);
+        if (values.Length > 0) storage.Ints.CopyFromCPU(Stream, values);
         Stream.Synchronize();
         return storage;
     }
@@ -228,11 +261,11 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
         string key = string.Join(',', values.ToArray());
         lock (gate)
         {
-            if (!tables.TryGetValue(key, out var table)) tables[key] = table = (GpuIndexStorage)FromIndices(values);
-            return table.View;
+            if (!tables.TryGetValue(key, out var table)) tables[key] = table = (GpuStorage)FromIndices(values);
+            return table.Ints;
         }
     }
-    readonly Dictionary<string, GpuIndexStorage> tables = [];
+    readonly Dictionary<string, GpuStorage> tables = [];
 
     // ----- launching ---------------------------------------------------------------------------------------------
 

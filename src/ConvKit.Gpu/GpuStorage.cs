@@ -4,47 +4,47 @@ using ILGPU.Runtime;
 namespace ConvKit.Backends.Gpu;
 
 /// <summary>
-/// Storage of a <see cref="GpuBackend"/>: a buffer in the accelerator's memory. Its values stay there; they reach the
-/// host only through the backend's copies (<see cref="IBackend.CopyTo"/>, <see cref="IBackend.GetItem"/>).
+/// Storage of a <see cref="GpuBackend"/>: a buffer in the accelerator's memory, of float32 values or of int32 ones
+/// (<see cref="DType.Int32"/>). Its values stay there; they reach the host only through the backend's copies
+/// (<see cref="IBackend.CopyTo"/>, <see cref="IBackend.GetItem"/>). A storage handed back with
+/// <see cref="IBackend.Release"/> lends its buffer to the next allocation of its length; one that is collected frees it.
 /// </summary>
+/// <remarks>
+/// Collected storages do not feed the pool: a kernel works on views of buffers, not on storages, so a storage can be
+/// collected while a call is still using its buffer, and a buffer recycled then could be handed to that same call's
+/// next allocation. A caching allocator needs the calls to keep their storages alive first.
+/// </remarks>
 public sealed class GpuStorage : Storage
 {
     readonly GpuBackend backend;
+    int returned;
 
     // ILGPU has no empty buffers, so an empty storage holds one unused value; its view is empty.
-    internal GpuStorage(GpuBackend backend, MemoryBuffer1D<float, Stride1D.Dense> buffer, int length)
+    internal GpuStorage(GpuBackend backend, MemoryBuffer buffer, DType type, int length)
     {
         this.backend = backend;
         Buffer = buffer;
-        View = buffer.View.BaseView.SubView(0, length);
+        DType = type;
+        if (type == DType.Int32) Ints = ((MemoryBuffer1D<int, Stride1D.Dense>)buffer).View.BaseView.SubView(0, length);
+        else Floats = ((MemoryBuffer1D<float, Stride1D.Dense>)buffer).View.BaseView.SubView(0, length);
     }
 
-    internal MemoryBuffer1D<float, Stride1D.Dense> Buffer { get; }
-    internal ArrayView<float> View { get; }
+    internal MemoryBuffer Buffer { get; }
+    /// <summary>The values of a float32 storage (empty for an int32 one).</summary>
+    internal ArrayView<float> Floats { get; }
+    /// <summary>The values of an int32 storage (empty for a float32 one).</summary>
+    internal ArrayView<int> Ints { get; }
+
     /// <inheritdoc/>
-    public override int Length => (int)View.Length;
+    public override int Length => (int)(DType == DType.Int32 ? Ints.Length : Floats.Length);
+    /// <inheritdoc/>
+    public override DType DType { get; }
     /// <inheritdoc/>
     public override IBackend Backend => backend;
-}
 
-/// <summary>An int32 buffer of a <see cref="GpuBackend"/> (<see cref="DType.Int32"/>): indices and class targets.</summary>
-public sealed class GpuIndexStorage : Storage
-{
-    readonly GpuBackend backend;
-
-    internal GpuIndexStorage(GpuBackend backend, MemoryBuffer1D<int, Stride1D.Dense> buffer, int length)
+    /// <summary>Hands the buffer to the pool, once (a second <see cref="IBackend.Release"/> of one storage does nothing).</summary>
+    internal void Return()
     {
-        this.backend = backend;
-        Buffer = buffer;
-        View = buffer.View.BaseView.SubView(0, length);
+        if (Interlocked.Exchange(ref returned, 1) == 0) backend.Recycle(Buffer, DType, Length);
     }
-
-    internal MemoryBuffer1D<int, Stride1D.Dense> Buffer { get; }
-    internal ArrayView<int> View { get; }
-    /// <inheritdoc/>
-    public override int Length => (int)View.Length;
-    /// <inheritdoc/>
-    public override DType DType => DType.Int32;
-    /// <inheritdoc/>
-    public override IBackend Backend => backend;
 }

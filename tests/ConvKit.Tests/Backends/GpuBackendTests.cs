@@ -51,6 +51,10 @@ public class GpuBackendTests
         Assert.Same(first.Buffer, second.Buffer);
         var other = (GpuStorage)gpu.AllocateUninitialized(1234);
         Assert.NotSame(second.Buffer, other.Buffer); // the pool held one
+        gpu.Release(second);
+        gpu.Release(second); // a second release of one storage is no second buffer in the pool
+        Assert.Same(second.Buffer, ((GpuStorage)gpu.AllocateUninitialized(1234)).Buffer);
+        Assert.NotSame(second.Buffer, ((GpuStorage)gpu.AllocateUninitialized(1234)).Buffer);
         // A zeroed allocation from the pool is zeroed.
         gpu.Fill(other, 7);
         gpu.Release(other);
