@@ -15,9 +15,10 @@ case "${1:-}" in
 pack)
     staging="$repo/artifacts/gpu-check"
     rm -rf "$staging" && mkdir -p "$staging"
-    # Invariant globalization: no ICU needed on the GPU machine. Symbols and XML docs are left out to keep it small.
+    # Invariant globalization: no ICU needed on the GPU machine. Symbols, XML docs and satellite resources (other than
+    # English) are left out to keep it small.
     dotnet publish "$repo/bench/ConvKit.GpuCheck" -c Release -r linux-x64 --self-contained -p:PublishTrimmed=false \
-        -p:InvariantGlobalization=true -o "$staging" -nologo -clp:ErrorsOnly
+        -p:InvariantGlobalization=true -p:SatelliteResourceLanguages=en -o "$staging" -nologo -clp:ErrorsOnly
     find "$staging" \( -name '*.pdb' -o -name '*.xml' \) -delete
     cat > "$staging/run.sh" <<'EOF'
 #!/usr/bin/env bash

@@ -45,10 +45,21 @@ static class FixtureRunner
         Environment.SetEnvironmentVariable("CONVKIT_TEST_GPU", device == "cuda" ? "cuda" : null);
         var tests = Assembly.Load("ConvKit.Tests");
         var backendsType = tests.GetType("ConvKit.Tests.TestBackends", throwOnError: true)!;
-        var gpu = (GpuBackend)backendsType.GetField("Gpu", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        GpuBackend gpu;
+        try
+        {
+            gpu = (GpuBackend)backendsType.GetField("Gpu", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        }
+        catch (Exception e) // the static initialiser's TypeInitializationException, without a GPU say
+        {
+            while (e.InnerException is not null) e = e.InnerException;
+            Console.WriteLine($"fixtures: no {device} backend: {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
         var accelerator = gpu.Accelerator;
-        Console.WriteLine($"backend {gpu.Name}: {accelerator.Name} ({accelerator.AcceleratorType}, " +
-                          $"{accelerator.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, {accelerator.NumMultiprocessors} multiprocessors)");
+        string memory = accelerator.MemorySize < 1L << 50 ? $"{accelerator.MemorySize / (1024.0 * 1024 * 1024):F1} GiB" : "host memory";
+        Console.WriteLine($"backend {gpu.Name}: {accelerator.Name} ({accelerator.AcceleratorType}, {memory}, " +
+                          $"{accelerator.NumMultiprocessors} multiprocessors)");
 
         int passed = 0, failed = 0, skipped = 0, listed = 0;
         var total = Stopwatch.StartNew();
