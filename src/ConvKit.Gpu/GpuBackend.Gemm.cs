@@ -44,7 +44,7 @@ public sealed partial class GpuBackend
         if (m == 0 || n == 0) return;
         if (cuBlas != null)
         {
-            Accelerator.Bind(); // cuBLAS works in the calling thread's current context
+            // Stream binds the accelerator to this thread: cuBLAS works in the calling thread's current context.
             cuBlas.Sgemm(((ILGPU.Runtime.Cuda.CudaStream)Stream).StreamPtr, AllowTf32, transA, transB, m, n, k, alpha,
                 Address(a, aOffset), lda, Address(b, bOffset), ldb, beta, Address(c, cOffset), ldc);
             return;

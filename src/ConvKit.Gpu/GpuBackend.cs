@@ -47,7 +47,21 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     /// <inheritdoc/>
     public override string Name { get; }
 
-    AcceleratorStream Stream => Accelerator.DefaultStream;
+    /// <summary>The stream everything is queued on, with the accelerator bound to the calling thread (a CUDA context is
+    /// per thread: a data loader's thread that makes batches needs it as much as the main one).</summary>
+    AcceleratorStream Stream => Bound().DefaultStream;
+
+    [ThreadStatic] static Accelerator? boundHere;
+
+    Accelerator Bound()
+    {
+        if (boundHere != Accelerator)
+        {
+            Accelerator.Bind();
+            boundHere = Accelerator;
+        }
+        return Accelerator;
+    }
 
     /// <summary>
     /// A backend on NVIDIA GPU <paramref name="device"/> (0 is the first). Throws <see cref="InvalidOperationException"/>
@@ -151,7 +165,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
             }
         try
         {
-            return Accelerator.Allocate1D<T>(Math.Max(length, 1));
+            return Bound().Allocate1D<T>(Math.Max(length, 1));
         }
         catch (Exception e) when (e is not ArgumentException)
         {
