@@ -69,7 +69,7 @@ static class GpuBench
             : gpu.Accelerator is CudaAccelerator cuda
                 ? $"{cuda.Name}, {cuda.MemorySize / (1 << 20):N0} MiB, compute {cuda.Architecture}, driver {cuda.DriverVersion}"
                 : $"{gpu.Accelerator.Name} (ILGPU {gpu.Accelerator.AcceleratorType}, {gpu.Accelerator.NumMultiprocessors} processors)";
-        Console.WriteLine($"## GPU suite on {device}: {deviceName}");
+        Console.WriteLine($"## GPU suite on {device}: {deviceName}" + (gpu is null ? "" : $"; GEMM: {gpu.GemmEngine}"));
         Console.WriteLine($"CPU: {CpuModel}, {Environment.ProcessorCount} cores, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"
             + (quick ? "; --quick" : ""));
 
