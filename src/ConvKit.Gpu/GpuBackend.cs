@@ -23,10 +23,10 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     readonly Context context;
     readonly int launchWidth;
     readonly object gate = new();
-    // Released buffers by length, reused by later allocations: one stream runs everything in order, so a buffer
-    // handed out again is written only after every kernel queued before its release has read it.
+    // Buffers of released and of collected storages by length, reused by later allocations: one stream runs
+    // everything in order, so a buffer handed out again is written only after every kernel queued before has read it.
     readonly Dictionary<(DType, int), Stack<MemoryBuffer>> pool = [];
-    bool disposed;
+    bool disposed, trimRequested;
     long pooledBytes;
     const long PoolLimitBytes = 1L << 30;
 
@@ -130,9 +130,22 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     // ----- storage ---------------------------------------------------------------------------------------------
 
     internal ArrayView<float> Data(Storage storage) =>
-        storage is GpuStorage { DType: DType.Float32 } gpu && gpu.Backend == this ? gpu.Floats : throw Foreign(storage, DType.Float32);
+        storage is GpuStorage { DType: DType.Float32 } gpu && gpu.Backend == this ? InUse(gpu).Floats : throw Foreign(storage, DType.Float32);
     internal ArrayView<int> Indices(Storage storage) =>
-        storage is GpuStorage { DType: DType.Int32 } gpu && gpu.Backend == this ? gpu.Ints : throw Foreign(storage, DType.Int32);
+        storage is GpuStorage { DType: DType.Int32 } gpu && gpu.Backend == this ? InUse(gpu).Ints : throw Foreign(storage, DType.Int32);
+
+    // The last storages whose views this thread took, kept alive: a call holds a view (which references the buffer,
+    // not the storage) from the moment it takes it until its kernel is queued, and a storage collected in between would
+    // lend its buffer to that call's own next allocation. Every call queues its kernel within a few views of taking one.
+    [ThreadStatic] static GpuStorage?[]? recent;
+    [ThreadStatic] static int recentNext;
+
+    static GpuStorage InUse(GpuStorage storage)
+    {
+        var ring = recent ??= new GpuStorage?[256];
+        ring[recentNext++ & (ring.Length - 1)] = storage;
+        return storage;
+    }
 
     ArgumentException Foreign(Storage storage, DType wanted) => new(storage.Backend == this && storage.DType != wanted
         ? $"the GPU backend expected {wanted} storage, got {storage.DType}"
@@ -150,30 +163,36 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     public override Storage AllocateUninitialized(int length) => new GpuStorage(this, Rent<float>(DType.Float32, length), DType.Float32, length);
 
     /// <summary>
-    /// A buffer for <paramref name="length"/> values (at least one: ILGPU has no empty buffers): a released one of that
-    /// length, else a new one; when the device is full, the pool's buffers and those of collected storages are freed
-    /// and the allocation tried once more.
+    /// A buffer for <paramref name="length"/> values (at least one: ILGPU has no empty buffers): a pooled one of that
+    /// length, else a new one; when the device is full, dead storages are collected, the pool is freed and the
+    /// allocation tried once more.
     /// </summary>
     MemoryBuffer1D<T, Stride1D.Dense> Rent<T>(DType type, int length) where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (trimRequested) TrimPool();
         lock (gate)
             if (pool.TryGetValue((type, length), out var free) && free.TryPop(out var reused))
             {
                 pooledBytes -= reused.LengthInBytes;
                 return (MemoryBuffer1D<T, Stride1D.Dense>)reused;
             }
+        MemoryBuffer1D<T, Stride1D.Dense> buffer;
         try
         {
-            return Bound().Allocate1D<T>(Math.Max(length, 1));
+            buffer = Bound().Allocate1D<T>(Math.Max(length, 1));
         }
         catch (Exception e) when (e is not ArgumentException)
         {
             GC.Collect();
-            GC.WaitForPendingFinalizers(); // dead storages' buffers are freed by their finalizers...
-            TrimPool();                    // ...and the pool is emptied
-            return Accelerator.Allocate1D<T>(Math.Max(length, 1));
+            GC.WaitForPendingFinalizers();
+            TrimPool();
+            buffer = Bound().Allocate1D<T>(Math.Max(length, 1));
         }
+        // Device memory the collector cannot see, counted so that it collects dead tensors, whose buffers come back to
+        // the pool, as often as if their values were managed memory. Pool hits add nothing: steady state adds none.
+        GC.AddMemoryPressure(buffer.LengthInBytes);
+        return buffer;
     }
 
     /// <inheritdoc/>
@@ -183,20 +202,20 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
         gpu.Return();
     }
 
-    /// <summary>Takes a released buffer into the pool, or frees it past the pool's limit.</summary>
+    /// <summary>
+    /// Takes the buffer of a released or collected storage into the pool. It may run on the finalizer thread, so it
+    /// frees nothing: past the pool's limit, the next allocation empties the pool first.
+    /// </summary>
     internal void Recycle(MemoryBuffer buffer, DType type, int length)
     {
         lock (gate)
         {
-            if (!disposed && pooledBytes + buffer.LengthInBytes <= PoolLimitBytes)
-            {
-                if (!pool.TryGetValue((type, length), out var free)) pool[(type, length)] = free = new();
-                free.Push(buffer);
-                pooledBytes += buffer.LengthInBytes;
-                return;
-            }
+            if (disposed) return; // freed with the accelerator
+            if (!pool.TryGetValue((type, length), out var free)) pool[(type, length)] = free = new();
+            free.Push(buffer);
+            pooledBytes += buffer.LengthInBytes;
+            trimRequested |= pooledBytes > PoolLimitBytes;
         }
-        buffer.Dispose();
     }
 
     /// <summary>Frees every pooled buffer, once the kernels queued before have run (they may still read one).</summary>
@@ -206,8 +225,13 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
         lock (gate)
         {
             foreach (var free in pool.Values)
-                while (free.TryPop(out var buffer)) buffer.Dispose();
+                while (free.TryPop(out var buffer))
+                {
+                    GC.RemoveMemoryPressure(buffer.LengthInBytes);
+                    buffer.Dispose();
+                }
             pooledBytes = 0;
+            trimRequested = false;
         }
     }
 

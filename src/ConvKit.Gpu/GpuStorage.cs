@@ -6,14 +6,11 @@ namespace ConvKit.Backends.Gpu;
 /// <summary>
 /// Storage of a <see cref="GpuBackend"/>: a buffer in the accelerator's memory, of float32 values or of int32 ones
 /// (<see cref="DType.Int32"/>). Its values stay there; they reach the host only through the backend's copies
-/// (<see cref="IBackend.CopyTo"/>, <see cref="IBackend.GetItem"/>). A storage handed back with
-/// <see cref="IBackend.Release"/> lends its buffer to the next allocation of its length; one that is collected frees it.
+/// (<see cref="IBackend.CopyTo"/>, <see cref="IBackend.GetItem"/>). When the storage is released
+/// (<see cref="IBackend.Release"/>) or collected, its buffer goes back to the backend's pool instead of being freed, as
+/// a caching allocator does: the garbage collector decides when a tensor is dead, the pool makes the next allocation
+/// of that length free of a driver call.
 /// </summary>
-/// <remarks>
-/// Collected storages do not feed the pool: a kernel works on views of buffers, not on storages, so a storage can be
-/// collected while a call is still using its buffer, and a buffer recycled then could be handed to that same call's
-/// next allocation. A caching allocator needs the calls to keep their storages alive first.
-/// </remarks>
 public sealed class GpuStorage : Storage
 {
     readonly GpuBackend backend;
@@ -29,6 +26,8 @@ public sealed class GpuStorage : Storage
         else Floats = ((MemoryBuffer1D<float, Stride1D.Dense>)buffer).View.BaseView.SubView(0, length);
     }
 
+    ~GpuStorage() => Return();
+
     internal MemoryBuffer Buffer { get; }
     /// <summary>The values of a float32 storage (empty for an int32 one).</summary>
     internal ArrayView<float> Floats { get; }
@@ -42,9 +41,11 @@ public sealed class GpuStorage : Storage
     /// <inheritdoc/>
     public override IBackend Backend => backend;
 
-    /// <summary>Hands the buffer to the pool, once (a second <see cref="IBackend.Release"/> of one storage does nothing).</summary>
+    /// <summary>Hands the buffer to the pool, once: when released (a second release does nothing) or collected.</summary>
     internal void Return()
     {
-        if (Interlocked.Exchange(ref returned, 1) == 0) backend.Recycle(Buffer, DType, Length);
+        if (Interlocked.Exchange(ref returned, 1) != 0) return;
+        GC.SuppressFinalize(this);
+        backend.Recycle(Buffer, DType, Length);
     }
 }

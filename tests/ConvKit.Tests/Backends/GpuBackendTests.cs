@@ -62,6 +62,18 @@ public class GpuBackendTests
     }
 
     [Fact]
+    public void ACollectedStoragesBufferGoesBackToThePool()
+    {
+        var gpu = TestBackends.Gpu;
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        ILGPU.Runtime.MemoryBuffer BufferOfADeadStorage() => ((GpuStorage)gpu.AllocateUninitialized(4321)).Buffer;
+        var buffer = BufferOfADeadStorage();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Same(buffer, ((GpuStorage)gpu.AllocateUninitialized(4321)).Buffer);
+    }
+
+    [Fact]
     public void StorageOfAnotherBackendIsRefusedByName()
     {
         var gpu = TestBackends.Gpu;
