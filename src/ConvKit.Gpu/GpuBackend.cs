@@ -17,6 +17,9 @@ namespace ConvKit.Backends.Gpu;
 /// Kernels loop over their elements with a stride of the launch width (a "grid-stride loop"), so one launch covers
 /// any length: on a GPU the width fills every multiprocessor, on the CPU accelerator it is a few threads, for there
 /// each simulated GPU thread costs a context switch.
+/// Memory is cached: the buffer of a released or collected storage goes to a pool by length, and an allocation of
+/// that length takes it back without a driver call, so a training loop allocates nothing on the device once its
+/// first step has run. Past 1 GiB pooled, or when the device is full, the pool is freed.
 /// </remarks>
 public sealed partial class GpuBackend : CompositeBackend, IDisposable
 {
@@ -26,6 +29,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     // Buffers of released and of collected storages by length, reused by later allocations: one stream runs
     // everything in order, so a buffer handed out again is written only after every kernel queued before has read it.
     readonly Dictionary<(DType, int), Stack<MemoryBuffer>> pool = [];
+    readonly HashSet<MemoryBuffer> allocated = [];
     bool disposed, trimRequested;
     long pooledBytes;
     const long PoolLimitBytes = 1L << 30;
@@ -121,7 +125,13 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     /// <summary>Frees the accelerator and everything allocated on it.</summary>
     public void Dispose()
     {
-        lock (gate) disposed = true; // storages collected later free their buffers with the accelerator, not into the pool
+        lock (gate)
+        {
+            disposed = true; // the accelerator frees every buffer; storages collected later recycle nothing
+            foreach (var buffer in allocated) GC.RemoveMemoryPressure(buffer.LengthInBytes);
+            allocated.Clear();
+            pool.Clear();
+        }
         cuBlas?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
@@ -189,6 +199,9 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
             TrimPool();
             buffer = Bound().Allocate1D<T>(Math.Max(length, 1));
         }
+        // Held here until freed: a storage's finalizer hands its buffer to the pool, and a buffer (or the native one
+        // inside it) collected with its storage would be freed by ILGPU's own finalizer in that same collection.
+        lock (gate) allocated.Add(buffer);
         // Device memory the collector cannot see, counted so that it collects dead tensors, whose buffers come back to
         // the pool, as often as if their values were managed memory. Pool hits add nothing: steady state adds none.
         GC.AddMemoryPressure(buffer.LengthInBytes);
@@ -227,6 +240,7 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
             foreach (var free in pool.Values)
                 while (free.TryPop(out var buffer))
                 {
+                    allocated.Remove(buffer);
                     GC.RemoveMemoryPressure(buffer.LengthInBytes);
                     buffer.Dispose();
                 }
