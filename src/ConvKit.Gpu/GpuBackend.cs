@@ -31,8 +31,8 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     readonly Dictionary<(DType, int), Stack<MemoryBuffer>> pool = [];
     readonly HashSet<MemoryBuffer> allocated = [];
     bool disposed, trimRequested;
-    long pooledBytes;
-    const long PoolLimitBytes = 1L << 30;
+    long pooledBytes, freshBytes;
+    const long PoolLimitBytes = 1L << 30, CollectAfterBytes = 64L << 20;
 
     readonly bool useTiledGemm;
 
@@ -181,12 +181,16 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (trimRequested) TrimPool();
-        lock (gate)
-            if (pool.TryGetValue((type, length), out var free) && free.TryPop(out var reused))
-            {
-                pooledBytes -= reused.LengthInBytes;
-                return (MemoryBuffer1D<T, Stride1D.Dense>)reused;
-            }
+        if (TryTakePooled<T>(type, length) is { } pooled) return pooled;
+        // Dead storages give their buffers back only when collected: after every 64 MiB of new buffers a collection
+        // (milliseconds: the managed heap of a GPU program is small) refills the pool before the device is asked for more.
+        if (freshBytes >= CollectAfterBytes)
+        {
+            freshBytes = 0;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            if (TryTakePooled<T>(type, length) is { } recycled) return recycled;
+        }
         MemoryBuffer1D<T, Stride1D.Dense> buffer;
         try
         {
@@ -202,10 +206,21 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
         // Held here until freed: a storage's finalizer hands its buffer to the pool, and a buffer (or the native one
         // inside it) collected with its storage would be freed by ILGPU's own finalizer in that same collection.
         lock (gate) allocated.Add(buffer);
+        freshBytes += buffer.LengthInBytes;
         // Device memory the collector cannot see, counted so that it collects dead tensors, whose buffers come back to
         // the pool, as often as if their values were managed memory. Pool hits add nothing: steady state adds none.
         GC.AddMemoryPressure(buffer.LengthInBytes);
         return buffer;
+    }
+
+    MemoryBuffer1D<T, Stride1D.Dense>? TryTakePooled<T>(DType type, int length) where T : unmanaged
+    {
+        lock (gate)
+        {
+            if (!pool.TryGetValue((type, length), out var free) || !free.TryPop(out var reused)) return null;
+            pooledBytes -= reused.LengthInBytes;
+            return (MemoryBuffer1D<T, Stride1D.Dense>)reused;
+        }
     }
 
     /// <inheritdoc/>
