@@ -326,7 +326,8 @@ public sealed partial class GpuBackend : CompositeBackend, IDisposable
     ArrayView<int> Table(ReadOnlySpan<int> values)
     {
         string key = string.Join(',', values.ToArray());
-        lock (gate)
+        // Not under `gate`: the upload may collect, and collected storages' finalizers take `gate`.
+        lock (tables)
         {
             if (!tables.TryGetValue(key, out var table)) tables[key] = table = (GpuStorage)FromIndices(values);
             return table.Ints;
