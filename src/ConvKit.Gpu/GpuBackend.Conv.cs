@@ -203,16 +203,12 @@ public sealed partial class GpuBackend
             float sum = 0;
             for (int i = 0; i < g.KernelHeight; i++)
             {
-                int th = ih + g.PadTop - i * g.DilationHeight;
-                if (th < 0 || th % g.StrideHeight != 0) continue;
-                int oh = th / g.StrideHeight;
-                if (oh >= g.OutHeight) continue;
+                int oh = OutputReading(ih, g.PadTop, i * g.DilationHeight, g.StrideHeight, g.OutHeight);
+                if (oh < 0) continue;
                 for (int j = 0; j < g.KernelWidth; j++)
                 {
-                    int tw = iw + g.PadLeft - j * g.DilationWidth;
-                    if (tw < 0 || tw % g.StrideWidth != 0) continue;
-                    int ow = tw / g.StrideWidth;
-                    if (ow >= g.OutWidth) continue;
+                    int ow = OutputReading(iw, g.PadLeft, j * g.DilationWidth, g.StrideWidth, g.OutWidth);
+                    if (ow < 0) continue;
                     sum += col[(r * area + i * g.KernelWidth + j) * plane + oh * g.OutWidth + ow];
                 }
             }
@@ -271,6 +267,18 @@ public sealed partial class GpuBackend
         }
     }
 
+    /// <summary>
+    /// The output position o whose tap at <paramref name="tapOffset"/> (i·dilation) reads input position
+    /// <paramref name="input"/> (o·stride − pad + tapOffset = input), or −1 when none does.
+    /// </summary>
+    static int OutputReading(int input, int pad, int tapOffset, int stride, int outputs)
+    {
+        int shifted = input + pad - tapOffset;
+        if (shifted < 0 || shifted % stride != 0) return -1;
+        int o = shifted / stride;
+        return o < outputs ? o : -1;
+    }
+
     /// <summary>One input element per step: the gather of col2im over the output channels of its group, plus bias.</summary>
     static void DepthwiseBackwardDataKernel(Index1D t, Work w, ConvGeometry g, int hasBias,
         ArrayView<float> dy, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> dx)
@@ -288,16 +296,12 @@ public sealed partial class GpuBackend
                 int yBase = (n * g.OutChannels + oc) * g.OutPlane, wBase = oc * g.KernelArea;
                 for (int i = 0; i < g.KernelHeight; i++)
                 {
-                    int th = ih + g.PadTop - i * g.DilationHeight;
-                    if (th < 0 || th % g.StrideHeight != 0) continue;
-                    int oh = th / g.StrideHeight;
-                    if (oh >= g.OutHeight) continue;
+                    int oh = OutputReading(ih, g.PadTop, i * g.DilationHeight, g.StrideHeight, g.OutHeight);
+                    if (oh < 0) continue;
                     for (int j = 0; j < g.KernelWidth; j++)
                     {
-                        int tw = iw + g.PadLeft - j * g.DilationWidth;
-                        if (tw < 0 || tw % g.StrideWidth != 0) continue;
-                        int ow = tw / g.StrideWidth;
-                        if (ow >= g.OutWidth) continue;
+                        int ow = OutputReading(iw, g.PadLeft, j * g.DilationWidth, g.StrideWidth, g.OutWidth);
+                        if (ow < 0) continue;
                         sum += dy[yBase + oh * g.OutWidth + ow] * weight[wBase + i * g.KernelWidth + j];
                     }
                 }
