@@ -58,18 +58,13 @@ public sealed partial class GpuBackend
         }
         else
         {
-            var (chunk, perSample) = Chunking(g);
-            var columns = AllocateUninitialized((int)(chunk * perSample));
-            for (int n0 = 0; n0 < g.Batch; n0 += chunk)
+            int outChannels = g.OutChannels;
+            ForEachSampleColumns(g, input, (n, columns, at) =>
             {
-                int count = Math.Min(chunk, g.Batch - n0);
-                Im2Col(g, n0, count, input, columns);
-                for (int s = 0; s < count; s++)
-                    for (int gr = 0; gr < groups; gr++)
-                        Gemm(false, false, coutG, plane, rows, 1f, weight, gr * coutG * rows, rows,
-                            columns, (int)(s * perSample) + gr * rows * plane, plane, 0f, output, ((n0 + s) * g.OutChannels + gr * coutG) * plane, plane);
-            }
-            Release(columns);
+                for (int gr = 0; gr < groups; gr++)
+                    Gemm(false, false, coutG, plane, rows, 1f, weight, gr * coutG * rows, rows,
+                        columns, at + gr * rows * plane, plane, 0f, output, (n * outChannels + gr * coutG) * plane, plane);
+            });
         }
         if (bias != null || op != NoActivation) Epilogue(plane, g.OutChannels, bias, op, activationParameter, output);
     }
@@ -143,16 +138,28 @@ public sealed partial class GpuBackend
                         input, (n * g.InChannels + gr * rows) * g.InPlane, g.InPlane, n == 0 ? 0f : 1f, weightGrad, gr * coutG * rows, rows);
             return;
         }
+        int outChannels = g.OutChannels;
+        ForEachSampleColumns(g, input, (n, columns, at) =>
+        {
+            for (int gr = 0; gr < groups; gr++)
+                Gemm(false, true, coutG, rows, plane, 1f, outputGrad, (n * outChannels + gr * coutG) * plane, plane,
+                    columns, at + gr * rows * plane, plane, n == 0 ? 0f : 1f, weightGrad, gr * coutG * rows, rows);
+        });
+    }
+
+    /// <summary>
+    /// Lays out the column matrices of a run of samples at once (im2col), as many as fit the budget, then calls
+    /// <paramref name="sample"/>(n, columns, offset of sample n's matrix) for each sample in order.
+    /// </summary>
+    void ForEachSampleColumns(in ConvGeometry g, Storage input, Action<int, Storage, int> sample)
+    {
         var (chunk, perSample) = Chunking(g);
         var columns = AllocateUninitialized((int)(chunk * perSample));
         for (int n0 = 0; n0 < g.Batch; n0 += chunk)
         {
             int count = Math.Min(chunk, g.Batch - n0);
             Im2Col(g, n0, count, input, columns);
-            for (int s = 0; s < count; s++)
-                for (int gr = 0; gr < groups; gr++)
-                    Gemm(false, true, coutG, rows, plane, 1f, outputGrad, ((n0 + s) * g.OutChannels + gr * coutG) * plane, plane,
-                        columns, (int)(s * perSample) + gr * rows * plane, plane, n0 + s == 0 ? 0f : 1f, weightGrad, gr * coutG * rows, rows);
+            for (int s = 0; s < count; s++) sample(n0 + s, columns, (int)(s * perSample));
         }
         Release(columns);
     }

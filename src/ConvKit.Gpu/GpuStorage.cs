@@ -26,6 +26,7 @@ public sealed class GpuStorage : Storage
         else Floats = ((MemoryBuffer1D<float, Stride1D.Dense>)buffer).View.BaseView.SubView(0, length);
     }
 
+    /// <summary>Hands the buffer to the pool when the storage is collected.</summary>
     ~GpuStorage() => Return();
 
     internal MemoryBuffer Buffer { get; }
