@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ConvKit.Backends;
+using ConvKit.Bench;
 using ConvKit.Backends.Cpu;
 using ConvKit.Backends.Gpu;
 using ConvKit.Ops;
@@ -70,7 +71,7 @@ static class GpuBench
                 ? $"{cuda.Name}, {cuda.MemorySize / (1 << 20):N0} MiB, compute {cuda.Architecture}, driver {cuda.DriverVersion}"
                 : $"{gpu.Accelerator.Name} (ILGPU {gpu.Accelerator.AcceleratorType}, {gpu.Accelerator.NumMultiprocessors} processors)";
         Console.WriteLine($"## GPU suite on {device}: {deviceName}" + (gpu is null ? "" : $"; GEMM: {gpu.GemmEngine}"));
-        Console.WriteLine($"CPU: {CpuModel}, {Environment.ProcessorCount} cores, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"
+        Console.WriteLine($"CPU: {Machine.CpuModel}, {Environment.ProcessorCount} cores, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"
             + (quick ? "; --quick" : ""));
 
         void Sync() => gpu?.Synchronize();
@@ -148,10 +149,11 @@ static class GpuBench
         foreach (var c in cases)
         {
             var (mine, peak) = ours[c.Key];
-            string Value(string key, string format) => torch.TryGetValue(key, out double v) ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";
+            string Value(string key, double scale, string format) =>
+                torch.TryGetValue(key, out double v) ? (v * scale).ToString(format, CultureInfo.InvariantCulture) : "n/a";
             string ratio = torch.TryGetValue(c.Key, out double theirs) ? $"{mine / theirs:F2}×" : "n/a";
-            string tf32 = c.Tf32 && torch.TryGetValue(c.Key + "_tf32", out double t) ? $"{t * 1e3:F2}" : "n/a";
-            Console.WriteLine($"| {c.Title} | {mine * 1e3:F2} | {(torch.TryGetValue(c.Key, out double f) ? $"{f * 1e3:F2}" : "n/a")} | {ratio} | {tf32} | {peak:F0} | {Value(c.Key + "_peak_mb", "F0")} |");
+            string tf32 = c.Tf32 ? Value(c.Key + "_tf32", 1e3, "F2") : "n/a";
+            Console.WriteLine($"| {c.Title} | {mine * 1e3:F2} | {Value(c.Key, 1e3, "F2")} | {ratio} | {tf32} | {peak:F0} | {Value(c.Key + "_peak_mb", 1, "F0")} |");
         }
         return 0;
     }
@@ -282,8 +284,4 @@ static class GpuBench
         return ([], $"PyTorch: not available ({string.Join("; ", reasons)})");
     }
 
-    static string CpuModel =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown"
-            : "unknown";
 }

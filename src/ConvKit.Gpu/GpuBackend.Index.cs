@@ -23,13 +23,13 @@ public sealed partial class GpuBackend
         // Bad positions are found on the device: each one raises the flag to n − p, so the flag ends at n − (the first
         // bad p), or 0 when every index is good. The gather reads the flag and writes nothing when it is raised, so
         // the host waits only once, for that one int.
-        var flag = Allocate(1);
+        var flag = AllocateIndices(1);
         var (threads, work) = For(index.Length);
         Load(ref checkIndices, a => a.LoadAutoGroupedKernel<Index1D, Work, int, int, ArrayView<int>, ArrayView<float>, ArrayView<int>>(CheckIndicesKernel))(
-            Stream, threads, work, extent, isInt, ints, floats, Data(flag).Cast<int>());
+            Stream, threads, work, extent, isInt, ints, floats, Indices(flag));
         (threads, work) = For(y.Length);
         Load(ref gather, a => a.LoadAutoGroupedKernel<Index1D, Work, int, int, int, int, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(GatherKernel))(
-            Stream, threads, work, extent, count, inner, isInt, ints, floats, Data(x), Data(y), Data(flag).Cast<int>());
+            Stream, threads, work, extent, count, inner, isInt, ints, floats, Data(x), Data(y), Indices(flag));
         return FirstBad(flag, index.Length);
     }
 
@@ -94,8 +94,7 @@ public sealed partial class GpuBackend
     int FirstBad(Storage flag, int length)
     {
         Span<int> value = stackalloc int[1];
-        Data(flag).Cast<int>().SubView(0, 1).CopyToCPU(Stream, value);
-        Stream.Synchronize();
+        CopyIndicesTo(flag, value);
         Release(flag);
         return value[0] == 0 ? -1 : length - value[0];
     }

@@ -23,10 +23,10 @@ public sealed partial class GpuBackend
         var (isInt, ints, floats) = IndexViews(targets.Targets);
         var weights = targets.Weights == null ? ArrayView<float>.Empty : Data(targets.Weights);
         // The outputs are unspecified when a target is bad, so one kernel checks and computes; the flag works as Gather's.
-        var flag = Allocate(1);
+        var flag = AllocateIndices(1);
         var (threads, work) = For(targets.Targets.Length);
         Load(ref nllLoss, a => a.LoadAutoGroupedKernel<Index1D, Work, NllShape, int, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(NllLossKernel))(
-            Stream, threads, work, ShapeOf(targets, false), isInt, ints, floats, weights, Data(logProbs), Data(losses), Data(targetWeights), Data(flag).Cast<int>());
+            Stream, threads, work, ShapeOf(targets, false), isInt, ints, floats, weights, Data(logProbs), Data(losses), Data(targetWeights), Indices(flag));
         return FirstBad(flag, targets.Targets.Length);
     }
 
@@ -40,9 +40,8 @@ public sealed partial class GpuBackend
             if (target < 0) { Atomic.Max(ref flag[0], w.Count - p); continue; }
             int o = p / s.Inner, i = p - o * s.Inner;
             float weight = s.HasWeights != 0 ? weights[target] : 1;
-            double loss = 0;
-            loss -= (double)weight * logProbs[(o * s.Classes + target) * s.Inner + i];
-            losses[p] = (float)loss;
+            // 0 − w·logp, not −(w·logp): a zero term gives +0, as the reference's sum from 0.
+            losses[p] = (float)(0 - (double)weight * logProbs[(o * s.Classes + target) * s.Inner + i]);
             targetWeights[p] = weight;
         }
     }
