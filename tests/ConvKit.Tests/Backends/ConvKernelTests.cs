@@ -57,6 +57,12 @@ public class ConvKernelTests
         { "depthwise 3x3 7x7, 24 channels (channels-last)", Geometry(2, 24, 7, 7, 24, 3, 3, padTop: 1, padLeft: 1, groups: 24) },
         { "depthwise 5x5 stride 2 14x14 to 7x7, 192 channels (channels-last, threads)", Geometry(1, 192, 14, 14, 192, 5, 5, stride: 2, padTop: 2, padLeft: 2, groups: 192) },
         { "depthwise 3x3 dilation 2, asymmetric padding, 16 channels (channels-last)", Geometry(1, 16, 9, 7, 16, 3, 3, padTop: 2, padLeft: 1, padBottom: 1, padRight: 3, dilation: 2, groups: 16) },
+        // Channels-last in blocks of 16: a partial block, rows transposed in place (whole 8×8 blocks) or all at once.
+        { "depthwise 3x3 stride 2, 28x28 to 14x14, 40 channels (channels-last, a partial block)", Geometry(1, 40, 28, 28, 40, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 40) },
+        { "depthwise 3x3 14x14, 20 channels, batch 2 (channels-last)", Geometry(2, 20, 14, 14, 20, 3, 3, padTop: 1, padLeft: 1, groups: 20) },
+        { "depthwise 3x3 16x16 rows of two 8-blocks, 16 channels (channels-last)", Geometry(1, 16, 16, 16, 16, 3, 3, padTop: 1, padLeft: 1, groups: 16) },
+        { "depthwise 5x5 stride 2, 56x56 to 28x28, 16 channels (channels-last, bands of rows on threads)", Geometry(1, 16, 56, 56, 16, 5, 5, stride: 2, padTop: 2, padLeft: 2, groups: 16) },
+        { "depthwise 3x3 stride 2 dilation 2, 13x15, bottom padding beyond the input (channels-last)", Geometry(1, 8, 13, 15, 8, 3, 3, stride: 2, padTop: 1, padLeft: 2, padBottom: 4, padRight: 3, dilation: 2, groups: 8) },
         { "depthwise 3x3 stride (2, 1)", Geometry(1, 3, 20, 21, 3, 3, 3, stride: 2, strideW: 1, padTop: 1, padLeft: 1, groups: 3) },
         { "depthwise 3x3 stride (1, 2), wide rows, odd row count", Geometry(1, 2, 9, 90, 2, 3, 3, stride: 1, strideW: 2, padTop: 1, padLeft: 1, groups: 2) },
         { "depthwise 3x3 stride 2, rows of three vectors", Geometry(1, 2, 9, 48, 2, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 2) },
