@@ -37,7 +37,7 @@ public sealed partial class CpuBackend
         var g = geometry;
         if (g.Batch == 1 && g.Groups == 1 && (g.OutPlane < 64 || g.IsPointwise && g.OutPlane < 256) && g.OutChannels >= 64 && g.MultiplyAdds >= SerialBelow)
         {
-            ConvForwardTurned(x, w, b, y, g, activation, activationParameter);
+            ConvForwardTurned(x, TransposedWeights.Of(weight, w, g.OutChannels, g.ColumnRows), b, y, g, activation, activationParameter);
             return;
         }
         var tiling = new Tiling(g);
@@ -59,9 +59,11 @@ public sealed partial class CpuBackend
     /// register tiles then run along the output channels instead of 49 positions, which fill them only 77% of the
     /// way, and the two cores split the channels rather than a handful of position tiles; Yᵀ is transposed back at
     /// the end. Measured in ResNet-50 at batch 1 on Zen 5, once the GEMM had narrow kernels for ragged panels: 5–15%
-    /// faster at 7×7 and for 1×1 at 14×14, 15–25% slower for 3×3 at 14×14, slower from 28×28 up.
+    /// faster at 7×7 and for 1×1 at 14×14, 15–25% slower for 3×3 at 14×14, slower from 28×28 up. The weights come
+    /// transposed (<paramref name="weightT"/>, ColumnRows × C_out; see <see cref="TransposedWeights"/>), so the GEMM
+    /// reads them in place.
     /// </summary>
-    static void ConvForwardTurned(float[] x, float[] w, float[]? b, float[] y, in ConvGeometry g, ActivationOp? activation, float activationParameter)
+    static void ConvForwardTurned(float[] x, float[] weightT, float[]? b, float[] y, in ConvGeometry g, ActivationOp? activation, float activationParameter)
     {
         int positions = g.OutPlane, rows = g.ColumnRows, threads = Threading.NumThreads;
         var columns = g.IsPointwise ? x : ArrayPool<float>.Shared.Rent(rows * positions);
@@ -77,7 +79,7 @@ public sealed partial class CpuBackend
             });
         }
         var turned = ArrayPool<float>.Shared.Rent(positions * g.OutChannels);
-        Cpu.Gemm.Sgemm(true, true, positions, g.OutChannels, rows, 1f, columns, positions, w, rows, 0f, turned, g.OutChannels, threads);
+        Cpu.Gemm.Sgemm(true, false, positions, g.OutChannels, rows, 1f, columns, positions, weightT, g.OutChannels, 0f, turned, g.OutChannels, threads);
         BlockTranspose.Run(turned, g.OutChannels, positions, g.OutChannels, y, positions);
         Epilogue(y, positions, g.OutChannels, positions, b, activation, activationParameter);
         ArrayPool<float>.Shared.Return(turned);
