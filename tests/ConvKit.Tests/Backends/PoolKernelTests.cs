@@ -6,7 +6,8 @@ namespace ConvKit.Tests.Backends;
 
 /// <summary>
 /// Every fast backend's pooling (RoI pooling too), normalisation, up-sampling and activation kernels against <see cref="ReferenceBackend"/>,
-/// through the ops (forward and backward): the CPU's 2×2 stride-2 and values-only max-pooling paths, and inputs above
+/// through the ops (forward and backward): the CPU's 2×2 stride-2 and values-only max-pooling paths, small planes
+/// channels-last (max and average pooling), and inputs above
 /// the CPU kernels' parallel threshold (2¹⁵ values of work, see AxisBlocks), where several threads share one tensor.
 /// </summary>
 public class PoolKernelTests
@@ -80,6 +81,10 @@ public class PoolKernelTests
         data.Add(2, 6, 8, 2, 1, 0, 1, false);  // stride 1
         data.Add(40, 14, 14, 3, 1, 1, 1, true); // 3×3 stride 1 "same" (GoogLeNet's branch pools): 14-value rows, a vector and a tail
         data.Add(3, 7, 7, 3, 1, 1, 1, true);   // the same on 7-value rows, shorter than a vector
+        // Small planes run channels-last in blocks of 16 planes (ChannelsLastPool): a partial block, ceil mode, dilation.
+        data.Add(20, 15, 15, 3, 2, 0, 1, true); // 7 outputs a row at stride 2, windows past the input's edge
+        data.Add(17, 9, 12, 3, 1, 1, 2, false); // dilation 2 at stride 1
+        data.Add(832, 7, 7, 3, 1, 1, 1, true);  // GoogLeNet's 7×7 branch pools, 52 blocks on every thread
         return TestBackends.EachFast(data);
     }
 
@@ -104,6 +109,8 @@ public class PoolKernelTests
         ["avg pool 3×2 ceil mode counting padding"] = (x => F.AvgPool2d(x, (3, 2), stride: (2, 3), padding: 1, ceilMode: true), [2, 3, 9, 11]),
         ["avg pool with a divisor override"] = (x => F.AvgPool2d(x, 2, stride: 1, padding: 1, divisorOverride: 3), [1, 2, 5, 6]),
         ["avg pool 3×3 stride 1 counting padding, parallel"] = (x => F.AvgPool2d(x, 3, stride: 1, padding: 1, countIncludePad: true), [4, 16, 17, 17]),
+        ["avg pool 3×3 stride 1 excluding padding, a partial block of planes"] = (x => F.AvgPool2d(x, 3, stride: 1, padding: 1, countIncludePad: false), [1, 21, 8, 7]),
+        ["avg pool 2×2 stride 2 to 7×7 (a DenseNet transition)"] = (x => F.AvgPool2d(x, 2, stride: 2), [2, 40, 14, 14]),
         ["adaptive avg pool (5, 7), parallel"] = (x => F.AdaptiveAvgPool2d(x, (5, 7)), [4, 16, 40, 37]),
         ["adaptive avg pool, overlapping windows"] = (x => F.AdaptiveAvgPool2d(x, (4, 3)), [2, 3, 7, 5]),
         ["adaptive avg pool, larger output"] = (x => F.AdaptiveAvgPool2d(x, (5, 4)), [1, 2, 3, 3]),

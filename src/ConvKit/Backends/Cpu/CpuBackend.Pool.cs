@@ -23,8 +23,12 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>Values only: the separable passes of <see cref="SeparablePool"/>.</summary>
-    public void MaxPool2dValues(Storage x, Pool2dGeometry g, Storage y) => SeparablePool.Run(Data(x), Data(y), g, max: true);
+    /// <summary>Values only: the separable passes of <see cref="SeparablePool"/>, or small planes channels-last (<see cref="ChannelsLastPool"/>).</summary>
+    public void MaxPool2dValues(Storage x, Pool2dGeometry g, Storage y)
+    {
+        if (ChannelsLastPool.Takes(g)) ChannelsLastPool.Max(Data(x), Data(y), g);
+        else SeparablePool.Run(Data(x), Data(y), g, max: true);
+    }
 
     /// <summary>The common 2×2, stride-2, unpadded case with every window inside the input.</summary>
     static bool IsPlainHalving(in Pool2dGeometry g) =>
@@ -145,8 +149,11 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void AvgPool2d(Storage x, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage y) =>
-        SeparablePool.Run(Data(x), Data(y), g, max: false, countIncludePad, divisorOverride);
+    public void AvgPool2d(Storage x, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage y)
+    {
+        if (ChannelsLastPool.Takes(g)) ChannelsLastPool.Average(Data(x), Data(y), g, countIncludePad, divisorOverride);
+        else SeparablePool.Run(Data(x), Data(y), g, max: false, countIncludePad, divisorOverride);
+    }
 
     /// <inheritdoc/>
     public void AvgPool2dBackward(Storage gradY, Pool2dGeometry g, bool countIncludePad, int divisorOverride, Storage gradX)

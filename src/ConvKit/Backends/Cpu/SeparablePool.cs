@@ -71,7 +71,7 @@ static class SeparablePool
     /// PyTorch's average pooling counts them (clipped to the padded input when padding counts, else to the input
     /// itself); 1 for a window with no input cell, whose sum of nothing is the 0 it averages to.
     /// </summary>
-    static float[] Divisors(in Pool2dGeometry g, bool countIncludePad, int divisorOverride)
+    internal static float[] Divisors(in Pool2dGeometry g, bool countIncludePad, int divisorOverride)
     {
         var rows = Counts(g.OutputHeight, g.Stride.Height, g.Padding.Height, g.Kernel.Height, g.InputHeight);
         var columns = Counts(g.OutputWidth, g.Stride.Width, g.Padding.Width, g.Kernel.Width, g.InputWidth);
