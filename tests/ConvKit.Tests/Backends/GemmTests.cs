@@ -128,6 +128,40 @@ public class GemmTests
         Assert.Equal(Enumerable.Range(0, Others).Select(i => columns[i * 5]), column);
     }
 
+    /// <summary>
+    /// A convolution's epilogue done by the GEMM (a bias per row of C, then an activation; the Vector512 kernel applies
+    /// the clamping and hard ones in registers as it stores, the others are a pass over each block) gives, to the bit,
+    /// the product followed by the epilogue as a pass: on each kernel family, on one and two threads, with ragged
+    /// tiles (a last panel of 5 rows, 100 = 64 + 36 columns) and a depth of three slices (the epilogue only after the
+    /// last), with beta 0 and 1, NaN and −0 sums included.
+    /// </summary>
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(1f)]
+    public void EpilogueIsThePassAfterTheProductToTheBit(float beta)
+    {
+        const int M = 41, N = 100, K = 900;
+        var a = RandomValues(M * K, 1);
+        var b = RandomValues(K * N, 2);
+        var bias = RandomValues(M, 3);
+        a[7] = float.NaN; // row 0 of C is NaN throughout
+        Array.Clear(a, 5 * K, K); // row 5 of C is (−)0 before the bias
+        var start = RandomValues(M * N, 4);
+        foreach (var isa in Isas())
+            foreach (int threads in new[] { 1, 2 })
+                foreach (ActivationOp? activation in new ActivationOp?[] { null, ActivationOp.Relu, ActivationOp.Relu6, ActivationOp.HardSwish, ActivationOp.HardSigmoid, ActivationOp.Silu, ActivationOp.LeakyRelu })
+                    foreach (bool withBias in new[] { true, false })
+                    {
+                        if (!withBias && activation == null) continue;
+                        var expected = (float[])start.Clone();
+                        Gemm.Sgemm(false, false, M, N, K, 1f, a, K, b, N, beta, expected, N, threads, isa);
+                        CpuBackend.Epilogue(expected, N, M, N, withBias ? bias : default, activation, 0.1f);
+                        var actual = (float[])start.Clone();
+                        Gemm.Sgemm(false, false, M, N, K, 1f, a, K, b, N, beta, actual, N, threads, isa, withBias ? bias : default, activation, 0.1f);
+                        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{isa}, {threads} threads, {activation?.ToString() ?? "no activation"}, bias {withBias}, beta {beta}");
+                    }
+    }
+
     [Fact]
     public void EmptyDepthScalesC()
     {

@@ -7,10 +7,12 @@ namespace ConvKit.Backends.Cpu;
 /// The cache-blocked loops around the micro-kernel for one block of C, in the BLIS order for wide-vector kernels:
 /// for each KC-deep slice, a KC×NC block of op(B) is made ready in L2, and for each MR-row micro-panel of op(A)
 /// (which stays in L1) the kernel sweeps the block's NR-wide micro-panels. Operands are packed only where the copy
-/// pays for itself; elsewhere the kernel reads them in place through strides (see the constants below).
+/// pays for itself; elsewhere the kernel reads them in place through strides (see the constants below). The kernel
+/// finishes each tile of C with the <paramref name="epilogue"/> (one it applies in registers, or none) as it stores the
+/// tile's last depth slice; a ragged tile, computed aside, gets it after it is merged into C.
 /// </summary>
 internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, float alpha,
-    float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, GemmMicroKernel kernel)
+    float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, GemmMicroKernel kernel, GemmEpilogue epilogue = default)
 {
     // KC: an A micro-panel (6×384 floats, 9 KB) stays in the 32 KB L1 while the kernel sweeps a row of tiles, and
     // a deep kc amortises each C tile's load and store over many FMAs.
@@ -52,6 +54,7 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
                 {
                     int kc = Math.Min(kc0, k - pc);
                     float betaHere = pc == 0 ? beta : 1; // later slices accumulate onto the first
+                    bool finishes = pc + kc == k && !epilogue.IsNone;
                     if (packA) GemmPacking.PackA(transA, a, lda, i0 + ic, pc, mc, kc, mr, packedA);
                     for (int jc = 0; jc < n; jc += nc0)
                     {
@@ -83,31 +86,9 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
                                 else { bp = b + pc * ldb + j; bStep = ldb; }
 
                                 float* cij = c + i * ldc + j;
-                                if (rows == mr && cols == nr)
-                                    kernel.Run(kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
-                                else if (cols == nr && kernel.RunRows != null)
-                                    kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
-                                else
-                                {
-                                    // A narrow tile runs only the column vectors it needs, straight into C when it fills them.
-                                    int width = kernel.NarrowWidth, vectors = width == 0 ? 0 : (cols + width - 1) / width;
-                                    bool narrow = kernel.RunNarrow != null && cols <= nr - width;
-                                    if (narrow && cols == vectors * width)
-                                    {
-                                        kernel.RunNarrow(vectors, rows, kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere);
-                                        continue;
-                                    }
-                                    // Partial tile: compute the tile's full width aside, then merge only the valid part.
-                                    if (narrow) kernel.RunNarrow(vectors, rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
-                                    else if (rows < mr && kernel.RunRows != null) kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
-                                    else kernel.Run(kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0);
-                                    for (int r = 0; r < rows; r++)
-                                        for (int q = 0; q < cols; q++)
-                                        {
-                                            float* target = cij + r * ldc + q;
-                                            *target = tile[r * nr + q] + (betaHere == 0 ? 0 : betaHere * *target);
-                                        }
-                                }
+                                var finish = finishes ? epilogue.From(i) : default;
+                                if (!Tile(rows, cols, kc, ap, aRow, aStep, bp, bStep, cij, betaHere, tile, finishes ? &finish : null))
+                                    finish.Apply(cij, ldc, rows, cols);
                             }
                         }
                     }
@@ -116,6 +97,43 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
         }
         ArrayPool<float>.Shared.Return(bufferA);
         ArrayPool<float>.Shared.Return(bufferB);
+    }
+
+    /// <summary>
+    /// One rows × cols tile of C from kc steps of the micro-panels (<paramref name="tile"/> holds a ragged one aside);
+    /// true when the kernel stored it through <paramref name="epilogue"/> (not null), false when that is left to do.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    bool Tile(int rows, int cols, int kc, float* ap, nint aRow, nint aStep, float* bp, nint bStep, float* cij, float betaHere, float* tile, GemmEpilogue* epilogue)
+    {
+        int mr = kernel.MR, nr = kernel.NR;
+        if (rows == mr && cols == nr)
+            kernel.Run(kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere, epilogue);
+        else if (cols == nr && kernel.RunRows != null)
+            kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere, epilogue);
+        else
+        {
+            // A narrow tile runs only the column vectors it needs, straight into C when it fills them.
+            int width = kernel.NarrowWidth, vectors = width == 0 ? 0 : (cols + width - 1) / width;
+            bool narrow = kernel.RunNarrow != null && cols <= nr - width;
+            if (narrow && cols == vectors * width)
+            {
+                kernel.RunNarrow(vectors, rows, kc, ap, aRow, aStep, bp, bStep, cij, ldc, alpha, betaHere, epilogue);
+                return epilogue != null;
+            }
+            // Partial tile: compute the tile's full width aside, then merge only the valid part.
+            if (narrow) kernel.RunNarrow(vectors, rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0, null);
+            else if (rows < mr && kernel.RunRows != null) kernel.RunRows(rows, kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0, null);
+            else kernel.Run(kc, ap, aRow, aStep, bp, bStep, tile, nr, alpha, 0, null);
+            for (int r = 0; r < rows; r++)
+                for (int q = 0; q < cols; q++)
+                {
+                    float* target = cij + r * ldc + q;
+                    *target = tile[r * nr + q] + (betaHere == 0 ? 0 : betaHere * *target);
+                }
+            return false;
+        }
+        return epilogue != null;
     }
 
     /// <summary>The depth of the slices a product of depth <paramref name="k"/> is summed in (the last may be shorter).</summary>

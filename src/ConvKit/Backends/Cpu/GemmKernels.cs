@@ -14,25 +14,32 @@ internal enum GemmIsa { Scalar, Vector256, Vector512 }
 /// packed panel (aRow = 1, aStep = MR; bStep = NR) or the caller's matrix in place with the same code.
 /// </summary>
 internal readonly unsafe struct GemmMicroKernel(
-    int mr, int nr, delegate*<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> run,
-    delegate*<int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> runRows = null,
-    delegate*<int, int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> runNarrow = null, int narrowWidth = 0)
+    int mr, int nr, delegate*<int, float*, nint, nint, float*, nint, float*, nint, float, float, GemmEpilogue*, void> run,
+    delegate*<int, int, float*, nint, nint, float*, nint, float*, nint, float, float, GemmEpilogue*, void> runRows = null,
+    delegate*<int, int, int, float*, nint, nint, float*, nint, float*, nint, float, float, GemmEpilogue*, void> runNarrow = null, int narrowWidth = 0)
 {
     public readonly int MR = mr, NR = nr;
-    public readonly delegate*<int, float*, nint, nint, float*, nint, float*, nint, float, float, void> Run = run;
+    /// <summary>
+    /// The tile; the last argument, when not null, is the epilogue to finish the stored sums with (<see cref="GemmEpilogue"/>,
+    /// rows counted from the tile's first), which only a family that <see cref="AppliesEpilogue"/> is given.
+    /// </summary>
+    public readonly delegate*<int, float*, nint, nint, float*, nint, float*, nint, float, float, GemmEpilogue*, void> Run = run;
+
+    /// <summary>Whether the kernels apply an <see cref="GemmEpilogue.InRegisters"/> epilogue as they store (the Vector512 family).</summary>
+    public bool AppliesEpilogue => NR == 64;
 
     /// <summary>
     /// The same tile for fewer than MR rows (its first argument), reading and writing only those rows; null when the
     /// family has none, and a short panel is then padded to MR rows.
     /// </summary>
-    public readonly delegate*<int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> RunRows = runRows;
+    public readonly delegate*<int, int, float*, nint, nint, float*, nint, float*, nint, float, float, GemmEpilogue*, void> RunRows = runRows;
 
     /// <summary>
     /// The tile cut to its first (first argument) NarrowWidth-wide column vectors, for (second argument) 1 to MR rows,
     /// reading and writing only those: a ragged last panel (196 = 3·64 + 4 positions of a 14×14 map) then costs a
     /// 16-wide tile instead of a 64-wide one. Null when the family has none.
     /// </summary>
-    public readonly delegate*<int, int, int, float*, nint, nint, float*, nint, float*, nint, float, float, void> RunNarrow = runNarrow;
+    public readonly delegate*<int, int, int, float*, nint, nint, float*, nint, float*, nint, float, float, GemmEpilogue*, void> RunNarrow = runNarrow;
     /// <summary>The width of one column vector of <see cref="RunNarrow"/>.</summary>
     public readonly int NarrowWidth = narrowWidth;
 }
@@ -66,8 +73,8 @@ internal static unsafe class GemmKernels
     /// its own rows and vectors instead of a padded 6×64 tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x64<T, V>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
-        where T : struct, RowCount where V : struct, RowCount
+    static void Kernel6x64<T, V>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
+        GemmEpilogue* epilogue) where T : struct, RowCount where V : struct, RowCount
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -120,38 +127,39 @@ internal static unsafe class GemmKernels
             if (V.Rows > 2) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
             if (V.Rows > 3) c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
         }
-        Store<V>(c, alpha, beta, c00, c01, c02, c03);
-        if (T.Rows > 1) Store<V>(c + ldc, alpha, beta, c10, c11, c12, c13);
-        if (T.Rows > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, c22, c23);
-        if (T.Rows > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, c32, c33);
-        if (T.Rows > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, c42, c43);
-        if (T.Rows > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, c52, c53);
+        Store<V>(c, alpha, beta, c00, c01, c02, c03, epilogue, 0);
+        if (T.Rows > 1) Store<V>(c + ldc, alpha, beta, c10, c11, c12, c13, epilogue, 1);
+        if (T.Rows > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, c22, c23, epilogue, 2);
+        if (T.Rows > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, c32, c33, epilogue, 3);
+        if (T.Rows > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, c42, c43, epilogue, 4);
+        if (T.Rows > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, c52, c53, epilogue, 5);
     }
 
     /// <summary>The 6×64 tile cut to its first 1 to 3 column vectors of 16, for 1 to 6 rows.</summary>
-    static void Kernel6x64Narrow(int vectors, int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+    static void Kernel6x64Narrow(int vectors, int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
+        GemmEpilogue* epilogue)
     {
         switch (vectors)
         {
-            case 1: Rows<One>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 2: Rows<Two>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 3: Rows<Three>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 1: Rows<One>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 2: Rows<Two>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 3: Rows<Three>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
             default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "Kernel6x64Narrow takes 1 to 3 column vectors.");
         }
     }
 
     /// <summary>The 6×64 tile's first <typeparamref name="V"/>.Rows column vectors for 1 to 6 rows (a short last panel's).</summary>
-    static void Rows<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
-        where V : struct, RowCount
+    static void Rows<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
+        GemmEpilogue* epilogue) where V : struct, RowCount
     {
         switch (rows)
         {
-            case 1: Kernel6x64<One, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 2: Kernel6x64<Two, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 3: Kernel6x64<Three, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 4: Kernel6x64<Four, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 5: Kernel6x64<Five, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
-            case 6: Kernel6x64<Six, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta); break;
+            case 1: Kernel6x64<One, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 2: Kernel6x64<Two, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 3: Kernel6x64<Three, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 4: Kernel6x64<Four, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 5: Kernel6x64<Five, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 6: Kernel6x64<Six, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "The 6×64 tile takes 1 to 6 rows.");
         }
     }
@@ -166,20 +174,22 @@ internal static unsafe class GemmKernels
     struct Six : RowCount { public static int Rows => 6; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store<V>(float* c, float alpha, float beta, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3)
-        where V : struct, RowCount
+    static void Store<V>(float* c, float alpha, float beta, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        GemmEpilogue* epilogue, int row) where V : struct, RowCount
     {
-        Store(c, alpha, beta, s0);
-        if (V.Rows > 1) Store(c + 16, alpha, beta, s1);
-        if (V.Rows > 2) Store(c + 32, alpha, beta, s2);
-        if (V.Rows > 3) Store(c + 48, alpha, beta, s3);
+        var shift = epilogue == null ? default : epilogue->Shift(row);
+        Store(c, alpha, beta, s0, epilogue, shift);
+        if (V.Rows > 1) Store(c + 16, alpha, beta, s1, epilogue, shift);
+        if (V.Rows > 2) Store(c + 32, alpha, beta, s2, epilogue, shift);
+        if (V.Rows > 3) Store(c + 48, alpha, beta, s3, epilogue, shift);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, float alpha, float beta, Vector512<float> sum)
+    static void Store(float* c, float alpha, float beta, Vector512<float> sum, GemmEpilogue* epilogue, Vector512<float> shift)
     {
         var scaled = sum * alpha;
-        Vector512.Store(beta == 0 ? scaled : Vector512.FusedMultiplyAdd(Vector512.Load(c), Vector512.Create(beta), scaled), c);
+        var value = beta == 0 ? scaled : Vector512.FusedMultiplyAdd(Vector512.Load(c), Vector512.Create(beta), scaled);
+        Vector512.Store(epilogue == null ? value : epilogue->Finish(value, shift), c);
     }
 
     /// <summary>
@@ -187,7 +197,7 @@ internal static unsafe class GemmKernels
     /// (the classic Haswell tile: 12 independent FMAs hide the 4–5 cycle latency on two FMA pipes).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x16(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+    static void Kernel6x16(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta, GemmEpilogue* _)
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -233,7 +243,7 @@ internal static unsafe class GemmKernels
 
     /// <summary>Portable 4×4 fallback: 16 scalar accumulators, the same panel layout as the vector kernels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel4x4(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta)
+    static void Kernel4x4(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta, GemmEpilogue* _)
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
