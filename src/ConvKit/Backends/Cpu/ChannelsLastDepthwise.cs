@@ -6,7 +6,7 @@ namespace ConvKit.Backends.Cpu;
 
 /// <summary>
 /// Depthwise convolution on <see cref="ChannelBlocks"/>: every tap of every output is one multiply-add by a vector of
-/// the tap's sixteen weights, and the bias and ReLU, ReLU6, HardSigmoid or HardSwish are applied in registers.
+/// the tap's sixteen weights, and the bias and ReLU, ReLU6, HardSigmoid, HardSwish or SiLU are applied in registers.
 /// </summary>
 static class ChannelsLastDepthwise
 {
@@ -38,7 +38,7 @@ static class ChannelsLastDepthwise
             for (int t = 0; t < area; t++) taps[(c / Lanes * area + t) * Lanes + c % Lanes] = w[c * area + t];
             if (bias != null) shifts[c] = bias[c];
         }
-        bool fused = activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish;
+        bool fused = activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish or ActivationOp.Silu;
         new ChannelBlocks(g).Run(x, y, g.Batch, channels, 0f, g.MultiplyAdds,
             first => new Filter(taps, first / Lanes * area, Vector512.Create(shifts.AsSpan(first, Lanes)), fused ? activation : null),
             fused ? null : (values, _) => CpuBackend.Activate(activation!.Value, activationParameter, values, values));
@@ -66,6 +66,7 @@ static class ChannelsLastDepthwise
                     var six = Vector512.Create(6f);
                     var gate = Vector512.Min(Vector512.Max(v + Vector512.Create(3f), Vector512<float>.Zero), six) / six;
                     return activation == ActivationOp.HardSwish ? v * gate : gate;
+                case ActivationOp.Silu: return v / (Vector512<float>.One + CpuBackend.Exp(-v));
                 default: return v;
             }
         }

@@ -6,7 +6,7 @@ namespace ConvKit.Backends.Cpu;
 
 /// <summary>
 /// A convolution's epilogue done by the GEMM: a bias per row of C (an output channel), then an activation. The
-/// Vector512 micro-kernel applies ReLU, ReLU6, HardSigmoid, HardSwish or none to its sums in registers before it stores
+/// Vector512 micro-kernel applies ReLU, ReLU6, HardSigmoid, HardSwish, SiLU or none to its sums in registers before it stores
 /// them (<see cref="Finish"/>); with other activations or kernels <see cref="Gemm"/> applies it to each thread's block of
 /// C after its product (<see cref="Apply"/>), as the convolution did before. As a pass over the output afterwards it cost as much as the product
 /// itself on the wide 1×1 convolutions of MobileNets, whose outputs outgrow the L2 (16 → 96 channels at 112×112 on one
@@ -22,7 +22,7 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     public bool IsNone => bias == null && activation == null;
 
     /// <summary>Whether the Vector512 kernel applies it in registers (<see cref="Finish"/>).</summary>
-    public bool InRegisters => activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish;
+    public bool InRegisters => activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish or ActivationOp.Silu;
 
     /// <summary>The same epilogue for the rows of C from <paramref name="row"/> on.</summary>
     public GemmEpilogue From(int row) => new(bias == null ? null : bias + row, activation, activationParameter);
@@ -44,6 +44,8 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
                 var six = Vector512.Create(6f);
                 var gate = Vector512.Min(Vector512.Max(v + Vector512.Create(3f), Vector512<float>.Zero), six) / six;
                 return activation == ActivationOp.HardSwish ? v * gate : gate;
+            // As the pass computes rows of 16 or more (CpuBackend's Silu, through its exponential).
+            case ActivationOp.Silu: return v / (Vector512<float>.One + CpuBackend.Exp(-v));
             default: return v;
         }
     }
