@@ -30,7 +30,8 @@ public static unsafe class Gemm
 
     /// <summary>
     /// The product on at most <paramref name="threads"/> threads (callers that parallelise around it pass 1), then, if
-    /// given, a bias per row of C and an activation: a convolution's epilogue, applied tile by tile (<see cref="GemmEpilogue"/>).
+    /// given, a bias per row of C and an activation: a convolution's epilogue, in the kernel's registers where it can,
+    /// else as a pass over each thread's block (<see cref="GemmEpilogue"/>).
     /// </summary>
     /// <remarks>
     /// A product at most 32 columns wide (the weight gradient of a convolution with 16 or 32 output channels)

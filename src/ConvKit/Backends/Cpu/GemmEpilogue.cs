@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -6,12 +5,12 @@ namespace ConvKit.Backends.Cpu;
 
 /// <summary>
 /// A convolution's epilogue done by the GEMM: a bias per row of C (an output channel), then an activation. The
-/// Vector512 micro-kernel applies ReLU, ReLU6, HardSigmoid, HardSwish, SiLU or none to its sums in registers before it stores
-/// them (<see cref="Finish"/>); with other activations or kernels <see cref="Gemm"/> applies it to each thread's block of
-/// C after its product (<see cref="Apply"/>), as the convolution did before. As a pass over the output afterwards it cost as much as the product
-/// itself on the wide 1×1 convolutions of MobileNets, whose outputs outgrow the L2 (16 → 96 channels at 112×112 on one
-/// thread, Zen 5: 722 µs against 282 for the product alone). The arithmetic is that pass's (the bias added to the
-/// finished sum, then the activation), so results do not change.
+/// Vector512 micro-kernel applies ReLU, ReLU6, HardSigmoid, HardSwish, SiLU or none to its sums in registers before it
+/// stores them (<see cref="Finish"/>); with other activations or kernels <see cref="Gemm"/> applies it to each thread's
+/// block of C after its product (<see cref="Apply"/>), as the convolution did before. As a pass over the output
+/// afterwards it cost as much as the product itself on the wide 1×1 convolutions of MobileNets, whose outputs outgrow
+/// the L2 (16 → 96 channels at 112×112 on one thread, Zen 5: 722 µs against 282 for the product alone). The arithmetic
+/// is that pass's (the bias added to the finished sum, then the activation), so results do not change.
 /// </summary>
 internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activation, float activationParameter)
 {
@@ -22,7 +21,11 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     public bool IsNone => bias == null && activation == null;
 
     /// <summary>Whether the Vector512 kernel applies it in registers (<see cref="Finish"/>).</summary>
-    public bool InRegisters => activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish or ActivationOp.Silu;
+    public bool InRegisters => Vectorised(activation);
+
+    /// <summary>The activations <see cref="Activate"/> takes: none, ReLU, ReLU6, HardSigmoid, HardSwish and SiLU.</summary>
+    public static bool Vectorised(ActivationOp? activation) =>
+        activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish or ActivationOp.Silu;
 
     /// <summary>The same epilogue for the rows of C from <paramref name="row"/> on.</summary>
     public GemmEpilogue From(int row) => new(bias == null ? null : bias + row, activation, activationParameter);
@@ -33,9 +36,15 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
 
     /// <summary>The activation of sixteen values with their row's <see cref="Shift"/> added (one <see cref="InRegisters"/> takes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Finish(Vector512<float> sums, Vector512<float> shift)
+    public Vector512<float> Finish(Vector512<float> sums, Vector512<float> shift) => Activate(sums + shift, activation);
+
+    /// <summary>
+    /// One of the <see cref="Vectorised"/> activations of sixteen values, with the arithmetic of the passes over rows
+    /// (CpuBackend's: SiLU through its exponential, as on rows of 16 or more), so either gives the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Activate(Vector512<float> v, ActivationOp? activation)
     {
-        var v = sums + shift;
         switch (activation)
         {
             case ActivationOp.Relu: return Vector512.Max(v, Vector512<float>.Zero);
@@ -44,20 +53,16 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
                 var six = Vector512.Create(6f);
                 var gate = Vector512.Min(Vector512.Max(v + Vector512.Create(3f), Vector512<float>.Zero), six) / six;
                 return activation == ActivationOp.HardSwish ? v * gate : gate;
-            // As the pass computes rows of 16 or more (CpuBackend's Silu, through its exponential).
             case ActivationOp.Silu: return v / (Vector512<float>.One + CpuBackend.Exp(-v));
             default: return v;
         }
     }
 
-    /// <summary>Applies it to the rows × cols block of C at <paramref name="c"/> (rows counted from this epilogue's first).</summary>
+    /// <summary>Applies it to the rows × cols block of C at <paramref name="c"/> (rows counted from this epilogue's first), as a pass.</summary>
     public void Apply(float* c, nint ldc, int rows, int cols)
     {
         if (IsNone) return;
-        for (int r = 0; r < rows; r++)
-        {
-            var values = new Span<float>(c + r * ldc, cols);
-            CpuBackend.Epilogue(values, cols, 1, cols, bias == null ? default : new ReadOnlySpan<float>(bias + r, 1), activation, activationParameter);
-        }
+        CpuBackend.Epilogue(new Span<float>(c, (int)((rows - 1) * ldc + cols)), (int)ldc, rows, cols,
+            bias == null ? default : new ReadOnlySpan<float>(bias, rows), activation, activationParameter);
     }
 }
