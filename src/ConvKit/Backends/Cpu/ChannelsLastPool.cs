@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ConvKit.Backends.Cpu;
 
@@ -13,12 +14,17 @@ static class ChannelsLastPool
     /// <summary>
     /// Whether this path takes the pooling: output rows of at most 8 values, or of at most 28 at unit stride, where the
     /// plane path's rows are a few partly filled vectors each. At stride 2 from larger planes the transposes cost as
-    /// much as they save. Two threads, Zen 5, against the plane path: GoogLeNet's 3×3 stride-1 max pools of 512 planes
-    /// at 14×14 32 against 63 µs, 832 at 7×7 18 against 103, 256 at 28×28 65 against 103; its 2×2 stride-2 pool of 832
-    /// planes at 14×14 35 against 123; at stride 2 to 14×14 or 28×28 within 10% either way.
+    /// much as they save with AVX-512; without it the plane path splits stride-2 rows one value at a time, and this path
+    /// takes every stride-2 pooling and rows of up to 16. Two threads, Zen 5, against the plane path: GoogLeNet's 3×3
+    /// stride-1 max pools of 512 planes at 14×14 32 against 63 µs, 832 at 7×7 18 against 103, 256 at 28×28 65 against
+    /// 103; its 2×2 stride-2 pool of 832 planes at 14×14 35 against 123; at stride 2 to 14×14 or 28×28 within 10%
+    /// either way. With AVX-512 disabled: SqueezeNet's 3×3 stride-2 pools 204 against 406 µs (64 planes at 111×111),
+    /// 81 against 119 and 41 against 127; 256 planes at 28×28, stride 1, 124 against 108.
     /// </summary>
     public static bool Takes(in Pool2dGeometry g) =>
-        g.OutputWidth <= 8 || g.Stride.Width == 1 && g.OutputWidth <= 28;
+        g.OutputWidth <= 8 || (Avx512F.IsSupported
+            ? g.Stride.Width == 1 && g.OutputWidth <= 28
+            : g.Stride.Width == 2 || g.OutputWidth <= 16);
 
     /// <summary>y = the largest value of each window of x.</summary>
     public static void Max(float[] x, float[] y, in Pool2dGeometry g) =>
