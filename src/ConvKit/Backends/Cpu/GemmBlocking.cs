@@ -103,7 +103,7 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
     /// One rows × cols tile of C from kc steps of the micro-panels (<paramref name="tile"/> holds a ragged one aside);
     /// true when the kernel stored it through <paramref name="epilogue"/> (not null), false when that is left to do.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     bool Tile(int rows, int cols, int kc, float* ap, nint aRow, nint aStep, float* bp, nint bStep, float* cij, float betaHere, float* tile, GemmEpilogue* epilogue)
     {
         int mr = kernel.MR, nr = kernel.NR;

@@ -5,12 +5,14 @@ namespace ConvKit.Backends.Cpu;
 
 /// <summary>
 /// A convolution's epilogue done by the GEMM: a bias per row of C (an output channel), then an activation. The
-/// Vector512 micro-kernel applies ReLU, ReLU6, HardSigmoid, HardSwish, SiLU or none to its sums in registers before it
-/// stores them (<see cref="Finish"/>); with other activations or kernels <see cref="Gemm"/> applies it to each thread's
-/// block of C after its product (<see cref="Apply"/>), as the convolution did before. As a pass over the output
-/// afterwards it cost as much as the product itself on the wide 1×1 convolutions of MobileNets, whose outputs outgrow
-/// the L2 (16 → 96 channels at 112×112 on one thread, Zen 5: 722 µs against 282 for the product alone). The arithmetic
-/// is that pass's (the bias added to the finished sum, then the activation), so results do not change.
+/// Vector512 micro-kernel adds the bias and clamps (no activation, ReLU, ReLU6) in registers before it stores its sums
+/// (<see cref="Clamp"/>); with other activations or kernels <see cref="Gemm"/> applies it to each thread's block of C
+/// after its product (<see cref="Apply"/>), as the convolution did before. As a pass over the output afterwards it cost
+/// as much as the product itself on the wide 1×1 convolutions of MobileNets, whose outputs outgrow the L2 (16 → 96
+/// channels at 112×112 on two threads, Zen 5: 301 µs against 198 in registers, 181 for the product alone). The
+/// arithmetic is the pass's (the bias added to the finished sum, then max and min), so results do not change. The
+/// other activations stay out of the kernel: their code, inlined into every row of every tile shape, made small
+/// products (LeNet-5's) 10–18% slower, and a call from the kernel made every product three times slower.
 /// </summary>
 internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activation, float activationParameter)
 {
@@ -20,8 +22,8 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     /// <summary>Nothing to apply.</summary>
     public bool IsNone => bias == null && activation == null;
 
-    /// <summary>Whether the Vector512 kernel applies it in registers (<see cref="Finish"/>).</summary>
-    public bool InRegisters => Vectorised(activation);
+    /// <summary>Whether the Vector512 kernel applies it in registers (<see cref="Clamp"/>): no activation, ReLU or ReLU6.</summary>
+    public bool InRegisters => activation is null or ActivationOp.Relu or ActivationOp.Relu6;
 
     /// <summary>The activations <see cref="Activate"/> takes: none, ReLU, ReLU6, HardSigmoid, HardSwish and SiLU.</summary>
     public static bool Vectorised(ActivationOp? activation) =>
@@ -30,17 +32,19 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     /// <summary>The same epilogue for the rows of C from <paramref name="row"/> on.</summary>
     public GemmEpilogue From(int row) => new(bias == null ? null : bias + row, activation, activationParameter);
 
-    /// <summary>Row <paramref name="row"/>'s bias as a vector (0 without a bias, added all the same, as the pass did: −0 becomes +0).</summary>
+    /// <summary>
+    /// Row <paramref name="row"/>'s bias and the clamp's bounds as vectors: the kernel stores min(max(sum + shift, low),
+    /// high), as the pass's AddAndClamp does (0 is added without a bias, as there: −0 becomes +0).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Shift(int row) => Vector512.Create(bias == null ? 0f : bias[row]);
-
-    /// <summary>The activation of sixteen values with their row's <see cref="Shift"/> added (one <see cref="InRegisters"/> takes).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Finish(Vector512<float> sums, Vector512<float> shift) => Activate(sums + shift, activation);
+    public (Vector512<float> Shift, Vector512<float> Low, Vector512<float> High) Clamp(int row) => (
+        Vector512.Create(bias == null ? 0f : bias[row]),
+        Vector512.Create(activation == null ? float.NegativeInfinity : 0f),
+        Vector512.Create(activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity));
 
     /// <summary>
     /// One of the <see cref="Vectorised"/> activations of sixteen values, with the arithmetic of the passes over rows
-    /// (CpuBackend's: SiLU through its exponential, as on rows of 16 or more), so either gives the same bits.
+    /// (CpuBackend's: SiLU through its exponential, as on rows of 16 or more), for the channels-last depthwise filter.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Activate(Vector512<float> v, ActivationOp? activation)

@@ -177,19 +177,22 @@ internal static unsafe class GemmKernels
     static void Store<V>(float* c, float alpha, float beta, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
         GemmEpilogue* epilogue, int row) where V : struct, RowCount
     {
-        var shift = epilogue == null ? default : epilogue->Shift(row);
-        Store(c, alpha, beta, s0, epilogue, shift);
-        if (V.Rows > 1) Store(c + 16, alpha, beta, s1, epilogue, shift);
-        if (V.Rows > 2) Store(c + 32, alpha, beta, s2, epilogue, shift);
-        if (V.Rows > 3) Store(c + 48, alpha, beta, s3, epilogue, shift);
+        // The epilogue is the bias and a clamp (GemmEpilogue.InRegisters): three operations a vector, no branches and no
+        // calls, which would make the JIT keep the accumulators in memory.
+        bool finishes = epilogue != null;
+        var (shift, low, high) = finishes ? epilogue->Clamp(row) : default;
+        Store(c, alpha, beta, s0, finishes, shift, low, high);
+        if (V.Rows > 1) Store(c + 16, alpha, beta, s1, finishes, shift, low, high);
+        if (V.Rows > 2) Store(c + 32, alpha, beta, s2, finishes, shift, low, high);
+        if (V.Rows > 3) Store(c + 48, alpha, beta, s3, finishes, shift, low, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, float alpha, float beta, Vector512<float> sum, GemmEpilogue* epilogue, Vector512<float> shift)
+    static void Store(float* c, float alpha, float beta, Vector512<float> sum, bool finishes, Vector512<float> shift, Vector512<float> low, Vector512<float> high)
     {
         var scaled = sum * alpha;
         var value = beta == 0 ? scaled : Vector512.FusedMultiplyAdd(Vector512.Load(c), Vector512.Create(beta), scaled);
-        Vector512.Store(epilogue == null ? value : epilogue->Finish(value, shift), c);
+        Vector512.Store(finishes ? Vector512.Min(Vector512.Max(value + shift, low), high) : value, c);
     }
 
     /// <summary>
