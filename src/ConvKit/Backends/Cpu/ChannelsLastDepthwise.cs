@@ -38,7 +38,7 @@ static class ChannelsLastDepthwise
             for (int t = 0; t < area; t++) taps[(c / Lanes * area + t) * Lanes + c % Lanes] = w[c * area + t];
             if (bias != null) shifts[c] = bias[c];
         }
-        bool fused = GemmEpilogue.Vectorised(activation);
+        bool fused = activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish or ActivationOp.Silu;
         new ChannelBlocks(g).Run(x, y, g.Batch, channels, 0f, g.MultiplyAdds,
             first => new Filter(taps, first / Lanes * area, Vector512.Create(shifts.AsSpan(first, Lanes)), fused ? activation : null),
             fused ? null : (values, _) => CpuBackend.Activate(activation!.Value, activationParameter, values, values));
@@ -54,7 +54,23 @@ static class ChannelsLastDepthwise
 
         public Vector512<float> Take(Vector512<float> sum, Vector512<float> value, Vector512<float> tap) => Vector512.FusedMultiplyAdd(value, tap, sum);
 
-        /// <summary>A fused activation of sixteen sums, with the convolution epilogue's arithmetic; the others pass through.</summary>
-        public Vector512<float> Finish(Vector512<float> v) => GemmEpilogue.Activate(v, activation);
+        /// <summary>
+        /// A fused activation of sixteen sums, with the arithmetic of the convolution epilogue's pass (CpuBackend's; SiLU
+        /// through its exponential, as on rows of 16 or more); the others pass through.
+        /// </summary>
+        public Vector512<float> Finish(Vector512<float> v)
+        {
+            switch (activation)
+            {
+                case ActivationOp.Relu: return Vector512.Max(v, Vector512<float>.Zero);
+                case ActivationOp.Relu6: return Vector512.Min(Vector512.Max(v, Vector512<float>.Zero), Vector512.Create(6f));
+                case ActivationOp.HardSigmoid or ActivationOp.HardSwish:
+                    var six = Vector512.Create(6f);
+                    var gate = Vector512.Min(Vector512.Max(v + Vector512.Create(3f), Vector512<float>.Zero), six) / six;
+                    return activation == ActivationOp.HardSwish ? v * gate : gate;
+                case ActivationOp.Silu: return v / (Vector512<float>.One + CpuBackend.Exp(-v));
+                default: return v;
+            }
+        }
     }
 }

@@ -25,10 +25,6 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     /// <summary>Whether the Vector512 kernel applies it in registers (<see cref="Clamp"/>): no activation, ReLU or ReLU6.</summary>
     public bool InRegisters => activation is null or ActivationOp.Relu or ActivationOp.Relu6;
 
-    /// <summary>The activations <see cref="Activate"/> takes: none, ReLU, ReLU6, HardSigmoid, HardSwish and SiLU.</summary>
-    public static bool Vectorised(ActivationOp? activation) =>
-        activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSigmoid or ActivationOp.HardSwish or ActivationOp.Silu;
-
     /// <summary>The same epilogue for the rows of C from <paramref name="row"/> on.</summary>
     public GemmEpilogue From(int row) => new(bias == null ? null : bias + row, activation, activationParameter);
 
@@ -41,26 +37,6 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
         Vector512.Create(bias == null ? 0f : bias[row]),
         Vector512.Create(activation == null ? float.NegativeInfinity : 0f),
         Vector512.Create(activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity));
-
-    /// <summary>
-    /// One of the <see cref="Vectorised"/> activations of sixteen values, with the arithmetic of the passes over rows
-    /// (CpuBackend's: SiLU through its exponential, as on rows of 16 or more), for the channels-last depthwise filter.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Activate(Vector512<float> v, ActivationOp? activation)
-    {
-        switch (activation)
-        {
-            case ActivationOp.Relu: return Vector512.Max(v, Vector512<float>.Zero);
-            case ActivationOp.Relu6: return Vector512.Min(Vector512.Max(v, Vector512<float>.Zero), Vector512.Create(6f));
-            case ActivationOp.HardSigmoid or ActivationOp.HardSwish:
-                var six = Vector512.Create(6f);
-                var gate = Vector512.Min(Vector512.Max(v + Vector512.Create(3f), Vector512<float>.Zero), six) / six;
-                return activation == ActivationOp.HardSwish ? v * gate : gate;
-            case ActivationOp.Silu: return v / (Vector512<float>.One + CpuBackend.Exp(-v));
-            default: return v;
-        }
-    }
 
     /// <summary>Applies it to the rows × cols block of C at <paramref name="c"/> (rows counted from this epilogue's first), as a pass.</summary>
     public void Apply(float* c, nint ldc, int rows, int cols)
