@@ -18,7 +18,7 @@ interface IWindowOp
 }
 
 /// <summary>
-/// Window ops that treat each channel on its own (depthwise convolution, max pooling) on blocks of sixteen channels laid
+/// Window ops that treat each channel on its own (depthwise convolution, max and average pooling) on blocks of sixteen channels laid
 /// out channels-last, the layout ONNX Runtime runs these layers in: the block's planes are transposed into a bordered
 /// (row, column, 16 channels) buffer, so one Vector512 holds the sixteen channels' values at one position and every tap
 /// of every output is one vector operation, whatever the stride, the dilation or the width of a row; four outputs at
@@ -65,9 +65,9 @@ readonly unsafe struct ChannelBlocks
         Action<Span<float>, int>? finishPlane = null) where TOp : struct, IWindowOp
     {
         var layout = this;
-        int blocks = images * ((channels + Lanes - 1) / Lanes);
+        int perImage = (channels + Lanes - 1) / Lanes, blocks = images * perImage;
         int bands = Math.Clamp(Threading.NumThreads / blocks, 1, outHeight), items = blocks * bands;
-        int parts = work < 200_000 ? 1 : Math.Min(Threading.NumThreads, items);
+        int parts = CpuBackend.ThreadsFor(work, items);
         void Part(int part)
         {
             var input = ArrayPool<float>.Shared.Rent(layout.height * layout.width * Lanes);
@@ -77,8 +77,8 @@ readonly unsafe struct ChannelBlocks
             input.AsSpan(0, layout.height * layout.width * Lanes).Fill(border);
             for (int item = part * items / parts; item < (part + 1) * items / parts; item++)
             {
-                int block = item / bands, band = item % bands, image = block / (blocks / images);
-                int first = block % (blocks / images) * Lanes, count = Math.Min(Lanes, channels - first), plane = image * channels + first;
+                int block = item / bands, band = item % bands, image = block / perImage;
+                int first = block % perImage * Lanes, count = Math.Min(Lanes, channels - first), plane = image * channels + first;
                 int firstRow = band * layout.outHeight / bands, endRow = (band + 1) * layout.outHeight / bands;
                 layout.Gather(x.AsSpan(plane * layout.InPlane), count, firstRow, endRow, input, scratch);
                 var op = opFor(first);

@@ -68,7 +68,7 @@ static class ChannelsLastDepthwise
                     var six = Vector512.Create(6f);
                     var gate = Vector512.Min(Vector512.Max(v + Vector512.Create(3f), Vector512<float>.Zero), six) / six;
                     return activation == ActivationOp.HardSwish ? v * gate : gate;
-                case ActivationOp.Silu: return v / (Vector512<float>.One + CpuBackend.Exp(-v));
+                case ActivationOp.Silu: return CpuBackend.Silu(v);
                 default: return v;
             }
         }

@@ -97,7 +97,7 @@ public sealed partial class CpuBackend
         if (bias.IsEmpty && activation == null) return;
         bool clamps = activation is null or ActivationOp.Relu or ActivationOp.Relu6;
         bool hard = activation is ActivationOp.HardSigmoid or ActivationOp.HardSwish;
-        float low = activation == null ? float.NegativeInfinity : 0f, high = activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity;
+        var (low, high) = GemmEpilogue.Bounds(activation);
         for (int o = 0; o < rows; o++)
         {
             var row = output.Slice(o * ld, count);
@@ -335,7 +335,7 @@ public sealed partial class CpuBackend
     // Below this many multiply-adds a convolution runs on the calling thread: forking would cost more than it saves.
     const long SerialBelow = 200_000;
 
-    static int ThreadsFor(long multiplyAdds, int items) =>
+    internal static int ThreadsFor(long multiplyAdds, int items) =>
         multiplyAdds < SerialBelow ? 1 : Math.Max(1, Math.Min(Threading.NumThreads, items));
 
     /// <summary>

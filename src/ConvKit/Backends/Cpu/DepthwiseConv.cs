@@ -124,7 +124,7 @@ static class DepthwiseConv
     static bool HasBufferPath(in ConvGeometry g) => Vector.IsHardwareAccelerated && g.PadTop >= 0 && g.PadLeft >= 0 && g.StrideWidth <= 2;
 
     /// <summary>One thread for a small convolution, else one a core, at most one a part.</summary>
-    internal static int Threads(in ConvGeometry g, int parts) => g.MultiplyAdds < 200_000 ? 1 : Math.Min(Threading.NumThreads, parts);
+    internal static int Threads(in ConvGeometry g, int parts) => CpuBackend.ThreadsFor(g.MultiplyAdds, parts);
 
     /// <summary>Any stride: for each tap, add its weight times the input samples it touches, row by row.</summary>
     static void Strided(ReadOnlySpan<float> input, ReadOnlySpan<float> taps, float bias, Span<float> output, in ConvGeometry g)

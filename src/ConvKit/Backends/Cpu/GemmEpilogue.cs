@@ -33,10 +33,16 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     /// high), as the pass's AddAndClamp does (0 is added without a bias, as there: −0 becomes +0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public (Vector512<float> Shift, Vector512<float> Low, Vector512<float> High) Clamp(int row) => (
-        Vector512.Create(bias == null ? 0f : bias[row]),
-        Vector512.Create(activation == null ? float.NegativeInfinity : 0f),
-        Vector512.Create(activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity));
+    public (Vector512<float> Shift, Vector512<float> Low, Vector512<float> High) Clamp(int row)
+    {
+        var (low, high) = Bounds(activation);
+        return (Vector512.Create(bias == null ? 0f : bias[row]), Vector512.Create(low), Vector512.Create(high));
+    }
+
+    /// <summary>The clamp that is no activation, ReLU or ReLU6: [−∞, ∞], [0, ∞] or [0, 6].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (float Low, float High) Bounds(ActivationOp? activation) =>
+        (activation == null ? float.NegativeInfinity : 0f, activation == ActivationOp.Relu6 ? 6f : float.PositiveInfinity);
 
     /// <summary>Applies it to the rows × cols block of C at <paramref name="c"/> (rows counted from this epilogue's first), as a pass.</summary>
     public void Apply(float* c, nint ldc, int rows, int cols)
