@@ -76,7 +76,7 @@ public class GemmTests
 
     // Partial tiles on both axes (1×1×1, 7×13×5, ...), exact tiles, k just past KC = 384 and past 2·KC, n past
     // NC = 512, m past the 512 rows above which B is packed, n past the 256 columns above which a transposed A is
-    // packed, last panels of 1 to 5 rows with whole 64-column tiles (the AVX-512 family's short-row kernel), and last
+    // packed, last panels of 1 to 5 rows with whole 64- or 16-column tiles (both vector families' short-row kernels), and last
     // panels of 1 to 3 whole 16-column vectors, or fewer columns, of 1 to 6 rows (its narrow kernel: 80 = 64 + 16,
     // 112 = 64 + 48, 196 = 3·64 + 4 as on a 14×14 map), and one row or one column deep enough for dot products.
     public static IEnumerable<object[]> Shapes() => WithTransposes(

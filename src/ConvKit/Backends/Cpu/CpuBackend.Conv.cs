@@ -35,7 +35,7 @@ public sealed partial class CpuBackend
         float[] x = Data(input), w = Data(weight), y = Data(output);
         float[]? b = bias == null ? null : Data(bias);
         var g = geometry;
-        if (g.Batch == 1 && g.Groups == 1 && (g.OutPlane < 64 || g.IsPointwise && g.OutPlane < 256) && g.OutChannels >= 64 && g.MultiplyAdds >= SerialBelow)
+        if (TurnsSmallPlanes && g.Batch == 1 && g.Groups == 1 && (g.OutPlane < 64 || g.IsPointwise && g.OutPlane < 256) && g.OutChannels >= 64 && g.MultiplyAdds >= SerialBelow)
         {
             ConvForwardTurned(x, TransposedWeights.Of(weight, w, g.OutChannels, g.ColumnRows), b, y, g, activation, activationParameter);
             return;
@@ -61,8 +61,13 @@ public sealed partial class CpuBackend
     /// the end. Measured in ResNet-50 at batch 1 on Zen 5, once the GEMM had narrow kernels for ragged panels: 5–15%
     /// faster at 7×7 and for 1×1 at 14×14, 15–25% slower for 3×3 at 14×14, slower from 28×28 up. The weights come
     /// transposed (<paramref name="weightT"/>, ColumnRows × C_out; see <see cref="TransposedWeights"/>), so the GEMM
-    /// reads them in place.
+    /// reads them in place. Only for the 64-wide tiles (<see cref="TurnsSmallPlanes"/>).
     /// </summary>
+    /// <remarks>
+    /// The 16-wide AVX2 tile is filled as well by positions as by channels, and there the turned product lost: on Zen 3
+    /// its 49 or 196 rows of transposed columns against in-place weights ran at 33–57 GFLOP/s where the plain product
+    /// ran at 50–87 (ResNet-50's 7×7 and 14×14 stages, two threads: 56 → 38 ms; the model 9% faster).
+    /// </remarks>
     static void ConvForwardTurned(float[] x, float[] weightT, float[]? b, float[] y, in ConvGeometry g, ActivationOp? activation, float activationParameter)
     {
         int positions = g.OutPlane, rows = g.ColumnRows, threads = Threading.NumThreads;
@@ -85,6 +90,9 @@ public sealed partial class CpuBackend
         ArrayPool<float>.Shared.Return(turned);
         if (!g.IsPointwise) ArrayPool<float>.Shared.Return(columns);
     }
+
+    /// <summary>Whether lone images' small planes take <see cref="ConvForwardTurned"/>: with the Vector512 GEMM only.</summary>
+    static readonly bool TurnsSmallPlanes = Cpu.Gemm.BestIsa == GemmIsa.Vector512;
 
     /// <summary>Adds the bias (one value per row) and applies the activation to a rows × count block of output with row stride ld.</summary>
     /// <remarks>
