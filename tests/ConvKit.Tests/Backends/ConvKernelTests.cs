@@ -1,4 +1,5 @@
 using ConvKit.Backends;
+using ConvKit.Backends.Cpu;
 using ConvKit.Backends.Reference;
 
 namespace ConvKit.Tests.Backends;
@@ -108,6 +109,39 @@ public class ConvKernelTests
                 return TestBackends.Read(y);
             }
             AssertClose(Forward(Reference), Forward(fast), $"{backend} {name} forward{what}");
+        }
+    }
+
+    /// <summary>
+    /// The geometries the channels-last depthwise path and the turned product are built for, run through those paths
+    /// directly: which path the backend picks depends on the machine (AVX-512 or not), and each must be right on any.
+    /// </summary>
+    public static TheoryData<string, ConvGeometry> MachineDependentPaths() => new()
+    {
+        { "channels-last depthwise 3x3 14x14, 20 channels, batch 2", Geometry(2, 20, 14, 14, 20, 3, 3, padTop: 1, padLeft: 1, groups: 20) },
+        { "channels-last depthwise 3x3 16x16 rows of two 8-blocks", Geometry(1, 16, 16, 16, 16, 3, 3, padTop: 1, padLeft: 1, groups: 16) },
+        { "channels-last depthwise 5x5 stride 2, 28x28, 40 channels", Geometry(1, 40, 28, 28, 40, 5, 5, stride: 2, padTop: 2, padLeft: 2, groups: 40) },
+        { "turned product, 3x3 stride 2, 70 filters", Geometry(1, 24, 13, 12, 70, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
+        { "turned product, pointwise 14x14", Geometry(1, 96, 14, 14, 64, 1, 1) },
+    };
+
+    [Theory]
+    [MemberData(nameof(MachineDependentPaths))]
+    public void MachineDependentPathsMatchReference(string name, ConvGeometry g)
+    {
+        var (x, w, b, _) = Operands(g);
+        // Wᵀ (ColumnRows × C_out), as TransposedWeights keeps it for the turned product.
+        var wT = new float[w.Length];
+        for (int o = 0; o < g.OutChannels; o++)
+            for (int r = 0; r < g.ColumnRows; r++) wT[r * g.OutChannels + o] = w[o * g.ColumnRows + r];
+        foreach (ActivationOp? activation in new ActivationOp?[] { null, ActivationOp.Relu6, ActivationOp.HardSwish })
+        {
+            var expected = Reference.FromArray(Garbage(g.Batch * g.OutChannels * g.OutPlane));
+            Reference.ConvForward(Reference.FromArray(x), Reference.FromArray(w), Reference.FromArray(b), expected, g, activation, 0.1f);
+            var actual = Garbage(g.Batch * g.OutChannels * g.OutPlane);
+            if (g.IsDepthwise) ChannelsLastDepthwise.Forward(x, w, b, actual, g, activation, 0.1f);
+            else CpuBackend.ConvForwardTurned(x, wT, b, actual, g, activation, 0.1f);
+            AssertClose(TestBackends.Read(expected), actual, $"{name}, {activation?.ToString() ?? "no activation"}");
         }
     }
 

@@ -68,7 +68,7 @@ public sealed partial class CpuBackend
     /// its 49 or 196 rows of transposed columns against in-place weights ran at 33–57 GFLOP/s where the plain product
     /// ran at 50–87 (ResNet-50's 7×7 and 14×14 stages, two threads: 56 → 38 ms; the model 9% faster).
     /// </remarks>
-    static void ConvForwardTurned(float[] x, float[] weightT, float[]? b, float[] y, in ConvGeometry g, ActivationOp? activation, float activationParameter)
+    internal static void ConvForwardTurned(float[] x, float[] weightT, float[]? b, float[] y, in ConvGeometry g, ActivationOp? activation, float activationParameter)
     {
         int positions = g.OutPlane, rows = g.ColumnRows, threads = Threading.NumThreads;
         var columns = g.IsPointwise ? x : ArrayPool<float>.Shared.Rent(rows * positions);
