@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -132,6 +133,11 @@ public static unsafe class Gemm
             int first = (int)((long)part * count / threads), end = (int)((long)(part + 1) * count / threads), t = first;
             if (Avx512F.IsSupported)
                 for (; t + 16 <= end; t += 16) SixteenDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride);
+            if (Fma.IsSupported)
+            {
+                for (; t + 16 <= end; t += 16) EightDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride, 2);
+                for (; t + 8 <= end; t += 8) EightDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride, 1);
+            }
             for (; t + 8 <= end; t += 8)
             {
                 float* r = rows + t * rowStride;
@@ -222,6 +228,61 @@ public static unsafe class Gemm
             }
             for (int i = 0; i < 16; i++) StoreSum(c + i * cStride, p0 == 0, sum[i], alpha, beta);
         }
+    }
+
+    /// <summary>
+    /// Eight or sixteen (<paramref name="groups"/> of eight) of <see cref="Dots"/>' sums at once with AVX2, as
+    /// <see cref="SixteenDots"/> does with AVX-512: each block of 8 × 8 values of the rows is transposed in registers
+    /// (<see cref="Step"/>), and one fused multiply-add by the broadcast x[p] advances eight sums by one depth, in the
+    /// scalar sums' order. Two groups keep two chains of multiply-adds in flight.
+    /// </summary>
+    static void EightDots(float* x, float* rows, nint rowStride, int k, int slice, float alpha, float beta, float* c, nint cStride, int groups)
+    {
+        float* second = rows + 8 * rowStride;
+        for (int p0 = 0; p0 < k; p0 += slice)
+        {
+            int p1 = Math.Min(k, p0 + slice), p = p0;
+            Vector256<float> sum0 = Vector256<float>.Zero, sum1 = Vector256<float>.Zero;
+            for (; p + 8 <= p1; p += 8)
+            {
+                sum0 = Step(sum0, x + p, rows + p, rowStride);
+                if (groups == 2) sum1 = Step(sum1, x + p, second + p, rowStride);
+            }
+            for (; p < p1; p++)
+            {
+                sum0 = Vector256.FusedMultiplyAdd(Vector256.Create(x[p]), Column(rows + p, rowStride), sum0);
+                if (groups == 2) sum1 = Vector256.FusedMultiplyAdd(Vector256.Create(x[p]), Column(second + p, rowStride), sum1);
+            }
+            for (int i = 0; i < 8; i++) StoreSum(c + i * cStride, p0 == 0, sum0[i], alpha, beta);
+            if (groups == 2)
+                for (int i = 0; i < 8; i++) StoreSum(c + (8 + i) * cStride, p0 == 0, sum1[i], alpha, beta);
+        }
+
+        static Vector256<float> Column(float* at, nint stride) => Vector256.Create(at[0], at[stride], at[2 * stride], at[3 * stride],
+            at[4 * stride], at[5 * stride], at[6 * stride], at[7 * stride]);
+    }
+
+    /// <summary>
+    /// sum + Σ x[j]·(the eight rows' values at depth j) for j = 0..7, one fused multiply-add a depth: the 8 × 8 block
+    /// transposed by pairing rows, then quadruples (each 128-bit half holding depths j and j + 4), then swapping halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Step(Vector256<float> sum, float* x, float* r, nint stride)
+    {
+        var r0 = Vector256.Load(r); var r1 = Vector256.Load(r + stride); var r2 = Vector256.Load(r + 2 * stride); var r3 = Vector256.Load(r + 3 * stride);
+        var r4 = Vector256.Load(r + 4 * stride); var r5 = Vector256.Load(r + 5 * stride); var r6 = Vector256.Load(r + 6 * stride); var r7 = Vector256.Load(r + 7 * stride);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1); var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5); var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE); var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE); var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        sum = Vector256.FusedMultiplyAdd(Vector256.Create(x[0]), Avx.Permute2x128(u0, u4, 0x20), sum);
+        sum = Vector256.FusedMultiplyAdd(Vector256.Create(x[1]), Avx.Permute2x128(u1, u5, 0x20), sum);
+        sum = Vector256.FusedMultiplyAdd(Vector256.Create(x[2]), Avx.Permute2x128(u2, u6, 0x20), sum);
+        sum = Vector256.FusedMultiplyAdd(Vector256.Create(x[3]), Avx.Permute2x128(u3, u7, 0x20), sum);
+        sum = Vector256.FusedMultiplyAdd(Vector256.Create(x[4]), Avx.Permute2x128(u0, u4, 0x31), sum);
+        sum = Vector256.FusedMultiplyAdd(Vector256.Create(x[5]), Avx.Permute2x128(u1, u5, 0x31), sum);
+        sum = Vector256.FusedMultiplyAdd(Vector256.Create(x[6]), Avx.Permute2x128(u2, u6, 0x31), sum);
+        return Vector256.FusedMultiplyAdd(Vector256.Create(x[7]), Avx.Permute2x128(u3, u7, 0x31), sum);
     }
 
     /// <summary>One depth slice's sum into C as the micro-kernel stores it: the first slice scaled (plus beta·C), each later one added.</summary>
