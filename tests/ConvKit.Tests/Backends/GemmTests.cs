@@ -130,6 +130,30 @@ public class GemmTests
     }
 
     /// <summary>
+    /// The HardSigmoid and HardSwish pass (vectors, then a scalar tail) gives each value what the scalar formula gives,
+    /// to the bit, on the values where max and min instructions differ: NaN (kept), ±0, ±∞, and the clamp's corners.
+    /// </summary>
+    [Theory]
+    [InlineData(ActivationOp.HardSigmoid)]
+    [InlineData(ActivationOp.HardSwish)]
+    public void HardActivationPassKeepsNaNAndSignedZerosAsTheScalarFormula(ActivationOp activation)
+    {
+        float[] special = [float.NaN, -0f, 0f, -3f, 3f, -3.0000002f, 2.9999998f, float.PositiveInfinity, float.NegativeInfinity, 1e-30f, -1e-30f, 5f];
+        var row = special.Concat(special).Concat(special).ToArray(); // 36 values: four vectors of eight, then a tail of four
+        var bias = new float[] { 0f, -0f }; // one row of C each
+        var actual = row.Concat(row).ToArray();
+        CpuBackend.Epilogue(actual, row.Length, 2, row.Length, bias, activation, 0f);
+        for (int r = 0; r < 2; r++)
+            for (int i = 0; i < row.Length; i++)
+            {
+                float v = row[i] + bias[r], gate = MathF.Min(MathF.Max(v + 3f, 0f), 6f) / 6f;
+                float expected = activation == ActivationOp.HardSwish ? v * gate : gate, got = actual[r * row.Length + i];
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(got) || float.IsNaN(expected) && float.IsNaN(got),
+                    $"{activation} of {row[i]} + {bias[r]}: {got}, expected {expected}");
+            }
+    }
+
+    /// <summary>
     /// A convolution's epilogue done by the GEMM (a bias per row of C, then an activation; the Vector512 kernel applies
     /// the clamping and hard ones in registers as it stores, the others are a pass over each block) gives, to the bit,
     /// the product followed by the epilogue as a pass: on each kernel family, on one and two threads, with ragged
