@@ -21,9 +21,10 @@ static class Im2Col
 {
     /// <summary>Fills <paramref name="columns"/> (ColumnRows × count) from <paramref name="image"/> (C_in/groups, H, W).</summary>
     /// <remarks>
-    /// Each input row is first split into its s phases (values k·s + phase; with stride 1 the one phase is the row
-    /// itself), laid between zero margins wide enough for every tap. A tap's run along an output row is then one
-    /// contiguous copy of a phase, with the padding read as zeros: no gathering and no per-tap bounds.
+    /// With a column stride s > 1 each input row is first split into its s phases (values k·s + phase), laid between
+    /// zero margins wide enough for every tap. A tap's run along an output row is then one contiguous copy of a phase,
+    /// with the padding read as zeros: no gathering and no per-tap bounds. At unit stride the runs are copied from
+    /// the input rows themselves (<see cref="GatherUnitStride"/>).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(ReadOnlySpan<float> image, in ConvGeometry g, int first, int count, Span<float> columns)
@@ -31,6 +32,11 @@ static class Im2Col
         if (first == 0 && count == g.OutPlane && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth <= SmallWidth && g.PadTop >= 0 && g.PadLeft >= 0)
         {
             GatherSmallPlane(image, g, columns);
+            return;
+        }
+        if (g.StrideWidth == 1)
+        {
+            GatherUnitStride(image, g, first, count, columns);
             return;
         }
         int stride = g.StrideWidth;
@@ -58,6 +64,48 @@ static class Im2Col
                             Copy(ref Unsafe.Add(ref source, tapPhase[j] * phaseStride + margin + tapShift[j] + ow),
                                 ref Unsafe.Add(ref destination, rowBase + j * count + q), run);
                     }
+                    q += run;
+                }
+            }
+    }
+
+    /// <summary>
+    /// Gather at unit column stride: each tap's run along an output row is copied straight from the input row, the
+    /// padding written as zeros at its ends. Laying each row out first, as the strided path does, made every copy
+    /// read back unaligned vectors from stores just made, which the processor cannot forward: on Zen 3 this gathered
+    /// a tile three times faster (64 channels, 3×3, 56×56 in tiles of 128 positions: 2.41 → 0.75 ms), and DenseNet-121
+    /// and Inception-v3 ran a quarter and a fifth faster.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void GatherUnitStride(ReadOnlySpan<float> image, in ConvGeometry g, int first, int count, Span<float> columns)
+    {
+        int kernelWidth = g.KernelWidth;
+        Span<int> validFrom = stackalloc int[kernelWidth], validTo = stackalloc int[kernelWidth];
+        for (int j = 0; j < kernelWidth; j++)
+            ValidRange(j * g.DilationWidth - g.PadLeft, 1, g.InWidth, g.OutWidth, out validFrom[j], out validTo[j]);
+        ref float destination = ref MemoryMarshal.GetReference(columns);
+        ref float source = ref MemoryMarshal.GetReference(image);
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+            for (int i = 0; i < g.KernelHeight; i++)
+            {
+                int rowBase = (c * g.KernelHeight + i) * kernelWidth * count;
+                int oh = first / g.OutWidth, ow = first % g.OutWidth;
+                for (int q = 0; q < count; oh++, ow = 0)
+                {
+                    int run = Math.Min(g.OutWidth - ow, count - q);
+                    int ih = oh * g.StrideHeight + i * g.DilationHeight - g.PadTop;
+                    if ((uint)ih >= (uint)g.InHeight)
+                        for (int j = 0; j < kernelWidth; j++) Zero(ref Unsafe.Add(ref destination, rowBase + j * count + q), run);
+                    else
+                        for (int j = 0; j < kernelWidth; j++)
+                        {
+                            ref float to = ref Unsafe.Add(ref destination, rowBase + j * count + q);
+                            int from = Math.Clamp(validFrom[j], ow, ow + run), end = Math.Clamp(validTo[j], from, ow + run);
+                            Zero(ref to, from - ow);
+                            Copy(ref Unsafe.Add(ref source, (c * g.InHeight + ih) * g.InWidth + from + j * g.DilationWidth - g.PadLeft),
+                                ref Unsafe.Add(ref to, from - ow), end - from);
+                            Zero(ref Unsafe.Add(ref to, end - ow), ow + run - end);
+                        }
                     q += run;
                 }
             }
@@ -177,18 +225,14 @@ static class Im2Col
 
     /// <summary>phases[p·phaseStride + k] = row[k·stride + p]; the rest of the buffer is left as it is.</summary>
     /// <remarks>
-    /// Stride 2 (every downsampling convolution) deinterleaves 32 values at a time with two-source permutes
-    /// where AVX-512 has them: done once per kernel row and output row, a scalar split cost the 7×7 stride-2
-    /// stem more than all its copies.
+    /// Stride 2 (every downsampling convolution) deinterleaves 32 values at a time with two-source permutes where
+    /// AVX-512 has them, 16 at a time with AVX2: done once per kernel row and output row, a scalar split cost the 7×7
+    /// stride-2 stem more than all its copies (on Zen 3 the AVX2 split made the gathers of stride-2 convolutions
+    /// two to four times faster).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SplitPhases(ReadOnlySpan<float> row, int stride, int phaseStride, Span<float> phases)
     {
-        if (stride == 1)
-        {
-            row.CopyTo(phases);
-            return;
-        }
         int done = 0;
         if (stride == 2 && Avx512F.IsSupported)
         {
@@ -225,6 +269,25 @@ static class Im2Col
                     Avx512F.VL.PermuteVar8x32x2(low, odds8, high).StoreUnsafe(ref odd, (nuint)at / 2);
                     done = at + 16;
                 }
+            }
+        }
+        else if (stride == 2 && Avx2.IsSupported && row.Length >= 16)
+        {
+            // Two vectors of 8: even values to the low half of each, odd to the high, then the halves paired.
+            ref float source = ref MemoryMarshal.GetReference(row);
+            ref float even = ref MemoryMarshal.GetReference(phases);
+            ref float odd = ref Unsafe.Add(ref even, phaseStride);
+            var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            int length = row.Length;
+            for (int at = 0; ; at += 16)
+            {
+                if (at > length - 16) at = (length - 16) & ~1;
+                var low = Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref source, (nuint)at), order);
+                var high = Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref source, (nuint)at + 8), order);
+                Avx2.Permute2x128(low, high, 0x20).StoreUnsafe(ref even, (nuint)at / 2);
+                Avx2.Permute2x128(low, high, 0x31).StoreUnsafe(ref odd, (nuint)at / 2);
+                done = at + 16;
+                if (done >= length - 1) break;
             }
         }
         for (int p = 0; p < stride; p++)

@@ -14,6 +14,8 @@ public class Im2ColTests
     {
         // (N, C, H, W, C_out, H_out, W_out, kH, kW, sH, sW, pad top, pad left, dH, dW, groups)
         { "3x2 kernel, wide padding on both sides", new ConvGeometry(1, 2, 4, 5, 1, 4, 9, 3, 2, 1, 1, 1, 3, 1, 1, 1) },
+        // Rows of 21 at unit stride: each tap's run is copied from the input row in vectors, the padding zeroed around it.
+        { "3×3 kernel, dilation 2, rows of 21", new ConvGeometry(1, 2, 6, 21, 1, 6, 21, 3, 3, 1, 1, 2, 2, 2, 2, 1) },
         { "stride (2, 3), dilation 2", new ConvGeometry(1, 2, 7, 8, 1, 3, 4, 3, 3, 2, 3, 1, 2, 2, 2, 1) },
         { "stride 2, more outputs than the image covers", new ConvGeometry(1, 1, 5, 6, 1, 4, 5, 3, 3, 2, 2, 2, 2, 1, 1, 1) },
         // Rows of 75: stride 2 splits each row with vector permutes, the last block overlapping, and its last value alone.
