@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ConvKit.Backends;
 using ConvKit.Backends.Cpu;
 using ConvKit.Backends.Reference;
@@ -130,32 +131,43 @@ public class GemmTests
     }
 
     /// <summary>
-    /// The HardSigmoid and HardSwish pass (vectors, then a scalar tail) gives each value what the scalar formula gives,
-    /// to the bit, on the values where max and min instructions differ: NaN (kept), ±0, ±∞, and the clamp's corners.
+    /// The epilogue pass (vectors, then a scalar tail) gives each value what the scalar formula gives, to the bit, on the
+    /// values where max and min instructions differ: NaN (kept), ±0, ±∞, and the clamps' corners. A −0 bias counts as +0
+    /// (the kernels' arithmetic, <see cref="GemmEpilogue.Clamp(int)"/>).
     /// </summary>
     [Theory]
+    [InlineData(null)]
+    [InlineData(ActivationOp.Relu)]
+    [InlineData(ActivationOp.Relu6)]
     [InlineData(ActivationOp.HardSigmoid)]
     [InlineData(ActivationOp.HardSwish)]
-    public void HardActivationPassKeepsNaNAndSignedZerosAsTheScalarFormula(ActivationOp activation)
+    public void EpiloguePassKeepsNaNAndSignedZerosAsTheScalarFormula(ActivationOp? activation)
     {
-        float[] special = [float.NaN, -0f, 0f, -3f, 3f, -3.0000002f, 2.9999998f, float.PositiveInfinity, float.NegativeInfinity, 1e-30f, -1e-30f, 5f];
-        var row = special.Concat(special).Concat(special).ToArray(); // 36 values: four vectors of eight, then a tail of four
-        var bias = new float[] { 0f, -0f }; // one row of C each
-        var actual = row.Concat(row).ToArray();
-        CpuBackend.Epilogue(actual, row.Length, 2, row.Length, bias, activation, 0f);
-        for (int r = 0; r < 2; r++)
+        float[] special = [float.NaN, -0f, 0f, -3f, 3f, -3.0000002f, 2.9999998f, 6f, 6.0000005f, float.PositiveInfinity, float.NegativeInfinity, 1e-30f, -1e-30f, 5f];
+        var row = special.Concat(special).Concat(special).ToArray(); // 42 values: five vectors of eight, then a tail of two
+        var bias = new float[] { 0f, -0f, 1e-30f }; // one row of C each
+        var actual = Enumerable.Repeat(row, bias.Length).SelectMany(r => r).ToArray();
+        CpuBackend.Epilogue(actual, row.Length, bias.Length, row.Length, bias, activation, 0f);
+        var (low, high) = GemmEpilogue.Bounds(activation);
+        for (int r = 0; r < bias.Length; r++)
             for (int i = 0; i < row.Length; i++)
             {
-                float v = row[i] + bias[r], gate = MathF.Min(MathF.Max(v + 3f, 0f), 6f) / 6f;
-                float expected = activation == ActivationOp.HardSwish ? v * gate : gate, got = actual[r * row.Length + i];
+                float v = row[i] + (bias[r] + 0f), gate = MathF.Min(MathF.Max(v + 3f, 0f), 6f) / 6f;
+                float expected = activation switch
+                {
+                    ActivationOp.HardSigmoid => gate,
+                    ActivationOp.HardSwish => v * gate,
+                    _ => MathF.Min(MathF.Max(v, low), high),
+                };
+                float got = actual[r * row.Length + i];
                 Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(got) || float.IsNaN(expected) && float.IsNaN(got),
-                    $"{activation} of {row[i]} + {bias[r]}: {got}, expected {expected}");
+                    $"{activation?.ToString() ?? "no activation"} of {row[i]} + {bias[r]}: {got}, expected {expected}");
             }
     }
 
     /// <summary>
-    /// A convolution's epilogue done by the GEMM (a bias per row of C, then an activation; the Vector512 kernel applies
-    /// the clamping and hard ones in registers as it stores, the others are a pass over each block) gives, to the bit,
+    /// A convolution's epilogue done by the GEMM (a bias per row of C, then an activation; the vector kernels apply the
+    /// clamping ones in registers as they store, the others are a pass over each block) gives, to the bit,
     /// the product followed by the epilogue as a pass: on each kernel family, on one and two threads, with ragged
     /// tiles (a last panel of 5 rows, 100 = 64 + 36 columns) and a depth of three slices (the epilogue only after the
     /// last), with beta 0 and 1, NaN and −0 sums included.
@@ -170,7 +182,8 @@ public class GemmTests
         var b = RandomValues(K * N, 2);
         var bias = RandomValues(M, 3);
         a[7] = float.NaN; // row 0 of C is NaN throughout
-        Array.Clear(a, 5 * K, K); // row 5 of C is (−)0 before the bias
+        Array.Clear(a, 5 * K, K); // row 5 of C is −0 before the bias (alpha is −1), and its bias −0
+        bias[5] = -0f;
         var start = RandomValues(M * N, 4);
         foreach (var isa in Isas())
             foreach (int threads in new[] { 1, 2 })
@@ -179,11 +192,12 @@ public class GemmTests
                     {
                         if (!withBias && activation == null) continue;
                         var expected = (float[])start.Clone();
-                        Gemm.Sgemm(false, false, M, N, K, 1f, a, K, b, N, beta, expected, N, threads, isa);
+                        Gemm.Sgemm(false, false, M, N, K, -1f, a, K, b, N, beta, expected, N, threads, isa);
                         CpuBackend.Epilogue(expected, N, M, N, withBias ? bias : default, activation, 0.1f);
                         var actual = (float[])start.Clone();
-                        Gemm.Sgemm(false, false, M, N, K, 1f, a, K, b, N, beta, actual, N, threads, isa, withBias ? bias : default, activation, 0.1f);
-                        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{isa}, {threads} threads, {activation?.ToString() ?? "no activation"}, bias {withBias}, beta {beta}");
+                        Gemm.Sgemm(false, false, M, N, K, -1f, a, K, b, N, beta, actual, N, threads, isa, withBias ? bias : default, activation, 0.1f);
+                        // Bits, not values: float equality would take −0 for +0.
+                        Assert.True(MemoryMarshal.Cast<float, int>(expected).SequenceEqual(MemoryMarshal.Cast<float, int>(actual)), $"{isa}, {threads} threads, {activation?.ToString() ?? "no activation"}, bias {withBias}, beta {beta}");
                     }
     }
 

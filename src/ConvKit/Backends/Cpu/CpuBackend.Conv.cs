@@ -109,24 +109,28 @@ public sealed partial class CpuBackend
         for (int o = 0; o < rows; o++)
         {
             var row = output.Slice(o * ld, count);
-            if (clamps) AddAndClamp(row, bias.IsEmpty ? 0f : bias[o], low, high);
-            else if (hard) AddAndHardSigmoid(row, bias.IsEmpty ? 0f : bias[o], activation == ActivationOp.HardSwish);
+            float shift = (bias.IsEmpty ? 0f : bias[o]) + 0f; // a −0 bias counts as +0, as in the kernels (GemmEpilogue.Clamp(int))
+            if (clamps) AddAndClamp(row, shift, low, high);
+            else if (hard) AddAndHardSigmoid(row, shift, activation == ActivationOp.HardSwish);
             else
             {
-                if (!bias.IsEmpty) TensorPrimitives.Add(row, bias[o], row);
+                if (!bias.IsEmpty) TensorPrimitives.Add(row, shift, row);
                 if (activation is { } op) Activate(op, activationParameter, row, row);
             }
         }
     }
 
-    /// <summary>row = min(max(row + shift, low), high), NaN kept (as TensorPrimitives' Max and Min).</summary>
+    /// <summary>
+    /// row = min(max(row + shift, low), high), NaN kept (as TensorPrimitives' Max and Min), as the GEMM's kernels store
+    /// it (<see cref="GemmEpilogue.Clamp(int)"/>: the shift is never −0, so the native max and min are the IEEE ones).
+    /// </summary>
     static void AddAndClamp(Span<float> row, float shift, float low, float high)
     {
         ref float r = ref MemoryMarshal.GetReference(row);
         int n = row.Length, i = 0;
         var (s, lo, hi) = (Vector256.Create(shift), Vector256.Create(low), Vector256.Create(high));
         for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
-            Vector256.Min(Vector256.Max(Vector256.LoadUnsafe(ref r, (nuint)i) + s, lo), hi).StoreUnsafe(ref r, (nuint)i);
+            GemmEpilogue.Clamp(Vector256.LoadUnsafe(ref r, (nuint)i) + s, lo, hi).StoreUnsafe(ref r, (nuint)i);
         for (; i < n; i++) Unsafe.Add(ref r, i) = MathF.Min(MathF.Max(Unsafe.Add(ref r, i) + shift, low), high);
     }
 
