@@ -14,18 +14,19 @@ static class ChannelsLastDepthwise
     /// <summary>
     /// Whether this path takes the convolution: depthwise with one filter per channel, no negative padding, and output
     /// rows of at most 28 values at column stride 2, or of at most 16 at unit stride (without AVX-512, where a Vector512
-    /// is two Vector256 halves, of at most 8). On wider rows the plane path's row vectors are full and
+    /// is two Vector256 halves, of at most 14 and 8). On wider rows the plane path's row vectors are full and
     /// this one's transposes cost more than they save. MobileNetV2's layers at batch 1 on two threads, Zen 5: 32
     /// channels at 112×112 took 173 µs here against 88 on the plane path, 384 at 14×14 32 against 37, 960 at 7×7 27
     /// against 67, 576 at 14×14 to 7×7 by stride 2 25 against 63, 144 at 56×56 to 28×28 63 against 81; with AVX-512
     /// disabled, 96 at 112×112 to 56×56 331 against 506, and 672 at 14×14 with 5×5 filters 204 against 137. On Zen 3
     /// (AVX2) the plane path also won 3×3 at 14×14 (384 channels 136 µs against 166, 576 165 against 210) and lost at
-    /// 7×7 (960: 202 against 135); once it split stride-2 rows with AVX2 permutes it won 112×112 to 56×56 there too (96
-    /// channels 520 µs against 664, 64 486 against 592, 48 346 against 422) and tied at 56×56 to 28×28 with 5×5 filters.
+    /// 7×7 (960: 202 against 135); once it split stride-2 rows with AVX2 permutes, straight from the input rows, it won
+    /// 112×112 to 56×56 there too (96 channels 520 µs against 664, 64 486 against 592, 48 346 against 422) and 56×56 to
+    /// 28×28 (144 channels 3×3 404 against 455, 72 5×5 292 against 425), and lost 28×28 to 14×14 (240: 251 against 227).
     /// </summary>
     public static bool Takes(in ConvGeometry g) =>
         g.IsDepthwise && g.OutChannels == g.InChannels && g.PadTop >= 0 && g.PadLeft >= 0
-        && g.OutWidth <= (g.StrideWidth == 2 ? 28 : Vector512.IsHardwareAccelerated ? 16 : 8);
+        && g.OutWidth <= (Vector512.IsHardwareAccelerated ? (g.StrideWidth == 2 ? 28 : 16) : (g.StrideWidth == 2 ? 14 : 8));
 
     /// <summary>y = activation(the depthwise convolution of x with the bias), for a geometry <see cref="Takes"/> accepts.</summary>
     public static void Forward(float[] x, float[] w, float[]? bias, float[] y, ConvGeometry g, ActivationOp? activation, float activationParameter)

@@ -224,6 +224,20 @@ static class Im2Col
     }
 
     /// <summary>phases[p·phaseStride + k] = row[k·stride + p]; the rest of the buffer is left as it is.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SplitPhases(ReadOnlySpan<float> row, int stride, int phaseStride, Span<float> phases)
+    {
+        if (stride == 2)
+        {
+            ref float even = ref MemoryMarshal.GetReference(phases);
+            SplitInTwo(row, ref even, ref Unsafe.Add(ref even, phaseStride));
+            return;
+        }
+        for (int p = 0; p < stride; p++)
+            for (int w = p, k = 0; w < row.Length; w += stride, k++) phases[p * phaseStride + k] = row[w];
+    }
+
+    /// <summary>even[k] = row[2k] and odd[k] = row[2k + 1]; nothing else is written.</summary>
     /// <remarks>
     /// Stride 2 (every downsampling convolution) deinterleaves 32 values at a time with two-source permutes where
     /// AVX-512 has them, 16 at a time with AVX2: done once per kernel row and output row, a scalar split cost the 7×7
@@ -231,17 +245,14 @@ static class Im2Col
     /// two to four times faster).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void SplitPhases(ReadOnlySpan<float> row, int stride, int phaseStride, Span<float> phases)
+    internal static void SplitInTwo(ReadOnlySpan<float> row, ref float even, ref float odd)
     {
-        int done = 0;
-        if (stride == 2 && Avx512F.IsSupported)
+        int done = 0, length = row.Length;
+        ref float source = ref MemoryMarshal.GetReference(row);
+        if (Avx512F.IsSupported)
         {
-            ref float source = ref MemoryMarshal.GetReference(row);
-            ref float even = ref MemoryMarshal.GetReference(phases);
-            ref float odd = ref Unsafe.Add(ref even, phaseStride);
             var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odds = evens + Vector512<int>.One;
-            int length = row.Length;
             if (length >= 32)
                 for (int at = 0; ; at += 32)
                 {
@@ -271,14 +282,10 @@ static class Im2Col
                 }
             }
         }
-        else if (stride == 2 && Avx2.IsSupported && row.Length >= 16)
+        else if (Avx2.IsSupported && length >= 16)
         {
             // Two vectors of 8: even values to the low half of each, odd to the high, then the halves paired.
-            ref float source = ref MemoryMarshal.GetReference(row);
-            ref float even = ref MemoryMarshal.GetReference(phases);
-            ref float odd = ref Unsafe.Add(ref even, phaseStride);
             var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-            int length = row.Length;
             for (int at = 0; ; at += 16)
             {
                 if (at > length - 16) at = (length - 16) & ~1;
@@ -290,11 +297,7 @@ static class Im2Col
                 if (done >= length - 1) break;
             }
         }
-        for (int p = 0; p < stride; p++)
-        {
-            int k = (done - p + stride - 1) / stride;
-            for (int w = k * stride + p; w < row.Length; w += stride, k++) phases[p * phaseStride + k] = row[w];
-        }
+        for (int w = done; w < length; w++) Unsafe.Add(ref w % 2 == 0 ? ref even : ref odd, w / 2) = row[w];
     }
 
     // Runs here are short (a row of a feature map) and the padding around them shorter still (often one value),
