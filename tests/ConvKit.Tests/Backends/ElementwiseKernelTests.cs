@@ -179,6 +179,8 @@ public class ElementwiseKernelTests
     {
         { [3, 4], [1, 0] }, { [2, 3, 5], [0, 2, 1] }, { [2, 3, 5], [2, 0, 1] }, { [2, 3, 4, 5], [0, 2, 3, 1] },
         { [2, 1, 4, 3, 2], [4, 2, 0, 3, 1] }, { [6], [0] },
+        // Transposes of merged axes with whole 8×8 blocks and ragged edges: NCHW → NHWC and back, a batch of matrices.
+        { [2, 19, 5, 7], [0, 2, 3, 1] }, { [2, 5, 7, 19], [0, 3, 1, 2] }, { [3, 17, 9], [0, 2, 1] },
     });
 
     [Theory]
