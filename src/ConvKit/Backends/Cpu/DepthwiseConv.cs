@@ -169,7 +169,7 @@ static class DepthwiseConv
         {
             g = geometry;
             int outWidth = (g.OutWidth + Lanes - 1) / Lanes * Lanes, span = g.DilationWidth * (g.KernelWidth - 1);
-            // Phases of whole 16-value blocks, so rows start on 64-byte boundaries.
+            // A stride-2 phase holds a row's outputs and the kernel's reach, in whole 16-value blocks.
             phase = g.StrideWidth == 1 ? outWidth + span : (outWidth + span / 2 + 15) / 16 * 16;
             width = g.StrideWidth == 1 ? phase : 2 * phase;
             height = (g.OutHeight - 1) * g.StrideHeight + g.DilationHeight * (g.KernelHeight - 1) + 1;
