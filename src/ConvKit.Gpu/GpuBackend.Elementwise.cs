@@ -175,6 +175,7 @@ public sealed partial class GpuBackend
         ActivationOp.Sigmoid => Sigmoid(v),
         ActivationOp.HardSigmoid => HardSigmoid(v),
         ActivationOp.HardSwish => v * HardSigmoid(v),
+        ActivationOp.Gelu => v * 0.5f * (1f + Erf(v * 0.707106781f)),
         _ => v * Sigmoid(v),
     };
 
@@ -205,6 +206,7 @@ public sealed partial class GpuBackend
                 ActivationOp.Sigmoid => y[i] * (1 - y[i]),
                 ActivationOp.HardSigmoid => v > -3 && v < 3 ? 1f / 6 : 0,
                 ActivationOp.HardSwish => v < -3 ? 0 : v <= 3 ? v / 3f + 0.5f : 1,
+                ActivationOp.Gelu => 0.5f * (1f + Erf(v * 0.707106781f)) + v * MathF.Exp(-0.5f * v * v) * 0.398942280f,
                 _ => Sigmoid(v) * (1 + v * (1 - Sigmoid(v))),
             };
             gradX[i] = gradY[i] * derivative;

@@ -203,7 +203,7 @@ public sealed class OnnxModule : Module, IFeatureModel
     }
 
     /// <summary>
-    /// Compiles the nodes into an execution plan: Conv+activation and Pad+AveragePool fusion, in-place reuse and
+    /// Compiles the nodes into an execution plan: Conv+activation, Pad+AveragePool and GELU fusion, in-place reuse and
     /// recycling of dead values.
     /// The values in <paramref name="features"/> are kept as the graph outputs are: computed on their own (not fused
     /// away), never overwritten in place, dropped or recycled.
@@ -231,6 +231,13 @@ public sealed class OnnxModule : Module, IFeatureModel
                 continue;
             }
             var node = rewritten.GetValueOrDefault(original, original);
+            // PyTorch's GELU chain runs as one Gelu node.
+            if (GeluFusion.Find(node, nodesToRun, readers, keep, constants) is var (chain, gelu))
+            {
+                absorbed.UnionWith(chain);
+                planned.Add((gelu, null, [.. gelu.Output]));
+                continue;
+            }
             // A Conv whose output goes only through an activation runs fused with it.
             var fused = ActivationFusion.Find(node, nodesToRun, readers, keep, constants, Opset);
             if (fused != null) absorbed.UnionWith(fused.Absorbed);
@@ -255,7 +262,7 @@ public sealed class OnnxModule : Module, IFeatureModel
         // out, allocated 300 MB a run, and the collections made it 4–8× slower.)
         static bool Fresh(string? opType) =>
             opType is "Conv" or "BatchNormalization" or "Add" or "Relu" or "MaxPool" or "AveragePool" or "GlobalAveragePool"
-                or "Sub" or "Mul" or "Div" or "Erf" or "Sigmoid" or "Tanh" or "HardSigmoid" or "HardSwish" or "Clip"
+                or "Sub" or "Mul" or "Div" or "Erf" or "Gelu" or "Sigmoid" or "Tanh" or "HardSigmoid" or "HardSwish" or "Clip"
                 or "MatMul" or "Gemm" or "Transpose" or "Concat" or "LayerNormalization";
         for (int i = 0; i < planned.Count; i++)
         {

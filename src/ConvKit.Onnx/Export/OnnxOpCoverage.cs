@@ -19,7 +19,7 @@ public static class OnnxOpCoverage
         "Sum", "Max", "Min", "ArgMax", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "Where",
         "MatMul", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm", "LocalResponseNorm",
         "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "RoiPool", "RoiAlign",
-        "HardSigmoid", "HardSwish", "Erf", "LayerNorm",
+        "HardSigmoid", "HardSwish", "Erf", "Gelu", "LayerNorm",
     };
 
     /// <summary>Public F ops that trace as other ops (they call them), with those ops.</summary>

@@ -66,6 +66,12 @@ sealed partial class TraceToOnnx
             case "Add" or "Sub" or "Mul" or "Div" or "Pow" or "Relu" or "Tanh" or "Sigmoid" or "Neg" or "Exp" or "Log" or "Sqrt" or "Abs" or "Sign":
                 return Node(op.Op, inputs);
             case "Erf" or "HardSwish": return Node(op.Op, inputs);
+            // Gelu is an ONNX op from opset 20; at 17 it is PyTorch's form, x·½·(1 + erf(x/√2)), which importers fuse back.
+            case "Gelu":
+            {
+                string erf = Step("Erf", [Step("Div", [inputs[0], graph.Constant([MathF.Sqrt(2f)])])]);
+                return Node("Mul", [Step("Mul", [inputs[0], Step("Add", [erf, graph.Constant([1f])])]), graph.Constant([0.5f])]);
+            }
             // PyTorch's hardsigmoid is ONNX's with slope 1/6 (ONNX's default is 0.2).
             case "HardSigmoid": return Node("HardSigmoid", inputs, Float("alpha", 1f / 6), Float("beta", 0.5f));
             case "Maximum": return Node("Max", inputs);

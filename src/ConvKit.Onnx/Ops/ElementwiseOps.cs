@@ -4,7 +4,7 @@ using ConvKit.Ops;
 
 namespace ConvKit.Onnx.Ops;
 
-// Element-wise arithmetic (NumPy broadcasting from opset 7), Min, Max, Mod, Pow, Sqrt, Erf, Exp, Log, Reciprocal, Neg, Abs,
+// Element-wise arithmetic (NumPy broadcasting from opset 7), Min, Max, Mod, Pow, Sqrt, Erf, Gelu, Exp, Log, Reciprocal, Neg, Abs,
 // Floor, Ceil, activations, Clip, Softmax, Dropout, Identity.
 static partial class Operators
 {
@@ -119,6 +119,15 @@ static partial class Operators
     // HardSwish (from opset 14): x·max(0, min(1, x/6 + ½)).
     static OpKernel HardSwish(NodeContext node) => node.Opset >= 14 ? FloatUnary(node, F.HardSwish)
         : throw node.Unsupported("HardSwish is defined from opset 14 on (older exporters write HardSigmoid and Mul)");
+
+    // Gelu (from opset 20): x·Φ(x), exact or PyTorch's tanh form. Older opsets have it only as the planner writes it
+    // for PyTorch's Div, Erf, Add, Mul, Mul chain (see GeluFusion), and it means the same there.
+    static OpKernel Gelu(NodeContext node) => node.String("approximate", "none") switch
+    {
+        "none" => FloatUnary(node, x => F.Gelu(x)),
+        "tanh" => FloatUnary(node, x => F.Gelu(x, tanhApproximation: true)),
+        var other => throw node.Unsupported($"approximate '{other}' is not one of ONNX's 'none' and 'tanh'"),
+    };
 
     static OpKernel Relu(NodeContext node) => FloatUnary(node, x => F.Relu(x, inPlace: node.MayOverwrite(0)));
     static OpKernel Sigmoid(NodeContext node) => FloatUnary(node, F.Sigmoid);

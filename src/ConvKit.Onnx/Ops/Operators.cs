@@ -24,7 +24,7 @@ static partial class Operators
         ["Shape"] = Shape, ["Gather"] = Gather, ["Unsqueeze"] = Unsqueeze, ["Squeeze"] = Squeeze, ["Slice"] = Slice,
         ["Split"] = Split, ["Constant"] = Constant, ["ConstantOfShape"] = ConstantOfShape, ["Cast"] = Cast,
         ["Resize"] = Resize, ["Upsample"] = Upsample,
-        ["HardSigmoid"] = HardSigmoid, ["HardSwish"] = HardSwish, ["Erf"] = Erf, ["Pow"] = Pow, ["Sqrt"] = Sqrt,
+        ["HardSigmoid"] = HardSigmoid, ["HardSwish"] = HardSwish, ["Erf"] = Erf, ["Gelu"] = Gelu, ["Pow"] = Pow, ["Sqrt"] = Sqrt,
         ["ReduceMean"] = ReduceMean, ["LayerNormalization"] = LayerNormalization,
         ["Min"] = Min, ["Max"] = Max, ["Mod"] = Mod, ["Exp"] = Exp, ["Log"] = Log, ["Reciprocal"] = Reciprocal, ["Neg"] = Neg, ["Abs"] = Abs,
         ["Floor"] = Floor, ["Ceil"] = Ceil,

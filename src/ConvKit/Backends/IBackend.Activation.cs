@@ -19,6 +19,8 @@ public enum ActivationOp
     HardSwish,
     /// <summary>x · sigmoid(x) (SiLU, also called Swish)</summary>
     Silu,
+    /// <summary>x · Φ(x) = x · ½(1 + erf(x/√2)) (GELU, exact form; Φ is the standard normal distribution function)</summary>
+    Gelu,
 }
 
 public partial interface IBackend
@@ -28,7 +30,7 @@ public partial interface IBackend
 
     /// <summary>
     /// gradX = gradY·f′, element-wise. The ReLU family reads f′ from x (0 at the kinks, the slope for
-    /// LeakyRelu at 0, as PyTorch), Tanh and Sigmoid from their output y, Silu from x (σ(x)(1 + x(1 − σ(x)))). HardSigmoid and HardSwish read x, with
+    /// LeakyRelu at 0, as PyTorch), Tanh and Sigmoid from their output y, Silu from x (σ(x)(1 + x(1 − σ(x)))), Gelu from x (Φ(x) + x·φ(x), φ the standard normal density). HardSigmoid and HardSwish read x, with
     /// PyTorch's values at the kinks: HardSigmoid′ is 1/6 strictly inside (−3, 3), else 0; HardSwish′ is 0 below −3,
     /// x/3 + 1/2 on [−3, 3], 1 above.
     /// </summary>

@@ -46,6 +46,19 @@ public static partial class F
     /// </summary>
     public static Tensor HardSwish(Tensor x) => Activation(ActivationOp.HardSwish, "HardSwish", x, 0f);
 
+    /// <summary>
+    /// GELU, x·Φ(x) with Φ the standard normal distribution function, as torch.nn.functional.gelu (ConvNeXt's and the
+    /// vision transformers' activation). Exact by default, x·½(1 + erf(x/√2)), one fused pass with the gradient
+    /// Φ(x) + x·φ(x); with <paramref name="tanhApproximation"/> PyTorch's approximate='tanh' form
+    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))), built from element-wise ops (its gradient is theirs).
+    /// </summary>
+    public static Tensor Gelu(Tensor x, bool tanhApproximation = false)
+    {
+        if (!tanhApproximation) return Activation(ActivationOp.Gelu, "Gelu", x, 0f);
+        var inner = (x + x * x * x * 0.044715f) * MathF.Sqrt(2f / MathF.PI);
+        return x * 0.5f * (Tanh(inner) + 1f);
+    }
+
     static Tensor Activation(ActivationOp op, string name, Tensor x, float parameter)
     {
         var backend = x.Backend;

@@ -77,6 +77,7 @@ public static partial class F
         ActivationOp.HardSigmoid => HardSigmoid(x),
         ActivationOp.HardSwish => HardSwish(x),
         ActivationOp.Silu => Mul(x, Sigmoid(x)),
+        ActivationOp.Gelu => Gelu(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
     };
 

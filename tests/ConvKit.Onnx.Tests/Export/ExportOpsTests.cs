@@ -120,7 +120,7 @@ public class ExportOpsTests
             var y = conv.Forward(x) * 3f;                                                    // (N, 6, 5, 5), values beyond ±3
             var gated = F.HardSwish(y) * F.HardSigmoid(F.Mean(y, [2, 3], keepDim: true));    // squeeze-and-excitation's shape
             var last = F.LayerNorm(F.Permute(gated, 0, 2, 3, 1), [6], weight, bias, eps: 1e-6f); // (N, 5, 5, 6)
-            var gelu = last * 0.5f * (F.Erf(last * 0.70710677f) + 1f);
+            var gelu = F.Gelu(last) - F.Erf(last) * 0.25f;
             return F.LayerNorm(gelu, [5, 6]);                                                // no weight or bias
         }
     }

@@ -2,7 +2,7 @@ using ConvKit.Ops;
 
 namespace ConvKit.Tests.Autograd;
 
-/// <summary>HardSigmoid, HardSwish, Erf and LayerNorm backward rules against finite differences (see <see cref="GradCheck"/>).</summary>
+/// <summary>HardSigmoid, HardSwish, Erf, GELU and LayerNorm backward rules against finite differences (see <see cref="GradCheck"/>).</summary>
 public class ActivationNormGradientCheckTests
 {
     static Tensor Uniform(int seed, float low, float high, params int[] shape) => Tensor.Rand(shape, seed) * (high - low) + low;
@@ -17,6 +17,8 @@ public class ActivationNormGradientCheckTests
     [Fact] public void HardSigmoid() => GradCheck.Check(x => F.HardSigmoid(x[0]), AwayFromKinks(1, 3, 7));
     [Fact] public void HardSwish() => GradCheck.Check(x => F.HardSwish(x[0]), AwayFromKinks(2, 3, 7));
     [Fact] public void Erf() => GradCheck.Check(x => F.Erf(x[0]), Uniform(3, -3f, 3f, 4, 5));
+    [Fact] public void Gelu() => GradCheck.Check(x => F.Gelu(x[0]), Uniform(8, -6f, 6f, 3, 9));
+    [Fact] public void GeluTanhApproximation() => GradCheck.Check(x => F.Gelu(x[0], tanhApproximation: true), Uniform(9, -6f, 6f, 3, 9));
 
     [Fact]
     public void LayerNormWithWeightAndBias() =>

@@ -79,6 +79,7 @@ public class ConvOpTests
         ActivationOp.HardSigmoid => F.HardSigmoid(x),
         ActivationOp.HardSwish => F.HardSwish(x),
         ActivationOp.Silu => x * F.Sigmoid(x),
+        ActivationOp.Gelu => F.Gelu(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 

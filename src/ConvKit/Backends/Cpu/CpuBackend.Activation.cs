@@ -37,6 +37,7 @@ public sealed partial class CpuBackend
             case ActivationOp.HardSigmoid: HardSigmoid(source, destination, timesInput: false); break;
             case ActivationOp.HardSwish: HardSigmoid(source, destination, timesInput: true); break;
             case ActivationOp.Silu: Silu(source, destination); break;
+            case ActivationOp.Gelu: ErrorFunction.Gelu(source, destination); break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
         }
     }
@@ -120,7 +121,7 @@ public sealed partial class CpuBackend
     /// the IEEE result), .NET's IEEE Max and Min being several instructions each without AVX-512.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Exp(Vector256<float> x)
+    internal static Vector256<float> Exp(Vector256<float> x)
     {
         const float RoundingShift = 12582912f;
         x = GemmEpilogue.Clamp(x, Vector256.Create(-87.3f), Vector256.Create(88.8f));
@@ -184,6 +185,7 @@ public sealed partial class CpuBackend
                 case ActivationOp.HardSigmoid: ReluFamilyBackward(input.AsSpan(start, length), g, -3f, 3f, 0f, dx, 1f / 6); break;
                 case ActivationOp.HardSwish: HardSwishBackward(input.AsSpan(start, length), g, dx); break;
                 case ActivationOp.Silu: SiluBackward(input.AsSpan(start, length), g, dx); break;
+                case ActivationOp.Gelu: ErrorFunction.GeluBackward(input.AsSpan(start, length), g, dx); break;
                 default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
             }
         });

@@ -20,6 +20,7 @@ public sealed partial class ReferenceBackend
                 ActivationOp.HardSigmoid => HardSigmoid(v),
                 ActivationOp.HardSwish => v * HardSigmoid(v),
                 ActivationOp.Silu => (float)(v * Sigmoid(v)),
+                ActivationOp.Gelu => (float)(v * NormalCdf(v)),
                 _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
             };
         }
@@ -29,6 +30,9 @@ public sealed partial class ReferenceBackend
     static float HardSigmoid(float x) => Math.Min(Math.Max(x + 3f, 0f), 6f) / 6f;
 
     static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    /// <summary>Φ(x) = ½(1 + erf(x/√2)), the standard normal distribution function.</summary>
+    static double NormalCdf(double x) => 0.5 * (1 + Erf(x / Math.Sqrt(2)));
 
     /// <inheritdoc/>
     public void ActivationBackward(ActivationOp op, float parameter, Storage x, Storage y, Storage gradY, Storage gradX)
@@ -47,6 +51,7 @@ public sealed partial class ReferenceBackend
                 ActivationOp.HardSigmoid => v > -3 && v < 3 ? 1.0 / 6 : 0,
                 ActivationOp.HardSwish => v < -3 ? 0 : v <= 3 ? v / 3.0 + 0.5 : 1,
                 ActivationOp.Silu => Sigmoid(v) * (1 + v * (1 - Sigmoid(v))),
+                ActivationOp.Gelu => NormalCdf(v) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI),
                 _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
             };
             inputGrad[i] = (float)(g * derivative);
