@@ -22,10 +22,14 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
     const int NC = 512;
     // MC: rows of a packed (transposed) A block, 3072×384 floats = 4.5 MB, held in L3.
     const int MC = 3072;
-    // B is read in place (no copy) when few row panels reuse it: with m ≤ 512 (a thread's share of a 1024 product,
-    // or a convolution with few output channels) the copy would cost as much as the arithmetic. A larger m, or a
-    // transposed B (a gather), is packed: contiguous panels also avoid cache-set conflicts of power-of-two ldb.
-    const int PackBMinRows = 513;
+    // B is read in place (no copy) when few row panels reuse it, else packed (and always when transposed, a gather):
+    // contiguous panels also avoid the cache-set conflicts of a power-of-two ldb. How few depends on the panel's
+    // width. A 64-wide panel reads 256 contiguous bytes of each row of B a step: with m ≤ 512 (a thread's share of a
+    // 1024 product, or a convolution with few output channels) the copy cost as much as the arithmetic (Zen 5). A
+    // 16-wide panel reads one cache line a step, each a stride ldb from the last, and on Zen 3 (512 KB L2) packing
+    // paid from 64 rows (196×1536×384, ConvNeXt's MatMul, 0.68× the time; 256×196×2304 0.82×; 64×784×576 0.88×) and
+    // lost below (48×12544×27 1.12×, 16×12544×144 1.3×, 6×1000×1000 2.1×).
+    static int PackBMinRows(int nr) => nr > 16 ? 513 : 64;
     // A not transposed is always read in place: each micro-panel row is a contiguous run that stays in L1, and
     // skipping the copy measured faster at every size (it halved the time of 3136×64×576, where each element of A
     // is used only 64 times). A transposed A is read in place only when few column panels reuse it (n ≤ 256),
@@ -38,7 +42,7 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
     {
         int mr = kernel.MR, nr = kernel.NR;
         int kc0 = DepthSlice(k), mc0 = Split(m, MC, mr), nc0 = Split(n, NC, nr);
-        bool packA = transA && n >= PackTransposedAMinCols, packB = transB || m >= PackBMinRows;
+        bool packA = transA && n >= PackTransposedAMinCols, packB = transB || m >= PackBMinRows(nr);
         // Unpacked operands still pack their ragged last panel, zero-padded, so the kernel always runs full tiles
         // (but a family with a kernel for fewer rows runs the last rows of A in place with it).
         float[] bufferA = ArrayPool<float>.Shared.Rent((packA ? mc0 : mr) * kc0 + 16);
