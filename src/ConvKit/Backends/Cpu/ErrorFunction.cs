@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ConvKit.Backends.Cpu;
@@ -25,26 +24,20 @@ static class ErrorFunction
     const float InverseSqrt2 = 0.707106781f, InverseSqrt2Pi = 0.398942280f;
 
     /// <summary>y = erf(x) element-wise; y may be x. NaN stays NaN.</summary>
-    public static void Compute(ReadOnlySpan<float> x, Span<float> y) => Map<Erf>(x, x, y);
+    public static void Compute(ReadOnlySpan<float> x, Span<float> y) => LaneMap.Run<Erf>(x, x, y);
 
     /// <summary>y = x·½·(1 + erf(x/√2)) element-wise, PyTorch's exact GELU (the same order of operations); y may be x.</summary>
-    public static void Gelu(ReadOnlySpan<float> x, Span<float> y) => Map<GeluForward>(x, x, y);
+    public static void Gelu(ReadOnlySpan<float> x, Span<float> y) => LaneMap.Run<GeluForward>(x, x, y);
 
     /// <summary>dx = g·(Φ(x) + x·φ(x)), Φ = ½(1 + erf(x/√2)) and φ(x) = e^−x²/2 / √(2π), GELU's derivative as PyTorch's; dx may be x or g.</summary>
-    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx) => Map<GeluGradient>(x, g, dx);
+    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx) => LaneMap.Run<GeluGradient>(x, g, dx);
 
-    /// <summary>A function of eight lanes of x (and of g, the upstream gradient, where it reads one).</summary>
-    interface ILanes
-    {
-        static abstract Vector256<float> Apply(Vector256<float> x, Vector256<float> g);
-    }
-
-    readonly struct Erf : ILanes
+    readonly struct Erf : LaneMap.IFunction
     {
         public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Of(x, CpuBackend.Exp(-(x * x)));
     }
 
-    readonly struct GeluForward : ILanes
+    readonly struct GeluForward : LaneMap.IFunction
     {
         public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g)
         {
@@ -53,7 +46,7 @@ static class ErrorFunction
         }
     }
 
-    readonly struct GeluGradient : ILanes
+    readonly struct GeluGradient : LaneMap.IFunction
     {
         public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g)
         {
@@ -65,33 +58,6 @@ static class ErrorFunction
             var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + Of(t, gauss));
             return g * Vector256.FusedMultiplyAdd(x, gauss * Vector256.Create(InverseSqrt2Pi), cdf);
         }
-    }
-
-    /// <summary>
-    /// y = F(x, g) eight lanes at a time. The last eight are computed first and stored last, so no value is read after
-    /// it was overwritten; fewer than eight go through a padded copy on the stack.
-    /// </summary>
-    static void Map<TLanes>(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> y) where TLanes : ILanes
-    {
-        const int W = 8;
-        int n = x.Length;
-        if (n < W)
-        {
-            Span<float> lanes = stackalloc float[2 * W];
-            lanes.Clear();
-            x.CopyTo(lanes);
-            g.CopyTo(lanes[W..]);
-            TLanes.Apply(Vector256.Create<float>(lanes), Vector256.Create<float>(lanes[W..])).CopyTo(lanes);
-            lanes[..n].CopyTo(y);
-            return;
-        }
-        ref float source = ref MemoryMarshal.GetReference(x);
-        ref float upstream = ref MemoryMarshal.GetReference(g);
-        ref float target = ref MemoryMarshal.GetReference(y);
-        var last = TLanes.Apply(Vector256.LoadUnsafe(ref source, (nuint)(n - W)), Vector256.LoadUnsafe(ref upstream, (nuint)(n - W)));
-        for (int i = 0; i + W <= n; i += W)
-            TLanes.Apply(Vector256.LoadUnsafe(ref source, (nuint)i), Vector256.LoadUnsafe(ref upstream, (nuint)i)).StoreUnsafe(ref target, (nuint)i);
-        last.StoreUnsafe(ref target, (nuint)(n - W));
     }
 
     /// <summary>erf of eight lanes given gauss = e^−x²; NaN passes (through the large branch: e^NaN is NaN).</summary>
