@@ -120,8 +120,8 @@ static partial class Operators
     static OpKernel HardSwish(NodeContext node) => node.Opset >= 14 ? FloatUnary(node, F.HardSwish)
         : throw node.Unsupported("HardSwish is defined from opset 14 on (older exporters write HardSigmoid and Mul)");
 
-    // Gelu (from opset 20): x·Φ(x), exact or PyTorch's tanh form. Older opsets have it only as the planner writes it
-    // for PyTorch's Div, Erf, Add, Mul, Mul chain (see GeluFusion), and it means the same there.
+    // Gelu (opset 20): x·Φ(x), exact or PyTorch's tanh form. It runs at every opset: the planner writes it for PyTorch's
+    // Div, Erf, Add, Mul, Mul chain at older ones (see GeluFusion), where it means the same.
     static OpKernel Gelu(NodeContext node) => node.String("approximate", "none") switch
     {
         "none" => FloatUnary(node, x => F.Gelu(x)),
