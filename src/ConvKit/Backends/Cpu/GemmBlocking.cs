@@ -28,8 +28,10 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
     // 1024 product, or a convolution with few output channels) the copy cost as much as the arithmetic (Zen 5). A
     // 16-wide panel reads one cache line a step, each a stride ldb from the last, and on Zen 3 (512 KB L2) packing
     // paid from 64 rows (196×1536×384, ConvNeXt's MatMul, 0.68× the time; 256×196×2304 0.82×; 64×784×576 0.88×) and
-    // lost below (48×12544×27 1.12×, 16×12544×144 1.3×, 6×1000×1000 2.1×).
-    static int PackBMinRows(int nr) => nr > 16 ? 513 : 64;
+    // lost below (48×12544×27 1.12×, 16×12544×144 1.3×, 6×1000×1000 2.1×) — except where the panel's rows lie far
+    // apart and are many: from 24 rows, with at least 256 steps and rows of B at least 768 floats apart (ConvNeXt's
+    // 49×3072×768 0.70×, 32×2048×512 0.69×, 24×1024×1024 0.83×; 49×768×3072 and 32×784×2304 even).
+    bool PacksB(int m, int nr) => transB || m >= (nr > 16 ? 513 : 64) || (nr <= 16 && m >= 24 && k >= 256 && ldb >= 768);
     // A not transposed is always read in place: each micro-panel row is a contiguous run that stays in L1, and
     // skipping the copy measured faster at every size (it halved the time of 3136×64×576, where each element of A
     // is used only 64 times). A transposed A is read in place only when few column panels reuse it (n ≤ 256),
@@ -42,7 +44,7 @@ internal readonly unsafe struct GemmBlocking(bool transA, bool transB, int k, fl
     {
         int mr = kernel.MR, nr = kernel.NR;
         int kc0 = DepthSlice(k), mc0 = Split(m, MC, mr), nc0 = Split(n, NC, nr);
-        bool packA = transA && n >= PackTransposedAMinCols, packB = transB || m >= PackBMinRows(nr);
+        bool packA = transA && n >= PackTransposedAMinCols, packB = PacksB(m, nr);
         // Unpacked operands still pack their ragged last panel, zero-padded, so the kernel always runs full tiles
         // (but a family with a kernel for fewer rows runs the last rows of A in place with it).
         float[] bufferA = ArrayPool<float>.Shared.Rent((packA ? mc0 : mr) * kc0 + 16);
