@@ -104,11 +104,13 @@ public class GemmTests
     /// A product with one row (one sample through a fully connected layer) or one column runs as dot products; each sum
     /// must be the one the micro-kernel takes for that row or column of a larger product, to the bit, so a sample's
     /// result does not depend on the batch it came in. Depths of one slice and of three (past 2·KC = 768); 45 = 16 + 16
-    /// + 8 + 5 sums, so the sixteen-, eight- and one-at-a-time loops all run.
+    /// + 8 + 5 sums, so the sixteen-, eight- and one-at-a-time loops all run; at depth 1024 (rows 4 KB apart) the AVX2
+    /// path runs eight at a time only.
     /// </summary>
     [Theory]
     [InlineData(300, 1f, 0f)]
     [InlineData(1000, 0.5f, 2f)]
+    [InlineData(1024, 1f, 1f)]
     public void OneRowOrColumnIsThatPartOfALargerProductToTheBit(int k, float alpha, float beta)
     {
         const int Others = 45;

@@ -135,7 +135,11 @@ public static unsafe class Gemm
                 for (; t + 16 <= end; t += 16) SixteenDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride);
             if (Fma.IsSupported)
             {
-                for (; t + 16 <= end; t += 16) EightDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride, 2);
+                // Rows a multiple of 4 KB apart put each row's current cache line in the same L1 set (64 sets of 64
+                // bytes): sixteen rows at once overflow its eight ways, eight fit (a 1000-class classifier on 1024
+                // features 430 -> 277 µs, on 2048 835 -> 455, on Zen 3).
+                if (rowStride % 1024 != 0)
+                    for (; t + 16 <= end; t += 16) EightDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride, 2);
                 for (; t + 8 <= end; t += 8) EightDots(x, rows + t * rowStride, rowStride, k, slice, alpha, beta, c + t * cStride, cStride, 1);
             }
             for (; t + 8 <= end; t += 8)
