@@ -32,7 +32,7 @@ public sealed class WindowClassifier : Module
 
     /// <param name="features">convolutions (<see cref="Conv2d"/> or <see cref="ConvBnRelu"/>) and pools
     /// (<see cref="MaxPool2d"/>, <see cref="AvgPool2d"/>) without padding, and element-wise layers (ReLU, LeakyReLU,
-    /// ReLU6, Tanh, Sigmoid, BatchNorm2d, Dropout)</param>
+    /// ReLU6, Tanh, Sigmoid, GELU, BatchNorm2d, Dropout)</param>
     /// <param name="classifier">at least one <see cref="Linear"/> layer, the first reading the flattened features; element-wise layers between</param>
     /// <param name="inChannels">channels of the pictures</param>
     /// <param name="windowSize">the window's (height, width)</param>
@@ -121,7 +121,7 @@ public sealed class WindowClassifier : Module
         {
             if (layer is Linear linear) linears.Add(linear);
             else if (!IsElementwise(layer))
-                throw new ArgumentException($"WindowClassifier: classifier layer '{name}' is a {layer.GetType().Name}; the classifier may hold only Linear layers and element-wise ones (ReLU, LeakyReLU, ReLU6, Tanh, Sigmoid, Dropout).");
+                throw new ArgumentException($"WindowClassifier: classifier layer '{name}' is a {layer.GetType().Name}; the classifier may hold only Linear layers and element-wise ones (ReLU, LeakyReLU, ReLU6, Tanh, Sigmoid, GELU, Dropout).");
         }
         if (linears.Count == 0 || classifier.NamedChildren().Last().Module is not Linear)
             throw new ArgumentException("WindowClassifier: the classifier must end with a Linear layer giving the class logits.");
@@ -157,7 +157,7 @@ public sealed class WindowClassifier : Module
                     break;
                 default:
                     throw new ArgumentException($"WindowClassifier: feature layer '{name}' ({layer}) cannot slide over a picture; the features may hold convolutions and pools " +
-                        "without padding or ceil mode, and element-wise layers (ReLU, LeakyReLU, ReLU6, Tanh, Sigmoid, BatchNorm2d, Dropout).");
+                        "without padding or ceil mode, and element-wise layers (ReLU, LeakyReLU, ReLU6, Tanh, Sigmoid, GELU, BatchNorm2d, Dropout).");
             }
             (strideHeight, strideWidth) = (strideHeight * stride.Height, strideWidth * stride.Width);
         }
@@ -170,7 +170,7 @@ public sealed class WindowClassifier : Module
         }
     }
 
-    static bool IsElementwise(Module layer) => layer is ReLU or LeakyReLU or ReLU6 or Tanh or Sigmoid or Dropout;
+    static bool IsElementwise(Module layer) => layer is ReLU or LeakyReLU or ReLU6 or Tanh or Sigmoid or GELU or Dropout;
 
     /// <summary>The features' output shape for an input shape, layer by layer (shape errors name the layer).</summary>
     internal static int[] OutputShape(Sequential features, int[] shape)

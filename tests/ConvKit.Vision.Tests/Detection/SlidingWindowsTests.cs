@@ -122,6 +122,18 @@ public class SlidingWindowsTests
     }
 
     [Fact]
+    public void GeluLayersSlideToo()
+    {
+        // GELU (exact and tanh) in the features and between the linear layers; 14×14 windows at stride 2.
+        using var seeded = Generator.Use(new Generator(17));
+        var classifier = new WindowClassifier(
+            new Sequential(new Conv2d(3, 6, 3), new GELU(), new MaxPool2d(2), new Conv2d(6, 8, 3), new GELU(tanhApproximation: true)),
+            new Sequential(new Linear(8 * 4 * 4, 16), new GELU(), new Linear(16, 3)), 3, 14);
+        Train(classifier, 3, 400);
+        AssertSameScoresWindowByWindow(classifier, Picture([1, 3, 20, 21], 7), 4, 4);
+    }
+
+    [Fact]
     public void TheConvolutionalFormReadsTheClassifiersWeightsAtEachForward()
     {
         using var seeded = Generator.Use(new Generator(17));
