@@ -104,7 +104,7 @@ public sealed partial class CpuBackend
     /// <summary>σ(x) = 1 / (1 + e^−x) of eight values (0 below about −88.4, where e^−x overflows; 1 above about 17).</summary>
     readonly struct SigmoidLanes : LaneMap.IFunction
     {
-        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Sigmoid(x);
     }
 
     /// <summary>g·σ(x)(1 + x(1 − σ(x))) of eight values, SiLU's derivative.</summary>
@@ -112,10 +112,13 @@ public sealed partial class CpuBackend
     {
         public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g)
         {
-            var s = Vector256<float>.One / (Vector256<float>.One + Exp(-x));
+            var s = Sigmoid(x);
             return g * s * Vector256.FusedMultiplyAdd(x, Vector256<float>.One - s, Vector256<float>.One);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
 
     /// <summary>
     /// <see cref="Exp(Vector512{float})"/> eight values at a time, to the bit the same: its clamp is the native one

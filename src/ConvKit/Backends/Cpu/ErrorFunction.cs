@@ -39,25 +39,29 @@ static class ErrorFunction
 
     readonly struct GeluForward : LaneMap.IFunction
     {
-        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g)
-        {
-            var t = x * Vector256.Create(InverseSqrt2);
-            return x * Vector256.Create(0.5f) * (Vector256<float>.One + Of(t, CpuBackend.Exp(-(t * t))));
-        }
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => x * Vector256.Create(0.5f) * TwiceCdf(x, out _);
     }
 
     readonly struct GeluGradient : LaneMap.IFunction
     {
         public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g)
         {
-            var t = x * Vector256.Create(InverseSqrt2);
-            var square = t * t;
-            // e^−x²/2, flushed to 0 where it underflows (Exp stops at the smallest normal float): x·φ(x) is then 0, and
-            // NaN at x = ±∞, as in PyTorch.
-            var gauss = CpuBackend.Exp(-square) & Vector256.LessThan(square, Vector256.Create(87f));
-            var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + Of(t, gauss));
+            var cdf = Vector256.Create(0.5f) * TwiceCdf(x, out var gauss);
             return g * Vector256.FusedMultiplyAdd(x, gauss * Vector256.Create(InverseSqrt2Pi), cdf);
         }
+    }
+
+    /// <summary>
+    /// 2Φ(x) = 1 + erf(x/√2) of eight lanes, and beside it e^−x²/2, flushed to 0 where it underflows (Exp stops at the
+    /// smallest normal float; erf is ±1 there): GELU's gradient x·φ(x) is then 0, and NaN at x = ±∞, as in PyTorch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> TwiceCdf(Vector256<float> x, out Vector256<float> gauss)
+    {
+        var t = x * Vector256.Create(InverseSqrt2);
+        var square = t * t;
+        gauss = CpuBackend.Exp(-square) & Vector256.LessThan(square, Vector256.Create(87f));
+        return Vector256<float>.One + Of(t, gauss);
     }
 
     /// <summary>erf of eight lanes given gauss = e^−x²; NaN passes (through the large branch: e^NaN is NaN).</summary>
