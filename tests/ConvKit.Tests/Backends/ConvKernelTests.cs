@@ -139,9 +139,28 @@ public class ConvKernelTests
             var expected = Reference.FromArray(Garbage(g.Batch * g.OutChannels * g.OutPlane));
             Reference.ConvForward(Reference.FromArray(x), Reference.FromArray(w), Reference.FromArray(b), expected, g, activation, 0.1f);
             var actual = Garbage(g.Batch * g.OutChannels * g.OutPlane);
-            if (g.IsDepthwise) ChannelsLastDepthwise.Forward(x, w, b, actual, g, activation, 0.1f);
+            if (g.IsDepthwise) ChannelsLastDepthwise.Forward(x, ChannelsLastDepthwise.Taps(new CpuStorage(w), w, g), b, actual, g, activation, 0.1f);
             else CpuBackend.ConvForwardTurned(x, wT, b, actual, g, activation, 0.1f);
             AssertClose(TestBackends.Read(expected), actual, $"{name}, {activation?.ToString() ?? "no activation"}");
+        }
+    }
+
+    /// <summary>
+    /// The channels-last depthwise path clamps in registers with the native max, which returns its second operand when
+    /// both are zeros: a −0 bias is counted as +0, so ReLU and ReLU6 of a zero sum give +0, as PyTorch and the pass do.
+    /// </summary>
+    [Fact]
+    public void ChannelsLastDepthwiseReluOfNegativeZeroIsPositiveZero()
+    {
+        var g = Geometry(1, 24, 7, 7, 24, 3, 3, padTop: 1, padLeft: 1, groups: 24);
+        var x = new float[g.InChannels * g.InPlane];
+        var w = Enumerable.Repeat(-1f, g.InChannels * g.KernelArea).ToArray();
+        var b = Enumerable.Repeat(-0f, g.OutChannels).ToArray();
+        foreach (var activation in new[] { ActivationOp.Relu, ActivationOp.Relu6 })
+        {
+            var y = Garbage(g.OutChannels * g.OutPlane);
+            ChannelsLastDepthwise.Forward(x, ChannelsLastDepthwise.Taps(new CpuStorage(w), w, g), b, y, g, activation, 0f);
+            Assert.All(y, v => Assert.Equal(0, BitConverter.SingleToInt32Bits(v)));
         }
     }
 

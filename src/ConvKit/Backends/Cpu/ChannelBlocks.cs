@@ -6,15 +6,20 @@ namespace ConvKit.Backends.Cpu;
 
 /// <summary>
 /// What a window op does at one output position of a block of sixteen channels: start from a value, take in the
-/// window's taps one by one with the tap's own vector (a depthwise filter's sixteen weights), finish
-/// (<see cref="ChannelBlocks.Run"/> compiles one loop per op).
+/// window's taps one by one with the tap's own vector (a depthwise filter's sixteen weights)
+/// (<see cref="ChannelBlocks.Run"/> compiles one loop per op). The <c>256</c> members do the same for half 0 or 1 of
+/// the block, eight channels, on machines without AVX-512. They must inline: a call after the loop (the activation's,
+/// once) made the JIT store every sum to the stack at every tap, and a 3×3 layer of 384 channels at 14×14 took 255 µs
+/// instead of 138 on one thread (Zen 3).
 /// </summary>
 interface IWindowOp
 {
     Vector512<float> Start { get; }
     Vector512<float> Tap(int tap);
     Vector512<float> Take(Vector512<float> sum, Vector512<float> value, Vector512<float> tap);
-    Vector512<float> Finish(Vector512<float> sum);
+    Vector256<float> Start256(int half);
+    Vector256<float> Tap256(int tap, int half);
+    Vector256<float> Take256(Vector256<float> sum, Vector256<float> value, Vector256<float> tap);
 }
 
 /// <summary>
@@ -57,12 +62,15 @@ readonly unsafe struct ChannelBlocks
     /// <summary>
     /// Runs the op over <paramref name="images"/> × <paramref name="channels"/> input planes, each image's channels in
     /// blocks of sixteen, borders holding <paramref name="border"/>. <paramref name="opFor"/> makes the op of the block
-    /// whose first channel it is given; <paramref name="finishPlane"/>, if any, finishes the outputs each block wrote
-    /// of each of its planes, given with the plane position of the first. A lone block is split into bands of output
-    /// rows, so every core works.
+    /// whose first channel it is given. Each result is clamped to [<paramref name="low"/>, <paramref name="high"/>] in
+    /// registers (<see cref="GemmEpilogue.Clamp(Vector256{float}, Vector256{float}, Vector256{float})"/>: the op's
+    /// results must never be −0 where a bound is zero); <paramref name="finishPlane"/>, if any, then finishes the
+    /// outputs each block wrote of each of its planes, given with the plane position of the first. A lone block is
+    /// split into bands of output rows, so every core works.
     /// </summary>
     public void Run<TOp>(float[] x, float[] y, int images, int channels, float border, long work, Func<int, TOp> opFor,
-        Action<Span<float>, int>? finishPlane = null) where TOp : struct, IWindowOp
+        Action<Span<float>, int>? finishPlane = null, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
+        where TOp : struct, IWindowOp
     {
         var layout = this;
         int perImage = (channels + Lanes - 1) / Lanes, blocks = images * perImage;
@@ -82,7 +90,9 @@ readonly unsafe struct ChannelBlocks
                 int firstRow = band * layout.outHeight / bands, endRow = (band + 1) * layout.outHeight / bands;
                 layout.Gather(x.AsSpan(plane * layout.InPlane), count, firstRow, endRow, input, scratch);
                 var op = opFor(first);
-                fixed (float* pi = input, po = output) layout.Apply(pi, po, firstRow, endRow, op);
+                fixed (float* pi = input, po = output)
+                    if (Vector512.IsHardwareAccelerated) layout.Apply(pi, po, firstRow, endRow, op, low, high);
+                    else layout.ApplyHalves(pi, po, firstRow, endRow, op, low, high);
                 int start = firstRow * layout.outWidth, positions = (endRow - firstRow) * layout.outWidth;
                 var outputs = y.AsSpan(plane * layout.OutPlane);
                 BlockTranspose.Run(output.AsSpan(start * Lanes), Lanes, positions, count, outputs[start..], layout.OutPlane);
@@ -119,15 +129,13 @@ readonly unsafe struct ChannelBlocks
             scratch.AsSpan((ih - top) * inWidth * Lanes, inWidth * Lanes).CopyTo(buffer.AsSpan(((ih + padTop) * width + padLeft) * Lanes));
     }
 
-    /// <summary>The op's results for output rows [firstRow, endRow), at (position · 16) in <paramref name="output"/>.</summary>
+    /// <summary>The op's results for output rows [firstRow, endRow), clamped, at (position · 16) in <paramref name="output"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void Apply<TOp>(float* input, float* output, int firstRow, int endRow, TOp op) where TOp : struct, IWindowOp
+    void Apply<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high) where TOp : struct, IWindowOp
     {
         int area = KernelArea;
         int* offsets = stackalloc int[area];
-        for (int i = 0; i < kernelHeight; i++)
-            for (int j = 0; j < kernelWidth; j++)
-                offsets[i * kernelWidth + j] = (i * dilationHeight * width + j * dilationWidth) * Lanes;
+        TapOffsets(offsets);
         int rowStep = strideHeight * width * Lanes, columnStep = strideWidth * Lanes, columns = outWidth;
         // Positions in reading order; each one's first tap in the buffer.
         int p = firstRow * columns, end = endRow * columns, oh = firstRow, ow = 0;
@@ -137,10 +145,11 @@ readonly unsafe struct ChannelBlocks
             if (++ow == columns) (ow, oh) = (0, oh + 1);
             return at;
         }
+        Vector512<float> start = op.Start, floor = Vector512.Create(low), ceiling = Vector512.Create(high);
         for (; p + 4 <= end; p += 4)
         {
             float* q0 = Next(), q1 = Next(), q2 = Next(), q3 = Next();
-            Vector512<float> s0 = op.Start, s1 = s0, s2 = s0, s3 = s0;
+            Vector512<float> s0 = start, s1 = s0, s2 = s0, s3 = s0;
             for (int t = 0; t < area; t++)
             {
                 int o = offsets[t];
@@ -151,17 +160,87 @@ readonly unsafe struct ChannelBlocks
                 s3 = op.Take(s3, Vector512.Load(q3 + o), tap);
             }
             float* target = output + (nint)p * Lanes;
-            Vector512.Store(op.Finish(s0), target);
-            Vector512.Store(op.Finish(s1), target + Lanes);
-            Vector512.Store(op.Finish(s2), target + 2 * Lanes);
-            Vector512.Store(op.Finish(s3), target + 3 * Lanes);
+            Vector512.Store(GemmEpilogue.Clamp(s0, floor, ceiling), target);
+            Vector512.Store(GemmEpilogue.Clamp(s1, floor, ceiling), target + Lanes);
+            Vector512.Store(GemmEpilogue.Clamp(s2, floor, ceiling), target + 2 * Lanes);
+            Vector512.Store(GemmEpilogue.Clamp(s3, floor, ceiling), target + 3 * Lanes);
         }
         for (; p < end; p++)
         {
             float* q = Next();
-            var s = op.Start;
+            var s = start;
             for (int t = 0; t < area; t++) s = op.Take(s, Vector512.Load(q + offsets[t]), op.Tap(t));
-            Vector512.Store(op.Finish(s), output + (nint)p * Lanes);
+            Vector512.Store(GemmEpilogue.Clamp(s, floor, ceiling), output + (nint)p * Lanes);
+        }
+    }
+
+    /// <summary>Each tap's place in the buffer from its window's first.</summary>
+    void TapOffsets(int* offsets)
+    {
+        for (int i = 0; i < kernelHeight; i++)
+            for (int j = 0; j < kernelWidth; j++)
+                offsets[i * kernelWidth + j] = (i * dilationHeight * width + j * dilationWidth) * Lanes;
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> without AVX-512, where .NET carries a Vector512 as two Vector256 halves: the block's halves
+    /// as separate Vector256 chains, eight in flight, each multiply-add reading its value straight from memory (on Zen 3
+    /// 0–12% faster than the Vector512 loop with 3×3 filters, up to 25% with 5×5 and 7×7).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void ApplyHalves<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high) where TOp : struct, IWindowOp
+    {
+        const int Half = Lanes / 2;
+        int area = KernelArea;
+        int* offsets = stackalloc int[area];
+        TapOffsets(offsets);
+        int rowStep = strideHeight * width * Lanes, columnStep = strideWidth * Lanes, columns = outWidth;
+        int p = firstRow * columns, end = endRow * columns, oh = firstRow, ow = 0;
+        float* Next()
+        {
+            float* at = input + oh * rowStep + ow * columnStep;
+            if (++ow == columns) (ow, oh) = (0, oh + 1);
+            return at;
+        }
+        Vector256<float> startLow = op.Start256(0), startHigh = op.Start256(1), floor = Vector256.Create(low), ceiling = Vector256.Create(high);
+        for (; p + 4 <= end; p += 4)
+        {
+            float* q0 = Next(), q1 = Next(), q2 = Next(), q3 = Next();
+            Vector256<float> a0 = startLow, a1 = a0, a2 = a0, a3 = a0, b0 = startHigh, b1 = b0, b2 = b0, b3 = b0;
+            for (int t = 0; t < area; t++)
+            {
+                int o = offsets[t];
+                Vector256<float> tapLow = op.Tap256(t, 0), tapHigh = op.Tap256(t, 1);
+                a0 = op.Take256(a0, Vector256.Load(q0 + o), tapLow);
+                b0 = op.Take256(b0, Vector256.Load(q0 + o + Half), tapHigh);
+                a1 = op.Take256(a1, Vector256.Load(q1 + o), tapLow);
+                b1 = op.Take256(b1, Vector256.Load(q1 + o + Half), tapHigh);
+                a2 = op.Take256(a2, Vector256.Load(q2 + o), tapLow);
+                b2 = op.Take256(b2, Vector256.Load(q2 + o + Half), tapHigh);
+                a3 = op.Take256(a3, Vector256.Load(q3 + o), tapLow);
+                b3 = op.Take256(b3, Vector256.Load(q3 + o + Half), tapHigh);
+            }
+            float* target = output + (nint)p * Lanes;
+            Vector256.Store(GemmEpilogue.Clamp(a0, floor, ceiling), target);
+            Vector256.Store(GemmEpilogue.Clamp(b0, floor, ceiling), target + Half);
+            Vector256.Store(GemmEpilogue.Clamp(a1, floor, ceiling), target + Lanes);
+            Vector256.Store(GemmEpilogue.Clamp(b1, floor, ceiling), target + Lanes + Half);
+            Vector256.Store(GemmEpilogue.Clamp(a2, floor, ceiling), target + 2 * Lanes);
+            Vector256.Store(GemmEpilogue.Clamp(b2, floor, ceiling), target + 2 * Lanes + Half);
+            Vector256.Store(GemmEpilogue.Clamp(a3, floor, ceiling), target + 3 * Lanes);
+            Vector256.Store(GemmEpilogue.Clamp(b3, floor, ceiling), target + 3 * Lanes + Half);
+        }
+        for (; p < end; p++)
+        {
+            float* q = Next();
+            Vector256<float> a = startLow, b = startHigh;
+            for (int t = 0; t < area; t++)
+            {
+                a = op.Take256(a, Vector256.Load(q + offsets[t]), op.Tap256(t, 0));
+                b = op.Take256(b, Vector256.Load(q + offsets[t] + Half), op.Tap256(t, 1));
+            }
+            Vector256.Store(GemmEpilogue.Clamp(a, floor, ceiling), output + (nint)p * Lanes);
+            Vector256.Store(GemmEpilogue.Clamp(b, floor, ceiling), output + (nint)p * Lanes + Half);
         }
     }
 }

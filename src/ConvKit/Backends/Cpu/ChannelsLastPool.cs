@@ -45,7 +45,9 @@ static class ChannelsLastPool
         public Vector512<float> Start => Vector512.Create(float.NegativeInfinity);
         public Vector512<float> Tap(int tap) => default;
         public Vector512<float> Take(Vector512<float> sum, Vector512<float> value, Vector512<float> tap) => Vector512.Max(sum, value);
-        public Vector512<float> Finish(Vector512<float> sum) => sum;
+        public Vector256<float> Start256(int half) => Vector256.Create(float.NegativeInfinity);
+        public Vector256<float> Tap256(int tap, int half) => default;
+        public Vector256<float> Take256(Vector256<float> sum, Vector256<float> value, Vector256<float> tap) => Vector256.Max(sum, value);
     }
 
     readonly struct Sum : IWindowOp
@@ -53,6 +55,8 @@ static class ChannelsLastPool
         public Vector512<float> Start => Vector512<float>.Zero;
         public Vector512<float> Tap(int tap) => default;
         public Vector512<float> Take(Vector512<float> sum, Vector512<float> value, Vector512<float> tap) => sum + value;
-        public Vector512<float> Finish(Vector512<float> sum) => sum;
+        public Vector256<float> Start256(int half) => Vector256<float>.Zero;
+        public Vector256<float> Tap256(int tap, int half) => default;
+        public Vector256<float> Take256(Vector256<float> sum, Vector256<float> value, Vector256<float> tap) => sum + value;
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class CpuBackend
         if (geometry.IsDepthwise)
         {
             if (ChannelsLastDepthwise.Takes(geometry))
-                ChannelsLastDepthwise.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry,
+                ChannelsLastDepthwise.Forward(Data(input), ChannelsLastDepthwise.Taps(weight, Data(weight), geometry), bias == null ? null : Data(bias), Data(output), geometry,
                     activation, activationParameter);
             else DepthwiseConv.Forward(Data(input), Data(weight), bias == null ? null : Data(bias), Data(output), geometry,
                 activation: activation, activationParameter: activationParameter);
