@@ -1,4 +1,5 @@
 using ConvKit.Backends;
+using ConvKit.Backends.Cpu;
 using ConvKit.Backends.Reference;
 using ConvKit.Ops;
 
@@ -96,6 +97,31 @@ public class PoolKernelTests
         var (fast, reference) = Run(backend, x => F.MaxPool2d(x, kernel, stride, padding, dilation, ceil),
             PoolInput(planes, height, width), [planes, height, width], backward: false);
         Assert.Equal(reference.Y, fast.Y);
+    }
+
+    /// <summary>
+    /// The channels-last max (native max with the value first, NaN selected) keeps PyTorch's rule to the bit: of equal
+    /// values the first stays (−0 before +0 gives −0, where an IEEE maximum gives +0), and each NaN replaces the maximum
+    /// (the window's last NaN, payload and all).
+    /// </summary>
+    [Fact]
+    public void ChannelsLastMaxPoolKeepsTheFirstOfTiesAndTheLastNaN()
+    {
+        var g = new Pool2dGeometry(17, 7, 7, 3, 3, new Size2(3, 3), new Size2(2, 2), new Size2(0, 0), new Size2(1, 1));
+        Assert.True(ChannelsLastPool.Takes(g));
+        var x = Enumerable.Repeat(-1f, g.Planes * g.InputPlaneSize).ToArray();
+        (x[0], x[1], x[7]) = (-0f, 0f, -0f);                                 // plane 0, window (0, 0): −0, +0, −0
+        (x[49], x[57]) = (BitConverter.Int32BitsToSingle(0x7FC00001), BitConverter.Int32BitsToSingle(0x7FC00002)); // plane 1: two NaNs
+        (x[16 * 49 + 2], x[16 * 49 + 8]) = (0f, -0f);                        // plane 16 (the second block): +0, then −0
+        var reference = ReferenceBackend.Instance;
+        var y = reference.FromArray(new float[g.Planes * g.OutputPlaneSize]);
+        reference.MaxPool2dValues(reference.FromArray(x), g, y);
+        var expected = TestBackends.Read(y);
+        var actual = new float[expected.Length];
+        ChannelsLastPool.Max(x, actual, g);
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(int.MinValue, BitConverter.SingleToInt32Bits(actual[0]));
+        Assert.Equal(0x7FC00002, BitConverter.SingleToInt32Bits(actual[g.OutputPlaneSize]));
     }
 
     /// <summary>
