@@ -134,7 +134,7 @@ public class ConvKernelTests
         var wT = new float[w.Length];
         for (int o = 0; o < g.OutChannels; o++)
             for (int r = 0; r < g.ColumnRows; r++) wT[r * g.OutChannels + o] = w[o * g.ColumnRows + r];
-        foreach (ActivationOp? activation in new ActivationOp?[] { null, ActivationOp.Relu6, ActivationOp.HardSwish })
+        foreach (ActivationOp? activation in new ActivationOp?[] { null, ActivationOp.Relu6, ActivationOp.HardSwish, ActivationOp.Silu, ActivationOp.Gelu })
         {
             var expected = Reference.FromArray(Garbage(g.Batch * g.OutChannels * g.OutPlane));
             Reference.ConvForward(Reference.FromArray(x), Reference.FromArray(w), Reference.FromArray(b), expected, g, activation, 0.1f);

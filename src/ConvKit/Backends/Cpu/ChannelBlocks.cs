@@ -62,16 +62,20 @@ readonly unsafe struct ChannelBlocks
     /// <summary>
     /// Runs the op over <paramref name="images"/> × <paramref name="channels"/> input planes, each image's channels in
     /// blocks of sixteen, borders holding <paramref name="border"/>. <paramref name="opFor"/> makes the op of the block
-    /// whose first channel it is given. Each result is clamped to [<paramref name="low"/>, <paramref name="high"/>] in
-    /// registers (<see cref="GemmEpilogue.Clamp(Vector256{float}, Vector256{float}, Vector256{float})"/>: the op's
-    /// results must never be −0 where a bound is zero); <paramref name="finishPlane"/>, if any, then finishes the
-    /// outputs each block wrote of each of its planes, given with the plane position of the first. A lone block is
-    /// split into bands of output rows, so every core works.
+    /// whose first channel it is given. Each result gets <paramref name="activation"/> in registers: none, ReLU or
+    /// ReLU6 as a clamp (<see cref="GemmEpilogue.Clamp(Vector256{float}, Vector256{float}, Vector256{float})"/>: the
+    /// op's results must never be −0 there), HardSwish or SiLU with the arithmetic of CpuBackend's passes, so to the
+    /// bit what they give; <paramref name="finishPlane"/>, if any, then finishes the outputs each block wrote of each of
+    /// its planes, given with the plane position of the first. A lone block is split into bands of output rows, so
+    /// every core works.
     /// </summary>
     public void Run<TOp>(float[] x, float[] y, int images, int channels, float border, long work, Func<int, TOp> opFor,
-        Action<Span<float>, int>? finishPlane = null, float low = float.NegativeInfinity, float high = float.PositiveInfinity)
+        Action<Span<float>, int>? finishPlane = null, ActivationOp? activation = null)
         where TOp : struct, IWindowOp
     {
+        if (!InRegisters(activation)) throw new ArgumentOutOfRangeException(nameof(activation), activation, "ChannelBlocks: not an activation it applies in registers.");
+        var (low, high) = GemmEpilogue.Bounds(activation is ActivationOp.HardSwish or ActivationOp.Silu ? null : activation);
+        var finish = activation switch { ActivationOp.HardSwish => Finish.HardSwish, ActivationOp.Silu => Finish.Silu, _ => Finish.Clamp };
         var layout = this;
         int perImage = (channels + Lanes - 1) / Lanes, blocks = images * perImage;
         int bands = Math.Clamp(Threading.NumThreads / blocks, 1, outHeight), items = blocks * bands;
@@ -91,8 +95,8 @@ readonly unsafe struct ChannelBlocks
                 layout.Gather(x.AsSpan(plane * layout.InPlane), count, firstRow, endRow, input, scratch);
                 var op = opFor(first);
                 fixed (float* pi = input, po = output)
-                    if (Vector512.IsHardwareAccelerated) layout.Apply(pi, po, firstRow, endRow, op, low, high);
-                    else layout.ApplyHalves(pi, po, firstRow, endRow, op, low, high);
+                    if (Vector512.IsHardwareAccelerated) layout.Apply(pi, po, firstRow, endRow, op, low, high, finish);
+                    else layout.ApplyHalves(pi, po, firstRow, endRow, op, low, high, finish);
                 int start = firstRow * layout.outWidth, positions = (endRow - firstRow) * layout.outWidth;
                 var outputs = y.AsSpan(plane * layout.OutPlane);
                 BlockTranspose.Run(output.AsSpan(start * Lanes), Lanes, positions, count, outputs[start..], layout.OutPlane);
@@ -130,9 +134,9 @@ readonly unsafe struct ChannelBlocks
             scratch.AsSpan((ih - top) * inWidth * Lanes, inWidth * Lanes).CopyTo(buffer.AsSpan(((ih + padTop) * width + padLeft) * Lanes));
     }
 
-    /// <summary>The op's results for output rows [firstRow, endRow), clamped, at (position · 16) in <paramref name="output"/>.</summary>
+    /// <summary>The op's results for output rows [firstRow, endRow), finished, at (position · 16) in <paramref name="output"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void Apply<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high) where TOp : struct, IWindowOp
+    void Apply<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high, Finish finish) where TOp : struct, IWindowOp
     {
         int area = KernelArea;
         int* offsets = stackalloc int[area];
@@ -161,17 +165,17 @@ readonly unsafe struct ChannelBlocks
                 s3 = op.Take(s3, Vector512.Load(q3 + o), tap);
             }
             float* target = output + (nint)p * Lanes;
-            Vector512.Store(GemmEpilogue.Clamp(s0, floor, ceiling), target);
-            Vector512.Store(GemmEpilogue.Clamp(s1, floor, ceiling), target + Lanes);
-            Vector512.Store(GemmEpilogue.Clamp(s2, floor, ceiling), target + 2 * Lanes);
-            Vector512.Store(GemmEpilogue.Clamp(s3, floor, ceiling), target + 3 * Lanes);
+            Vector512.Store(Finished(s0, floor, ceiling, finish), target);
+            Vector512.Store(Finished(s1, floor, ceiling, finish), target + Lanes);
+            Vector512.Store(Finished(s2, floor, ceiling, finish), target + 2 * Lanes);
+            Vector512.Store(Finished(s3, floor, ceiling, finish), target + 3 * Lanes);
         }
         for (; p < end; p++)
         {
             float* q = Next();
             var s = start;
             for (int t = 0; t < area; t++) s = op.Take(s, Vector512.Load(q + offsets[t]), op.Tap(t));
-            Vector512.Store(GemmEpilogue.Clamp(s, floor, ceiling), output + (nint)p * Lanes);
+            Vector512.Store(Finished(s, floor, ceiling, finish), output + (nint)p * Lanes);
         }
     }
 
@@ -189,7 +193,7 @@ readonly unsafe struct ChannelBlocks
     /// 0–12% faster than the Vector512 loop with 3×3 filters, up to 25% with 5×5 and 7×7).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void ApplyHalves<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high) where TOp : struct, IWindowOp
+    void ApplyHalves<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high, Finish finish) where TOp : struct, IWindowOp
     {
         const int Half = Lanes / 2;
         int area = KernelArea;
@@ -222,14 +226,14 @@ readonly unsafe struct ChannelBlocks
                 b3 = op.Take256(b3, Vector256.Load(q3 + o + Half), tapHigh);
             }
             float* target = output + (nint)p * Lanes;
-            Vector256.Store(GemmEpilogue.Clamp(a0, floor, ceiling), target);
-            Vector256.Store(GemmEpilogue.Clamp(b0, floor, ceiling), target + Half);
-            Vector256.Store(GemmEpilogue.Clamp(a1, floor, ceiling), target + Lanes);
-            Vector256.Store(GemmEpilogue.Clamp(b1, floor, ceiling), target + Lanes + Half);
-            Vector256.Store(GemmEpilogue.Clamp(a2, floor, ceiling), target + 2 * Lanes);
-            Vector256.Store(GemmEpilogue.Clamp(b2, floor, ceiling), target + 2 * Lanes + Half);
-            Vector256.Store(GemmEpilogue.Clamp(a3, floor, ceiling), target + 3 * Lanes);
-            Vector256.Store(GemmEpilogue.Clamp(b3, floor, ceiling), target + 3 * Lanes + Half);
+            Vector256.Store(Finished(a0, floor, ceiling, finish), target);
+            Vector256.Store(Finished(b0, floor, ceiling, finish), target + Half);
+            Vector256.Store(Finished(a1, floor, ceiling, finish), target + Lanes);
+            Vector256.Store(Finished(b1, floor, ceiling, finish), target + Lanes + Half);
+            Vector256.Store(Finished(a2, floor, ceiling, finish), target + 2 * Lanes);
+            Vector256.Store(Finished(b2, floor, ceiling, finish), target + 2 * Lanes + Half);
+            Vector256.Store(Finished(a3, floor, ceiling, finish), target + 3 * Lanes);
+            Vector256.Store(Finished(b3, floor, ceiling, finish), target + 3 * Lanes + Half);
         }
         for (; p < end; p++)
         {
@@ -240,8 +244,33 @@ readonly unsafe struct ChannelBlocks
                 a = op.Take256(a, Vector256.Load(q + offsets[t]), op.Tap256(t, 0));
                 b = op.Take256(b, Vector256.Load(q + offsets[t] + Half), op.Tap256(t, 1));
             }
-            Vector256.Store(GemmEpilogue.Clamp(a, floor, ceiling), output + (nint)p * Lanes);
-            Vector256.Store(GemmEpilogue.Clamp(b, floor, ceiling), output + (nint)p * Lanes + Half);
+            Vector256.Store(Finished(a, floor, ceiling, finish), output + (nint)p * Lanes);
+            Vector256.Store(Finished(b, floor, ceiling, finish), output + (nint)p * Lanes + Half);
         }
+    }
+
+    /// <summary>Whether <see cref="Run"/> applies this activation in registers.</summary>
+    public static bool InRegisters(ActivationOp? activation) =>
+        activation is null or ActivationOp.Relu or ActivationOp.Relu6 or ActivationOp.HardSwish or ActivationOp.Silu;
+
+    enum Finish { Clamp, HardSwish, Silu }
+
+    // A result's activation: inlined into each store, so no call after the loop makes the JIT keep the sums on the stack.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Finished(Vector256<float> v, Vector256<float> floor, Vector256<float> ceiling, Finish finish)
+    {
+        if (finish == Finish.Clamp) return GemmEpilogue.Clamp(v, floor, ceiling);
+        if (finish == Finish.Silu) return v / (Vector256<float>.One + CpuBackend.Exp(-v));
+        var six = Vector256.Create(6f); // v·min(max(v + 3, 0), 6)/6; v + 3 is never −0
+        return v * (GemmEpilogue.Clamp(v + Vector256.Create(3f), Vector256<float>.Zero, six) / six);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Finished(Vector512<float> v, Vector512<float> floor, Vector512<float> ceiling, Finish finish)
+    {
+        if (finish == Finish.Clamp) return GemmEpilogue.Clamp(v, floor, ceiling);
+        if (finish == Finish.Silu) return CpuBackend.Silu(v);
+        var six = Vector512.Create(6f);
+        return v * (GemmEpilogue.Clamp(v + Vector512.Create(3f), Vector512<float>.Zero, six) / six);
     }
 }
