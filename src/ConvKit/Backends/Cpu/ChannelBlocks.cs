@@ -138,22 +138,14 @@ readonly unsafe struct ChannelBlocks
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void Apply<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high, Finish finish) where TOp : struct, IWindowOp
     {
-        int area = KernelArea;
+        int area = KernelArea, p = firstRow * outWidth, end = endRow * outWidth;
         int* offsets = stackalloc int[area];
         TapOffsets(offsets);
-        int rowStep = strideHeight * width * Lanes, columnStep = strideWidth * Lanes, columns = outWidth;
-        // Positions in reading order; each one's first tap in the buffer.
-        int p = firstRow * columns, end = endRow * columns, oh = firstRow, ow = 0;
-        float* Next()
-        {
-            float* at = input + oh * rowStep + ow * columnStep;
-            if (++ow == columns) (ow, oh) = (0, oh + 1);
-            return at;
-        }
+        var positions = new Positions(this, input, firstRow);
         Vector512<float> start = op.Start, floor = Vector512.Create(low), ceiling = Vector512.Create(high);
         for (; p + 4 <= end; p += 4)
         {
-            float* q0 = Next(), q1 = Next(), q2 = Next(), q3 = Next();
+            float* q0 = positions.Next(), q1 = positions.Next(), q2 = positions.Next(), q3 = positions.Next();
             Vector512<float> s0 = start, s1 = s0, s2 = s0, s3 = s0;
             for (int t = 0; t < area; t++)
             {
@@ -172,10 +164,24 @@ readonly unsafe struct ChannelBlocks
         }
         for (; p < end; p++)
         {
-            float* q = Next();
+            float* q = positions.Next();
             var s = start;
             for (int t = 0; t < area; t++) s = op.Take(s, Vector512.Load(q + offsets[t]), op.Tap(t));
             Vector512.Store(Finished(s, floor, ceiling, finish), output + (nint)p * Lanes);
+        }
+    }
+
+    /// <summary>The output positions from a row on, in reading order: each one's window's first tap in the buffer.</summary>
+    struct Positions(in ChannelBlocks layout, float* input, int row)
+    {
+        readonly int rowStep = layout.strideHeight * layout.width * Lanes, columnStep = layout.strideWidth * Lanes, columns = layout.outWidth;
+        int oh = row, ow;
+
+        public float* Next()
+        {
+            float* at = input + oh * rowStep + ow * columnStep;
+            if (++ow == columns) (ow, oh) = (0, oh + 1);
+            return at;
         }
     }
 
@@ -196,21 +202,14 @@ readonly unsafe struct ChannelBlocks
     void ApplyHalves<TOp>(float* input, float* output, int firstRow, int endRow, TOp op, float low, float high, Finish finish) where TOp : struct, IWindowOp
     {
         const int Half = Lanes / 2;
-        int area = KernelArea;
+        int area = KernelArea, p = firstRow * outWidth, end = endRow * outWidth;
         int* offsets = stackalloc int[area];
         TapOffsets(offsets);
-        int rowStep = strideHeight * width * Lanes, columnStep = strideWidth * Lanes, columns = outWidth;
-        int p = firstRow * columns, end = endRow * columns, oh = firstRow, ow = 0;
-        float* Next()
-        {
-            float* at = input + oh * rowStep + ow * columnStep;
-            if (++ow == columns) (ow, oh) = (0, oh + 1);
-            return at;
-        }
+        var positions = new Positions(this, input, firstRow);
         Vector256<float> startLow = op.Start256(0), startHigh = op.Start256(1), floor = Vector256.Create(low), ceiling = Vector256.Create(high);
         for (; p + 4 <= end; p += 4)
         {
-            float* q0 = Next(), q1 = Next(), q2 = Next(), q3 = Next();
+            float* q0 = positions.Next(), q1 = positions.Next(), q2 = positions.Next(), q3 = positions.Next();
             Vector256<float> a0 = startLow, a1 = a0, a2 = a0, a3 = a0, b0 = startHigh, b1 = b0, b2 = b0, b3 = b0;
             for (int t = 0; t < area; t++)
             {
@@ -237,7 +236,7 @@ readonly unsafe struct ChannelBlocks
         }
         for (; p < end; p++)
         {
-            float* q = Next();
+            float* q = positions.Next();
             Vector256<float> a = startLow, b = startHigh;
             for (int t = 0; t < area; t++)
             {
