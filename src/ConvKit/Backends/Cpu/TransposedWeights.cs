@@ -14,35 +14,37 @@ namespace ConvKit.Backends.Cpu;
 /// </summary>
 static class TransposedWeights
 {
-    sealed record Entry(int Version, int Blocks, float[] Values);
+    // Lanes: 0 for Wᵀ, else the block size of InBlocks.
+    sealed record Entry(int Version, int Lanes, float[] Values);
 
     static readonly ConditionalWeakTable<Storage, Entry> Cache = new();
 
     /// <summary>Wᵀ (columns × rows) of the rows × columns weights <paramref name="w"/> held by <paramref name="weight"/>.</summary>
     public static float[] Of(Storage weight, float[] w, int rows, int columns) =>
-        Cached(weight, 0, rows * columns, values => BlockTranspose.Run(w, columns, rows, columns, values, rows));
+        Cached(weight, 0, rows * columns, (w, rows, columns), static (values, s) => BlockTranspose.Run(s.w, s.columns, s.rows, s.columns, values, s.rows));
 
     /// <summary>
     /// The rows × columns weights in blocks of <paramref name="lanes"/> rows, each block transposed (columns × lanes,
     /// the last block padded with zeros): a depthwise filter's taps, a vector of <paramref name="lanes"/> channels a tap.
     /// </summary>
     public static float[] InBlocks(Storage weight, float[] w, int rows, int columns, int lanes) =>
-        Cached(weight, lanes, (rows + lanes - 1) / lanes * lanes * columns, values =>
+        Cached(weight, lanes, (rows + lanes - 1) / lanes * lanes * columns, (w, rows, columns, lanes), static (values, s) =>
         {
             Array.Clear(values);
-            for (int block = 0; block * lanes < rows; block++)
-                BlockTranspose.Run(w.AsSpan(block * lanes * columns), columns, Math.Min(lanes, rows - block * lanes), columns,
-                    values.AsSpan(block * lanes * columns), lanes);
+            for (int block = 0; block * s.lanes < s.rows; block++)
+                BlockTranspose.Run(s.w.AsSpan(block * s.lanes * s.columns), s.columns, Math.Min(s.lanes, s.rows - block * s.lanes), s.columns,
+                    values.AsSpan(block * s.lanes * s.columns), s.lanes);
         });
 
-    static float[] Cached(Storage weight, int blocks, int length, Action<float[]> write)
+    // The copy of weight laid out as write lays it out (from the operands in state: no closure to allocate on a hit).
+    static float[] Cached<TState>(Storage weight, int lanes, int length, TState state, Action<float[], TState> write)
     {
         int version = weight.Version;
-        if (Cache.TryGetValue(weight, out var entry) && entry.Blocks == blocks && entry.Values.Length == length && entry.Version == version)
+        if (Cache.TryGetValue(weight, out var entry) && entry.Lanes == lanes && entry.Values.Length == length && entry.Version == version)
             return entry.Values;
         var values = entry?.Values.Length == length ? entry.Values : GC.AllocateUninitializedArray<float>(length);
-        write(values);
-        Cache.AddOrUpdate(weight, new Entry(version, blocks, values));
+        write(values, state);
+        Cache.AddOrUpdate(weight, new Entry(version, lanes, values));
         return values;
     }
 }
