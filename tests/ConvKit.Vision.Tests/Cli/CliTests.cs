@@ -57,14 +57,16 @@ public sealed class CliTests : IDisposable
 
     /// <summary>
     /// <see cref="RunJson"/> for a training command, which also reports its peak memory: in process, that is this
-    /// process's, so it lies between the peak before the run and the peak after it.
+    /// process's, so it lies between the peak before the run and the peak after it, give or take Linux's bookkeeping:
+    /// VmHWM is the larger of a recorded mark and the current resident-set count, which threads fold in lazily, so a
+    /// later reading can be a few MB lower (one run read 521 MB before and reported 520).
     /// </summary>
     internal static JsonElement RunTrainingJson(params string[] args)
     {
         static long PeakMb() { using var self = System.Diagnostics.Process.GetCurrentProcess(); return self.PeakWorkingSet64 >> 20; }
         long before = PeakMb();
         var result = RunJson(args);
-        Assert.InRange(result.GetProperty("peak_memory_mb").GetInt64(), Math.Max(1, before), PeakMb());
+        Assert.InRange(result.GetProperty("peak_memory_mb").GetInt64(), Math.Max(1, before - 16), PeakMb());
         return result;
     }
 
