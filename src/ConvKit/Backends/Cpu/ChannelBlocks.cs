@@ -259,17 +259,13 @@ readonly unsafe struct ChannelBlocks
     static Vector256<float> Finished(Vector256<float> v, Vector256<float> floor, Vector256<float> ceiling, Finish finish)
     {
         if (finish == Finish.Clamp) return GemmEpilogue.Clamp(v, floor, ceiling);
-        if (finish == Finish.Silu) return v / (Vector256<float>.One + CpuBackend.Exp(-v));
-        var six = Vector256.Create(6f); // v·min(max(v + 3, 0), 6)/6; v + 3 is never −0
-        return v * (GemmEpilogue.Clamp(v + Vector256.Create(3f), Vector256<float>.Zero, six) / six);
+        return finish == Finish.Silu ? CpuBackend.Silu(v) : v * CpuBackend.HardSigmoid(v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> Finished(Vector512<float> v, Vector512<float> floor, Vector512<float> ceiling, Finish finish)
     {
         if (finish == Finish.Clamp) return GemmEpilogue.Clamp(v, floor, ceiling);
-        if (finish == Finish.Silu) return CpuBackend.Silu(v);
-        var six = Vector512.Create(6f);
-        return v * (GemmEpilogue.Clamp(v + Vector512.Create(3f), Vector512<float>.Zero, six) / six);
+        return finish == Finish.Silu ? CpuBackend.Silu(v) : v * CpuBackend.HardSigmoid(v);
     }
 }

@@ -95,10 +95,32 @@ public sealed partial class CpuBackend
         return p * twoToK;
     }
 
-    /// <summary>x·σ(x) of eight values through <see cref="Exp(Vector256{float})"/>.</summary>
+    /// <summary>x·σ(x) of eight values through <see cref="Exp(Vector256{float})"/> (the pass below, and the depthwise filter's epilogue).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Silu(Vector256<float> v) => v / (Vector256<float>.One + Exp(-v));
+
     readonly struct SiluLanes : LaneMap.IFunction
     {
-        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => x / (Vector256<float>.One + Exp(-x));
+        public static Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Silu(x);
+    }
+
+    /// <summary>
+    /// min(max(v + 3, 0), 6) / 6 of eight values by the native clamp, which is the IEEE one here (v + 3 is never −0) and
+    /// twice as fast a pass on Zen 3 as .NET's IEEE Max and Min (the convolution epilogue's pass, the depthwise filter's).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> HardSigmoid(Vector256<float> v)
+    {
+        var six = Vector256.Create(6f);
+        return GemmEpilogue.Clamp(v + Vector256.Create(3f), Vector256<float>.Zero, six) / six;
+    }
+
+    /// <inheritdoc cref="HardSigmoid(Vector256{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> HardSigmoid(Vector512<float> v)
+    {
+        var six = Vector512.Create(6f);
+        return GemmEpilogue.Clamp(v + Vector512.Create(3f), Vector512<float>.Zero, six) / six;
     }
 
     /// <summary>σ(x) = 1 / (1 + e^−x) of eight values (0 below about −88.4, where e^−x overflows; 1 above about 17).</summary>

@@ -17,46 +17,39 @@ public class TransposedWeightsTests
     {
         Assert.IsType<CpuBackend>(Tensor.Zeros([1]).Backend);
         // One image, 64 filters, a 7×7 output: the turned product, as in ResNet's last stage at batch 1.
-        var x = Tensor.Randn([1, 32, 7, 7], seed: 1);
-        var weight = Tensor.Randn([64, 32, 3, 3], seed: 2).RequireGrad();
         var bias = Tensor.Randn([64], seed: 3);
-        float[] Convolve(Tensor w)
-        {
-            using (Tensor.NoGrad()) return F.Conv2d(x, w, bias, padding: 1).ToArray();
-        }
-        void AssertCurrent(string after) => Assert.True(Convolve(weight.Detach().Clone()).SequenceEqual(Convolve(weight)), $"after {after}");
-
-        AssertCurrent("the first call");
-        AssertCurrent("a second call, from the kept copy");
-        weight[5, 3, 1, 2] = 40f;
-        AssertCurrent("a write through the indexer");
-        using (Tensor.NoGrad()) weight.CopyFrom(Tensor.Randn([64, 32, 3, 3], seed: 4));
-        AssertCurrent("CopyFrom");
-        F.Sum(F.Conv2d(x, weight, bias, padding: 1)).Backward();
-        new SGD([weight], lr: 0.5).Step();
-        AssertCurrent("an optimiser step");
+        AssertFollowsInPlaceWrites([1, 32, 7, 7], [64, 32, 3, 3], [5, 3, 1, 2], (x, w) => F.Conv2d(x, w, bias, padding: 1));
     }
 
     [Fact]
     public void ChannelsLastDepthwiseFollowsInPlaceWritesOfItsFilters()
     {
         // 24 channels (a block and a half) at 7×7, 3×3 filters: the channels-last path on any machine.
-        var x = Tensor.Randn([1, 24, 7, 7], seed: 1);
-        var weight = Tensor.Randn([24, 1, 3, 3], seed: 2).RequireGrad();
         var bias = Tensor.Randn([24], seed: 3);
+        AssertFollowsInPlaceWrites([1, 24, 7, 7], [24, 1, 3, 3], [20, 0, 1, 2], (x, w) => F.Conv2d(x, w, bias, padding: 1, groups: 24));
+    }
+
+    /// <summary>
+    /// The convolution by the weights equals, to the bit, the one by a fresh copy of them: on the first call, on a second
+    /// (from the kept copy), and after a write through the indexer at <paramref name="index"/>, CopyFrom and an SGD step.
+    /// </summary>
+    static void AssertFollowsInPlaceWrites(int[] inputShape, int[] weightShape, int[] index, Func<Tensor, Tensor, Tensor> convolve)
+    {
+        var x = Tensor.Randn(inputShape, seed: 1);
+        var weight = Tensor.Randn(weightShape, seed: 2).RequireGrad();
         float[] Convolve(Tensor w)
         {
-            using (Tensor.NoGrad()) return F.Conv2d(x, w, bias, padding: 1, groups: 24).ToArray();
+            using (Tensor.NoGrad()) return convolve(x, w).ToArray();
         }
         void AssertCurrent(string after) => Assert.True(Convolve(weight.Detach().Clone()).SequenceEqual(Convolve(weight)), $"after {after}");
 
         AssertCurrent("the first call");
         AssertCurrent("a second call, from the kept copy");
-        weight[20, 0, 1, 2] = 40f;
+        weight[index] = 40f;
         AssertCurrent("a write through the indexer");
-        using (Tensor.NoGrad()) weight.CopyFrom(Tensor.Randn([24, 1, 3, 3], seed: 4));
+        using (Tensor.NoGrad()) weight.CopyFrom(Tensor.Randn(weightShape, seed: 4));
         AssertCurrent("CopyFrom");
-        F.Sum(F.Conv2d(x, weight, bias, padding: 1, groups: 24)).Backward();
+        F.Sum(convolve(x, weight)).Backward();
         new SGD([weight], lr: 0.5).Step();
         AssertCurrent("an optimiser step");
     }
