@@ -26,7 +26,7 @@ static class AxisBlocks
             body(o, column, Math.Min(Width, inner - column));
         }
         if (count > 1 && Threading.NumThreads > 1 && (long)outer * extent * inner >= MinParallelWork)
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threading.NumThreads }, Block);
+            Threading.For(count, Threading.NumThreads, Block);
         else
             for (int b = 0; b < count; b++) Block(b);
     }

@@ -108,7 +108,7 @@ readonly unsafe struct ChannelBlocks
             ArrayPool<float>.Shared.Return(scratch);
         }
         if (parts == 1) Part(0);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Part);
+        else Threading.For(parts, parts, Part);
     }
 
     /// <summary>

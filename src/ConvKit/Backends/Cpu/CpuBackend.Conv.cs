@@ -76,7 +76,7 @@ public sealed partial class CpuBackend
         {
             // Each thread gathers the column rows of a share of the input channels.
             var geometry = g;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            Threading.For(threads, threads, t =>
             {
                 int c0 = t * geometry.InChannels / threads, c1 = (t + 1) * geometry.InChannels / threads, area = geometry.KernelArea;
                 Im2Col.Gather(x.AsSpan(c0 * geometry.InPlane, (c1 - c0) * geometry.InPlane), geometry with { InChannels = c1 - c0 },
@@ -220,7 +220,7 @@ public sealed partial class CpuBackend
                 {
                     int parts = Math.Min(threads, tiling.TilesPerImage);
                     var partials = new float[parts][];
-                    Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+                    Threading.For(parts, parts, part =>
                     {
                         var columns = ArrayPool<float>.Shared.Rent(tiling.BufferLength);
                         if (part > 0) Array.Clear(partials[part] = ArrayPool<float>.Shared.Rent(imageLength), 0, imageLength);
@@ -275,7 +275,7 @@ public sealed partial class CpuBackend
             ArrayPool<float>.Shared.Return(columns);
         }
         if (parts == 1) Share(0);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Share);
+        else Threading.For(parts, parts, Share);
         for (int part = 1; part < parts; part++)
             TensorPrimitives.Add(sums[0].AsSpan(0, weightLength), sums[part].AsSpan(0, weightLength), sums[0].AsSpan(0, weightLength));
         for (int group = 0; group < g.Groups; group++)
@@ -351,8 +351,9 @@ public sealed partial class CpuBackend
         multiplyAdds < SerialBelow ? 1 : Math.Max(1, Math.Min(Threading.NumThreads, items));
 
     /// <summary>
-    /// Runs body(item, buffer, gemmThreads) for every item; each thread rents one buffer. Large work runs the
-    /// items in parallel, each with a single-threaded GEMM; a lone item gets the threads inside its GEMM instead.
+    /// Runs body(item, buffer, gemmThreads) for every item, each with a buffer rented for it (from the array pool's cache
+    /// for the thread that runs it, so a rent costs little). Large work runs the items in parallel, each with a
+    /// single-threaded GEMM; a lone item gets the threads inside its GEMM instead.
     /// </summary>
     static void ForEachWorkItem(int items, long multiplyAdds, int bufferLength, Action<int, float[], int> body)
     {
@@ -364,9 +365,11 @@ public sealed partial class CpuBackend
             ArrayPool<float>.Shared.Return(buffer);
             return;
         }
-        Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            () => ArrayPool<float>.Shared.Rent(bufferLength),
-            (item, _, buffer) => { body(item, buffer, 1); return buffer; },
-            buffer => ArrayPool<float>.Shared.Return(buffer));
+        Threading.For(items, threads, item =>
+        {
+            var buffer = ArrayPool<float>.Shared.Rent(bufferLength);
+            body(item, buffer, 1);
+            ArrayPool<float>.Shared.Return(buffer);
+        });
     }
 }

@@ -33,7 +33,7 @@ static class DepthwiseConv
         bool vectorised = HasBufferPath(g) && (!baseline || (g.StrideHeight == 1 && g.StrideWidth == 1));
         var padded = new PaddedPlane(g);
         int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels, threads = Threads(g, planes);
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+        Threading.For(threads, threads, part =>
         {
             var buffer = vectorised ? ArrayPool<float>.Shared.Rent(padded.Length) : [];
             if (vectorised) padded.Clear(buffer);
@@ -70,7 +70,7 @@ static class DepthwiseConv
         if (!HasBufferPath(g)) return false;
         var padded = new PaddedPlane(g);
         int multiplier = g.OutChannels / g.InChannels, area = g.KernelArea, threads = Threads(g, g.InChannels);
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+        Threading.For(threads, threads, part =>
         {
             var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
             padded.Clear(buffer);
@@ -101,7 +101,7 @@ static class DepthwiseConv
         if (!HasBufferPath(g)) return false;
         var padded = new PaddedPlane(g);
         int planes = g.Batch * g.InChannels, multiplier = g.OutChannels / g.InChannels, threads = Threads(g, planes);
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+        Threading.For(threads, threads, part =>
         {
             var buffer = ArrayPool<float>.Shared.Rent(padded.Length);
             for (int plane = part * planes / threads; plane < (part + 1) * planes / threads; plane++)

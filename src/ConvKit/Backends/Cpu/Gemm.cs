@@ -101,7 +101,7 @@ public static unsafe class Gemm
             var (rowParts, colParts) = Partition(m, n, threads);
             int rowsPer = RoundUp((m + rowParts - 1) / rowParts, kernel.MR);
             int colsPer = RoundUp((n + colParts - 1) / colParts, kernel.NR);
-            Parallel.For(0, rowParts * colParts, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+            Threading.For(rowParts * colParts, threads, part =>
             {
                 int i0 = part / colParts * rowsPer, j0 = part % colParts * colsPer;
                 if (i0 < m && j0 < n)
@@ -175,7 +175,7 @@ public static unsafe class Gemm
         }
         void Store(float* target, bool first, float sum) => StoreSum(target, first, sum, alpha, beta);
         if (threads == 1) Part(0);
-        else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Part);
+        else Threading.For(threads, threads, Part);
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ static class SeparablePool
             ArrayPool<float>.Shared.Return(phases);
         }
         if (chunks == 1) Chunk(0);
-        else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Threading.NumThreads }, Chunk);
+        else Threading.For(chunks, Threading.NumThreads, Chunk);
     }
 
     /// <summary>
