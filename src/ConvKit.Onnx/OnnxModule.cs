@@ -26,8 +26,12 @@ public sealed class OnnxModule : Module, IFeatureModel
     /// </summary>
     sealed record CompiledNode(NodeContext Context, OpKernel Kernel, string[] Inputs, int[] InputSlots, int[] OutputSlots, int[] ReleaseSlots, int[] RecycledInputs)
     {
-        /// <summary>The op type, with the activation a Conv applies in its epilogue after a '+' (<c>Conv+HardSwish</c>).</summary>
-        public string Step { get; } = Context.FusedActivation is { } activation ? $"{Context.OpType}+{activation}" : Context.OpType;
+        /// <summary>
+        /// The op type, with what a Conv fuses into its epilogue after a '+': an Add of a shortcut, an activation
+        /// (<c>Conv+HardSwish</c>, <c>Conv+Add+Relu</c>).
+        /// </summary>
+        public string Step { get; } = Context.OpType + (Context.FusedResidual ? "+Add" : "")
+            + (Context.FusedActivation is { } activation ? $"+{activation}" : "");
     }
 
     /// <summary>A plan that keeps the values <see cref="Names"/> (sorted, one a line) alive for <see cref="ForwardFeatures"/>.</summary>
@@ -215,7 +219,7 @@ public sealed class OnnxModule : Module, IFeatureModel
     }
 
     /// <summary>
-    /// Compiles the nodes into an execution plan: Conv+activation, Pad+AveragePool and GELU fusion, in-place reuse and
+    /// Compiles the nodes into an execution plan: Conv+Add(+activation), Conv+activation, Pad+AveragePool and GELU fusion, in-place reuse and
     /// recycling of dead values.
     /// The values in <paramref name="features"/> are kept as the graph outputs are: computed on their own (not fused
     /// away), never overwritten in place, dropped or recycled.
@@ -233,8 +237,15 @@ public sealed class OnnxModule : Module, IFeatureModel
         var absorbed = new HashSet<NodeProto>();
         var rewritten = new Dictionary<NodeProto, NodeProto>();
         var planned = new List<(NodeProto Node, ActivationFusion.Match? Fused, string[] Outputs)>();
+        // Conv+Add fusions, each waiting for its Add's place.
+        var atAdd = new Dictionary<NodeProto, ResidualFusion.Match>();
         foreach (var original in nodesToRun)
         {
+            if (atAdd.Remove(original, out var residual))
+            {
+                planned.Add((residual.Fused, residual.Activation, [.. residual.Fused.Output]));
+                continue;
+            }
             if (absorbed.Contains(original)) continue;
             // A Pad of zeros read only by an AveragePool becomes the pool's padding.
             if (PadFusion.Find(original, nodesToRun, readers, keep, constants, Opset) is var (pool, padded))
@@ -248,6 +259,14 @@ public sealed class OnnxModule : Module, IFeatureModel
             {
                 absorbed.UnionWith(chain);
                 planned.Add((gelu, null, [.. gelu.Output]));
+                continue;
+            }
+            // A Conv whose output goes only into an Add (a residual block's shortcut) runs fused with it, at its place;
+            // when both operands are such Convs (a block with a projection shortcut), the first.
+            if (ResidualFusion.Find(node, nodesToRun, readers, keep, constants, Opset) is { } match && !absorbed.Contains(match.Add))
+            {
+                absorbed.UnionWith(match.Absorbed);
+                atAdd[match.Add] = match;
                 continue;
             }
             // A Conv whose output goes only through an activation runs fused with it.
@@ -287,6 +306,7 @@ public sealed class OnnxModule : Module, IFeatureModel
             var context = new NodeContext(node, Opset)
             {
                 FusedActivation = fused?.Op, FusedActivationParameter = fused?.Parameter ?? 0f, Overwritable = overwritable,
+                FusedResidual = node.OpType == "Conv" && node.Input.Count == 4,
             };
             // Intermediate values are dropped after their last reader, so inference keeps few activations alive.
             var release = inputs.Where(n => n.Length > 0 && lastUse[n] == i && !keep.Contains(n)).Distinct().ToArray();

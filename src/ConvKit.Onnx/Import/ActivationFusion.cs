@@ -39,10 +39,10 @@ static class ActivationFusion
         return null;
     }
 
-    static bool Standard(NodeProto node) => node.Domain is "" or "ai.onnx";
+    internal static bool Standard(NodeProto node) => node.Domain is "" or "ai.onnx";
 
     /// <summary>The single-input activation <paramref name="node"/> computes, if the epilogue has it.</summary>
-    static (ActivationOp Op, float Parameter)? Unary(NodeProto node, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants, long opset)
+    internal static (ActivationOp Op, float Parameter)? Unary(NodeProto node, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants, long opset)
     {
         var context = new NodeContext(node, opset);
         switch (node.OpType)

@@ -41,6 +41,12 @@ sealed class NodeContext(NodeProto node, long opset)
     public float FusedActivationParameter { get; init; }
 
     /// <summary>
+    /// Set by the planner for a Conv that stands for an Add too (see <see cref="ResidualFusion"/>): its fourth input is
+    /// the Add's other operand, added after the bias and before <see cref="FusedActivation"/>.
+    /// </summary>
+    public bool FusedResidual { get; init; }
+
+    /// <summary>
     /// Inputs this node may overwrite when no gradient graph is being recorded, as set by the planner: values that
     /// only this node reads, freshly made by an earlier node (so nothing else shares their storage).
     /// </summary>

@@ -18,9 +18,22 @@ static partial class Operators
             if (windows.Kernel(oneD) is { } declared && declared != kernel)
                 throw node.Invalid($"kernel_shape {declared} does not match the weight's shape {Values.Format(weight.Shape.ToArray())}.");
             var (pads, output) = windows.Resolve(new Size2(x.Size(2), x.Size(3)), kernel, oneD);
-            var y = Values.WithPads(x, pads, 0f, (padded, padding) => node.FusedActivation is { } activation
-                ? F.Conv2d(padded, weight, bias, activation, windows.Stride(oneD), padding, windows.Dilation(oneD), groups, node.FusedActivationParameter)
-                : F.Conv2d(padded, weight, bias, windows.Stride(oneD), padding, windows.Dilation(oneD), groups), output);
+            var (stride, dilation) = (windows.Stride(oneD), windows.Dilation(oneD));
+            // A shortcut (ResidualFusion) is added inside the convolution unless the output is cut to size afterwards
+            // (a start pad larger than the end one, which WithPads pads symmetrically), and then after it.
+            var shortcut = node.FusedResidual ? node.FloatInput(inputs, 3) : null;
+            bool addsInside = shortcut != null && pads[0] <= pads[2] && pads[1] <= pads[3];
+            if (shortcut != null && oneD) shortcut = shortcut.Unsqueeze(2);
+            var y = Values.WithPads(x, pads, 0f, (padded, padding) =>
+                addsInside ? F.Conv2dAdd(padded, weight, bias, shortcut!, node.FusedActivation, stride, padding, dilation, groups, node.FusedActivationParameter)
+                : shortcut == null && node.FusedActivation is { } activation
+                    ? F.Conv2d(padded, weight, bias, activation, stride, padding, dilation, groups, node.FusedActivationParameter)
+                    : F.Conv2d(padded, weight, bias, stride, padding, dilation, groups), output);
+            if (shortcut != null && !addsInside)
+            {
+                y = F.Add(y, shortcut);
+                if (node.FusedActivation is { } after) y = F.Activate(y, after, node.FusedActivationParameter);
+            }
             return [OnnxValue.Of(oneD ? y.Squeeze(2) : y)];
         };
     }

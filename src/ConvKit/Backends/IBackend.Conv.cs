@@ -13,6 +13,25 @@ public partial interface IBackend
         ActivationOp? activation = null, float activationParameter = 0f);
 
     /// <summary>
+    /// output = activation((conv(input, weight) + bias) + residual), the residual shaped as the output: a residual block's
+    /// Conv, Add and activation (ResNet's last convolution, the Add of the shortcut, the ReLU) as one op, with the values of
+    /// the three. This default runs the three; a backend may add the residual while each block of output is in cache.
+    /// </summary>
+    void ConvForwardAdd(Storage input, Storage weight, Storage? bias, Storage residual, Storage output, in ConvGeometry geometry,
+        ActivationOp? activation = null, float activationParameter = 0f) =>
+        ConvThenAdd(this, input, weight, bias, residual, output, geometry, activation, activationParameter);
+
+    /// <summary><see cref="ConvForwardAdd"/> as its three ops on <paramref name="backend"/>.</summary>
+    internal static void ConvThenAdd(IBackend backend, Storage input, Storage weight, Storage? bias, Storage residual, Storage output,
+        in ConvGeometry geometry, ActivationOp? activation, float activationParameter)
+    {
+        backend.ConvForward(input, weight, bias, output, geometry);
+        int[] shape = [geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth];
+        backend.Binary(BinaryOp.Add, output, shape, residual, shape, output, shape);
+        if (activation is { } op) backend.Activation(op, activationParameter, output, output);
+    }
+
+    /// <summary>
     /// inputGrad (N, C_in, H, W) = convᵀ(outputGrad (N, C_out, H_out, W_out), weight) + bias (C_in, optional): the gradient
     /// of the convolution with respect to its input, and the forward pass of a transposed convolution (which adds a bias).
     /// </summary>

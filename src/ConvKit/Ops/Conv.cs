@@ -66,8 +66,33 @@ public static partial class F
         });
     }
 
+    /// <summary>
+    /// activation((Conv2d(input, weight, bias) + residual)), the residual shaped as the convolution's output, in one pass:
+    /// a residual block's last convolution, shortcut Add and ReLU as imported ONNX graphs run them, with the values of the
+    /// three ops. With a gradient to record, an open <see cref="OpTrace"/>, or a residual of another shape (which the Add
+    /// broadcasts), it runs as the three ops.
+    /// </summary>
+    internal static Tensor Conv2dAdd(Tensor input, Tensor weight, Tensor? bias, Tensor residual, ActivationOp? activation, Size2 stride,
+        Padding padding, Size2 dilation, int groups, float activationParameter)
+    {
+        const string op = "Conv2dAdd";
+        var geometry = ConvShapes.Conv2d(op, input.Dims, weight.Dims, bias?.Dims, stride, padding, dilation, groups);
+        int[] shape = [geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth];
+        bool recordsGradient = GradMode.IsEnabled && (input.RequiresGrad || weight.RequiresGrad || bias?.RequiresGrad == true || residual.RequiresGrad);
+        if (OpTrace.IsActive || recordsGradient || !residual.Dims.SequenceEqual(shape))
+        {
+            var sum = Add(Conv2d(input, weight, bias, stride, padding, dilation, groups), residual);
+            return activation is { } a ? Activate(sum, a, activationParameter) : sum;
+        }
+        var backend = CheckBackends(op, input, weight, bias);
+        SameBackend(input, residual, op);
+        var output = Tensor.Uninitialized(shape, backend);
+        backend.ConvForwardAdd(input.Storage, weight.Storage, bias?.Storage, residual.Storage, output.Storage, geometry, activation, activationParameter);
+        return output;
+    }
+
     /// <summary>The activation as its own op (SiLU as Sigmoid and Mul).</summary>
-    static Tensor Activate(Tensor x, ActivationOp activation, float parameter) => activation switch
+    internal static Tensor Activate(Tensor x, ActivationOp activation, float parameter) => activation switch
     {
         ActivationOp.Relu => Relu(x),
         ActivationOp.LeakyRelu => LeakyRelu(x, parameter),

@@ -113,6 +113,36 @@ public class ConvKernelTests
     }
 
     /// <summary>
+    /// ConvForwardAdd (a residual block's Conv, Add and activation as one op) gives, to the bit, the backend's own
+    /// ConvForward, then Binary Add of the residual, then Activation: on every geometry (the CPU adds the residual in the
+    /// GEMM's epilogue, runs the three ops for depthwise and turned convolutions), with and without bias, with the
+    /// clamping activations the kernels apply in registers and one they apply as a pass; the residual holds a NaN and −0s.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardAddIsForwardThenAddThenActivationToTheBit(string backend, string name, ConvGeometry g)
+    {
+        var on = TestBackends.Named(backend);
+        var (x, w, b, _) = Operands(g);
+        int length = g.Batch * g.OutChannels * g.OutPlane;
+        int[] shape = [g.Batch, g.OutChannels, g.OutHeight, g.OutWidth];
+        var residual = Tensor.Randn([length], seed: 9).ToArray();
+        residual[length / 2] = float.NaN;
+        for (int i = 0; i < length; i += 5) residual[i] = -0f;
+        foreach (var (bias, activation) in new (float[]?, ActivationOp?)[] { (b, null), (null, ActivationOp.Relu), (b, ActivationOp.Relu6), (b, ActivationOp.HardSwish) })
+        {
+            var expected = on.FromArray(Garbage(length));
+            on.ConvForward(on.FromArray(x), on.FromArray(w), bias == null ? null : on.FromArray(bias), expected, g);
+            on.Binary(BinaryOp.Add, expected, shape, on.FromArray(residual), shape, expected, shape);
+            if (activation is { } op) on.Activation(op, 0f, expected, expected);
+            var actual = on.FromArray(Garbage(length));
+            on.ConvForwardAdd(on.FromArray(x), on.FromArray(w), bias == null ? null : on.FromArray(bias), on.FromArray(residual), actual, g, activation);
+            Assert.True(TestBackends.Read(expected).Select(BitConverter.SingleToInt32Bits).SequenceEqual(TestBackends.Read(actual).Select(BitConverter.SingleToInt32Bits)),
+                $"{backend} {name}: bias {bias != null}, {activation?.ToString() ?? "no activation"}");
+        }
+    }
+
+    /// <summary>
     /// The geometries the channels-last depthwise path and the turned product are built for, run through those paths
     /// directly: which path the backend picks depends on the machine (AVX-512 or not), and each must be right on any.
     /// </summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using ConvKit.Backends;
 using ConvKit.Backends.Cpu;
@@ -200,6 +201,47 @@ public class GemmTests
                         Gemm.Sgemm(false, false, M, N, K, -1f, a, K, b, N, beta, actual, N, threads, isa, withBias ? bias : default, activation, 0.1f);
                         // Bits, not values: float equality would take −0 for +0.
                         Assert.True(MemoryMarshal.Cast<float, int>(expected).SequenceEqual(MemoryMarshal.Cast<float, int>(actual)), $"{isa}, {threads} threads, {activation?.ToString() ?? "no activation"}, bias {withBias}, beta {beta}");
+                    }
+    }
+
+    /// <summary>
+    /// With a residual (a residual block's shortcut, laid out as C), the GEMM's epilogue gives, to the bit, the product
+    /// with its own epilogue (the bias), then the residual added, then the activation as a pass: on each kernel family,
+    /// one and two threads, ragged tiles, three depth slices, C and the residual with padded rows; NaN, −0 sums (row 5,
+    /// alpha −1) meeting −0 residuals, and sums the residual cancels included.
+    /// </summary>
+    [Fact]
+    public void EpilogueWithAResidualIsTheProductThenTheAddThenTheActivationToTheBit()
+    {
+        const int M = 41, N = 100, K = 900, Ld = N + 3;
+        var a = RandomValues(M * K, 1);
+        var b = RandomValues(K * N, 2);
+        var bias = RandomValues(M, 3);
+        a[7] = float.NaN;
+        Array.Clear(a, 5 * K, K);
+        bias[5] = -0f;
+        var residual = RandomValues(M * Ld, 4);
+        for (int j = 0; j < N; j += 2) residual[5 * Ld + j] = -0f;
+        foreach (var isa in Isas())
+            foreach (int threads in new[] { 1, 2 })
+                foreach (ActivationOp? activation in new ActivationOp?[] { null, ActivationOp.Relu, ActivationOp.Relu6, ActivationOp.HardSwish, ActivationOp.Silu })
+                    foreach (bool withBias in new[] { true, false })
+                    {
+                        var expected = new float[M * Ld];
+                        Gemm.Sgemm(false, false, M, N, K, -1f, a, K, b, N, 0f, expected, Ld, threads, isa);
+                        if (withBias) CpuBackend.Epilogue(expected, Ld, M, N, bias, null, 0f);
+                        if (threads == 1 && isa == Isas().First() && activation == null && withBias)
+                            for (int j = 1; j < N; j += 7) residual[9 * Ld + j] = -expected[9 * Ld + j]; // sums of exactly zero
+                        for (int i = 0; i < M; i++)
+                        {
+                            var row = expected.AsSpan(i * Ld, N);
+                            TensorPrimitives.Add(row, residual.AsSpan(i * Ld, N), row);
+                            if (activation is { } op) CpuBackend.Activate(op, 0f, row, row);
+                        }
+                        var actual = new float[M * Ld];
+                        Gemm.Sgemm(false, false, M, N, K, -1f, a, K, b, N, 0f, actual, Ld, threads, isa, withBias ? bias : default, activation, 0f, residual);
+                        Assert.True(MemoryMarshal.Cast<float, int>(expected).SequenceEqual(MemoryMarshal.Cast<float, int>(actual)),
+                            $"{isa}, {threads} threads, {activation?.ToString() ?? "no activation"}, bias {withBias}");
                     }
     }
 

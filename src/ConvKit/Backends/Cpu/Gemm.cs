@@ -31,8 +31,8 @@ public static unsafe class Gemm
 
     /// <summary>
     /// The product on at most <paramref name="threads"/> threads (callers that parallelise around it pass 1), then, if
-    /// given, a bias per row of C and an activation: a convolution's epilogue, in the kernel's registers where it can,
-    /// else as a pass over each thread's block (<see cref="GemmEpilogue"/>).
+    /// given, a bias per row of C, a residual laid out as C and an activation: a convolution's epilogue, in the kernel's
+    /// registers where it can, else as a pass over each thread's block (<see cref="GemmEpilogue"/>).
     /// </summary>
     /// <remarks>
     /// A product at most 32 columns wide (the weight gradient of a convolution with 16 or 32 output channels)
@@ -41,14 +41,15 @@ public static unsafe class Gemm
     /// </remarks>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, int threads,
-        ReadOnlySpan<float> rowBias = default, ActivationOp? activation = null, float activationParameter = 0f)
+        ReadOnlySpan<float> rowBias = default, ActivationOp? activation = null, float activationParameter = 0f, ReadOnlySpan<float> residual = default)
         => Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads,
-            n <= 32 && BestIsa == GemmIsa.Vector512 ? GemmIsa.Vector256 : BestIsa, rowBias, activation, activationParameter);
+            n <= 32 && BestIsa == GemmIsa.Vector512 ? GemmIsa.Vector256 : BestIsa, rowBias, activation, activationParameter, residual);
 
     /// <summary>The product (and epilogue) on at most <paramref name="threads"/> threads with the given kernel family (tests run each).</summary>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        int threads, GemmIsa isa, ReadOnlySpan<float> rowBias = default, ActivationOp? activation = null, float activationParameter = 0f)
+        int threads, GemmIsa isa, ReadOnlySpan<float> rowBias = default, ActivationOp? activation = null, float activationParameter = 0f,
+        ReadOnlySpan<float> residual = default)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentException($"Sgemm: sizes must be non-negative, got m={m}, n={n}, k={k}.");
@@ -61,13 +62,14 @@ public static unsafe class Gemm
         CheckOperand("C", c.Length, m, n, ldc);
         if (!rowBias.IsEmpty && rowBias.Length < m)
             throw new ArgumentException($"Sgemm: C has {m} rows but the bias has {rowBias.Length} values.");
+        if (!residual.IsEmpty) CheckOperand("the residual", residual.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
 
         var kernel = GemmKernels.For(isa);
         threads = (int)Math.Clamp((long)m * n * k / MinParallelWork, 1, Math.Max(threads, 1));
-        fixed (float* pa = a, pb = b, pc = c, pBias = rowBias)
+        fixed (float* pa = a, pb = b, pc = c, pBias = rowBias, pResidual = residual)
         {
-            var epilogue = new GemmEpilogue(rowBias.IsEmpty ? null : pBias, activation, activationParameter);
+            var epilogue = new GemmEpilogue(rowBias.IsEmpty ? null : pBias, activation, activationParameter, (nint)(pResidual - pc), !residual.IsEmpty);
             // The paths without GemmBlocking finish all of C afterwards.
             if (!readsAB) { Scale(c, m, n, ldc, beta); epilogue.Apply(pc, ldc, m, n); return; }
             // One row of C from contiguous rows of A and Bᵀ, or one column from rows of A and a contiguous column of B.
@@ -83,8 +85,9 @@ public static unsafe class Gemm
                 epilogue.Apply(pc, ldc, m, n);
                 return;
             }
-            // The Vector512 kernels finish their tiles in registers; otherwise each block gets the epilogue as a pass.
-            bool inKernel = kernel.AppliesEpilogue && epilogue.InRegisters;
+            // The vector kernels finish their tiles in registers (a residual only the Vector256 family adds there, which
+            // this code was measured and tested on); otherwise each block gets the epilogue as a pass.
+            bool inKernel = kernel.AppliesEpilogue && epilogue.InRegisters && (!epilogue.Adds || isa == GemmIsa.Vector256);
             var blocks = new GemmBlocking(transA, transB, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, kernel, inKernel ? epilogue : default);
             var finish = inKernel ? default : epilogue;
             nint cAddress = (nint)pc;

@@ -13,20 +13,28 @@ namespace ConvKit.Backends.Cpu;
 /// arithmetic is the pass's (the bias added to the finished sum, then max and min), so results do not change. The
 /// other activations stay out of the kernel: their code, inlined into every row of every tile shape, made small
 /// products (LeNet-5's) 10–18% slower, and a call from the kernel made every product three times slower.
+/// With a residual (a matrix laid out as C, <paramref name="residualOffset"/> floats from it), each value becomes
+/// activation((sum + bias) + residual): a Conv, the Add of a residual block and its ReLU in one pass, to the bit.
 /// </summary>
-internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activation, float activationParameter)
+internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activation, float activationParameter, nint residualOffset = 0, bool adds = false)
 {
     /// <summary>The bias of C's rows from the first row this epilogue is given for, or null.</summary>
     readonly float* bias = bias;
 
+    /// <summary>Whether a residual is added (after the bias, before the activation).</summary>
+    public readonly bool Adds = adds;
+
+    /// <summary>Where the residual's value for a place of C is, in floats from that place.</summary>
+    public readonly nint ResidualOffset = residualOffset;
+
     /// <summary>Nothing to apply.</summary>
-    public bool IsNone => bias == null && activation == null;
+    public bool IsNone => bias == null && activation == null && !Adds;
 
     /// <summary>Whether the vector kernels apply it in registers (<see cref="Clamp(int)"/>): no activation, ReLU or ReLU6.</summary>
     public bool InRegisters => activation is null or ActivationOp.Relu or ActivationOp.Relu6;
 
     /// <summary>The same epilogue for the rows of C from <paramref name="row"/> on.</summary>
-    public GemmEpilogue From(int row) => new(bias == null ? null : bias + row, activation, activationParameter);
+    public GemmEpilogue From(int row) => new(bias == null ? null : bias + row, activation, activationParameter, ResidualOffset, Adds);
 
     /// <summary>
     /// Row <paramref name="row"/>'s bias and the clamp's bounds: the kernels store min(max(sum + shift, low), high), as
@@ -34,12 +42,20 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     /// −0 and the one-instruction max and min (<see cref="Clamp(Vector256{float}, Vector256{float}, Vector256{float})"/>)
     /// give the IEEE result.
     /// </summary>
+    /// <remarks>
+    /// With a residual the kernels store min(max(((sum + shift) + residual) + zero, low), high): the shift is the
+    /// convolution's own (a bias + 0, or −0, which adds nothing, without one), and zero is +0 before a ReLU's clamp (a −0
+    /// sum becomes +0, as IEEE max(−0, 0) has it) and −0, which adds nothing, when there is no activation.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public (float Shift, float Low, float High) Clamp(int row)
     {
         var (low, high) = Bounds(activation);
-        return ((bias == null ? 0f : bias[row]) + 0f, low, high);
+        return (bias != null ? bias[row] + 0f : Adds ? -0f : 0f, low, high);
     }
+
+    /// <summary>The zero added after the residual (see <see cref="Clamp(int)"/>).</summary>
+    public float Zero => activation == null ? -0f : 0f;
 
     /// <summary>
     /// min(max(value, low), high) by the native max and min, which return their second operand when either is NaN or
@@ -65,7 +81,9 @@ internal readonly unsafe struct GemmEpilogue(float* bias, ActivationOp? activati
     public void Apply(float* c, nint ldc, int rows, int cols)
     {
         if (IsNone) return;
-        CpuBackend.Epilogue(new Span<float>(c, (int)((rows - 1) * ldc + cols)), (int)ldc, rows, cols,
-            bias == null ? default : new ReadOnlySpan<float>(bias, rows), activation, activationParameter);
+        int length = (int)((rows - 1) * ldc + cols);
+        CpuBackend.Epilogue(new Span<float>(c, length), (int)ldc, rows, cols,
+            bias == null ? default : new ReadOnlySpan<float>(bias, rows), activation, activationParameter,
+            Adds ? new ReadOnlySpan<float>(c + ResidualOffset, length) : default);
     }
 }

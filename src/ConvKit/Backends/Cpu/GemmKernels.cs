@@ -269,8 +269,18 @@ internal static unsafe class GemmKernels
         {
             var (shift, low, high) = epilogue->Clamp(row);
             var (s, lo, hi) = (Vector256.Create(shift), Vector256.Create(low), Vector256.Create(high));
-            scaled0 = GemmEpilogue.Clamp(scaled0 + s, lo, hi);
-            scaled1 = GemmEpilogue.Clamp(scaled1 + s, lo, hi);
+            scaled0 += s;
+            scaled1 += s;
+            if (epilogue->Adds)
+            {
+                // A residual block's Add (and the ReLU after it): see GemmEpilogue.Clamp(int).
+                float* r = c + epilogue->ResidualOffset;
+                var zero = Vector256.Create(epilogue->Zero);
+                scaled0 = scaled0 + Vector256.Load(r) + zero;
+                scaled1 = scaled1 + Vector256.Load(r + 8) + zero;
+            }
+            scaled0 = GemmEpilogue.Clamp(scaled0, lo, hi);
+            scaled1 = GemmEpilogue.Clamp(scaled1, lo, hi);
         }
         Vector256.Store(scaled0, c);
         Vector256.Store(scaled1, c + 8);
