@@ -111,10 +111,13 @@ static unsafe class GemmPacking
                 if (vectors)
                     for (int q = 0; q < nr; q += 8) Vector256.Store(Vector256.Load(src + j + q), d + q);
                 else new ReadOnlySpan<float>(src + j, nr).CopyTo(new Span<float>(d, nr));
+            // The ragged last panel value by value: a copy and a clear of a few floats a row through Span cost more
+            // than the panel's product on a 7×7 map (192 × 49 × 1152 took 0.79× the time this way, 192 × 17 0.67×).
             if (j < nc)
             {
-                new ReadOnlySpan<float>(src + j, nc - j).CopyTo(new Span<float>(d, nc - j));
-                new Span<float>(d + nc - j, nr - (nc - j)).Clear();
+                int q = 0;
+                for (; q < nc - j; q++) d[q] = src[j + q];
+                for (; q < nr; q++) d[q] = 0;
             }
         }
     }
