@@ -80,11 +80,12 @@ public class GemmTests
     // NC = 512, m past the 512 rows above which B is packed, n past the 256 columns above which a transposed A is
     // packed, last panels of 1 to 5 rows with whole 64- or 16-column tiles (both vector families' short-row kernels), and last
     // panels of 1 to 3 whole 16-column vectors, or fewer columns, of 1 to 6 rows (its narrow kernel: 80 = 64 + 16,
-    // 112 = 64 + 48, 196 = 3·64 + 4 as on a 14×14 map), and one row or one column deep enough for dot products.
+    // 112 = 64 + 48, 196 = 3·64 + 4 as on a 14×14 map), the 16-wide tile's one vector of 8 (24 = 16 + 8, 8 alone), and one
+    // row or one column deep enough for dot products.
     public static IEnumerable<object[]> Shapes() => WithTransposes(
         [[1, 1, 1], [7, 13, 5], [33, 65, 17], [129, 31, 257], [12, 64, 3], [13, 129, 385], [5, 70, 800], [40, 515, 9], [514, 70, 9],
             [30, 260, 21], [49, 128, 400], [1, 64, 7], [8, 64, 20], [9, 192, 33], [16, 64, 5], [11, 128, 6],
-            [7, 80, 9], [13, 112, 20], [9, 196, 30], [6, 96, 400], [1, 37, 400], [37, 1, 40], [1, 1, 33]]);
+            [7, 80, 9], [13, 112, 20], [9, 196, 30], [6, 96, 400], [1, 37, 400], [37, 1, 40], [1, 1, 33], [10, 24, 50], [7, 8, 30]]);
 
     [Theory, MemberData(nameof(Shapes))]
     public void MatchesReferenceOnOneThread(int m, int n, int k, bool transA, bool transB)
@@ -172,15 +173,16 @@ public class GemmTests
     /// A convolution's epilogue done by the GEMM (a bias per row of C, then an activation; the vector kernels apply the
     /// clamping ones in registers as they store, the others are a pass over each block) gives, to the bit,
     /// the product followed by the epilogue as a pass: on each kernel family, on one and two threads, with ragged
-    /// tiles (a last panel of 5 rows, 100 = 64 + 36 columns) and a depth of three slices (the epilogue only after the
+    /// tiles (a last panel of 5 rows, 100 = 64 + 36 columns, 104 = 6·16 + 8 for the 16-wide tile's narrow form) and a depth of three slices (the epilogue only after the
     /// last), with beta 0 and 1, NaN and −0 sums included.
     /// </summary>
     [Theory]
-    [InlineData(0f)]
-    [InlineData(1f)]
-    public void EpilogueIsThePassAfterTheProductToTheBit(float beta)
+    [InlineData(0f, 100)]
+    [InlineData(1f, 100)]
+    [InlineData(0f, 104)]
+    public void EpilogueIsThePassAfterTheProductToTheBit(float beta, int N)
     {
-        const int M = 41, N = 100, K = 900;
+        const int M = 41, K = 900;
         var a = RandomValues(M * K, 1);
         var b = RandomValues(K * N, 2);
         var bias = RandomValues(M, 3);
@@ -210,10 +212,13 @@ public class GemmTests
     /// one and two threads, ragged tiles, three depth slices, C and the residual with padded rows; NaN, −0 sums (row 5,
     /// alpha −1) meeting −0 residuals, and sums the residual cancels included.
     /// </summary>
-    [Fact]
-    public void EpilogueWithAResidualIsTheProductThenTheAddThenTheActivationToTheBit()
+    [Theory]
+    [InlineData(100)]
+    [InlineData(104)]
+    public void EpilogueWithAResidualIsTheProductThenTheAddThenTheActivationToTheBit(int N)
     {
-        const int M = 41, N = 100, K = 900, Ld = N + 3;
+        const int M = 41, K = 900;
+        int Ld = N + 3;
         var a = RandomValues(M * K, 1);
         var b = RandomValues(K * N, 2);
         var bias = RandomValues(M, 3);

@@ -58,7 +58,7 @@ internal static unsafe class GemmKernels
     public static GemmMicroKernel For(GemmIsa isa) => isa switch
     {
         GemmIsa.Vector512 => new(6, 64, &Kernel6x64<Six, Four>, &Rows<Four>, &Kernel6x64Narrow, 16),
-        GemmIsa.Vector256 => new(6, 16, &Kernel6x16<Six>, &Rows16),
+        GemmIsa.Vector256 => new(6, 16, &Kernel6x16<Six, Two>, &Rows16, &Narrow16, 8),
         _ => new(4, 4, &Kernel4x4),
     };
 
@@ -201,10 +201,11 @@ internal static unsafe class GemmKernels
     /// <see cref="Kernel6x64{T, V}"/> it has <typeparamref name="T"/>.Rows ≤ 6 rows, so a short last panel is read in
     /// place instead of being copied and padded (ResNet-50, MobileNetV2 and SqueezeNet 3–5% faster on Zen 3). It clamps
     /// in registers as well: as a pass over C the epilogue cost ResNet-50, EfficientNet-B0 and SqueezeNet 5–7% on Zen 3.
+    /// With <typeparamref name="V"/>.Rows = 1 it is cut to its first 8 columns (<see cref="Narrow16"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel6x16<T>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
-        GemmEpilogue* epilogue) where T : struct, RowCount
+    static void Kernel6x16<T, V>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
+        GemmEpilogue* epilogue) where T : struct, RowCount where V : struct, RowCount
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -212,58 +213,76 @@ internal static unsafe class GemmKernels
         nint o = 0;
         for (int p = 0; p < kc; p++, o += aStep, b += bStep)
         {
-            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            // With one column vector (V) the second is zero and never stored: the JIT drops its load and FMAs.
+            var b0 = Vector256.Load(b); var b1 = V.Rows > 1 ? Vector256.Load(b + 8) : default;
             var x = Vector256.Create(a0[o]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); if (V.Rows > 1) c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
             if (T.Rows < 2) continue;
             x = Vector256.Create(a1[o]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); if (V.Rows > 1) c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
             if (T.Rows < 3) continue;
             x = Vector256.Create(a2[o]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); if (V.Rows > 1) c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
             if (T.Rows < 4) continue;
             x = Vector256.Create(a3[o]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); if (V.Rows > 1) c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
             if (T.Rows < 5) continue;
             x = Vector256.Create(a4[o]);
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); if (V.Rows > 1) c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
             if (T.Rows < 6) continue;
             x = Vector256.Create(a5[o]);
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); if (V.Rows > 1) c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
         }
-        Store(c, alpha, beta, c00, c01, epilogue, 0);
-        if (T.Rows > 1) Store(c + ldc, alpha, beta, c10, c11, epilogue, 1);
-        if (T.Rows > 2) Store(c + 2 * ldc, alpha, beta, c20, c21, epilogue, 2);
-        if (T.Rows > 3) Store(c + 3 * ldc, alpha, beta, c30, c31, epilogue, 3);
-        if (T.Rows > 4) Store(c + 4 * ldc, alpha, beta, c40, c41, epilogue, 4);
-        if (T.Rows > 5) Store(c + 5 * ldc, alpha, beta, c50, c51, epilogue, 5);
+        Store<V>(c, alpha, beta, c00, c01, epilogue, 0);
+        if (T.Rows > 1) Store<V>(c + ldc, alpha, beta, c10, c11, epilogue, 1);
+        if (T.Rows > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, epilogue, 2);
+        if (T.Rows > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, epilogue, 3);
+        if (T.Rows > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, epilogue, 4);
+        if (T.Rows > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, epilogue, 5);
     }
 
     /// <summary>The 6×16 tile for 1 to 6 rows (a short last panel's).</summary>
     static void Rows16(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
+        GemmEpilogue* epilogue) => Rows16<Two>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue);
+
+    /// <summary>
+    /// The 6×16 tile cut to its first 8 columns, for 1 to 6 rows (first argument 1: one vector of 8): a ragged last panel
+    /// of at most 8 columns (49 = 3·16 + 1 positions of a 7×7 map, 196 = 12·16 + 4 of a 14×14 one) then costs half a tile.
+    /// </summary>
+    static void Narrow16(int vectors, int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
         GemmEpilogue* epilogue)
+    {
+        if (vectors != 1) throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "The 6×16 tile's narrow form has one vector of 8.");
+        Rows16<One>(rows, kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue);
+    }
+
+    static void Rows16<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
+        GemmEpilogue* epilogue) where V : struct, RowCount
     {
         switch (rows)
         {
-            case 1: Kernel6x16<One>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
-            case 2: Kernel6x16<Two>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
-            case 3: Kernel6x16<Three>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
-            case 4: Kernel6x16<Four>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
-            case 5: Kernel6x16<Five>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
-            case 6: Kernel6x16<Six>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 1: Kernel6x16<One, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 2: Kernel6x16<Two, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 3: Kernel6x16<Three, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 4: Kernel6x16<Four, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 5: Kernel6x16<Five, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
+            case 6: Kernel6x16<Six, V>(kc, a, aRow, aStep, b, bStep, c, ldc, alpha, beta, epilogue); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "The 6×16 tile takes 1 to 6 rows.");
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, float alpha, float beta, Vector256<float> s0, Vector256<float> s1, GemmEpilogue* epilogue, int row)
+    static void Store<V>(float* c, float alpha, float beta, Vector256<float> s0, Vector256<float> s1, GemmEpilogue* epilogue, int row)
+        where V : struct, RowCount
     {
+        // With one column vector (V) nothing past the first 8 columns of C, or of the residual, is read or written.
+        bool two = V.Rows > 1;
         var scaled0 = s0 * alpha;
         var scaled1 = s1 * alpha;
         if (beta != 0)
         {
             scaled0 = Vector256.FusedMultiplyAdd(Vector256.Load(c), Vector256.Create(beta), scaled0);
-            scaled1 = Vector256.FusedMultiplyAdd(Vector256.Load(c + 8), Vector256.Create(beta), scaled1);
+            if (two) scaled1 = Vector256.FusedMultiplyAdd(Vector256.Load(c + 8), Vector256.Create(beta), scaled1);
         }
         if (epilogue != null)
         {
@@ -277,13 +296,13 @@ internal static unsafe class GemmKernels
                 float* r = c + epilogue->ResidualOffset;
                 var zero = Vector256.Create(epilogue->Zero);
                 scaled0 = scaled0 + Vector256.Load(r) + zero;
-                scaled1 = scaled1 + Vector256.Load(r + 8) + zero;
+                if (two) scaled1 = scaled1 + Vector256.Load(r + 8) + zero;
             }
             scaled0 = GemmEpilogue.Clamp(scaled0, lo, hi);
             scaled1 = GemmEpilogue.Clamp(scaled1, lo, hi);
         }
         Vector256.Store(scaled0, c);
-        Vector256.Store(scaled1, c + 8);
+        if (two) Vector256.Store(scaled1, c + 8);
     }
 
     /// <summary>Portable 4×4 fallback: 16 scalar accumulators, the same panel layout as the vector kernels.</summary>
