@@ -22,11 +22,9 @@ static class ActivationFusion
     {
         if (conv.OpType != "Conv" || !Standard(conv) || conv.Output.Count != 1 || keep.Contains(conv.Output[0])) return null;
         string x = conv.Output[0];
-        var consumers = nodes.Where(n => Subgraph.Reads(n).Contains(x)).ToList();
         int uses = readers.GetValueOrDefault(x);
-        if (uses == 1 && consumers is [var only] && Standard(only) && only.Input[0] == x && only.Output.Count >= 1
-            && Unary(only, nodes, constants, opset) is { } unary)
-            return new(unary.Op, unary.Parameter, [only], [.. only.Output]);
+        if (uses == 1) return ReadBy(x, nodes, readers, constants, opset);
+        var consumers = nodes.Where(n => Subgraph.Reads(n).Contains(x)).ToList();
         // x·gate(x), the gate read only by the Mul: SiLU with a Sigmoid, HardSwish with PyTorch's HardSigmoid (as
         // opsets before 14 spell it; the same float operations as the HardSwish kernel's).
         if (uses == 2 && consumers.Count == 2
@@ -39,10 +37,21 @@ static class ActivationFusion
         return null;
     }
 
+    /// <summary>
+    /// The single-input activation that is <paramref name="x"/>'s one reader, reading it as its first input, if the
+    /// epilogue has it (the caller has made sure no one keeps <paramref name="x"/>).
+    /// </summary>
+    internal static Match? ReadBy(string x, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, int> readers,
+        IReadOnlyDictionary<string, OnnxValue> constants, long opset) =>
+        readers.GetValueOrDefault(x) == 1 && nodes.FirstOrDefault(n => Subgraph.Reads(n).Contains(x)) is { } only && Standard(only)
+        && only.Input.Count >= 1 && only.Input[0] == x && only.Output.Count >= 1 && Unary(only, nodes, constants, opset) is { } unary
+            ? new(unary.Op, unary.Parameter, [only], [.. only.Output])
+            : null;
+
     internal static bool Standard(NodeProto node) => node.Domain is "" or "ai.onnx";
 
     /// <summary>The single-input activation <paramref name="node"/> computes, if the epilogue has it.</summary>
-    internal static (ActivationOp Op, float Parameter)? Unary(NodeProto node, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants, long opset)
+    static (ActivationOp Op, float Parameter)? Unary(NodeProto node, IReadOnlyList<NodeProto> nodes, IReadOnlyDictionary<string, OnnxValue> constants, long opset)
     {
         var context = new NodeContext(node, opset);
         switch (node.OpType)

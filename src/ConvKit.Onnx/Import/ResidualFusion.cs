@@ -24,10 +24,7 @@ static class ResidualFusion
             || add.Input[0] == add.Input[1])
             return null;
         string shortcut = add.Input[0] == conv.Output[0] ? add.Input[1] : add.Input[0];
-        ActivationFusion.Match? activation = null;
-        if (OnlyReader(add.Output[0]) is { } next && ActivationFusion.Standard(next) && next.Input.Count >= 1 && next.Input[0] == add.Output[0]
-            && next.Output.Count >= 1 && ActivationFusion.Unary(next, nodes, constants, opset) is { } unary)
-            activation = new(unary.Op, unary.Parameter, [next], [.. next.Output]);
+        var activation = keep.Contains(add.Output[0]) ? null : ActivationFusion.ReadBy(add.Output[0], nodes, readers, constants, opset);
 
         var fused = conv.Clone();
         while (fused.Input.Count < 3) fused.Input.Add("");
