@@ -9,8 +9,8 @@ namespace ConvKit.Tests.Backends;
 /// shapes chosen to reach each CPU path (im2col + GEMM, several tiles per image whatever the thread count, the
 /// lone-image split of the data gradient, pointwise 1×1 without im2col, direct depthwise loops at unit stride, on
 /// stride-2 column phases and at other strides, in two- and four-row blocks and one vector at a time, the turned
-/// product of a lone image with a small plane, every fused activation). Outputs start as NaN, so an element a kernel
-/// forgets to write fails.
+/// product of a lone image with a small plane, the blocked direct convolution, every fused activation). Outputs start
+/// as NaN, so an element a kernel forgets to write fails.
 /// </summary>
 public class ConvKernelTests
 {
@@ -77,13 +77,20 @@ public class ConvKernelTests
         { "depthwise 3x3 3 rows (one vector at a time)", Geometry(1, 2, 3, 20, 2, 3, 3, padTop: 1, padLeft: 1, groups: 2) },
         { "depthwise stride 3 (scalar loop)", Geometry(1, 3, 17, 16, 3, 3, 3, stride: 3, padTop: 1, padLeft: 1, groups: 3) },
         { "single input channel", Geometry(3, 1, 20, 21, 6, 5, 5, padTop: 2, padLeft: 2) },
-        { "lone image, small plane, 64 filters", Geometry(1, 16, 9, 9, 64, 3, 3, padTop: 1, padLeft: 1) },
+        // Input channels not in whole blocks of 8, so these run as matrix products on every machine (see BlockedConv).
+        { "lone image, small plane, 64 filters", Geometry(1, 15, 9, 9, 64, 3, 3, padTop: 1, padLeft: 1) },
         // On two threads, 784 positions in tiles 16 columns apart rather than 64: 208 × 3 + 160 and 400 + 384.
-        { "lone image, 28x28, tiles of whole 16-column vectors", Geometry(1, 32, 28, 28, 64, 3, 3, padTop: 1, padLeft: 1) },
+        { "lone image, 28x28, tiles of whole 16-column vectors", Geometry(1, 31, 28, 28, 64, 3, 3, padTop: 1, padLeft: 1) },
         { "lone image, pointwise 28x28, tiles of whole 16-column vectors", Geometry(1, 128, 28, 28, 64, 1, 1) },
         { "turned product, stride 2, 70 filters", Geometry(1, 24, 13, 12, 70, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
         { "turned product, pointwise", Geometry(1, 96, 7, 7, 64, 1, 1) },
         { "small plane, dilation 2, asymmetric padding", Geometry(2, 3, 10, 9, 4, 3, 2, padTop: 2, padLeft: 1, padBottom: 1, padRight: 3, dilation: 2) },
+        // Whole blocks of 8 input and 16 output channels: the blocked direct convolution on AVX2 machines (BlockedConv).
+        { "blocked: 3x3 pad 1, batch 2, 35 positions (a short last tile), 5 input blocks (two chunks)", Geometry(2, 40, 5, 7, 32, 3, 3, padTop: 1, padLeft: 1) },
+        { "blocked: 3x3 stride 2, rows of 12 not a multiple of 8, the input's last row and column unread", Geometry(1, 16, 12, 12, 16, 3, 3, stride: 2) },
+        { "blocked: 5x3 dilation 2, asymmetric padding, 3 output pairs", Geometry(2, 8, 17, 14, 48, 5, 3, padTop: 2, padLeft: 0, padBottom: 3, padRight: 1, dilation: 2) },
+        { "blocked: 1x7, 28x28 on threads (several items a pair)", Geometry(1, 24, 28, 28, 16, 1, 7, padLeft: 3) },
+        { "blocked: fewer outputs than the formula", Geometry(1, 8, 12, 11, 16, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
         { "small plane, fewer outputs than the formula", Geometry(1, 2, 8, 8, 3, 3, 3, padTop: 1, padLeft: 1, outHeight: 5, outWidth: 6) },
         { "transposed-style: fewer outputs than the formula", Geometry(2, 3, 12, 11, 4, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
     };
@@ -153,6 +160,9 @@ public class ConvKernelTests
         { "channels-last depthwise 5x5 stride 2, 28x28, 40 channels", Geometry(1, 40, 28, 28, 40, 5, 5, stride: 2, padTop: 2, padLeft: 2, groups: 40) },
         { "turned product, 3x3 stride 2, 70 filters", Geometry(1, 24, 13, 12, 70, 3, 3, stride: 2, padTop: 1, padLeft: 1) },
         { "turned product, pointwise 14x14", Geometry(1, 96, 14, 14, 64, 1, 1) },
+        { "blocked 3x3 pad 1, batch 2, a short last tile, two chunks", Geometry(2, 40, 5, 7, 32, 3, 3, padTop: 1, padLeft: 1) },
+        { "blocked 7x1 stride (2, 1), dilation (1, 2), padding beyond the input", Geometry(1, 16, 15, 9, 32, 7, 1, stride: 2, strideW: 1, dilationW: 2, padTop: 3, padBottom: 4) },
+        { "blocked 3x3 7x7, 64 channels", Geometry(1, 64, 7, 7, 64, 3, 3, padTop: 1, padLeft: 1) },
     };
 
     [Theory]
@@ -170,9 +180,18 @@ public class ConvKernelTests
             Reference.ConvForward(Reference.FromArray(x), Reference.FromArray(w), Reference.FromArray(b), expected, g, activation, 0.1f);
             var actual = Garbage(g.Batch * g.OutChannels * g.OutPlane);
             if (g.IsDepthwise) ChannelsLastDepthwise.Forward(x, ChannelsLastDepthwise.Taps(new CpuStorage(w), w, g), b, actual, g, activation, 0.1f);
+            else if (name.StartsWith("blocked")) BlockedConv.Forward(x, Blocked(w, g), b, null, actual, g, activation, 0.1f);
             else CpuBackend.ConvForwardTurned(x, wT, b, actual, g, activation, 0.1f);
             AssertClose(TestBackends.Read(expected), actual, $"{name}, {activation?.ToString() ?? "no activation"}");
         }
+    }
+
+    /// <summary>The weights in <see cref="BlockedConv"/>'s order, as TransposedWeights keeps them.</summary>
+    static float[] Blocked(float[] w, in ConvGeometry g)
+    {
+        var blocked = new float[w.Length];
+        BlockedConv.LayWeights(w, g.OutChannels, g.InChannels, g.KernelArea, blocked);
+        return blocked;
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ namespace ConvKit.Backends.Cpu;
 // P is cut into tiles (see Tiling), and the tiles of all images are the units of parallel work, each with a
 // single-threaded GEMM: batch-parallel for a batch, tile-parallel for a lone image. On two cores this beat
 // one multi-threaded GEMM per tile, whose fork/join per call and split packing cost more than it shared.
-// A pointwise convolution (1×1, stride 1, no padding) skips im2col: X[n,g] is X_col.
+// A pointwise convolution (1×1, stride 1, no padding) skips im2col: X[n,g] is X_col. On AVX2 machines larger kernels
+// with whole blocks of channels run as direct convolutions in a blocked channel layout instead (BlockedConv).
 // Depthwise convolutions and their gradients run as direct loops (DepthwiseConv; small planes channels-last,
 // ChannelsLastDepthwise).
 public sealed partial class CpuBackend
@@ -35,6 +36,11 @@ public sealed partial class CpuBackend
         float[] x = Data(input), w = Data(weight), y = Data(output);
         float[]? b = bias == null ? null : Data(bias);
         var g = geometry;
+        if (BlockedConv.Takes(g))
+        {
+            BlockedConv.Forward(x, TransposedWeights.InConvBlocks(weight, w, g.OutChannels, g.InChannels, g.KernelArea), b, null, y, g, activation, activationParameter);
+            return;
+        }
         if (Turns(g))
         {
             ConvForwardTurned(x, TransposedWeights.Of(weight, w, g.OutChannels, g.ColumnRows), b, y, g, activation, activationParameter);
@@ -46,8 +52,9 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     /// <remarks>
     /// The matrix-product path adds the residual as the GEMM stores each register tile, after the bias and before the
-    /// activation (<see cref="GemmEpilogue"/>), so a ResNet block's Add and ReLU cost no passes of their own; depthwise
-    /// and turned convolutions run the three ops.
+    /// activation (<see cref="GemmEpilogue"/>), and the blocked direct convolution as it lays its output back
+    /// (<see cref="BlockedConv"/>), so a ResNet block's Add and ReLU cost no passes of their own; depthwise and turned
+    /// convolutions run the three ops.
     /// </remarks>
     public void ConvForwardAdd(Storage input, Storage weight, Storage? bias, Storage residual, Storage output, in ConvGeometry geometry,
         ActivationOp? activation = null, float activationParameter = 0f)
@@ -55,6 +62,12 @@ public sealed partial class CpuBackend
         if (geometry.IsDepthwise || Turns(geometry))
         {
             IBackend.ConvThenAdd(this, input, weight, bias, residual, output, geometry, activation, activationParameter);
+            return;
+        }
+        if (BlockedConv.Takes(geometry))
+        {
+            BlockedConv.Forward(Data(input), TransposedWeights.InConvBlocks(weight, Data(weight), geometry.OutChannels, geometry.InChannels, geometry.KernelArea),
+                bias == null ? null : Data(bias), Data(residual), Data(output), geometry, activation, activationParameter);
             return;
         }
         ConvForwardGemm(Data(input), Data(weight), bias == null ? null : Data(bias), Data(residual), Data(output), geometry, activation, activationParameter);
