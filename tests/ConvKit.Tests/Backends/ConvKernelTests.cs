@@ -91,6 +91,9 @@ public class ConvKernelTests
         { "blocked: 5x3 dilation 2, asymmetric padding, 3 output pairs", Geometry(2, 8, 17, 14, 48, 5, 3, padTop: 2, padLeft: 0, padBottom: 3, padRight: 1, dilation: 2) },
         { "blocked: 1x7, 28x28 on threads (several items a pair)", Geometry(1, 24, 28, 28, 16, 1, 7, padLeft: 3) },
         { "blocked: fewer outputs than the formula", Geometry(1, 8, 12, 11, 16, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
+        { "blocked: 24 output channels (tiles of one block)", Geometry(2, 16, 9, 10, 24, 3, 3, padTop: 1, padLeft: 1) },
+        { "blocked: groups of 8 channels (RegNet), stride 2, 5 groups", Geometry(2, 40, 14, 13, 40, 3, 3, stride: 2, padTop: 1, padLeft: 1, groups: 5) },
+        { "blocked: 3 groups of 40 to 32 channels, two chunks a group", Geometry(1, 120, 11, 12, 96, 3, 3, padTop: 1, padLeft: 1, groups: 3) },
         { "small plane, fewer outputs than the formula", Geometry(1, 2, 8, 8, 3, 3, 3, padTop: 1, padLeft: 1, outHeight: 5, outWidth: 6) },
         { "transposed-style: fewer outputs than the formula", Geometry(2, 3, 12, 11, 4, 3, 3, stride: 2, padTop: 1, padLeft: 1, padBottom: 2, padRight: 2, outHeight: 6, outWidth: 5) },
     };
@@ -163,6 +166,7 @@ public class ConvKernelTests
         { "blocked 3x3 pad 1, batch 2, a short last tile, two chunks", Geometry(2, 40, 5, 7, 32, 3, 3, padTop: 1, padLeft: 1) },
         { "blocked 7x1 stride (2, 1), dilation (1, 2), padding beyond the input", Geometry(1, 16, 15, 9, 32, 7, 1, stride: 2, strideW: 1, dilationW: 2, padTop: 3, padBottom: 4) },
         { "blocked 3x3 7x7, 64 channels", Geometry(1, 64, 7, 7, 64, 3, 3, padTop: 1, padLeft: 1) },
+        { "blocked 3x3 groups of 8 channels, 7x7", Geometry(1, 32, 7, 7, 32, 3, 3, padTop: 1, padLeft: 1, groups: 4) },
     };
 
     [Theory]
@@ -190,7 +194,7 @@ public class ConvKernelTests
     static float[] Blocked(float[] w, in ConvGeometry g)
     {
         var blocked = new float[w.Length];
-        BlockedConv.LayWeights(w, g.OutChannels, g.InChannels, g.KernelArea, blocked);
+        BlockedConv.LayWeights(w, g, blocked);
         return blocked;
     }
 

@@ -38,7 +38,7 @@ public sealed partial class CpuBackend
         var g = geometry;
         if (BlockedConv.Takes(g))
         {
-            BlockedConv.Forward(x, TransposedWeights.InConvBlocks(weight, w, g.OutChannels, g.InChannels, g.KernelArea), b, null, y, g, activation, activationParameter);
+            BlockedConv.Forward(x, TransposedWeights.InConvBlocks(weight, w, g), b, null, y, g, activation, activationParameter);
             return;
         }
         if (Turns(g))
@@ -66,7 +66,7 @@ public sealed partial class CpuBackend
         }
         if (BlockedConv.Takes(geometry))
         {
-            BlockedConv.Forward(Data(input), TransposedWeights.InConvBlocks(weight, Data(weight), geometry.OutChannels, geometry.InChannels, geometry.KernelArea),
+            BlockedConv.Forward(Data(input), TransposedWeights.InConvBlocks(weight, Data(weight), geometry),
                 bias == null ? null : Data(bias), Data(residual), Data(output), geometry, activation, activationParameter);
             return;
         }

@@ -14,7 +14,7 @@ namespace ConvKit.Backends.Cpu;
 /// </summary>
 static class TransposedWeights
 {
-    // Lanes: 0 for Wᵀ, −1 for InConvBlocks, else the block size of InBlocks.
+    // Lanes: 0 for Wᵀ, minus the unit width for InConvBlocks, else the block size of InBlocks.
     sealed record Entry(int Version, int Lanes, float[] Values);
 
     static readonly ConditionalWeakTable<Storage, Entry> Cache = new();
@@ -36,10 +36,9 @@ static class TransposedWeights
                     values.AsSpan(block * s.lanes * s.columns), s.lanes);
         });
 
-    /// <summary>The (C_out, C_in, kH, kW) weights in the order <see cref="BlockedConv"/>'s tiles read them (<see cref="BlockedConv.LayWeights"/>).</summary>
-    public static float[] InConvBlocks(Storage weight, float[] w, int outChannels, int inChannels, int taps) =>
-        Cached(weight, -1, outChannels * inChannels * taps, (w, outChannels, inChannels, taps),
-            static (values, s) => BlockedConv.LayWeights(s.w, s.outChannels, s.inChannels, s.taps, values));
+    /// <summary>The (C_out, C_in/groups, kH, kW) weights in the order <see cref="BlockedConv"/>'s tiles read them (<see cref="BlockedConv.LayWeights"/>).</summary>
+    public static float[] InConvBlocks(Storage weight, float[] w, in ConvGeometry g) =>
+        Cached(weight, -BlockedConv.UnitWidth(g), g.OutChannels * g.ColumnRows, (w, g), static (values, s) => BlockedConv.LayWeights(s.w, s.g, values));
 
     // The copy of weight laid out as write lays it out (from the operands in state: no closure to allocate on a hit).
     static float[] Cached<TState>(Storage weight, int lanes, int length, TState state, Action<float[], TState> write)
