@@ -172,14 +172,9 @@ static unsafe class BlockedConv
         }
         else
         {
-            a0 = Vector256.Load(output);
-            a1 = P.Count > 1 ? Vector256.Load(output + 8) : default; a2 = P.Count > 2 ? Vector256.Load(output + 16) : default;
-            a3 = P.Count > 3 ? Vector256.Load(output + 24) : default; a4 = P.Count > 4 ? Vector256.Load(output + 32) : default;
-            a5 = P.Count > 5 ? Vector256.Load(output + 40) : default;
-            b0 = two ? Vector256.Load(second) : default;
-            b1 = two && P.Count > 1 ? Vector256.Load(second + 8) : default; b2 = two && P.Count > 2 ? Vector256.Load(second + 16) : default;
-            b3 = two && P.Count > 3 ? Vector256.Load(second + 24) : default; b4 = two && P.Count > 4 ? Vector256.Load(second + 32) : default;
-            b5 = two && P.Count > 5 ? Vector256.Load(second + 40) : default;
+            Load<P>(output, out a0, out a1, out a2, out a3, out a4, out a5);
+            b0 = b1 = b2 = b3 = b4 = b5 = default;
+            if (two) Load<P>(second, out b0, out b1, out b2, out b3, out b4, out b5);
         }
         for (int d = 0; d < depth; d++)
         {
@@ -208,19 +203,34 @@ static unsafe class BlockedConv
                 a5 = Vector256.FusedMultiplyAdd(v, wa, a5); if (two) b5 = Vector256.FusedMultiplyAdd(v, wb, b5);
             }
         }
-        a0.Store(output);
-        if (P.Count > 1) a1.Store(output + 8);
-        if (P.Count > 2) a2.Store(output + 16);
-        if (P.Count > 3) a3.Store(output + 24);
-        if (P.Count > 4) a4.Store(output + 32);
-        if (P.Count > 5) a5.Store(output + 40);
-        if (!two) return;
-        b0.Store(second);
-        if (P.Count > 1) b1.Store(second + 8);
-        if (P.Count > 2) b2.Store(second + 16);
-        if (P.Count > 3) b3.Store(second + 24);
-        if (P.Count > 4) b4.Store(second + 32);
-        if (P.Count > 5) b5.Store(second + 40);
+        Store<P>(output, a0, a1, a2, a3, a4, a5);
+        if (two) Store<P>(second, b0, b1, b2, b3, b4, b5);
+    }
+
+    /// <summary>The partial sums of a tile's <typeparamref name="P"/>.Count positions in one output block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Load<P>(float* at, out Vector256<float> v0, out Vector256<float> v1, out Vector256<float> v2, out Vector256<float> v3,
+        out Vector256<float> v4, out Vector256<float> v5) where P : struct, ICount
+    {
+        v0 = Vector256.Load(at);
+        v1 = P.Count > 1 ? Vector256.Load(at + 8) : default;
+        v2 = P.Count > 2 ? Vector256.Load(at + 16) : default;
+        v3 = P.Count > 3 ? Vector256.Load(at + 24) : default;
+        v4 = P.Count > 4 ? Vector256.Load(at + 32) : default;
+        v5 = P.Count > 5 ? Vector256.Load(at + 40) : default;
+    }
+
+    /// <inheritdoc cref="Load{P}"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store<P>(float* at, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
+        Vector256<float> v4, Vector256<float> v5) where P : struct, ICount
+    {
+        v0.Store(at);
+        if (P.Count > 1) v1.Store(at + 8);
+        if (P.Count > 2) v2.Store(at + 16);
+        if (P.Count > 3) v3.Store(at + 24);
+        if (P.Count > 4) v4.Store(at + 32);
+        if (P.Count > 5) v5.Store(at + 40);
     }
 
     /// <summary>
@@ -308,13 +318,4 @@ static unsafe class BlockedConv
             }
         }
     }
-
-    /// <summary>A tile's count of positions, known when it is compiled (the JIT drops the registers past it).</summary>
-    interface ICount { static abstract int Count { get; } }
-    struct One : ICount { public static int Count => 1; }
-    struct Two : ICount { public static int Count => 2; }
-    struct Three : ICount { public static int Count => 3; }
-    struct Four : ICount { public static int Count => 4; }
-    struct Five : ICount { public static int Count => 5; }
-    struct Six : ICount { public static int Count => 6; }
 }

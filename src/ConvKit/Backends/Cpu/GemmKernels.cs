@@ -67,14 +67,14 @@ internal static unsafe class GemmKernels
     /// and 6 broadcasts feed 24 FMAs, so the FMA pipe (one zmm FMA a cycle on double-pumped Zen 4) stays the
     /// bottleneck; 6 rows also leave enough general registers for six row pointers when A is read in place.
     /// (12×32 and 8×48 measured the same in the kernel, 6×64 fits conv shapes with 64 channels exactly.)
-    /// The tile has <typeparamref name="T"/>.Rows ≤ 6 rows and <typeparamref name="V"/>.Rows ≤ 4 column vectors of 16:
+    /// The tile has <typeparamref name="T"/>.Count ≤ 6 rows and <typeparamref name="V"/>.Count ≤ 4 column vectors of 16:
     /// the JIT compiles one loop per pair and drops the rows and vectors past them, so a product's last, short panel
     /// (49 output positions are 8 panels and 1 row) or narrow one (196 columns are 3 panels and 4 columns) costs only
     /// its own rows and vectors instead of a padded 6×64 tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Kernel6x64<T, V>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
-        GemmEpilogue* epilogue) where T : struct, RowCount where V : struct, RowCount
+        GemmEpilogue* epilogue) where T : struct, ICount where V : struct, ICount
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -88,51 +88,51 @@ internal static unsafe class GemmKernels
         {
             // Unused column vectors are zero and never stored: the JIT drops their loads and FMAs for narrow V.
             var b0 = Vector512.Load(b);
-            var b1 = V.Rows > 1 ? Vector512.Load(b + 16) : default;
-            var b2 = V.Rows > 2 ? Vector512.Load(b + 32) : default;
-            var b3 = V.Rows > 3 ? Vector512.Load(b + 48) : default;
+            var b1 = V.Count > 1 ? Vector512.Load(b + 16) : default;
+            var b2 = V.Count > 2 ? Vector512.Load(b + 32) : default;
+            var b3 = V.Count > 3 ? Vector512.Load(b + 48) : default;
             var x = Vector512.Create(a0[o]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-            if (V.Rows > 1) c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            if (V.Rows > 2) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
-            if (V.Rows > 3) c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
-            if (T.Rows < 2) continue;
+            if (V.Count > 1) c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            if (V.Count > 2) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
+            if (V.Count > 3) c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+            if (T.Count < 2) continue;
             x = Vector512.Create(a1[o]);
             c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-            if (V.Rows > 1) c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            if (V.Rows > 2) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
-            if (V.Rows > 3) c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
-            if (T.Rows < 3) continue;
+            if (V.Count > 1) c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            if (V.Count > 2) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
+            if (V.Count > 3) c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+            if (T.Count < 3) continue;
             x = Vector512.Create(a2[o]);
             c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-            if (V.Rows > 1) c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            if (V.Rows > 2) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
-            if (V.Rows > 3) c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
-            if (T.Rows < 4) continue;
+            if (V.Count > 1) c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            if (V.Count > 2) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
+            if (V.Count > 3) c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+            if (T.Count < 4) continue;
             x = Vector512.Create(a3[o]);
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-            if (V.Rows > 1) c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            if (V.Rows > 2) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
-            if (V.Rows > 3) c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
-            if (T.Rows < 5) continue;
+            if (V.Count > 1) c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            if (V.Count > 2) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
+            if (V.Count > 3) c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+            if (T.Count < 5) continue;
             x = Vector512.Create(a4[o]);
             c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-            if (V.Rows > 1) c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            if (V.Rows > 2) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
-            if (V.Rows > 3) c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
-            if (T.Rows < 6) continue;
+            if (V.Count > 1) c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            if (V.Count > 2) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
+            if (V.Count > 3) c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+            if (T.Count < 6) continue;
             x = Vector512.Create(a5[o]);
             c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-            if (V.Rows > 1) c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            if (V.Rows > 2) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
-            if (V.Rows > 3) c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+            if (V.Count > 1) c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            if (V.Count > 2) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
+            if (V.Count > 3) c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
         }
         Store<V>(c, alpha, beta, c00, c01, c02, c03, epilogue, 0);
-        if (T.Rows > 1) Store<V>(c + ldc, alpha, beta, c10, c11, c12, c13, epilogue, 1);
-        if (T.Rows > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, c22, c23, epilogue, 2);
-        if (T.Rows > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, c32, c33, epilogue, 3);
-        if (T.Rows > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, c42, c43, epilogue, 4);
-        if (T.Rows > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, c52, c53, epilogue, 5);
+        if (T.Count > 1) Store<V>(c + ldc, alpha, beta, c10, c11, c12, c13, epilogue, 1);
+        if (T.Count > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, c22, c23, epilogue, 2);
+        if (T.Count > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, c32, c33, epilogue, 3);
+        if (T.Count > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, c42, c43, epilogue, 4);
+        if (T.Count > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, c52, c53, epilogue, 5);
     }
 
     /// <summary>The 6×64 tile cut to its first 1 to 3 column vectors of 16, for 1 to 6 rows.</summary>
@@ -148,9 +148,9 @@ internal static unsafe class GemmKernels
         }
     }
 
-    /// <summary>The 6×64 tile's first <typeparamref name="V"/>.Rows column vectors for 1 to 6 rows (a short last panel's).</summary>
+    /// <summary>The 6×64 tile's first <typeparamref name="V"/>.Count column vectors for 1 to 6 rows (a short last panel's).</summary>
     static void Rows<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
-        GemmEpilogue* epilogue) where V : struct, RowCount
+        GemmEpilogue* epilogue) where V : struct, ICount
     {
         switch (rows)
         {
@@ -164,27 +164,18 @@ internal static unsafe class GemmKernels
         }
     }
 
-    /// <summary>A count (of rows, or of column vectors) known when a kernel is compiled (see <see cref="Kernel6x64{T, V}"/>).</summary>
-    interface RowCount { static abstract int Rows { get; } }
-    struct One : RowCount { public static int Rows => 1; }
-    struct Two : RowCount { public static int Rows => 2; }
-    struct Three : RowCount { public static int Rows => 3; }
-    struct Four : RowCount { public static int Rows => 4; }
-    struct Five : RowCount { public static int Rows => 5; }
-    struct Six : RowCount { public static int Rows => 6; }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store<V>(float* c, float alpha, float beta, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
-        GemmEpilogue* epilogue, int row) where V : struct, RowCount
+        GemmEpilogue* epilogue, int row) where V : struct, ICount
     {
         // The epilogue is the bias and a clamp (GemmEpilogue.InRegisters): three operations a vector, no branches and no
         // calls, which would make the JIT keep the accumulators in memory.
         bool finishes = epilogue != null;
         var (shift, low, high) = finishes ? epilogue->Clamp(row) : default;
         Store(c, alpha, beta, s0, finishes, shift, low, high);
-        if (V.Rows > 1) Store(c + 16, alpha, beta, s1, finishes, shift, low, high);
-        if (V.Rows > 2) Store(c + 32, alpha, beta, s2, finishes, shift, low, high);
-        if (V.Rows > 3) Store(c + 48, alpha, beta, s3, finishes, shift, low, high);
+        if (V.Count > 1) Store(c + 16, alpha, beta, s1, finishes, shift, low, high);
+        if (V.Count > 2) Store(c + 32, alpha, beta, s2, finishes, shift, low, high);
+        if (V.Count > 3) Store(c + 48, alpha, beta, s3, finishes, shift, low, high);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -198,14 +189,14 @@ internal static unsafe class GemmKernels
     /// <summary>
     /// 6×16 with Vector256, for AVX2 machines with 16 ymm registers: 12 accumulators + 2 B vectors + 1 broadcast
     /// (the classic Haswell tile: 12 independent FMAs hide the 4–5 cycle latency on two FMA pipes). Like
-    /// <see cref="Kernel6x64{T, V}"/> it has <typeparamref name="T"/>.Rows ≤ 6 rows, so a short last panel is read in
+    /// <see cref="Kernel6x64{T, V}"/> it has <typeparamref name="T"/>.Count ≤ 6 rows, so a short last panel is read in
     /// place instead of being copied and padded (ResNet-50, MobileNetV2 and SqueezeNet 3–5% faster on Zen 3). It clamps
     /// in registers as well: as a pass over C the epilogue cost ResNet-50, EfficientNet-B0 and SqueezeNet 5–7% on Zen 3.
-    /// With <typeparamref name="V"/>.Rows = 1 it is cut to its first 8 columns (<see cref="Narrow16"/>).
+    /// With <typeparamref name="V"/>.Count = 1 it is cut to its first 8 columns (<see cref="Narrow16"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Kernel6x16<T, V>(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
-        GemmEpilogue* epilogue) where T : struct, RowCount where V : struct, RowCount
+        GemmEpilogue* epilogue) where T : struct, ICount where V : struct, ICount
     {
         float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -214,31 +205,31 @@ internal static unsafe class GemmKernels
         for (int p = 0; p < kc; p++, o += aStep, b += bStep)
         {
             // With one column vector (V) the second is zero and never stored: the JIT drops its load and FMAs.
-            var b0 = Vector256.Load(b); var b1 = V.Rows > 1 ? Vector256.Load(b + 8) : default;
+            var b0 = Vector256.Load(b); var b1 = V.Count > 1 ? Vector256.Load(b + 8) : default;
             var x = Vector256.Create(a0[o]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); if (V.Rows > 1) c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            if (T.Rows < 2) continue;
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); if (V.Count > 1) c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            if (T.Count < 2) continue;
             x = Vector256.Create(a1[o]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); if (V.Rows > 1) c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            if (T.Rows < 3) continue;
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); if (V.Count > 1) c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            if (T.Count < 3) continue;
             x = Vector256.Create(a2[o]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); if (V.Rows > 1) c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            if (T.Rows < 4) continue;
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); if (V.Count > 1) c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            if (T.Count < 4) continue;
             x = Vector256.Create(a3[o]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); if (V.Rows > 1) c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            if (T.Rows < 5) continue;
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); if (V.Count > 1) c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            if (T.Count < 5) continue;
             x = Vector256.Create(a4[o]);
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); if (V.Rows > 1) c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            if (T.Rows < 6) continue;
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); if (V.Count > 1) c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            if (T.Count < 6) continue;
             x = Vector256.Create(a5[o]);
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); if (V.Rows > 1) c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); if (V.Count > 1) c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
         }
         Store<V>(c, alpha, beta, c00, c01, epilogue, 0);
-        if (T.Rows > 1) Store<V>(c + ldc, alpha, beta, c10, c11, epilogue, 1);
-        if (T.Rows > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, epilogue, 2);
-        if (T.Rows > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, epilogue, 3);
-        if (T.Rows > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, epilogue, 4);
-        if (T.Rows > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, epilogue, 5);
+        if (T.Count > 1) Store<V>(c + ldc, alpha, beta, c10, c11, epilogue, 1);
+        if (T.Count > 2) Store<V>(c + 2 * ldc, alpha, beta, c20, c21, epilogue, 2);
+        if (T.Count > 3) Store<V>(c + 3 * ldc, alpha, beta, c30, c31, epilogue, 3);
+        if (T.Count > 4) Store<V>(c + 4 * ldc, alpha, beta, c40, c41, epilogue, 4);
+        if (T.Count > 5) Store<V>(c + 5 * ldc, alpha, beta, c50, c51, epilogue, 5);
     }
 
     /// <summary>The 6×16 tile for 1 to 6 rows (a short last panel's).</summary>
@@ -257,7 +248,7 @@ internal static unsafe class GemmKernels
     }
 
     static void Rows16<V>(int rows, int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta,
-        GemmEpilogue* epilogue) where V : struct, RowCount
+        GemmEpilogue* epilogue) where V : struct, ICount
     {
         switch (rows)
         {
@@ -273,10 +264,10 @@ internal static unsafe class GemmKernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Store<V>(float* c, float alpha, float beta, Vector256<float> s0, Vector256<float> s1, GemmEpilogue* epilogue, int row)
-        where V : struct, RowCount
+        where V : struct, ICount
     {
         // With one column vector (V) nothing past the first 8 columns of C, or of the residual, is read or written.
-        bool two = V.Rows > 1;
+        bool two = V.Count > 1;
         var scaled0 = s0 * alpha;
         var scaled1 = s1 * alpha;
         if (beta != 0)
