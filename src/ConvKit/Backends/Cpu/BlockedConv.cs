@@ -235,7 +235,7 @@ static unsafe class BlockedConv
 
     /// <summary>
     /// One output block laid back: y[c, p] = clamp(blocked[p, c] (+ residual[c, p])) for the block's eight channels,
-    /// eight positions at a time transposed in registers.
+    /// eight positions at a time through an 8 × 8 transpose (with AVX; the rest value by value).
     /// </summary>
     static void Unlay(ReadOnlySpan<float> blocked, Span<float> y, ReadOnlySpan<float> residual, int plane, float low, float high)
     {
@@ -243,7 +243,7 @@ static unsafe class BlockedConv
         var (lo, hi) = (Vector256.Create(low), Vector256.Create(high));
         bool adds = !residual.IsEmpty;
         int p = 0;
-        for (; p + Block <= plane; p += Block)
+        for (; Avx.IsSupported && p + Block <= plane; p += Block)
         {
             BlockTranspose.Block8x8(ref Unsafe.AsRef(in blocked[p * Block]), Block, ref square[0], Block);
             for (int c = 0; c < Block; c++)
@@ -304,17 +304,13 @@ static unsafe class BlockedConv
             }
             block[..(g.PadTop * width * Block)].Clear();
             block[((g.PadTop + rows) * width * Block)..].Clear();
-            Span<float> square = stackalloc float[Block * Block];
             for (int r = 0; r < rows; r++)
             {
                 var row = block.Slice((r + g.PadTop) * width * Block, width * Block);
                 row[..(g.PadLeft * Block)].Clear();
                 row[((g.PadLeft + columns) * Block)..].Clear();
-                int c = 0;
-                for (; c + Block <= columns; c += Block)
-                    BlockTranspose.Block8x8(ref Unsafe.AsRef(in channels[r * g.InWidth + c]), plane, ref row[(g.PadLeft + c) * Block], Block);
-                for (; c < columns; c++)
-                    for (int k = 0; k < Block; k++) row[(g.PadLeft + c) * Block + k] = channels[k * plane + r * g.InWidth + c];
+                // The eight channels' runs of this row (8 × columns, a channel plane apart) become columns × 8.
+                BlockTranspose.Run(channels[(r * g.InWidth)..], plane, Block, columns, row[(g.PadLeft * Block)..], Block);
             }
         }
     }
